@@ -1,0 +1,147 @@
+// Runs one scenario on one seed: builds the engine, the machine and the kernel, boots, calls the
+// scenario's setup, runs to the end and collects the result. Everything that varies comes from
+// the seed's labelled streams (or from a recording of them, which replays the run exactly).
+import { Engine, type StopReason } from "../sim/engine.ts";
+import { Streams, type Recording, type Seed } from "../sim/rng.ts";
+import { RandomWalk } from "../sim/strategy.ts";
+import { SimError } from "../sim/errors.ts";
+import { Machine } from "../hw/machine.ts";
+import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from "../kernel/config.ts";
+import { start_kernel } from "../kernel/init.ts";
+import { set_running_kernel, type Kernel } from "../kernel/kernel.ts";
+import { catch_up } from "../kernel/entry.ts";
+import { format_log_line } from "../kernel/printk.ts";
+import type { BugReport } from "../kernel/report.ts";
+import { irq_set_affinity } from "../kernel/irq/irqdesc.ts";
+import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
+import { collect_stats, type RunStats } from "./stats.ts";
+
+export interface RunOptions {
+  readonly seed: Seed;
+  /** Overrides the scenario's CPU count. */
+  readonly cpus?: number;
+  /** Replays these recorded draws instead of drawing from the seed. */
+  readonly replay?: Recording;
+  readonly stepLimit?: number;
+  readonly timeLimitMs?: number;
+  readonly traceCapacity?: number;
+}
+
+export interface RunResult {
+  readonly scenario: string;
+  readonly seed: Seed;
+  readonly cpus: number;
+  readonly traceHash: string;
+  readonly steps: number;
+  readonly virtualTimeNs: number;
+  /** How the run ended: "done", "stopped: ...", "step-limit", "time-limit". */
+  readonly stop: string;
+  readonly reports: readonly BugReport[];
+  readonly expectations: readonly string[];
+  readonly log: readonly string[];
+  readonly stats: RunStats;
+  readonly recording: Recording;
+  /** A report, a failed expectation, or a run that hit a limit. */
+  readonly failed: boolean;
+}
+
+export const DEFAULT_STEP_LIMIT = 5_000_000;
+export const DEFAULT_TIME_LIMIT_MS = 600_000;
+
+function kernel_config(m: MachineSpec): KernelConfig {
+  return {
+    hz: m.hz ?? DEFAULT_KERNEL_CONFIG.hz,
+    preempt: m.preempt ?? DEFAULT_KERNEL_CONFIG.preempt,
+    debug_spinlock: m.debug_spinlock ?? DEFAULT_KERNEL_CONFIG.debug_spinlock,
+    timeslice_ms: m.timeslice_ms ?? DEFAULT_KERNEL_CONFIG.timeslice_ms,
+    watchdog_thresh: m.watchdog_thresh ?? DEFAULT_KERNEL_CONFIG.watchdog_thresh,
+    hung_task_timeout_secs: m.hung_task_timeout_secs ?? DEFAULT_KERNEL_CONFIG.hung_task_timeout_secs,
+  };
+}
+
+function add_devices(k: Kernel, m: MachineSpec): void {
+  for (const n of m.nics ?? []) {
+    k.machine.addNic(n);
+    irq_set_affinity(n.irq, n.cpus ?? [0], n.delivery === "round-robin");
+  }
+  for (const d of m.disks ?? []) {
+    k.machine.addDisk(d);
+    irq_set_affinity(d.irq, d.cpus ?? [0], d.delivery === "round-robin");
+  }
+}
+
+function stop_text(s: StopReason): string {
+  switch (s.kind) {
+    case "done":
+      return "done";
+    case "stopped":
+      return `stopped: ${s.why}`;
+    case "step-limit":
+      return `step-limit: the run took ${s.limit} steps without finishing`;
+    case "time-limit":
+      return `time-limit: the run reached ${s.limitNs / 1e9} s of virtual time without finishing`;
+    case "error":
+      return "error";
+  }
+}
+
+export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
+  const spec: MachineSpec = { ...scn.machine, cpus: opts.cpus ?? scn.machine?.cpus ?? 2 };
+  const streams = new Streams(opts.seed, opts.replay);
+  const engine = new Engine(new RandomWalk(streams.stream("sched")), {
+    stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT,
+    timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
+    traceCapacity: opts.traceCapacity,
+  });
+  const machine = new Machine(engine, streams, { cpus: spec.cpus! });
+  const k = start_kernel(engine, machine, kernel_config(spec));
+  try {
+    add_devices(k, spec);
+    const state = scn.setup();
+    if (scn.duration_ms !== undefined) {
+      k.stop_on_last_exit = false;
+      engine.at(scn.duration_ms * 1e6, 9, "duration", () => engine.stop({ kind: "done" }));
+    } else if (k.live === 0) {
+      throw new SimError(`scenario ${scn.name}: setup started no task and gave no duration_ms, so the run has no end`);
+    }
+    for (const n of machine.nics) n.start();
+    const stop = engine.run();
+    if (stop.kind === "error") throw stop.error;
+    const end = Math.max(engine.now, ...machine.cpus.map((c) => c.clock));
+    for (const pc of k.percpu) catch_up(pc, end);
+    const expectations: string[] = [];
+    // A run the machine did not finish (lockup, panic, limit) has its reports; its end state says nothing.
+    if (scn.check !== undefined && stop.kind === "done") scn.check(state, make_expect(expectations));
+    const stopText = stop_text(stop);
+    const limit = stop.kind === "step-limit" || stop.kind === "time-limit";
+    if (limit) k.printk(`mmsim: ${stopText}`);
+    return {
+      scenario: scn.name,
+      seed: opts.seed,
+      cpus: spec.cpus!,
+      traceHash: engine.trace.hash(),
+      steps: engine.steps,
+      virtualTimeNs: end,
+      stop: stopText,
+      reports: k.reports,
+      expectations,
+      log: k.log.lines.map(format_log_line),
+      stats: collect_stats(k),
+      recording: streams.recording(),
+      failed: k.reports.length > 0 || expectations.length > 0 || limit,
+    };
+  } finally {
+    set_running_kernel(null);
+  }
+}
+
+function make_expect(out: string[]): Expect {
+  return {
+    that(cond, message) {
+      if (!cond) out.push(message);
+    },
+    equal(actual, expected, what) {
+      if (actual !== expected) out.push(`${what}: expected ${String(expected)}, got ${String(actual)}`);
+    },
+  };
+}

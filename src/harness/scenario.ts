@@ -1,0 +1,56 @@
+// The scenario API: a scenario names its machine, sets up its kernel objects and tasks at boot
+// (as a module_init would), and says what must hold at the end.
+import type { NicConfig } from "../hw/devices/nic.ts";
+import type { DiskConfig } from "../hw/devices/disk.ts";
+
+export interface NicSpec extends NicConfig {
+  /** CPUs the line is routed to (all if absent) and how. */
+  readonly cpus?: readonly number[];
+  readonly delivery?: "fixed" | "round-robin";
+}
+
+export interface DiskSpec extends DiskConfig {
+  readonly cpus?: readonly number[];
+  readonly delivery?: "fixed" | "round-robin";
+}
+
+export interface MachineSpec {
+  /** 1..64 CPUs (default 2). */
+  readonly cpus?: number;
+  /** CONFIG_HZ: 100, 250 (default), 300 or 1000. */
+  readonly hz?: number;
+  /** CONFIG_PREEMPT (default true). */
+  readonly preempt?: boolean;
+  /** CONFIG_DEBUG_SPINLOCK (default true). */
+  readonly debug_spinlock?: boolean;
+  readonly timeslice_ms?: number;
+  readonly watchdog_thresh?: number;
+  readonly hung_task_timeout_secs?: number;
+  readonly nics?: readonly NicSpec[];
+  readonly disks?: readonly DiskSpec[];
+}
+
+export interface Expect {
+  /** Records a failed expectation unless `cond` holds. */
+  that(cond: boolean, message: string): void;
+  /** Records "what: expected E, got A" unless actual === expected. */
+  equal<T>(actual: T, expected: T, what: string): void;
+}
+
+export interface Scenario<S = unknown> {
+  /** Short name used on the command line (letters, digits, '-'). */
+  readonly name: string;
+  /** One line for `mmsim list`. */
+  readonly description: string;
+  readonly machine?: MachineSpec;
+  /** Runs at boot: create locks, tasks (kthread_run), IRQ handlers, tasklets; returns state for check. */
+  readonly setup: () => S;
+  /** Runs after the run ends; records failed expectations. */
+  readonly check?: (state: S, expect: Expect) => void;
+  /** Run for exactly this much virtual time (ms) instead of until every scenario task exits. */
+  readonly duration_ms?: number;
+}
+
+export function defineScenario<S>(s: Scenario<S>): Scenario<S> {
+  return s;
+}

@@ -1,0 +1,62 @@
+// The run's statistics: per-CPU time by context, per-lock statistics (after /proc/lock_stat),
+// interrupts per line and per-task switch counts.
+import type { Kernel } from "../kernel/kernel.ts";
+import { task_state_char } from "../kernel/sched/task.ts";
+
+export interface CpuStats {
+  readonly cpu: number;
+  readonly task_ns: number;
+  readonly softirq_ns: number;
+  readonly hardirq_ns: number;
+  readonly spin_ns: number;
+  readonly idle_ns: number;
+  readonly irqs: number;
+  readonly softirqs: number;
+  readonly context_switches: number;
+}
+
+export interface LockStats {
+  readonly name: string;
+  readonly acquisitions: number;
+  readonly contentions: number;
+  readonly wait_total_ns: number;
+  readonly wait_max_ns: number;
+  readonly hold_max_ns: number;
+  readonly hold_total_ns: number;
+}
+
+export interface RunStats {
+  readonly cpus: readonly CpuStats[];
+  readonly locks: readonly LockStats[];
+  readonly irqs: ReadonlyArray<{ readonly irq: number; readonly name: string; readonly count: number }>;
+  readonly tasks: ReadonlyArray<{ readonly pid: number; readonly comm: string; readonly state: string; readonly nvcsw: number; readonly nivcsw: number }>;
+}
+
+export function collect_stats(k: Kernel): RunStats {
+  return {
+    cpus: k.percpu.map((pc) => ({
+      cpu: pc.id,
+      task_ns: pc.times.task,
+      softirq_ns: pc.times.softirq,
+      hardirq_ns: pc.times.hardirq,
+      spin_ns: pc.times.spin,
+      idle_ns: pc.times.idle,
+      irqs: pc.irqs,
+      softirqs: pc.softirqs,
+      context_switches: pc.context_switches,
+    })),
+    locks: k.locks.map((l) => ({
+      name: l.name,
+      acquisitions: l.acquisitions,
+      contentions: l.contentions,
+      wait_total_ns: l.wait_total,
+      wait_max_ns: l.wait_max,
+      hold_max_ns: l.hold_max,
+      hold_total_ns: l.hold_total,
+    })),
+    irqs: [...k.irq_desc.values()]
+      .sort((a, b) => a.irq - b.irq)
+      .map((d) => ({ irq: d.irq, name: d.actions.map((a) => a.name).join(",") || "-", count: d.count })),
+    tasks: k.tasks.map((t) => ({ pid: t.pid, comm: t.comm, state: task_state_char(t.state), nvcsw: t.nvcsw, nivcsw: t.nivcsw })),
+  };
+}

@@ -1,0 +1,61 @@
+// One simulated processor: its interrupt flag (EFLAGS.IF), its local virtual clock and its
+// local APIC's pending-vector bitmap. The kernel installs how the CPU runs (its `exec`); the
+// hardware itself never imports the kernel.
+import type { Lane } from "../sim/engine.ts";
+
+export interface CpuExec {
+  runnable(cpu: Cpu): boolean;
+  step(cpu: Cpu): void;
+  /** Called when a vector becomes pending at virtual time `t` (the CPU may be idle). */
+  interrupted(cpu: Cpu, t: number): void;
+}
+
+export class Cpu implements Lane {
+  clock = 0;
+  /** EFLAGS.IF: maskable interrupts are taken only while set. */
+  irqs_enabled = true;
+  /** Pending vectors (local APIC IRR), one bit each. */
+  private readonly irr = new Uint32Array(8);
+  private npending = 0;
+  exec: CpuExec | undefined;
+
+  constructor(readonly id: number) {}
+
+  runnable(): boolean {
+    return this.exec!.runnable(this);
+  }
+
+  step(): void {
+    this.exec!.step(this);
+  }
+
+  /** Latches `vector` as pending (idempotent, as the IRR is). */
+  raise(vector: number, t: number): void {
+    const w = vector >> 5;
+    const bit = 1 << (vector & 31);
+    if ((this.irr[w]! & bit) === 0) {
+      this.irr[w]! |= bit;
+      this.npending++;
+    }
+    this.exec?.interrupted(this, t);
+  }
+
+  hasPending(): boolean {
+    return this.npending > 0;
+  }
+
+  /** Takes the highest pending vector (x86 serves higher vectors first), or -1. */
+  ack(): number {
+    if (this.npending === 0) return -1;
+    for (let w = 7; w >= 0; w--) {
+      const bits = this.irr[w]!;
+      if (bits !== 0) {
+        const b = 31 - Math.clz32(bits);
+        this.irr[w] = bits & ~(1 << b);
+        this.npending--;
+        return (w << 5) | b;
+      }
+    }
+    return -1;
+  }
+}

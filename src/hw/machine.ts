@@ -1,0 +1,50 @@
+// The machine: CPUs, the interrupt controller, the per-CPU timers and the devices, all driven by
+// one engine. Devices draw from their own labelled seeded streams.
+import type { Engine } from "../sim/engine.ts";
+import type { Streams } from "../sim/rng.ts";
+import { Cpu } from "./cpu.ts";
+import { IrqChip } from "./irqchip.ts";
+import { LapicTimer } from "./devices/lapic_timer.ts";
+import { Nic, type NicConfig } from "./devices/nic.ts";
+import { Disk, type DiskConfig } from "./devices/disk.ts";
+import { DEFAULT_COSTS, type Costs } from "./costs.ts";
+import { SimError } from "../sim/errors.ts";
+
+export const MAX_CPUS = 64;
+
+export interface HwConfig {
+  readonly cpus: number;
+  readonly costs?: Costs;
+}
+
+export class Machine {
+  readonly cpus: Cpu[];
+  readonly irqchip: IrqChip;
+  readonly timer: LapicTimer;
+  readonly costs: Costs;
+  readonly nics: Nic[] = [];
+  readonly disks: Disk[] = [];
+
+  constructor(readonly engine: Engine, private readonly streams: Streams, config: HwConfig) {
+    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) {
+      throw new SimError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${config.cpus}`);
+    }
+    this.cpus = Array.from({ length: config.cpus }, (_, i) => new Cpu(i));
+    this.irqchip = new IrqChip(this.cpus);
+    this.timer = new LapicTimer(engine, this.cpus);
+    this.costs = config.costs ?? DEFAULT_COSTS;
+    engine.lanes = this.cpus;
+  }
+
+  addNic(config: NicConfig): Nic {
+    const nic = new Nic(config, this.engine, this.irqchip, this.streams.stream(`nic/${config.name}`));
+    this.nics.push(nic);
+    return nic;
+  }
+
+  addDisk(config: DiskConfig): Disk {
+    const disk = new Disk(config, this.engine, this.irqchip, this.streams.stream(`disk/${config.name}`));
+    this.disks.push(disk);
+    return disk;
+  }
+}

@@ -1,0 +1,54 @@
+// printk, BUG/WARN and the device look-ups scenarios use; might_sleep() for scenario code.
+import * as Effect from "effect/Effect";
+import { kernel } from "./kernel.ts";
+import { __might_sleep } from "./sched/core.ts";
+import { dump_stack } from "./dumpstack.ts";
+import { ScenarioBug } from "./bug.ts";
+import { trace_printk } from "./trace.ts";
+import { SimError } from "../sim/errors.ts";
+import type { Nic } from "../hw/devices/nic.ts";
+import type { Disk } from "../hw/devices/disk.ts";
+
+/** printk(): one line (or several) in the log, stamped with virtual time and CPU. */
+export function printk(text: string): void {
+  kernel().printk(text);
+  trace_printk(text);
+}
+export const pr_info = printk;
+
+/** might_sleep() called by scenario code: reported at the scenario's name. */
+export function might_sleep(where = "scenario"): void {
+  __might_sleep(where, 0, 0);
+}
+
+/** BUG(): prints "kernel BUG at ..." and stops the machine. */
+export const BUG = (where: string): Effect.Effect<never> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    const text = [`kernel BUG at ${where}!`, ...dump_stack(k, k.this_ctx(), ["BUG"])].join("\n");
+    k.report("bug", text);
+    return Effect.die(new ScenarioBug(`kernel BUG at ${where}`));
+  });
+
+export const BUG_ON = (cond: boolean, where: string): Effect.Effect<void> => (cond ? BUG(where) : Effect.void);
+
+/** WARN_ON(): prints a warning with a backtrace once per call site name and goes on. */
+export function WARN_ON(cond: boolean, where: string): boolean {
+  if (!cond) return false;
+  const k = kernel();
+  const text = [`WARNING: at ${where}`, ...dump_stack(k, k.this_ctx(), ["warn_slowpath_null"])].join("\n");
+  k.report("bug", text);
+  return true;
+}
+
+export function nic(name: string): Nic {
+  const n = kernel().machine.nics.find((d) => d.config.name === name);
+  if (n === undefined) throw new SimError(`no NIC named "${name}" on this machine`);
+  return n;
+}
+
+export function disk(name: string): Disk {
+  const d = kernel().machine.disks.find((x) => x.config.name === name);
+  if (d === undefined) throw new SimError(`no disk named "${name}" on this machine`);
+  return d;
+}

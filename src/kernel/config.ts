@@ -1,0 +1,24 @@
+// The simulated kernel's configuration: the CONFIG_ options and sysctls that change behaviour.
+export interface KernelConfig {
+  /** CONFIG_HZ: timer ticks per second. */
+  readonly hz: number;
+  /** CONFIG_PREEMPT: preempt kernel code at preempt points and on return from interrupts. */
+  readonly preempt: boolean;
+  /** CONFIG_DEBUG_SPINLOCK: recursion / wrong owner / already unlocked checks. */
+  readonly debug_spinlock: boolean;
+  /** Scheduler time slice in ms (round-robin between runnable tasks of a CPU). */
+  readonly timeslice_ms: number;
+  /** kernel.watchdog_thresh (s); a soft lockup is reported after twice this. */
+  readonly watchdog_thresh: number;
+  /** kernel.hung_task_timeout_secs. */
+  readonly hung_task_timeout_secs: number;
+}
+
+export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
+  hz: 250,
+  preempt: true,
+  debug_spinlock: true,
+  timeslice_ms: 100,
+  watchdog_thresh: 10,
+  hung_task_timeout_secs: 120,
+};

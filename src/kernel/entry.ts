@@ -1,0 +1,136 @@
+// What a CPU does when the engine steps it (arch/x86/kernel/entry + the idle loop, reduced):
+// take the highest pending interrupt if interrupts are enabled, otherwise resume the context on
+// top of the CPU's stack, or, when idle, switch to the next runnable task. A context's fiber ends
+// here too: an interrupt context pops (and may preempt the task below on the way back), a task
+// exits.
+import * as Cause from "effect/Cause";
+import * as Exit from "effect/Exit";
+import type { Cpu, CpuExec } from "../hw/cpu.ts";
+import { LOCAL_TIMER_VECTOR, RESCHEDULE_VECTOR, CALL_FUNCTION_SINGLE_VECTOR, vector_to_irq } from "../hw/vectors.ts";
+import { SimError } from "../sim/errors.ts";
+import { ExecContext, resume } from "./context.ts";
+import type { Kernel } from "./kernel.ts";
+import type { PerCpu } from "./percpu.ts";
+import { do_IRQ } from "./irq/handle.ts";
+import { local_timer_interrupt, tick_nohz_restart } from "./time/tick.ts";
+import { reschedule_interrupt, call_function_single_interrupt } from "./smp.ts";
+import { pick_next_and_switch, preempt_schedule_irq, do_exit } from "./sched/core.ts";
+import { ScenarioBug } from "./bug.ts";
+
+export function install_entry(k: Kernel): void {
+  const exec: CpuExec = {
+    runnable: (cpu) => runnable(k, k.percpu[cpu.id]!),
+    step: (cpu) => step(k, k.percpu[cpu.id]!),
+    interrupted: (cpu, t) => interrupted(k, cpu, t),
+  };
+  for (const c of k.machine.cpus) c.exec = exec;
+}
+
+function runnable(k: Kernel, pc: PerCpu): boolean {
+  if (k.halted) return false;
+  if (pc.hw.irqs_enabled && pc.hw.hasPending()) return true;
+  const top = pc.top();
+  if (top === undefined) return pc.rq.length > 0;
+  return top.ready();
+}
+
+/** Brings a CPU that was not running anything (idle, or spinning) forward to time `t`. */
+export function catch_up(pc: PerCpu, t: number): void {
+  if (pc.hw.clock >= t) return;
+  const top = pc.top();
+  const waited = t - pc.hw.clock;
+  if (top === undefined) pc.times.idle += waited;
+  else if (top.spinning !== null) pc.times.spin += waited;
+  pc.hw.clock = t;
+}
+
+function interrupted(k: Kernel, cpu: Cpu, t: number): void {
+  const pc = k.percpu[cpu.id]!;
+  const top = pc.top();
+  if (cpu.irqs_enabled && (top === undefined || !top.ready())) catch_up(pc, t);
+}
+
+function step(k: Kernel, pc: PerCpu): void {
+  k.cpu = pc;
+  try {
+    if (pc.hw.irqs_enabled && pc.hw.hasPending()) return take_interrupt(k, pc, pc.hw.ack());
+    let top = pc.top();
+    if (top === undefined) {
+      pick_next_and_switch(pc);
+      top = pc.top();
+      if (top === undefined) return;
+    }
+    run(k, top);
+  } finally {
+    k.cpu = null;
+    k.ctx = null;
+  }
+}
+
+function run(k: Kernel, ctx: ExecContext): void {
+  k.ctx = ctx;
+  if (!ctx.started) {
+    ctx.started = true;
+    k.engine.fork(ctx.program, (exit) => context_exit(k, ctx, exit));
+  } else resume(ctx);
+}
+
+function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
+  // An interrupt gate: the CPU clears IF and enters the handler on the interrupted context's behalf.
+  pc.hw.irqs_enabled = false;
+  pc.irqs++;
+  pc.hw.clock += k.costs.irqEntry;
+  pc.times.hardirq += k.costs.irqEntry;
+  const wasIdle = pc.isIdle();
+  let name: string;
+  let frames: string[];
+  let program;
+  if (vector === LOCAL_TIMER_VECTOR) {
+    name = "local-timer";
+    frames = ["apic_timer_interrupt", "smp_apic_timer_interrupt"];
+    program = local_timer_interrupt();
+  } else if (vector === RESCHEDULE_VECTOR) {
+    name = "reschedule-ipi";
+    frames = ["reschedule_interrupt", "smp_reschedule_interrupt"];
+    program = reschedule_interrupt();
+  } else if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
+    name = "call-function-ipi";
+    frames = ["call_function_single_interrupt", "smp_call_function_single_interrupt"];
+    program = call_function_single_interrupt();
+  } else {
+    const irq = vector_to_irq(vector);
+    if (irq < 0) throw new SimError(`CPU${pc.id}: unexpected vector 0x${vector.toString(16)}`);
+    name = `irq/${irq}`;
+    frames = ["common_interrupt", "do_IRQ"];
+    program = do_IRQ(irq);
+  }
+  const ctx = new ExecContext("irq", name, null, program, pc, frames);
+  pc.stack.push(ctx);
+  if (wasIdle) tick_nohz_restart(pc);
+  run(k, ctx);
+}
+
+function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown>): void {
+  ctx.finished = true;
+  const pc = ctx.cpu;
+  if (Exit.isFailure(exit)) return fiber_failed(k, ctx, exit.cause);
+  if (ctx.kind === "irq") {
+    if (pc.top() !== ctx) throw new SimError(`CPU${pc.id}: interrupt context ${ctx.name} ended but is not on top`);
+    pc.stack.pop();
+    // iret: the interrupted context ran with IF set, or the interrupt would not have been taken.
+    pc.hw.irqs_enabled = true;
+    preempt_schedule_irq(pc);
+    return;
+  }
+  do_exit(pc, ctx.task!);
+}
+
+function fiber_failed(k: Kernel, ctx: ExecContext, cause: Cause.Cause<unknown>): void {
+  const err = Cause.squash(cause);
+  if (err instanceof ScenarioBug) {
+    // BUG(): the report is printed already; the machine stops as a panic would.
+    k.halt(k.now(), err.message);
+    return;
+  }
+  throw err instanceof Error ? err : new SimError(`context ${ctx.name} failed: ${String(err)}`);
+}

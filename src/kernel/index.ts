@@ -1,0 +1,60 @@
+// The kernel API that scenarios use, under Linux's names.
+export * from "./atomic.ts";
+export { printk, pr_info, BUG, BUG_ON, WARN_ON } from "./api_misc.ts";
+export {
+  current,
+  smp_processor_id,
+  raw_smp_processor_id,
+  num_online_cpus,
+  preempt_count,
+  in_irq,
+  in_softirq,
+  in_interrupt,
+  in_atomic,
+  irqs_disabled,
+  cpu_relax,
+  preempt_disable,
+  preempt_enable,
+  preempt_enable_no_resched,
+  cond_resched,
+  schedule,
+  wake_up_process,
+  set_current_state,
+  __set_current_state,
+  kthread_run,
+  __might_sleep,
+} from "./sched/core.ts";
+export { might_sleep } from "./api_misc.ts";
+export { TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, type Task } from "./sched/task.ts";
+export * from "./sched/wait.ts";
+export * from "./irqflags.ts";
+export * from "./locking/spinlock.ts";
+export * from "./locking/mutex.ts";
+export {
+  open_softirq,
+  raise_softirq,
+  raise_softirq_irqoff,
+  local_bh_disable,
+  local_bh_enable,
+  tasklet_struct,
+  tasklet_init,
+  tasklet_schedule,
+  tasklet_hi_schedule,
+  tasklet_disable,
+  tasklet_disable_nosync,
+  tasklet_enable,
+  tasklet_kill,
+  HI_SOFTIRQ,
+  TIMER_SOFTIRQ,
+  NET_TX_SOFTIRQ,
+  NET_RX_SOFTIRQ,
+  BLOCK_SOFTIRQ,
+  TASKLET_SOFTIRQ,
+  SCHED_SOFTIRQ,
+  RCU_SOFTIRQ,
+} from "./softirq.ts";
+export * from "./irq/irqdesc.ts";
+export { jiffies, msecs_to_jiffies, jiffies_to_msecs } from "./time/tick.ts";
+export * from "./time/sleep.ts";
+export { smp_call_function_single, smp_send_reschedule } from "./smp.ts";
+export { nic, disk } from "./api_misc.ts";

@@ -1,0 +1,22 @@
+// init/main.c reduced: boots the simulated kernel on a machine (per-CPU state, the interrupt
+// entry, softirqs and tasklets, ksoftirqd/N) and makes it the running kernel.
+import type { Engine } from "../sim/engine.ts";
+import type { Machine } from "../hw/machine.ts";
+import type { KernelConfig } from "./config.ts";
+import { Kernel, set_running_kernel } from "./kernel.ts";
+import { install_entry } from "./entry.ts";
+import { softirq_init, spawn_ksoftirqd } from "./softirq.ts";
+import { on_idle } from "./watchdog.ts";
+import { UTS_RELEASE } from "./dumpstack.ts";
+
+export function start_kernel(engine: Engine, machine: Machine, config: KernelConfig): Kernel {
+  const k = new Kernel(engine, machine, config);
+  set_running_kernel(k);
+  install_entry(k);
+  engine.onIdle = () => on_idle(k);
+  k.printk(`Linux version ${UTS_RELEASE} (mmsim) SMP${config.preempt ? " PREEMPT" : ""}`);
+  k.printk(`Brought up ${machine.cpus.length} CPUs, HZ=${config.hz}`);
+  softirq_init();
+  spawn_ksoftirqd();
+  return k;
+}

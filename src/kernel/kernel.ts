@@ -1,0 +1,114 @@
+// The running kernel instance: per-CPU state, tasks, the log and the reports. Like Linux's
+// `current` and smp_processor_id(), kernel code finds "this CPU" and "this context" through the
+// one running kernel (set for the duration of a run; runs are synchronous, so there is exactly one
+// at a time), which is what lets scenario code call spin_lock(&l) with no handle in sight.
+import type { Engine } from "../sim/engine.ts";
+import type { Machine } from "../hw/machine.ts";
+import type { Costs } from "../hw/costs.ts";
+import { SimError } from "../sim/errors.ts";
+import type { KernelConfig } from "./config.ts";
+import type { ExecContext } from "./context.ts";
+import { PerCpu } from "./percpu.ts";
+import { LogBuffer } from "./printk.ts";
+import type { BugReport, ReportKind } from "./report.ts";
+import { Task } from "./sched/task.ts";
+import { context_kind } from "./preempt.ts";
+import type { spinlock_t } from "./locking/spinlock.ts";
+import type { IrqDesc } from "./irq/irqdesc.ts";
+import type { SoftirqAction } from "./softirq.ts";
+
+let running: Kernel | null = null;
+
+/** The kernel whose run is in progress. */
+export function kernel(): Kernel {
+  if (running === null) throw new SimError("kernel API called outside a simulation run");
+  return running;
+}
+
+export function set_running_kernel(k: Kernel | null): void {
+  running = k;
+}
+
+export class Kernel {
+  readonly percpu: PerCpu[];
+  /** The CPU whose step is in progress (null while a timed event fires). */
+  cpu: PerCpu | null = null;
+  /** The context whose fiber is running. */
+  ctx: ExecContext | null = null;
+  readonly tasks: Task[] = [];
+  private nextPid = 1;
+  readonly log = new LogBuffer();
+  readonly reports: BugReport[] = [];
+  readonly irq_desc = new Map<number, IrqDesc>();
+  readonly softirq_vec: (SoftirqAction | undefined)[] = [];
+  readonly locks: spinlock_t[] = [];
+  /** Scenario tasks that have not exited. */
+  live = 0;
+  /** End the run when the last scenario task exits (off for scenarios with a fixed duration). */
+  stop_on_last_exit = true;
+  /** debug_locks: cleared by the first lock-debugging report, which silences later ones. */
+  debug_locks = true;
+  /** __might_sleep's rate limit: the jiffy of its last report (-1: none yet). */
+  might_sleep_prev_jiffy = -1;
+  /** Set once a lockup or panic ended the run. */
+  halted = false;
+  readonly tick_ns: number;
+  readonly costs: Costs;
+
+  constructor(readonly engine: Engine, readonly machine: Machine, readonly config: KernelConfig) {
+    if (![100, 250, 300, 1000].includes(config.hz)) throw new SimError(`hz must be 100, 250, 300 or 1000, got ${config.hz}`);
+    this.tick_ns = Math.round(1e9 / config.hz);
+    this.costs = machine.costs;
+    this.percpu = machine.cpus.map((hw) => new PerCpu(hw, new Task(0, `swapper/${hw.id}`, [hw.id], false)));
+  }
+
+  allocPid(): number {
+    return this.nextPid++;
+  }
+
+  /** Current virtual time: the stepping CPU's clock, or the time of the event being fired. */
+  now(): number {
+    return this.cpu !== null ? this.cpu.hw.clock : this.engine.now;
+  }
+
+  this_cpu(): PerCpu {
+    const c = this.cpu;
+    if (c === null) throw new SimError("no CPU is running (kernel code called from a timed event)");
+    return c;
+  }
+
+  this_ctx(): ExecContext {
+    const c = this.ctx;
+    if (c === null) throw new SimError("no context is running");
+    return c;
+  }
+
+  /** Charges `ns` of work to the running CPU, accounted to its current context kind. */
+  charge(ns: number): void {
+    const c = this.cpu;
+    if (c === null) return;
+    c.hw.clock += ns;
+    c.times[context_kind(c.preempt_count)] += ns;
+  }
+
+  printk(text: string): void {
+    this.log.add(this.now(), this.cpu?.id ?? 0, text);
+  }
+
+  report(kind: ReportKind, text: string, at?: { ts: number; cpu: number }): BugReport {
+    const ts = at?.ts ?? this.now();
+    const cpu = at?.cpu ?? this.cpu?.id ?? 0;
+    const r: BugReport = { kind, title: text.split("\n", 1)[0]!, text, cpu, ts };
+    this.reports.push(r);
+    this.log.add(ts, cpu, text);
+    this.engine.trace.emit(r.ts, r.cpu, "bug_report", r.title);
+    return r;
+  }
+
+  /** Ends the run at virtual time `ts` (a lockup or panic: the machine makes no more progress). */
+  halt(ts: number, why: string): void {
+    this.halted = true;
+    if (ts > this.engine.now) this.engine.now = ts;
+    this.engine.stop({ kind: "stopped", why });
+  }
+}

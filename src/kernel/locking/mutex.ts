@@ -1,0 +1,63 @@
+// kernel/mutex.c (2.6.34) reduced: a sleeping lock with a FIFO wait list; mutex_lock may sleep
+// (might_sleep at kernel/mutex.c:94, the 2.6.3x location) and waits in TASK_UNINTERRUPTIBLE.
+// Simplified: unlock hands the mutex to the first waiter (no lock stealing, no optimistic
+// spinning), as 4.x's handoff does under contention.
+import * as Effect from "effect/Effect";
+import { kernel } from "../kernel.ts";
+import { __might_sleep, current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
+import { TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task } from "../sched/task.ts";
+
+export class mutex {
+  owner: Task | null = null;
+  readonly wait_list: Task[] = [];
+  constructor(readonly name: string) {}
+}
+
+export const mutex_init = (name: string): mutex => new mutex(name);
+export const DEFINE_MUTEX = mutex_init;
+
+/** mutex_lock(): Context: process, may sleep. */
+export const mutex_lock = (lock: mutex): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const ctx = kernel().this_ctx();
+    ctx.frames.push("mutex_lock");
+    __might_sleep("kernel/mutex.c", 94, 0);
+    yield* sched_point();
+    const me = current();
+    if (lock.owner === null) lock.owner = me;
+    else {
+      lock.wait_list.push(me);
+      ctx.frames.push("__mutex_lock_slowpath");
+      while (lock.owner !== me) {
+        set_current_state(TASK_UNINTERRUPTIBLE);
+        yield* schedule();
+      }
+      set_current_state(TASK_RUNNING);
+      ctx.frames.pop();
+    }
+    ctx.frames.pop();
+  });
+
+/** mutex_trylock(): 1 if taken. */
+export const mutex_trylock = (lock: mutex): Effect.Effect<number> =>
+  Effect.map(sched_point(), () => {
+    if (lock.owner !== null) return 0;
+    lock.owner = current();
+    return 1;
+  });
+
+/** mutex_unlock(): Context: process (the owner). */
+export const mutex_unlock = (lock: mutex): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    const me = current();
+    if (lock.owner !== me) {
+      k.printk(`DEBUG_LOCKS_WARN_ON(lock->owner != current): mutex ${lock.name} released by ${me.comm}/${me.pid}`);
+    }
+    const next = lock.wait_list.shift() ?? null;
+    lock.owner = next;
+    if (next !== null) wake_up_process(next);
+    return sched_point();
+  });
+
+export const mutex_is_locked = (lock: mutex): boolean => lock.owner !== null;

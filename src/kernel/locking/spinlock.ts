@@ -1,0 +1,219 @@
+// kernel/spinlock.c, lib/spinlock_debug.c (2.6.34) and x86 ticket spinlocks: waiters are served
+// in FIFO order; a spinner costs virtual time until the lock is handed to it (its clock jumps to
+// the release time plus a cache-line transfer). With CONFIG_DEBUG_SPINLOCK the "recursion",
+// "cpu recursion", "already unlocked", "wrong owner" and "wrong CPU" checks report as Linux does
+// (the first report turns debug_locks off). Per-lock statistics follow /proc/lock_stat.
+import * as Effect from "effect/Effect";
+import { park } from "../context.ts";
+import type { ExecContext } from "../context.ts";
+import { kernel, type Kernel } from "../kernel.ts";
+import { current, preempt_disable, preempt_enable, sched_point } from "../sched/core.ts";
+import type { Task } from "../sched/task.ts";
+import { dump_stack } from "../dumpstack.ts";
+import { local_irq_disable, local_irq_restore, local_irq_save, type irqflags_t } from "../irqflags.ts";
+import { local_bh_disable, local_bh_enable } from "../softirq.ts";
+import { catch_up } from "../entry.ts";
+import { check_spin_deadlock } from "../watchdog.ts";
+import { trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
+
+export const SPINLOCK_MAGIC = 0xdead4ead;
+
+export class spinlock_t {
+  magic = SPINLOCK_MAGIC;
+  /** The context holding the lock (the simulator's view). */
+  holder: ExecContext | null = null;
+  /** lock->owner: `current` when it was taken (Linux's debug view; an interrupt's is the task below). */
+  owner: Task | null = null;
+  owner_cpu = -1;
+  /** How it was taken, for held-lock listings ("spin_lock_irqsave" ...). */
+  acquired_by = "";
+  readonly waiters: ExecContext[] = [];
+  // /proc/lock_stat
+  acquisitions = 0;
+  contentions = 0;
+  wait_total = 0;
+  wait_max = 0;
+  hold_max = 0;
+  hold_total = 0;
+  private acquired_at = 0;
+
+  constructor(readonly name: string) {}
+
+  /** Called by the lock code only. */
+  _take(ctx: ExecContext, by: string, t: number): void {
+    this.holder = ctx;
+    this.owner = ctx.cpu.curr;
+    this.owner_cpu = ctx.cpu.id;
+    this.acquired_by = by;
+    this.acquired_at = t;
+    this.acquisitions++;
+    ctx.held.push(this);
+  }
+
+  _release(t: number): void {
+    const h = this.holder!;
+    const i = h.held.lastIndexOf(this);
+    if (i >= 0) h.held.splice(i, 1);
+    const held = t - this.acquired_at;
+    this.hold_total += held;
+    if (held > this.hold_max) this.hold_max = held;
+    this.holder = null;
+    this.owner = null;
+    this.owner_cpu = -1;
+  }
+}
+
+/** spin_lock_init() / DEFINE_SPINLOCK(): registers the lock for statistics. */
+export function spin_lock_init(name: string): spinlock_t {
+  const l = new spinlock_t(name);
+  kernel().locks.push(l);
+  return l;
+}
+export const DEFINE_SPINLOCK = spin_lock_init;
+
+function spin_bug(k: Kernel, lock: spinlock_t, msg: string): void {
+  if (!k.config.debug_spinlock || !k.debug_locks) return;
+  k.debug_locks = false;
+  const pc = k.this_cpu();
+  const cur = pc.curr;
+  const owner = lock.owner;
+  k.report(
+    "spinlock",
+    [
+      `BUG: spinlock ${msg} on CPU#${pc.id}, ${cur.comm}/${cur.pid}`,
+      ` lock: ${lock.name}, .magic: ${(lock.magic >>> 0).toString(16).padStart(8, "0")}, .owner: ${owner ? owner.comm : "<none>"}/${owner ? owner.pid : -1}, .owner_cpu: ${lock.owner_cpu}`,
+      ...dump_stack(k, k.this_ctx(), ["spin_bug"]),
+    ].join("\n"),
+  );
+}
+
+function debug_spin_lock_before(k: Kernel, lock: spinlock_t): void {
+  if (lock.magic !== SPINLOCK_MAGIC) spin_bug(k, lock, "bad magic");
+  else if (lock.owner !== null && lock.owner === current()) spin_bug(k, lock, "recursion");
+  else if (lock.owner_cpu === k.this_cpu().id) spin_bug(k, lock, "cpu recursion");
+}
+
+/** do_raw_spin_lock(): an interleaving point, then take the lock or spin in ticket order. */
+const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
+  Effect.flatMap(sched_point(), () =>
+    Effect.suspend(() => {
+      const k = kernel();
+      const ctx = k.this_ctx();
+      debug_spin_lock_before(k, lock);
+      trace_lock_acquire(lock.name, "");
+      k.charge(k.costs.atomic);
+      if (lock.holder === null) {
+        lock._take(ctx, by, k.now());
+        return Effect.void;
+      }
+      lock.contentions++;
+      trace_lock_contended(lock.name);
+      lock.waiters.push(ctx);
+      ctx.spinning = lock;
+      ctx.spin_since = k.now();
+      ctx.spin_by = by;
+      ctx.frames.push("_raw_spin_lock");
+      check_spin_deadlock(k, ctx);
+      return Effect.map(park(ctx), () => {
+        ctx.frames.pop();
+      });
+    }),
+  );
+
+/** do_raw_spin_unlock(): releases, handing the lock to the first spinner. */
+function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
+  const pc = k.this_cpu();
+  if (lock.magic !== SPINLOCK_MAGIC) spin_bug(k, lock, "bad magic");
+  else if (lock.holder === null) spin_bug(k, lock, "already unlocked");
+  else if (lock.owner !== current()) spin_bug(k, lock, "wrong owner");
+  else if (lock.owner_cpu !== pc.id) spin_bug(k, lock, "wrong CPU");
+  if (lock.holder === null) return;
+  const t = k.now();
+  lock._release(t);
+  trace_lock_release(lock.name);
+  const next = lock.waiters.shift();
+  if (next === undefined) return;
+  // The ticket moves on: the first spinner owns the lock once the line reaches its CPU.
+  const at = t + k.costs.lineTransfer;
+  const waited = Math.max(0, at - next.spin_since);
+  if (next.cpu.top() === next) catch_up(next.cpu, at);
+  next.spinning = null;
+  lock.wait_total += waited;
+  if (waited > lock.wait_max) lock.wait_max = waited;
+  lock._take(next, next.spin_by, at);
+  trace_lock_acquired(lock.name, waited);
+}
+
+/** spin_lock(): Context: any; does not sleep. */
+export const spin_lock = (lock: spinlock_t): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    preempt_disable();
+    return do_raw_spin_lock(lock, "spin_lock");
+  });
+
+export const spin_unlock = (lock: spinlock_t): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    do_raw_spin_unlock(kernel(), lock);
+    return preempt_enable();
+  });
+
+export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    local_irq_disable();
+    preempt_disable();
+    return do_raw_spin_lock(lock, "spin_lock_irq");
+  });
+
+export const spin_unlock_irq = (lock: spinlock_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    do_raw_spin_unlock(kernel(), lock);
+    kernel().this_cpu().hw.irqs_enabled = true;
+    yield* preempt_enable();
+  });
+
+/** spin_lock_irqsave(): returns the saved flags for spin_unlock_irqrestore(). */
+export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> =>
+  Effect.suspend(() => {
+    const flags = local_irq_save();
+    preempt_disable();
+    return Effect.as(do_raw_spin_lock(lock, "spin_lock_irqsave"), flags);
+  });
+
+export const spin_unlock_irqrestore = (lock: spinlock_t, flags: irqflags_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    do_raw_spin_unlock(kernel(), lock);
+    yield* local_irq_restore(flags);
+    yield* preempt_enable();
+  });
+
+export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    local_bh_disable();
+    preempt_disable();
+    return do_raw_spin_lock(lock, "spin_lock_bh");
+  });
+
+export const spin_unlock_bh = (lock: spinlock_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    do_raw_spin_unlock(kernel(), lock);
+    kernel().this_cpu().preempt_count -= 1;
+    yield* local_bh_enable();
+  });
+
+/** spin_trylock(): 1 if taken, 0 if held by someone (never spins). */
+export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
+  Effect.flatMap(sched_point(), () =>
+    Effect.suspend(() => {
+      const k = kernel();
+      preempt_disable();
+      k.charge(k.costs.atomic);
+      if (lock.holder === null) {
+        lock._take(k.this_ctx(), "spin_trylock", k.now());
+        trace_lock_acquire(lock.name, "try ");
+        return Effect.succeed(1);
+      }
+      return Effect.as(preempt_enable(), 0);
+    }),
+  );
+
+export const spin_is_locked = (lock: spinlock_t): boolean => lock.holder !== null;

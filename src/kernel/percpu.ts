@@ -1,0 +1,63 @@
+// Per-CPU kernel state: the context stack, preempt_count, the run queue, pending softirqs and
+// tasklet lists, and time accounting by context.
+import type { Cpu } from "../hw/cpu.ts";
+import type { ExecContext } from "./context.ts";
+import type { Task } from "./sched/task.ts";
+import type { tasklet_struct } from "./softirq.ts";
+
+import type { Effect } from "effect/Effect";
+
+/** A function queued for this CPU by smp_call_function_single(). */
+export interface CallSingleData {
+  readonly func: (info: unknown) => Effect<void>;
+  readonly info: unknown;
+  done: boolean;
+}
+
+export interface CpuTimes {
+  task: number;
+  softirq: number;
+  hardirq: number;
+  spin: number;
+  idle: number;
+}
+
+export class PerCpu {
+  /** Contexts on this CPU: the running task's (if any) at the bottom, interrupts above. */
+  readonly stack: ExecContext[] = [];
+  preempt_count = 0;
+  need_resched = false;
+  /** The task running here (the idle task when none is). */
+  curr: Task;
+  /** Runnable tasks waiting for this CPU, in FIFO order. */
+  readonly rq: Task[] = [];
+  softirq_pending = 0;
+  readonly tasklet_vec: tasklet_struct[] = [];
+  readonly tasklet_hi_vec: tasklet_struct[] = [];
+  ksoftirqd: Task | null = null;
+  readonly call_single_queue: CallSingleData[] = [];
+  /** Last virtual time this CPU scheduled or idled (the soft-lockup watchdog's touch_ts). */
+  touch_ts = 0;
+  softlockup_reported = false;
+  readonly times: CpuTimes = { task: 0, softirq: 0, hardirq: 0, spin: 0, idle: 0 };
+  irqs = 0;
+  softirqs = 0;
+  context_switches = 0;
+
+  constructor(readonly hw: Cpu, readonly idle: Task) {
+    this.curr = idle;
+  }
+
+  get id(): number {
+    return this.hw.id;
+  }
+
+  top(): ExecContext | undefined {
+    return this.stack[this.stack.length - 1];
+  }
+
+  /** No context at all: the idle task is running. */
+  isIdle(): boolean {
+    return this.stack.length === 0;
+  }
+}

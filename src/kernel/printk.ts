@@ -1,0 +1,28 @@
+// kernel/printk.c reduced to the log buffer: every line carries its virtual timestamp and the CPU
+// that printed it, shown as dmesg does with CONFIG_PRINTK_TIME and the caller id:
+// "[    0.001234] [  C1] message".
+
+export interface LogLine {
+  readonly ts: number;
+  readonly cpu: number;
+  readonly text: string;
+}
+
+export function format_log_line(l: LogLine): string {
+  const sec = Math.floor(l.ts / 1e9);
+  const usec = Math.floor((l.ts % 1e9) / 1e3);
+  return `[${String(sec).padStart(5)}.${String(usec).padStart(6, "0")}] [${`C${l.cpu}`.padStart(4)}] ${l.text}`;
+}
+
+export class LogBuffer {
+  readonly lines: LogLine[] = [];
+  constructor(private readonly limit = 20000) {}
+  dropped = 0;
+
+  add(ts: number, cpu: number, text: string): void {
+    for (const part of text.split("\n")) {
+      if (this.lines.length >= this.limit) this.dropped++;
+      else this.lines.push({ ts, cpu, text: part });
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// Error channel 3 of 3: a detector's finding, printed in Linux's own report format. Reports never
+// change what the simulated kernel does next (a lockup report does end the run, as the machine
+// can make no progress).
+
+export type ReportKind =
+  | "might_sleep"
+  | "scheduling_while_atomic"
+  | "spinlock"
+  | "soft_lockup"
+  | "hard_lockup"
+  | "hung_task"
+  | "stall"
+  | "expectation"
+  | "bug";
+
+export interface BugReport {
+  readonly kind: ReportKind;
+  /** The report's first line, e.g. "BUG: scheduling while atomic: worker/0/3/0x00000002". */
+  readonly title: string;
+  /** The whole report as printed to the log. */
+  readonly text: string;
+  readonly cpu: number;
+  readonly ts: number;
+}

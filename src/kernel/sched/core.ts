@@ -1,0 +1,290 @@
+// kernel/sched/core.c reduced: per-CPU FIFO run queues with round-robin time slices (not CFS),
+// schedule(), wake-ups, kthreads, preemption points and the "scheduling while atomic" and
+// might_sleep checks. A woken or new task goes to an idle CPU it may run on if there is one,
+// else to the least loaded; there is no periodic load balancing.
+import * as Effect from "effect/Effect";
+import { SimError } from "../../sim/errors.ts";
+import { ExecContext, park } from "../context.ts";
+import { kernel, type Kernel } from "../kernel.ts";
+import type { PerCpu } from "../percpu.ts";
+import { Task, TASK_DEAD, TASK_RUNNING, TASK_UNINTERRUPTIBLE, type TaskState } from "./task.ts";
+import { PREEMPT_OFFSET, hardirq_count, irq_count, softirq_count } from "../preempt.ts";
+import { trace_sched_process_exit, trace_sched_switch, trace_sched_wakeup } from "../trace.ts";
+import { dump_stack, print_held_locks } from "../dumpstack.ts";
+import { catch_up } from "../entry.ts";
+import { tick_nohz_restart } from "../time/tick.ts";
+import { ScenarioBug } from "../bug.ts";
+
+// ---------------------------------------------------------------- context queries
+
+export const current = (): Task => kernel().this_cpu().curr;
+export const smp_processor_id = (): number => kernel().this_cpu().id;
+export const raw_smp_processor_id = smp_processor_id;
+export const num_online_cpus = (): number => kernel().percpu.length;
+export const preempt_count = (): number => kernel().this_cpu().preempt_count;
+export const in_irq = (): boolean => hardirq_count(preempt_count()) !== 0;
+export const in_softirq = (): boolean => softirq_count(preempt_count()) !== 0;
+export const in_interrupt = (): boolean => irq_count(preempt_count()) !== 0;
+export const in_atomic = (): boolean => preempt_count() !== 0;
+export const irqs_disabled = (): boolean => !kernel().this_cpu().hw.irqs_enabled;
+
+// ---------------------------------------------------------------- interleaving points
+
+/** An interleaving point: the step ends here and other CPUs may run before this one goes on. */
+export const sched_point = (): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    k.charge(k.costs.step);
+    return park(k.this_ctx());
+  });
+
+/** cpu_relax(): a pause in a busy-wait loop, an interleaving point. */
+export const cpu_relax = sched_point;
+
+// ---------------------------------------------------------------- preemption
+
+export function preempt_disable(): void {
+  kernel().this_cpu().preempt_count += PREEMPT_OFFSET;
+}
+
+export function preempt_enable_no_resched(): void {
+  const pc = kernel().this_cpu();
+  if ((pc.preempt_count & 0xff) === 0) throw new SimError(`CPU${pc.id}: preempt_count underflow`);
+  pc.preempt_count -= PREEMPT_OFFSET;
+}
+
+/** preempt_enable(): a preempt point (and an interleaving point). */
+export const preempt_enable = (): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    preempt_enable_no_resched();
+    return preempt_check_resched();
+  });
+
+/** Preempts the running task if it should give way and may (CONFIG_PREEMPT, count 0, IF set). */
+export const preempt_check_resched = (): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    const pc = k.this_cpu();
+    const ctx = k.this_ctx();
+    if (k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && ctx.kind === "task") {
+      return __schedule(k, pc, true);
+    }
+    return sched_point();
+  });
+
+/** cond_resched(): gives the CPU away if a reschedule is due, even without CONFIG_PREEMPT. */
+export const cond_resched = (): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    const pc = k.this_cpu();
+    if (pc.need_resched && pc.preempt_count === 0 && k.this_ctx().kind === "task") return __schedule(k, pc, true);
+    return sched_point();
+  });
+
+/** Called as an interrupt returns: preempts the task below if the CPU is back in task context. */
+export function preempt_schedule_irq(pc: PerCpu): void {
+  const k = kernel();
+  const top = pc.top();
+  if (!k.config.preempt || !pc.need_resched || pc.preempt_count !== 0 || pc.stack.length !== 1) return;
+  if (top === undefined || top.kind !== "task" || top.spinning !== null) return;
+  const prev = pc.curr;
+  prev.nivcsw++;
+  enqueue(pc, prev);
+  pc.stack.pop();
+  switch_to(k, pc, prev);
+}
+
+// ---------------------------------------------------------------- the scheduler proper
+
+/** __schedule_bug(): the report for schedule() called with a non-zero preempt_count. */
+function schedule_debug(k: Kernel, pc: PerCpu, prev: Task): void {
+  if (pc.preempt_count === 0) return;
+  const text = [
+    `BUG: scheduling while atomic: ${prev.comm}/${prev.pid}/0x${(pc.preempt_count + PREEMPT_OFFSET).toString(16).padStart(8, "0")}`,
+    ...print_held_locks(k, prev),
+    ...dump_stack(k, k.this_ctx(), ["schedule", "__schedule_bug"]),
+  ].join("\n");
+  k.report("scheduling_while_atomic", text);
+}
+
+/** schedule(): the running task gives up the CPU; it is queued again only if it is RUNNING. */
+export const schedule = (): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    return __schedule(k, k.this_cpu(), false);
+  });
+
+function __schedule(k: Kernel, pc: PerCpu, preempt: boolean): Effect.Effect<void> {
+  const ctx = k.this_ctx();
+  const prev = pc.curr;
+  schedule_debug(k, pc, prev);
+  if (ctx.kind !== "task") {
+    const why = `Kernel panic - not syncing: scheduling in interrupt context (${ctx.name})`;
+    k.report("bug", why);
+    return Effect.die(new ScenarioBug(why));
+  }
+  k.charge(k.costs.step);
+  pc.need_resched = false;
+  if (prev.state === TASK_RUNNING) {
+    if (pc.rq.length === 0) return park(ctx); // nothing else to run: an interleaving point only
+    if (preempt) prev.nivcsw++;
+    else prev.nvcsw++;
+    enqueue(pc, prev);
+  } else {
+    prev.on_rq = false;
+    prev.nvcsw++;
+  }
+  pc.stack.pop();
+  switch_to(k, pc, prev);
+  return park(ctx);
+}
+
+/** Puts the next runnable task (or the idle task) on `pc`, after `prev` left it. */
+export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
+  const next = pc.rq.shift() ?? pc.idle;
+  prev.saved_preempt_count = pc.preempt_count;
+  prev.last_switch = pc.hw.clock;
+  pc.touch_ts = pc.hw.clock;
+  pc.curr = next;
+  pc.preempt_count = next.saved_preempt_count;
+  if (next !== pc.idle) {
+    next.cpu = pc.id;
+    next.ctx.cpu = pc;
+    pc.stack.push(next.ctx);
+    if (next.time_slice <= 0) next.time_slice = Math.max(1, Math.round((k.config.timeslice_ms * k.config.hz) / 1000));
+  }
+  if (next !== prev) {
+    pc.context_switches++;
+    trace_sched_switch(prev, next);
+    k.charge(k.costs.contextSwitch);
+  }
+}
+
+/** The idle loop found work: switch from the idle task to the first queued task. */
+export function pick_next_and_switch(pc: PerCpu): void {
+  const k = kernel();
+  if (pc.rq.length === 0) return;
+  switch_to(k, pc, pc.idle);
+}
+
+function enqueue(pc: PerCpu, p: Task): void {
+  p.on_rq = true;
+  p.cpu = pc.id;
+  pc.rq.push(p);
+}
+
+/** select_task_rq(): an idle allowed CPU (lowest number), else the least loaded allowed one. */
+function select_task_rq(k: Kernel, p: Task): PerCpu {
+  const allowed = p.cpus_allowed.length > 0 ? p.cpus_allowed.map((c) => k.percpu[c]!) : k.percpu;
+  const last = k.percpu[p.cpu]!;
+  if (allowed.includes(last) && last.isIdle() && last.rq.length === 0) return last;
+  let best: PerCpu | undefined;
+  let bestLoad = Infinity;
+  for (const c of allowed) {
+    const load = c.rq.length + (c.isIdle() ? 0 : 1);
+    if (load < bestLoad) {
+      best = c;
+      bestLoad = load;
+    }
+  }
+  return best!;
+}
+
+/** Queues a runnable task on a CPU chosen for it, bringing an idle CPU up to the present. */
+function activate(k: Kernel, p: Task): PerCpu {
+  const target = select_task_rq(k, p);
+  const wasIdle = target.isIdle() && target.rq.length === 0;
+  enqueue(target, p);
+  if (wasIdle) {
+    catch_up(target, k.now() + k.costs.wakeup);
+    tick_nohz_restart(target);
+  }
+  return target;
+}
+
+/** try_to_wake_up(): wakes `p` if its state is in `mask`; returns 1 if it was woken. */
+export function try_to_wake_up(p: Task, mask: number): number {
+  const k = kernel();
+  if ((p.state & mask) === 0 || p.state === TASK_DEAD) return 0;
+  p.state = TASK_RUNNING;
+  p.has_timeout = false;
+  k.charge(k.costs.wakeup);
+  const target = p.on_rq ? k.percpu[p.cpu]! : activate(k, p);
+  trace_sched_wakeup(p, target.id);
+  return 1;
+}
+
+export const wake_up_process = (p: Task): number => try_to_wake_up(p, TASK_RUNNING | 1 | TASK_UNINTERRUPTIBLE);
+
+export function set_current_state(state: TaskState): void {
+  current().state = state;
+}
+export const __set_current_state = set_current_state;
+
+// ---------------------------------------------------------------- kthreads
+
+export type ThreadFn<D> = (data: D) => Effect.Effect<unknown>;
+
+export interface KthreadOptions {
+  /** kthread_bind(): the CPUs the thread may run on (all if absent). */
+  readonly cpus?: readonly number[];
+  /** Internal kernel threads (ksoftirqd) do not count towards the scenario's completion. */
+  readonly kernelThread?: boolean;
+}
+
+/** kthread_create() + wake_up_process(). `name` may contain one %d, filled from `nameArg`. */
+export function kthread_run<D>(threadfn: ThreadFn<D>, data: D, name: string, opts: KthreadOptions = {}): Task {
+  const k = kernel();
+  const cpus = opts.cpus ?? [];
+  for (const c of cpus) {
+    if (!Number.isInteger(c) || c < 0 || c >= k.percpu.length) throw new SimError(`kthread_run(${name}): no CPU ${c}`);
+  }
+  const p = new Task(k.allocPid(), name.slice(0, 15), cpus, !opts.kernelThread);
+  p.cpu = cpus[0] ?? 0;
+  const program = Effect.asVoid(threadfn(data));
+  p.ctx = new ExecContext("task", p.comm, p, program, k.percpu[p.cpu]!, ["kthread", threadfn.name || "threadfn"]);
+  k.tasks.push(p);
+  if (p.scenario) k.live++;
+  p.state = TASK_RUNNING;
+  activate(k, p);
+  return p;
+}
+
+/** The task's function returned: do_exit(). */
+export function do_exit(pc: PerCpu, p: Task): void {
+  const k = kernel();
+  if (pc.top() !== p.ctx) throw new SimError(`CPU${pc.id}: exiting task ${p.comm} is not running`);
+  if (pc.preempt_count !== 0) k.printk(`note: ${p.comm}[${p.pid}] exited with preempt_count ${pc.preempt_count}`);
+  p.state = TASK_DEAD;
+  p.on_rq = false;
+  p.exit_code = 0;
+  trace_sched_process_exit(p);
+  pc.stack.pop();
+  switch_to(k, pc, p);
+  if (p.scenario && --k.live === 0 && k.stop_on_last_exit) k.engine.stop({ kind: "done" });
+}
+
+// ---------------------------------------------------------------- might_sleep
+
+/**
+ * __might_sleep(): reports a call that may sleep made from atomic context (preempt_count other
+ * than `preempt_offset`, or interrupts off), at most once a second as Linux does.
+ */
+export function __might_sleep(file: string, line: number, preempt_offset = 0): void {
+  const k = kernel();
+  const pc = k.this_cpu();
+  if (pc.preempt_count === preempt_offset && pc.hw.irqs_enabled) return;
+  const jiffies = Math.floor(k.now() / k.tick_ns);
+  if (k.might_sleep_prev_jiffy >= 0 && jiffies < k.might_sleep_prev_jiffy + k.config.hz) return;
+  k.might_sleep_prev_jiffy = jiffies;
+  const cur = pc.curr;
+  const text = [
+    `BUG: sleeping function called from invalid context at ${file}:${line}`,
+    `in_atomic(): ${pc.preempt_count !== 0 ? 1 : 0}, irqs_disabled(): ${pc.hw.irqs_enabled ? 0 : 1}, pid: ${cur.pid}, name: ${cur.comm}`,
+    ...print_held_locks(k, cur),
+    ...dump_stack(k, k.this_ctx(), ["__might_sleep"]),
+  ].join("\n");
+  k.report("might_sleep", text);
+}
+
+export const TASK_NORMAL = 1 | TASK_UNINTERRUPTIBLE;

@@ -1,0 +1,54 @@
+// include/linux/sched.h reduced to what the simulator needs of struct task_struct: pid, comm,
+// state, the CPU it last ran on, its saved preempt_count and its execution context (one fiber).
+import type { ExecContext } from "../context.ts";
+
+export const TASK_RUNNING = 0;
+export const TASK_INTERRUPTIBLE = 1;
+export const TASK_UNINTERRUPTIBLE = 2;
+export const TASK_DEAD = 64;
+
+export type TaskState = typeof TASK_RUNNING | typeof TASK_INTERRUPTIBLE | typeof TASK_UNINTERRUPTIBLE | typeof TASK_DEAD;
+
+/** The letter `ps` and the sched_switch tracepoint print for a state. */
+export function task_state_char(state: TaskState): string {
+  switch (state) {
+    case TASK_RUNNING:
+      return "R";
+    case TASK_INTERRUPTIBLE:
+      return "S";
+    case TASK_UNINTERRUPTIBLE:
+      return "D";
+    default:
+      return "X";
+  }
+}
+
+export class Task {
+  state: TaskState = TASK_RUNNING;
+  /** CPU the task last ran on (or is queued on). */
+  cpu = 0;
+  /** True while the task is queued on a run queue or running. */
+  on_rq = false;
+  /** preempt_count saved at a context switch (x86 keeps it per CPU and swaps it). */
+  saved_preempt_count = 0;
+  /** Ticks left in the current time slice. */
+  time_slice = 0;
+  /** Virtual time the task last left the CPU (for the hung-task detector). */
+  last_switch = 0;
+  /** True while asleep in schedule_timeout (a timer will wake it). */
+  has_timeout = false;
+  nvcsw = 0;
+  nivcsw = 0;
+  /** Set when the task exited. */
+  exit_code: number | undefined;
+  ctx!: ExecContext;
+
+  constructor(
+    readonly pid: number,
+    readonly comm: string,
+    /** CPUs the task may run on; empty means all. */
+    readonly cpus_allowed: readonly number[],
+    /** Tasks the scenario started; the run is over when all of them have exited. */
+    readonly scenario: boolean,
+  ) {}
+}

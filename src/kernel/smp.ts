@@ -1,0 +1,59 @@
+// kernel/smp.c and the x86 IPI handlers, reduced: the reschedule IPI sets need_resched on its
+// CPU; smp_call_function_single() runs a function on another CPU from its call-function IPI and,
+// with `wait`, spins until it has run.
+import * as Effect from "effect/Effect";
+import { CALL_FUNCTION_SINGLE_VECTOR, RESCHEDULE_VECTOR } from "../hw/vectors.ts";
+import { kernel } from "./kernel.ts";
+import { HARDIRQ_OFFSET } from "./preempt.ts";
+import { cpu_relax, smp_processor_id } from "./sched/core.ts";
+import { trace_ipi_entry } from "./trace.ts";
+import { irq_exit } from "./softirq.ts";
+
+import type { CallSingleData } from "./percpu.ts";
+
+type CallFn = CallSingleData["func"];
+
+const call_queue = (cpu: number): CallSingleData[] => kernel().percpu[cpu]!.call_single_queue;
+
+export function smp_send_reschedule(cpu: number): void {
+  const k = kernel();
+  k.machine.irqchip.send_ipi(cpu, RESCHEDULE_VECTOR, k.now());
+}
+
+export const reschedule_interrupt = (): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const pc = kernel().this_cpu();
+    pc.preempt_count += HARDIRQ_OFFSET;
+    trace_ipi_entry("Rescheduling interrupts");
+    pc.need_resched = true;
+    yield* irq_exit();
+  });
+
+export const call_function_single_interrupt = (): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const pc = kernel().this_cpu();
+    pc.preempt_count += HARDIRQ_OFFSET;
+    trace_ipi_entry("Function call interrupts");
+    const q = call_queue(pc.id);
+    while (q.length > 0) {
+      const d = q.shift()!;
+      yield* d.func(d.info);
+      d.done = true;
+    }
+    yield* irq_exit();
+  });
+
+/** Runs `func(info)` on `cpu` (directly if it is this CPU); with `wait`, returns once it ran. */
+export const smp_call_function_single = (cpu: number, func: CallFn, info: unknown, wait: boolean): Effect.Effect<number> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    if (cpu === smp_processor_id()) {
+      yield* func(info);
+      return 0;
+    }
+    const d: CallSingleData = { func, info, done: false };
+    call_queue(cpu).push(d);
+    k.machine.irqchip.send_ipi(cpu, CALL_FUNCTION_SINGLE_VECTOR, k.now());
+    while (wait && !d.done) yield* cpu_relax();
+    return 0;
+  });

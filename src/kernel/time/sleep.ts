@@ -1,0 +1,64 @@
+// kernel/timer.c and include/linux/delay.h reduced: schedule_timeout() arms a one-shot timer
+// that wakes the task at the given jiffy (the expiry is a timed event at that tick boundary
+// rather than a TIMER_SOFTIRQ run), msleep() sleeps uninterruptibly, udelay() busy-waits.
+import * as Effect from "effect/Effect";
+import { kernel } from "../kernel.ts";
+import { current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
+import { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
+import { jiffies, msecs_to_jiffies } from "./tick.ts";
+
+export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
+
+/** schedule_timeout(): sleeps (in the state set before) until woken or `timeout` jiffies pass;
+ * returns the jiffies left. Context: process, may sleep. */
+export const schedule_timeout = (timeout: number): Effect.Effect<number> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    if (timeout === MAX_SCHEDULE_TIMEOUT) {
+      yield* schedule();
+      return timeout;
+    }
+    const p = current();
+    const expire = jiffies() + Math.max(0, timeout);
+    p.has_timeout = true;
+    const ev = k.engine.at(Math.max(k.now(), expire * k.tick_ns), 2, `process_timeout/${p.pid}`, () => {
+      wake_up_process(p);
+    });
+    yield* schedule();
+    k.engine.events.cancel(ev);
+    p.has_timeout = false;
+    return Math.max(0, expire - jiffies());
+  });
+
+export const schedule_timeout_uninterruptible = (timeout: number): Effect.Effect<number> =>
+  Effect.suspend(() => {
+    set_current_state(TASK_UNINTERRUPTIBLE);
+    return schedule_timeout(timeout);
+  });
+
+export const schedule_timeout_interruptible = (timeout: number): Effect.Effect<number> =>
+  Effect.suspend(() => {
+    set_current_state(TASK_INTERRUPTIBLE);
+    return schedule_timeout(timeout);
+  });
+
+/** msleep(): sleeps at least `msecs` (one jiffy more, as Linux does). Context: process. */
+export const msleep = (msecs: number): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const ctx = kernel().this_ctx();
+    ctx.frames.push("msleep");
+    let timeout = msecs_to_jiffies(msecs) + 1;
+    while (timeout > 0) timeout = yield* schedule_timeout_uninterruptible(timeout);
+    ctx.frames.pop();
+  });
+
+/** ndelay()/udelay()/mdelay(): busy-wait, costing virtual time; interrupts may come in after. */
+export const ndelay = (ns: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    kernel().charge(Math.max(0, Math.round(ns)));
+    return sched_point();
+  });
+export const udelay = (us: number): Effect.Effect<void> => ndelay(us * 1000);
+export const mdelay = (ms: number): Effect.Effect<void> => ndelay(ms * 1_000_000);
+
+export { TASK_RUNNING };

@@ -1,0 +1,55 @@
+// kernel/time/tick-*.c reduced: each busy CPU takes a local timer interrupt at every tick
+// boundary (jiffies are derived from virtual time: jiffies = now / TICK_NSEC, INITIAL_JIFFIES
+// being 0 here); a CPU that is idle when its tick comes does not re-arm it (NO_HZ idle) until it
+// gets work again. The tick runs scheduler_tick() (time slices) and the soft-lockup watchdog.
+import * as Effect from "effect/Effect";
+import { LOCAL_TIMER_VECTOR } from "../../hw/vectors.ts";
+import { kernel, type Kernel } from "../kernel.ts";
+import type { PerCpu } from "../percpu.ts";
+import { irq_enter, irq_exit } from "../softirq.ts";
+import { trace_local_timer_entry, trace_local_timer_exit } from "../trace.ts";
+import { softlockup_tick } from "../watchdog.ts";
+
+export const jiffies = (): number => {
+  const k = kernel();
+  return Math.floor(k.now() / k.tick_ns);
+};
+
+export const msecs_to_jiffies = (ms: number): number => {
+  const k = kernel();
+  return Math.ceil((ms * k.config.hz) / 1000);
+};
+
+export const jiffies_to_msecs = (j: number): number => Math.round((j * 1000) / kernel().config.hz);
+
+function next_tick(k: Kernel, t: number): number {
+  return (Math.floor(t / k.tick_ns) + 1) * k.tick_ns;
+}
+
+/** Arms this CPU's tick again when it leaves idle. */
+export function tick_nohz_restart(pc: PerCpu): void {
+  const k = kernel();
+  if (!k.machine.timer.isArmed(pc.id)) k.machine.timer.arm(pc.id, next_tick(k, Math.max(pc.hw.clock, k.engine.now)));
+}
+
+/** scheduler_tick(): the running task uses up its slice; others queued here get a turn. */
+function scheduler_tick(pc: PerCpu): void {
+  const p = pc.curr;
+  if (p === pc.idle) return;
+  if (--p.time_slice <= 0 && pc.rq.length > 0) pc.need_resched = true;
+}
+
+export const local_timer_interrupt = (): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const pc = k.this_cpu();
+    irq_enter();
+    trace_local_timer_entry(LOCAL_TIMER_VECTOR);
+    scheduler_tick(pc);
+    softlockup_tick(k, pc);
+    // Re-arm unless the CPU goes idle once this interrupt returns (NO_HZ idle).
+    const idleAfter = pc.stack.length === 1 && pc.rq.length === 0;
+    if (!idleAfter) k.machine.timer.arm(pc.id, next_tick(k, pc.hw.clock));
+    trace_local_timer_exit(LOCAL_TIMER_VECTOR);
+    yield* irq_exit();
+  });

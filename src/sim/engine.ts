@@ -1,0 +1,120 @@
+// The discrete-event engine. Lanes (the machine's CPUs, but the engine knows no domain) each have
+// a local clock; the loop fires due timed events and otherwise steps the runnable lane with the
+// earliest clock, ties and jitter coming from the strategy. A lane's step resumes one parked
+// Effect fiber, which runs synchronously on the run's SimScheduler until its next interleaving
+// point. The loop alone decides what runs next.
+import * as Effect from "effect/Effect";
+import type * as Exit from "effect/Exit";
+import type * as Fiber from "effect/Fiber";
+import { EventQueue, type SimEvent } from "./eventq.ts";
+import { SimScheduler } from "./scheduler.ts";
+import type { Strategy } from "./strategy.ts";
+import { Trace } from "./trace.ts";
+import { SimError } from "./errors.ts";
+
+export interface Lane {
+  readonly id: number;
+  /** Local virtual time in ns. */
+  clock: number;
+  runnable(): boolean;
+  /** Runs the lane's current context up to its next interleaving point. */
+  step(): void;
+}
+
+export type StopReason =
+  | { readonly kind: "done" }
+  | { readonly kind: "stopped"; readonly why: string }
+  | { readonly kind: "step-limit"; readonly limit: number }
+  | { readonly kind: "time-limit"; readonly limitNs: number }
+  | { readonly kind: "error"; readonly error: unknown };
+
+export interface EngineOptions {
+  readonly stepLimit: number;
+  readonly timeLimitNs: number;
+  readonly traceCapacity?: number;
+}
+
+export class Engine {
+  readonly events = new EventQueue();
+  readonly scheduler = new SimScheduler();
+  readonly trace: Trace;
+  lanes: Lane[] = [];
+  /** Virtual time of the latest step or event. */
+  now = 0;
+  steps = 0;
+  /** Called when no lane is runnable and no event is pending; may schedule work or stop. */
+  onIdle: () => void = () => this.stop({ kind: "done" });
+  private stopReason: StopReason | undefined;
+  private readonly tied: Lane[] = [];
+
+  constructor(readonly strategy: Strategy, readonly opts: EngineOptions) {
+    this.trace = new Trace(opts.traceCapacity ?? 4096);
+  }
+
+  at(time: number, prio: number, label: string, fire: () => void, background = false): SimEvent {
+    if (time < this.now) throw new SimError(`event "${label}" scheduled in the past (${time} < ${this.now})`);
+    return this.events.schedule(time, prio, label, fire, background);
+  }
+
+  stop(reason: StopReason): void {
+    if (this.stopReason === undefined) this.stopReason = reason;
+  }
+
+  get stopped(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  /** Starts `eff` as a fiber on this run's scheduler; it runs at once up to its first park. */
+  fork<A, E>(eff: Effect.Effect<A, E>, onExit: (exit: Exit.Exit<A, E>) => void): Fiber.Fiber<A, E> {
+    const fiber = Effect.runFork(eff, { scheduler: this.scheduler });
+    fiber.addObserver(onExit);
+    return fiber;
+  }
+
+  run(): StopReason {
+    try {
+      while (this.stopReason === undefined) this.turn();
+    } catch (error) {
+      this.stopReason = { kind: "error", error };
+    }
+    return this.stopReason;
+  }
+
+  private turn(): void {
+    if (this.steps >= this.opts.stepLimit) return this.stop({ kind: "step-limit", limit: this.opts.stepLimit });
+    const lane = this.earliest();
+    const ev = this.events.peek();
+    if (ev !== undefined && (lane === undefined || ev.time <= lane.clock)) {
+      if (ev.time > this.opts.timeLimitNs) return this.stop({ kind: "time-limit", limitNs: this.opts.timeLimitNs });
+      this.events.pop();
+      this.now = ev.time;
+      ev.fire();
+      this.scheduler.flush();
+      return;
+    }
+    if (lane === undefined) return this.onIdle();
+    lane.clock += this.strategy.delay();
+    if (lane.clock > this.opts.timeLimitNs) return this.stop({ kind: "time-limit", limitNs: this.opts.timeLimitNs });
+    this.now = lane.clock;
+    this.steps++;
+    lane.step();
+    this.scheduler.flush();
+  }
+
+  /** The runnable lane with the earliest clock; ties go to the strategy. */
+  private earliest(): Lane | undefined {
+    const tied = this.tied;
+    tied.length = 0;
+    let best = Infinity;
+    for (const l of this.lanes) {
+      if (!l.runnable()) continue;
+      if (l.clock < best) {
+        best = l.clock;
+        tied.length = 0;
+        tied.push(l);
+      } else if (l.clock === best) tied.push(l);
+    }
+    if (tied.length <= 1) return tied[0];
+    return tied[this.strategy.pick(tied.length)];
+  }
+}

@@ -1,0 +1,81 @@
+// The timed-event queue: a binary heap ordered by (time, priority, sequence number), so events at
+// the same virtual time fire in a fixed order.
+
+export interface SimEvent {
+  readonly time: number;
+  readonly prio: number;
+  readonly seq: number;
+  readonly label: string;
+  /** True for events that recur forever on their own (timer ticks, device arrivals). */
+  readonly background: boolean;
+  cancelled: boolean;
+  readonly fire: () => void;
+}
+
+function before(a: SimEvent, b: SimEvent): boolean {
+  return a.time !== b.time ? a.time < b.time : a.prio !== b.prio ? a.prio < b.prio : a.seq < b.seq;
+}
+
+export class EventQueue {
+  private heap: SimEvent[] = [];
+  private seq = 0;
+  private foreground = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** Number of pending events that are neither background nor cancelled. */
+  get pendingForeground(): number {
+    return this.foreground;
+  }
+
+  schedule(time: number, prio: number, label: string, fire: () => void, background = false): SimEvent {
+    const ev: SimEvent = { time, prio, seq: this.seq++, label, background, cancelled: false, fire };
+    if (!background) this.foreground++;
+    const h = this.heap;
+    h.push(ev);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+    return ev;
+  }
+
+  cancel(ev: SimEvent): void {
+    if (!ev.cancelled && !ev.background) this.foreground--;
+    ev.cancelled = true;
+  }
+
+  /** The earliest event that is not cancelled, dropping cancelled ones on the way. */
+  peek(): SimEvent | undefined {
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    return this.heap[0];
+  }
+
+  pop(): SimEvent | undefined {
+    const h = this.heap;
+    const top = h[0];
+    if (top === undefined) return undefined;
+    if (!top.background && !top.cancelled) this.foreground--;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
