@@ -1,0 +1,25 @@
+// Every scenario shipped with mmsim, in the order `mmsim list` shows them.
+import type { Scenario } from "../src/harness/scenario.ts";
+import demo from "./teach/demo.ts";
+import counterSpinlock from "./teach/counter-spinlock.ts";
+import counterNolock from "./teach/counter-nolock.ts";
+import { irqLockDeadlock, irqLockIrqsave } from "./teach/irq-lock.ts";
+import { sleepInAtomic, msleepInAtomic } from "./teach/sleep-in-atomic.ts";
+import taskletSmp from "./teach/tasklet-smp.ts";
+
+export const scenarios: readonly Scenario<any>[] = [
+  demo,
+  counterSpinlock,
+  counterNolock,
+  irqLockDeadlock,
+  irqLockIrqsave,
+  sleepInAtomic,
+  msleepInAtomic,
+  taskletSmp,
+];
+
+export const DEFAULT_SCENARIO = "demo";
+
+export function findScenario(name: string): Scenario<any> | undefined {
+  return scenarios.find((s) => s.name === name);
+}

@@ -1,0 +1,81 @@
+// Text and JSON renderings of a run's result.
+import type { RunResult } from "../harness/run.ts";
+
+const ms = (ns: number): string => (ns / 1e6).toFixed(3);
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ").trimEnd());
+}
+
+export function formatSummary(r: RunResult): string[] {
+  const out: string[] = [];
+  out.push("", `--- summary: ${r.scenario}, seed ${String(r.seed)}, ${r.cpus} CPUs ---`);
+  out.push(`end: ${r.stop} at ${(r.virtualTimeNs / 1e9).toFixed(6)} s virtual, ${r.steps} steps`);
+  out.push("", "time per CPU (ms):");
+  out.push(
+    ...table([
+      ["CPU", "task", "softirq", "hardirq", "spin", "idle", "irqs", "softirqs", "ctxsw"],
+      ...r.stats.cpus.map((c) => [
+        `CPU${c.cpu}`,
+        ms(c.task_ns),
+        ms(c.softirq_ns),
+        ms(c.hardirq_ns),
+        ms(c.spin_ns),
+        ms(c.idle_ns),
+        String(c.irqs),
+        String(c.softirqs),
+        String(c.context_switches),
+      ]),
+    ]).map((l) => `  ${l}`),
+  );
+  if (r.stats.locks.length > 0) {
+    out.push("", "lock statistics (as /proc/lock_stat, times in ns):");
+    out.push(
+      ...table([
+        ["class name", "contentions", "waittime-max", "waittime-total", "acquisitions", "holdtime-max", "holdtime-total"],
+        ...r.stats.locks.map((l) => [
+          l.name,
+          String(l.contentions),
+          String(l.wait_max_ns),
+          String(l.wait_total_ns),
+          String(l.acquisitions),
+          String(l.hold_max_ns),
+          String(l.hold_total_ns),
+        ]),
+      ]).map((l) => `  ${l}`),
+    );
+  }
+  if (r.stats.irqs.length > 0) {
+    out.push("", "interrupts:");
+    for (const i of r.stats.irqs) out.push(`  ${String(i.irq).padStart(3)}: ${String(i.count).padStart(8)}  ${i.name}`);
+  }
+  out.push("", r.reports.length === 0 ? "reports: none" : `reports: ${r.reports.length}`);
+  for (const rep of r.reports) out.push(`  [${rep.kind}] ${rep.title}`);
+  if (r.expectations.length > 0) {
+    out.push("expectations failed:");
+    for (const e of r.expectations) out.push(`  ${e}`);
+  }
+  return out;
+}
+
+export function formatRun(r: RunResult): string {
+  return [...r.log, ...formatSummary(r), `trace-hash: ${r.traceHash}`].join("\n");
+}
+
+export function runJson(r: RunResult): object {
+  return {
+    scenario: r.scenario,
+    seed: r.seed,
+    cpus: r.cpus,
+    traceHash: r.traceHash,
+    steps: r.steps,
+    virtualTimeNs: r.virtualTimeNs,
+    stop: r.stop,
+    failed: r.failed,
+    reports: r.reports.map((x) => ({ kind: x.kind, title: x.title, text: x.text, cpu: x.cpu, ts: x.ts })),
+    expectations: r.expectations,
+    stats: r.stats,
+    log: r.log,
+  };
+}

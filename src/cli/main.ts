@@ -1,0 +1,160 @@
+// The `mmsim` command: run, sweep, replay, list. Exit codes: 0 no report and expectations met,
+// 1 a report, a failed expectation or a run that hit a limit, 2 bad input.
+import { readFileSync, writeFileSync, renameSync } from "node:fs";
+import { runScenario, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
+import { parseSeed } from "../sim/rng.ts";
+import { validateSchedule, type ScheduleFile } from "../sim/schedule.ts";
+import { SimError } from "../sim/errors.ts";
+import { MAX_CPUS } from "../hw/machine.ts";
+import { UsageError, intOption, parseArgs, seedRange, type OptionSpec } from "./args.ts";
+import { formatRun, runJson } from "./format.ts";
+import { listScenarios, loadScenario } from "./load.ts";
+import { sweep } from "./sweep.ts";
+import { DEFAULT_SCENARIO } from "../../scenarios/index.ts";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Set the exit code once an asynchronous command (sweep) finishes. */
+  exit(code: number): void;
+}
+
+const RUN_OPTIONS: Record<string, OptionSpec> = {
+  seed: { value: true, help: "a 32-bit integer or a string" },
+  cpus: { value: true, help: `1..${MAX_CPUS}` },
+  json: { value: false, help: "print one JSON object" },
+  schedule: { value: true, help: "file to write the recorded schedule to" },
+  steps: { value: true, help: "step limit" },
+};
+
+const USAGE = `usage:
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--json] [--schedule FILE] [--steps N]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--json]
+  mmsim replay <schedule file> [--json]
+  mmsim list`;
+
+export function main(argv: readonly string[], io: Io): number | "pending" {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "run":
+        return cmdRun(rest, io);
+      case "replay":
+        return cmdReplay(rest, io);
+      case "list":
+        parseArgs("list", rest, {});
+        io.out(listScenarios().join("\n"));
+        return 0;
+      case "sweep":
+        return cmdSweep(rest, io);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.out(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}" (accepted: run, sweep, replay, list, help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`mmsim: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof SimError) {
+      io.err(`mmsim: simulator error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function schedulePath(r: RunResult): string {
+  return `${r.scenario}.seed-${String(r.seed).replace(/[^A-Za-z0-9_-]/g, "_")}.schedule.json`;
+}
+
+function writeSchedule(path: string, r: RunResult, source: string | undefined): void {
+  const file: ScheduleFile = {
+    format: "mmsim-schedule",
+    version: 1,
+    scenario: r.scenario,
+    ...(source !== undefined ? { source } : {}),
+    seed: r.seed,
+    cpus: r.cpus,
+    traceHash: r.traceHash,
+    streams: r.recording,
+  };
+  // Written whole or not at all.
+  writeFileSync(`${path}.tmp`, JSON.stringify(file));
+  renameSync(`${path}.tmp`, path);
+}
+
+function cmdRun(argv: readonly string[], io: Io): number {
+  const p = parseArgs("run", argv, RUN_OPTIONS);
+  if (p.positional.length > 1) throw new UsageError(`run takes one scenario, got ${p.positional.join(" ")}`);
+  const ref = p.positional[0] ?? DEFAULT_SCENARIO;
+  const { scenario, source } = loadScenario(ref);
+  const seed = parseSeed(p.options.get("seed") ?? "1");
+  const cpus = intOption(p, "cpus", 1, MAX_CPUS);
+  const stepLimit = intOption(p, "steps", 1, 1e9) ?? DEFAULT_STEP_LIMIT;
+  const r = runScenario(scenario, { seed, cpus, stepLimit });
+  const json = p.options.has("json");
+  const explicit = p.options.get("schedule");
+  const path = explicit ?? (r.failed ? schedulePath(r) : undefined);
+  if (path !== undefined) writeSchedule(path, r, source);
+  if (json) io.out(JSON.stringify({ ...runJson(r), ...(path !== undefined ? { schedule: path } : {}) }));
+  else {
+    io.out(formatRun(r));
+    if (r.failed) {
+      const cpuArg = cpus !== undefined ? ` --cpus ${cpus}` : "";
+      io.out(`FAILED: seed ${String(r.seed)}`);
+      io.out(`  replay by seed:     mmsim run ${source ?? scenario.name} --seed ${String(r.seed)}${cpuArg}`);
+      io.out(`  replay by schedule: mmsim replay ${path}`);
+    }
+  }
+  return r.failed ? 1 : 0;
+}
+
+function cmdReplay(argv: readonly string[], io: Io): number {
+  const p = parseArgs("replay", argv, { json: RUN_OPTIONS.json! });
+  if (p.positional.length !== 1) throw new UsageError("replay takes one schedule file");
+  const path = p.positional[0]!;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new UsageError(`cannot read schedule ${path}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const bad = validateSchedule(parsed);
+  if (bad !== null) throw new UsageError(`${path} is not an mmsim schedule: ${bad}`);
+  const file = parsed as ScheduleFile;
+  const { scenario } = loadScenario(file.source ?? file.scenario);
+  const r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, replay: file.streams });
+  const same = r.traceHash === file.traceHash;
+  if (p.options.has("json")) io.out(JSON.stringify({ ...runJson(r), replayOf: path, recordedTraceHash: file.traceHash, sameTrace: same }));
+  else {
+    io.out(formatRun(r));
+    io.out(same ? `replay: same trace as recorded (${file.traceHash})` : `replay: DIFFERENT trace: recorded ${file.traceHash}, replayed ${r.traceHash}`);
+  }
+  return r.failed || !same ? 1 : 0;
+}
+
+function cmdSweep(argv: readonly string[], io: Io): "pending" {
+  const p = parseArgs("sweep", argv, {
+    seeds: { value: true, help: "A..B" },
+    jobs: { value: true, help: "worker threads" },
+    all: { value: false, help: "run every seed instead of stopping at the first failure" },
+    cpus: RUN_OPTIONS.cpus!,
+    json: RUN_OPTIONS.json!,
+  });
+  if (p.positional.length !== 1) throw new UsageError("sweep takes one scenario");
+  const ref = p.positional[0]!;
+  const { scenario, source } = loadScenario(ref);
+  const seedsArg = p.options.get("seeds");
+  if (seedsArg === undefined) throw new UsageError("sweep needs --seeds A..B");
+  const range = seedRange(seedsArg);
+  const jobs = intOption(p, "jobs", 1, 64) ?? 1;
+  const cpus = intOption(p, "cpus", 1, MAX_CPUS);
+  sweep({ ref: source ?? scenario.name, range, jobs, cpus, all: p.options.has("all"), json: p.options.has("json") }, io);
+  return "pending";
+}

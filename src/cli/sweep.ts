@@ -1,0 +1,92 @@
+// `mmsim sweep`: runs a seed range, on worker threads when --jobs > 1. Without --all it stops at
+// the first failing seed: the lowest failing seed of the range, whatever the number of jobs
+// (seeds are handed out in order and, after a failure, seeds above it are no longer started).
+import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import type { Io } from "./main.ts";
+import { runSeed, type SeedOutcome, type SweepJob } from "./sweep_worker.ts";
+
+export interface SweepOptions extends SweepJob {
+  readonly range: { readonly from: number; readonly to: number };
+  readonly jobs: number;
+  readonly all: boolean;
+  readonly json: boolean;
+}
+
+const WORKER_BOOT = fileURLToPath(new URL("../../bin/sweep-worker.mjs", import.meta.url));
+
+export function sweep(opts: SweepOptions, io: Io): void {
+  const total = opts.range.to - opts.range.from + 1;
+  const failing: SeedOutcome[] = [];
+  let next = opts.range.from;
+  let limit = opts.range.to;
+  let done = 0;
+  const tty = process.stderr.isTTY === true && !opts.json;
+
+  const record = (o: SeedOutcome): void => {
+    done++;
+    if (o.failed) {
+      failing.push(o);
+      if (!opts.all && o.seed < limit) limit = o.seed;
+    }
+    if (tty) io.err(`\rsweep ${opts.ref}: ${done}/${total} seeds, ${failing.length} failing`);
+  };
+  const take = (): number | undefined => (next <= limit ? next++ : undefined);
+  const finish = (): void => {
+    if (tty) io.err("\n");
+    failing.sort((a, b) => a.seed - b.seed);
+    const shown = opts.all ? failing : failing.slice(0, 1);
+    report(opts, shown, done, io);
+    io.exit(failing.length > 0 ? 1 : 0);
+  };
+
+  if (opts.jobs <= 1) {
+    for (let s = take(); s !== undefined; s = take()) record(runSeed(opts, s));
+    finish();
+    return;
+  }
+  let live = 0;
+  for (let j = 0; j < Math.min(opts.jobs, total); j++) {
+    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus } satisfies SweepJob });
+    live++;
+    const feed = (): void => {
+      const s = take();
+      if (s === undefined) void w.terminate();
+      else w.postMessage(s);
+    };
+    w.on("message", (o: SeedOutcome) => {
+      record(o);
+      feed();
+    });
+    w.on("error", (e) => {
+      io.err(`mmsim: sweep worker failed: ${e.message}`);
+      io.exit(1);
+    });
+    w.on("exit", () => {
+      if (--live === 0) finish();
+    });
+    feed();
+  }
+}
+
+function report(opts: SweepOptions, failing: readonly SeedOutcome[], ran: number, io: Io): void {
+  const cpuArg = opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "";
+  const replay = (seed: number): string => `mmsim run ${opts.ref} --seed ${seed}${cpuArg}`;
+  if (opts.json) {
+    io.out(
+      JSON.stringify({
+        scenario: opts.ref,
+        seeds: opts.range,
+        ran,
+        failing: failing.map((f) => ({ ...f, replay: replay(f.seed) })),
+      }),
+    );
+    return;
+  }
+  io.out(`sweep ${opts.ref}: ran ${ran} seed${ran === 1 ? "" : "s"} of ${opts.range.from}..${opts.range.to}, ${failing.length === 0 ? "none failed" : `${opts.all ? failing.length : "first"} failing:`}`);
+  for (const f of failing) {
+    io.out(`seed ${f.seed}: ${f.problems.join("; ")}`);
+    io.out(`  trace-hash: ${f.traceHash}`);
+    io.out(`  replay: ${replay(f.seed)}`);
+  }
+}

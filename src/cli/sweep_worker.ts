@@ -1,0 +1,34 @@
+// One sweep job: runs a seed and reduces the result to what the sweep prints. Used in-process
+// for --jobs 1 and in each worker thread otherwise (booted by bin/sweep-worker.mjs).
+import { parentPort, workerData } from "node:worker_threads";
+import { runScenario } from "../harness/run.ts";
+import { loadScenario } from "./load.ts";
+
+export interface SweepJob {
+  /** Scenario name or file path. */
+  readonly ref: string;
+  readonly cpus: number | undefined;
+}
+
+export interface SeedOutcome {
+  readonly seed: number;
+  readonly failed: boolean;
+  readonly traceHash: string;
+  readonly steps: number;
+  /** Report titles and failed expectations. */
+  readonly problems: string[];
+}
+
+export function runSeed(job: SweepJob, seed: number): SeedOutcome {
+  const { scenario } = loadScenario(job.ref);
+  const r = runScenario(scenario, { seed, cpus: job.cpus });
+  const problems = [...r.reports.map((x) => x.title), ...r.expectations];
+  if (r.failed && problems.length === 0) problems.push(r.stop);
+  return { seed, failed: r.failed, traceHash: r.traceHash, steps: r.steps, problems };
+}
+
+/** Worker-thread side: answer each seed posted with its outcome. */
+export function serveWorker(): void {
+  const job = workerData as SweepJob;
+  parentPort!.on("message", (seed: number) => parentPort!.postMessage(runSeed(job, seed)));
+}

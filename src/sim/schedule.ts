@@ -1,0 +1,37 @@
+// A recorded schedule: every draw the run made from every seeded stream (the strategy's
+// tie-breaks and delays, device arrivals, ...) plus what is needed to rebuild the run. Replaying
+// it needs no seed and reproduces the run's trace hash.
+import type { Recording, Seed } from "./rng.ts";
+
+export interface ScheduleFile {
+  readonly format: "mmsim-schedule";
+  readonly version: 1;
+  readonly scenario: string;
+  /** The scenario module's path when it was run from a file rather than by name. */
+  readonly source?: string;
+  /** The seed the schedule was recorded from (informative: a replay does not use it). */
+  readonly seed: Seed;
+  readonly cpus: number;
+  readonly traceHash: string;
+  readonly streams: Recording;
+}
+
+/** Checks a parsed JSON value; returns an error message, or null if it is a valid schedule. */
+export function validateSchedule(v: unknown): string | null {
+  if (typeof v !== "object" || v === null) return "not a JSON object";
+  const o = v as Record<string, unknown>;
+  if (o.format !== "mmsim-schedule") return `"format" must be "mmsim-schedule"`;
+  if (o.version !== 1) return `"version" must be 1, got ${JSON.stringify(o.version)}`;
+  if (typeof o.scenario !== "string" || o.scenario === "") return `"scenario" must be a scenario name`;
+  if (o.source !== undefined && typeof o.source !== "string") return `"source" must be a path`;
+  if (typeof o.seed !== "number" && typeof o.seed !== "string") return `"seed" must be a number or a string`;
+  if (typeof o.cpus !== "number" || !Number.isInteger(o.cpus) || o.cpus < 1 || o.cpus > 64) return `"cpus" must be an integer from 1 to 64`;
+  if (typeof o.traceHash !== "string" || !/^[0-9a-f]{16}$/.test(o.traceHash)) return `"traceHash" must be 16 hex digits`;
+  if (typeof o.streams !== "object" || o.streams === null) return `"streams" must be an object of number arrays`;
+  for (const [label, draws] of Object.entries(o.streams as Record<string, unknown>)) {
+    if (!Array.isArray(draws) || draws.some((d) => typeof d !== "number" || !(d >= 0 && d < 1))) {
+      return `"streams.${label}" must be an array of numbers in [0, 1)`;
+    }
+  }
+  return null;
+}
