@@ -12,7 +12,7 @@ import { ExecContext, resume } from "./context.ts";
 import type { Kernel } from "./kernel.ts";
 import type { PerCpu } from "./percpu.ts";
 import { do_IRQ } from "./irq/handle.ts";
-import { local_timer_interrupt, tick_nohz_restart } from "./time/tick.ts";
+import { local_timer_interrupt } from "./time/tick.ts";
 import { reschedule_interrupt, call_function_single_interrupt } from "./smp.ts";
 import { pick_next_and_switch, preempt_schedule_irq, do_exit } from "./sched/core.ts";
 import { ScenarioBug } from "./bug.ts";
@@ -81,7 +81,6 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   pc.irqs++;
   pc.hw.clock += k.costs.irqEntry;
   pc.times.hardirq += k.costs.irqEntry;
-  const wasIdle = pc.isIdle();
   let name: string;
   let frames: string[];
   let program;
@@ -106,7 +105,6 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   }
   const ctx = new ExecContext("irq", name, null, program, pc, frames);
   pc.stack.push(ctx);
-  if (wasIdle) tick_nohz_restart(pc);
   run(k, ctx);
 }
 

@@ -3,6 +3,7 @@
 // rather than a TIMER_SOFTIRQ run), msleep() sleeps uninterruptibly, udelay() busy-waits.
 import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
+import { park } from "../context.ts";
 import { current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { jiffies, msecs_to_jiffies } from "./tick.ts";
@@ -52,11 +53,23 @@ export const msleep = (msecs: number): Effect.Effect<void> =>
     ctx.frames.pop();
   });
 
-/** ndelay()/udelay()/mdelay(): busy-wait, costing virtual time; interrupts may come in after. */
+/**
+ * ndelay()/udelay()/mdelay(): busy-wait for exactly that much virtual time. The wait is cut at
+ * every timed event that falls inside it, so an interrupt arriving meanwhile is taken then.
+ */
 export const ndelay = (ns: number): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    kernel().charge(Math.max(0, Math.round(ns)));
-    return sched_point();
+  Effect.gen(function* () {
+    const k = kernel();
+    let left = Math.max(0, Math.round(ns));
+    if (left === 0) return yield* sched_point();
+    while (left > 0) {
+      const clock = k.this_cpu().hw.clock;
+      const next = k.engine.events.peek();
+      const chunk = next !== undefined && next.time > clock && next.time - clock < left ? next.time - clock : left;
+      k.charge(chunk);
+      left -= chunk;
+      yield* park(k.this_ctx());
+    }
   });
 export const udelay = (us: number): Effect.Effect<void> => ndelay(us * 1000);
 export const mdelay = (ms: number): Effect.Effect<void> => ndelay(ms * 1_000_000);
