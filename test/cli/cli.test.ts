@@ -1,0 +1,116 @@
+// The mmsim command as a user runs it: exit codes, output shape, bad input.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "bin", "mmsim.js");
+const dir = mkdtempSync(join(tmpdir(), "mmsim-cli-"));
+
+function mmsim(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: dir });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function badInput(args: string[], message: string) {
+  const r = mmsim(...args);
+  assert.is(r.code, 2, `${args.join(" ")}: ${r.err}`);
+  assert.is(r.err, `mmsim: ${message}\n`);
+  assert.is(r.out, "");
+  assert.not.match(r.err, /\n\s+at /);
+}
+
+test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
+  badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, list, help)');
+  badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps)');
+  badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
+  badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
+  badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
+  badInput(["run", "demo", "--json=yes"], "--json takes no value");
+  badInput(["sweep", "counter-nolock"], "sweep needs --seeds A..B");
+  badInput(["sweep", "counter-nolock", "--seeds", "5-9"], '--seeds must look like A..B (e.g. 1..1000), got "5-9"');
+  badInput(["sweep", "counter-nolock", "--seeds", "9..5"], "--seeds 9..5: the first seed must not exceed the last");
+  badInput(["run", "./missing.ts"], "scenario file ./missing.ts does not exist");
+  badInput(["replay", "missing.json"], "cannot read schedule missing.json: ENOENT: no such file or directory, open 'missing.json'");
+  writeFileSync(join(dir, "bad.json"), JSON.stringify({ format: "mmsim-schedule", version: 2 }));
+  badInput(["replay", "bad.json"], 'bad.json is not an mmsim schedule: "version" must be 1, got 2');
+  writeFileSync(join(dir, "noscn.ts"), "export const x = 1;\n");
+  badInput(["run", "./noscn.ts"], "./noscn.ts exports no scenario (export default defineScenario({ ... }))");
+  assert.equal(readdirSync(dir).sort(), ["bad.json", "noscn.ts"]);
+});
+
+test("list names every shipped scenario with its description", () => {
+  const r = mmsim("list");
+  assert.is(r.code, 0);
+  const names = r.out.trim().split("\n").map((l) => l.split(/\s+/)[0]);
+  assert.equal(names, [
+    "demo",
+    "counter-spinlock",
+    "counter-nolock",
+    "irq-lock-deadlock",
+    "irq-lock-irqsave",
+    "sleep-in-atomic",
+    "msleep-in-atomic",
+    "tasklet-smp",
+  ]);
+});
+
+test("run: dmesg log, summary, and the trace hash last; exit 0 when clean", () => {
+  const r = mmsim("run", "counter-spinlock", "--seed", "2", "--cpus", "3");
+  assert.is(r.code, 0, r.err);
+  const lines = r.out.trimEnd().split("\n");
+  assert.match(lines[0]!, /^\[    0\.000000\] \[  C0\] Linux version 2\.6\.34-mmsim \(mmsim\) SMP PREEMPT$/);
+  assert.ok(lines.includes("--- summary: counter-spinlock, seed 2, 3 CPUs ---"));
+  assert.ok(lines.includes("reports: none"));
+  assert.match(lines[lines.length - 1]!, /^trace-hash: [0-9a-f]{16}$/);
+});
+
+test("run --json: the documented fields", () => {
+  const r = mmsim("run", "sleep-in-atomic", "--json");
+  assert.is(r.code, 1);
+  const j = JSON.parse(r.out);
+  for (const k of ["scenario", "seed", "traceHash", "steps", "virtualTimeNs", "reports", "stats"]) assert.ok(k in j, k);
+  assert.is(j.scenario, "sleep-in-atomic");
+  assert.is(j.seed, 1);
+  assert.equal(Object.keys(j.reports[0]).slice(0, 3), ["kind", "title", "text"]);
+  assert.is(j.reports[0].kind, "might_sleep");
+  assert.is(j.schedule, "sleep-in-atomic.seed-1.schedule.json");
+  assert.ok(existsSync(join(dir, j.schedule)));
+});
+
+test("run a scenario file (the README example)", () => {
+  const r = mmsim("run", join(ROOT, "scenarios", "examples", "packet-counter.ts"), "--seed", "3");
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /reader: \d+ packets/);
+});
+
+test("sweep: finds the first failing seed of counter-nolock with 1 and with 2 jobs, same answer", () => {
+  const one = mmsim("sweep", "counter-nolock", "--seeds", "1..30");
+  const two = mmsim("sweep", "counter-nolock", "--seeds", "1..30", "--jobs", "2");
+  assert.is(one.code, 1);
+  assert.is(two.code, 1);
+  const seedLine = (s: string) => s.split("\n").find((l) => l.startsWith("seed "));
+  assert.is(seedLine(two.out), seedLine(one.out));
+  assert.match(one.out, /\n  replay: mmsim run counter-nolock --seed \d+\n/);
+  // The replay command fails the same way.
+  const seed = /^seed (\d+):/.exec(seedLine(one.out)!)![1]!;
+  const again = mmsim("run", "counter-nolock", "--seed", seed, "--json");
+  assert.is(again.code, 1);
+  assert.is(`seed ${seed}: ${JSON.parse(again.out).expectations[0]}`, seedLine(one.out));
+});
+
+test("sweep --all over a clean scenario: exit 0", () => {
+  const r = mmsim("sweep", "counter-spinlock", "--seeds", "1..6", "--jobs", "2", "--all", "--json");
+  assert.is(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.is(j.ran, 6);
+  assert.equal(j.failing, []);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();
