@@ -1,10 +1,20 @@
 #!/usr/bin/env node
-// Launcher: TypeScript is compiled at load time by tsx; everything else is src/cli/main.ts.
-import { createRequire } from "node:module";
-import { register } from "tsx/cjs/api";
+// Launcher: compiles TypeScript at load time (tsx), imports any scenario module file the command
+// line names (importing is asynchronous; the command itself is not), then runs src/cli/main.ts.
+import "tsx";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 
-register();
-const { main } = createRequire(import.meta.url)("../src/cli/main.ts");
+const { main, scenarioFiles } = await import("../src/cli/main.ts");
+const { preload } = await import("../src/cli/load.ts");
+const argv = process.argv.slice(2);
+for (const file of scenarioFiles(argv)) {
+  try {
+    preload(file, await import(pathToFileURL(resolve(file)).href));
+  } catch (e) {
+    preload(file, e instanceof Error ? e : new Error(String(e)));
+  }
+}
 const io = {
   out: (text) => process.stdout.write(text + "\n"),
   err: (text) => process.stderr.write(text.endsWith("\n") || text.startsWith("\r") ? text : text + "\n"),
@@ -12,5 +22,5 @@ const io = {
     process.exitCode = code;
   },
 };
-const code = main(process.argv.slice(2), io);
+const code = main(argv, io);
 if (code !== "pending") process.exitCode = code;

@@ -1,12 +1,23 @@
-// Finds a scenario by name among the shipped ones, or loads it from a module file.
-import { createRequire } from "node:module";
+// Finds a scenario by name among the shipped ones, or in a module file. Module files are
+// imported by the launcher (bin/mmsim.js, bin/sweep-worker.mjs) before the command runs, since
+// importing is asynchronous and the simulator's side of the program is not: see scenarioFiles().
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Scenario } from "../harness/scenario.ts";
 import { findScenario, scenarios } from "../../scenarios/index.ts";
 import { UsageError } from "./args.ts";
 
-const requireTs = createRequire(import.meta.url);
+/** Modules imported by the launcher, by absolute path; an Error if the import failed. */
+const preloaded = new Map<string, Record<string, unknown> | Error>();
+
+export function preload(path: string, mod: Record<string, unknown> | Error): void {
+  preloaded.set(resolve(path), mod);
+}
+
+/** Whether `ref` names a scenario module file rather than a shipped scenario. */
+export function isScenarioPath(ref: string): boolean {
+  return findScenario(ref) === undefined && /[./\\]/.test(ref);
+}
 
 function isScenario(v: unknown): v is Scenario<unknown> {
   const o = v as Partial<Scenario<unknown>> | null;
@@ -27,12 +38,9 @@ export function loadScenario(ref: string): Loaded {
   }
   const path = resolve(ref);
   if (!existsSync(path)) throw new UsageError(`scenario file ${ref} does not exist`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = requireTs(path) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`scenario file ${ref} could not be loaded: ${(e as Error).message.split("\n")[0]}`);
-  }
+  const mod = preloaded.get(path);
+  if (mod === undefined) throw new UsageError(`scenario file ${ref} was not loaded by the launcher`);
+  if (mod instanceof Error) throw new UsageError(`scenario file ${ref} could not be loaded: ${mod.message.split("\n")[0]}`);
   const found = isScenario(mod.default) ? mod.default : Object.values(mod).find(isScenario);
   if (found === undefined) throw new UsageError(`${ref} exports no scenario (export default defineScenario({ ... }))`);
   return { scenario: found as Scenario<any>, source: path };

@@ -1,6 +1,6 @@
 // The `mmsim` command: run, sweep, replay, list. Exit codes: 0 no report and expectations met,
 // 1 a report, a failed expectation or a run that hit a limit, 2 bad input.
-import { readFileSync, writeFileSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
 import { runScenario, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { validateSchedule, type ScheduleFile } from "../sim/schedule.ts";
@@ -8,7 +8,7 @@ import { SimError } from "../sim/errors.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 import { UsageError, intOption, parseArgs, seedRange, type OptionSpec } from "./args.ts";
 import { formatRun, runJson } from "./format.ts";
-import { listScenarios, loadScenario } from "./load.ts";
+import { isScenarioPath, listScenarios, loadScenario } from "./load.ts";
 import { sweep } from "./sweep.ts";
 import { DEFAULT_SCENARIO } from "../../scenarios/index.ts";
 
@@ -32,6 +32,26 @@ const USAGE = `usage:
   mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--json]
   mmsim replay <schedule file> [--json]
   mmsim list`;
+
+/**
+ * The scenario module files a command line needs, for the launcher to import before main():
+ * a file given to run or sweep, or the source recorded in a schedule given to replay.
+ */
+export function scenarioFiles(argv: readonly string[]): string[] {
+  const [cmd, ...rest] = argv;
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs)$/.test(rest[i - 1]!)));
+  if (first === undefined) return [];
+  if ((cmd === "run" || cmd === "sweep") && isScenarioPath(first) && existsSync(first)) return [first];
+  if (cmd === "replay") {
+    try {
+      const source = (JSON.parse(readFileSync(first, "utf8")) as { source?: unknown }).source;
+      if (typeof source === "string" && existsSync(source)) return [source];
+    } catch {
+      // main() reports an unreadable schedule.
+    }
+  }
+  return [];
+}
 
 export function main(argv: readonly string[], io: Io): number | "pending" {
   const [cmd, ...rest] = argv;

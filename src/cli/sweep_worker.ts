@@ -1,5 +1,6 @@
 // One sweep job: runs a seed and reduces the result to what the sweep prints. Used in-process
-// for --jobs 1 and in each worker thread otherwise (booted by bin/sweep-worker.mjs).
+// for --jobs 1 and in each worker thread otherwise (booted by bin/sweep-worker.mjs, which imports
+// a scenario file first when the job names one).
 import { parentPort, workerData } from "node:worker_threads";
 import { runScenario } from "../harness/run.ts";
 import { loadScenario } from "./load.ts";
