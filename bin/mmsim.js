@@ -15,6 +15,13 @@ for (const file of scenarioFiles(argv)) {
     preload(file, e instanceof Error ? e : new Error(String(e)));
   }
 }
+// A reader that stops early (mmsim run | head) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const io = {
   out: (text) => process.stdout.write(text + "\n"),
   err: (text) => process.stderr.write(text.endsWith("\n") || text.startsWith("\r") ? text : text + "\n"),
