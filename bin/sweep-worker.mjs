@@ -1,11 +1,13 @@
 // Boots a sweep worker thread: registers tsx, imports the scenario file if the job names one,
 // then serves seeds (src/cli/sweep_worker.ts).
 import { register } from "tsx/esm/api";
+import { register as registerCjs } from "tsx/cjs/api";
 import { workerData } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 
 register();
+registerCjs();
 const { preload, isScenarioPath } = await import("../src/cli/load.ts");
 if (isScenarioPath(workerData.ref)) {
   try {

@@ -41,7 +41,10 @@ export function loadScenario(ref: string): Loaded {
   const mod = preloaded.get(path);
   if (mod === undefined) throw new UsageError(`scenario file ${ref} was not loaded by the launcher`);
   if (mod instanceof Error) throw new UsageError(`scenario file ${ref} could not be loaded: ${mod.message.split("\n")[0]}`);
-  const found = isScenario(mod.default) ? mod.default : Object.values(mod).find(isScenario);
+  // A file outside an ESM package is loaded as CommonJS: its exports arrive as `default`.
+  const exportsOf = (m: Record<string, unknown>): unknown[] => [m.default, ...Object.values(m)];
+  const inner = typeof mod.default === "object" && mod.default !== null ? exportsOf(mod.default as Record<string, unknown>) : [];
+  const found = [...exportsOf(mod), ...inner].find(isScenario);
   if (found === undefined) throw new UsageError(`${ref} exports no scenario (export default defineScenario({ ... }))`);
   return { scenario: found as Scenario<any>, source: path };
 }

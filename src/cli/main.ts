@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
 import { runScenario, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { validateSchedule, type ScheduleFile } from "../sim/schedule.ts";
-import { SimError } from "../sim/errors.ts";
+import { ScenarioError, SimError } from "../sim/errors.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 import { UsageError, intOption, parseArgs, seedRange, type OptionSpec } from "./args.ts";
 import { formatRun, runJson } from "./format.ts";
@@ -81,8 +81,12 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
       io.err(`mmsim: ${e.message}`);
       return 2;
     }
+    if (e instanceof ScenarioError) {
+      io.err(`mmsim: ${e.message}`);
+      return 2;
+    }
     if (e instanceof SimError) {
-      io.err(`mmsim: simulator error: ${e.message}`);
+      io.err(`mmsim: simulator error (a bug in mmsim, please report it with this line): ${e.message}`);
       return 1;
     }
     throw e;

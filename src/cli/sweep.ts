@@ -46,6 +46,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
     return;
   }
   let live = 0;
+  let aborted = false;
   for (let j = 0; j < Math.min(opts.jobs, total); j++) {
     const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus } satisfies SweepJob });
     live++;
@@ -55,6 +56,15 @@ export function sweep(opts: SweepOptions, io: Io): void {
       else w.postMessage(s);
     };
     w.on("message", (o: SeedOutcome) => {
+      if (o.error !== undefined) {
+        // The scenario cannot run at all: say why once and stop every worker.
+        if (!aborted) io.err(`mmsim: ${o.error.name === "SimError" ? "simulator error: " : ""}${o.error.message}`);
+        aborted = true;
+        io.exit(o.error.name === "ScenarioError" ? 2 : 1);
+        next = limit + 1;
+        void w.terminate();
+        return;
+      }
       record(o);
       feed();
     });
@@ -63,7 +73,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
       io.exit(1);
     });
     w.on("exit", () => {
-      if (--live === 0) finish();
+      if (--live === 0 && !aborted) finish();
     });
     feed();
   }

@@ -13,6 +13,8 @@ export interface SweepJob {
 
 export interface SeedOutcome {
   readonly seed: number;
+  /** Set when the run could not be made at all (bad scenario, simulator error). */
+  readonly error?: { readonly name: string; readonly message: string };
   readonly failed: boolean;
   readonly traceHash: string;
   readonly steps: number;
@@ -31,5 +33,14 @@ export function runSeed(job: SweepJob, seed: number): SeedOutcome {
 /** Worker-thread side: answer each seed posted with its outcome. */
 export function serveWorker(): void {
   const job = workerData as SweepJob;
-  parentPort!.on("message", (seed: number) => parentPort!.postMessage(runSeed(job, seed)));
+  parentPort!.on("message", (seed: number) => {
+    let outcome: SeedOutcome;
+    try {
+      outcome = runSeed(job, seed);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      outcome = { seed, error: { name: err.name, message: err.message }, failed: true, traceHash: "", steps: 0, problems: [] };
+    }
+    parentPort!.postMessage(outcome);
+  });
 }

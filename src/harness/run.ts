@@ -4,7 +4,7 @@
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
 import { RandomWalk } from "../sim/strategy.ts";
-import { SimError } from "../sim/errors.ts";
+import { ScenarioError, SimError } from "../sim/errors.ts";
 import { Machine } from "../hw/machine.ts";
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from "../kernel/config.ts";
 import { start_kernel } from "../kernel/init.ts";
@@ -96,43 +96,62 @@ export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
   const machine = new Machine(engine, streams, { cpus: spec.cpus! });
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {
-    add_devices(k, spec);
-    const state = scn.setup();
-    if (scn.duration_ms !== undefined) {
-      k.stop_on_last_exit = false;
-      engine.at(scn.duration_ms * 1e6, 9, "duration", () => engine.stop({ kind: "done" }));
-    } else if (k.live === 0) {
-      throw new SimError(`scenario ${scn.name}: setup started no task and gave no duration_ms, so the run has no end`);
-    }
-    for (const n of machine.nics) n.start();
-    const stop = engine.run();
-    if (stop.kind === "error") throw stop.error;
-    const end = Math.max(engine.now, ...machine.cpus.map((c) => c.clock));
-    for (const pc of k.percpu) catch_up(pc, end);
-    const expectations: string[] = [];
-    // A run the machine did not finish (lockup, panic, limit) has its reports; its end state says nothing.
-    if (scn.check !== undefined && stop.kind === "done") scn.check(state, make_expect(expectations));
-    const stopText = stop_text(stop);
-    const limit = stop.kind === "step-limit" || stop.kind === "time-limit";
-    if (limit) k.printk(`mmsim: ${stopText}`);
-    return {
-      scenario: scn.name,
-      seed: opts.seed,
-      cpus: spec.cpus!,
-      traceHash: engine.trace.hash(),
-      steps: engine.steps,
-      virtualTimeNs: end,
-      stop: stopText,
-      reports: k.reports,
-      expectations,
-      log: k.log.lines.map(format_log_line),
-      stats: collect_stats(k),
-      recording: streams.recording(),
-      failed: k.reports.length > 0 || expectations.length > 0 || limit,
-    };
+    return run_booted(scn, opts, spec, k, streams);
+  } catch (e) {
+    throw classify(e, scn.name, opts.seed);
   } finally {
     set_running_kernel(null);
   }
+}
+
+/** A simulator error keeps its class and gains the seed; anything scenario code threw is bad input. */
+function classify(e: unknown, name: string, seed: Seed): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  // By name: a scenario loaded as a second copy of the modules throws its copy's classes.
+  if (err.name === "ScenarioError") return new ScenarioError(`scenario ${name}: ${err.message}`);
+  if (err.name === "SimError") return new SimError(`${err.message} (scenario ${name}, seed ${String(seed)})`);
+  const where = (err.stack ?? "")
+    .split("\n")
+    .find((l) => /^\s+at /.test(l) && !l.includes("node_modules") && !/[/\\]src[/\\]/.test(l) && !l.includes("node:"));
+  return new ScenarioError(`scenario ${name} threw ${err.name}: ${err.message}${where !== undefined ? ` (${where.trim()})` : ""}`);
+}
+
+function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k: Kernel, streams: Streams): RunResult {
+  const { engine, machine } = k;
+  add_devices(k, spec);
+  const state = scn.setup();
+  if (scn.duration_ms !== undefined) {
+    k.stop_on_last_exit = false;
+    engine.at(scn.duration_ms * 1e6, 9, "duration", () => engine.stop({ kind: "done" }));
+  } else if (k.live === 0) {
+    throw new ScenarioError(`setup started no task and gave no duration_ms, so the run has no end`);
+  }
+  for (const n of machine.nics) n.start();
+  const stop = engine.run();
+  if (stop.kind === "error") throw stop.error;
+  const end = Math.max(engine.now, ...machine.cpus.map((c) => c.clock));
+  for (const pc of k.percpu) catch_up(pc, end);
+  const expectations: string[] = [];
+  // A run the machine did not finish (lockup, panic, limit) has its reports; its end state says nothing.
+  if (scn.check !== undefined && stop.kind === "done") scn.check(state, make_expect(expectations));
+  const stopText = stop_text(stop);
+  const limit = stop.kind === "step-limit" || stop.kind === "time-limit";
+  if (limit) k.printk(`mmsim: ${stopText}`);
+  return {
+    scenario: scn.name,
+    seed: opts.seed,
+    cpus: spec.cpus!,
+    traceHash: engine.trace.hash(),
+    steps: engine.steps,
+    virtualTimeNs: end,
+    stop: stopText,
+    reports: k.reports,
+    expectations,
+    log: k.log.lines.map(format_log_line),
+    stats: collect_stats(k),
+    recording: streams.recording(),
+    failed: k.reports.length > 0 || expectations.length > 0 || limit,
+  };
 }
 
 function make_expect(out: string[]): Expect {

@@ -3,7 +3,7 @@
 // round-robin ("lowest priority" delivery reduced to rotation). IPIs go straight to a CPU.
 import type { Cpu } from "./cpu.ts";
 import { irq_to_vector, NR_IRQS } from "./vectors.ts";
-import { SimError } from "../sim/errors.ts";
+import { ScenarioError } from "../sim/errors.ts";
 
 export type Delivery = "fixed" | "round-robin";
 
@@ -21,9 +21,9 @@ export class IrqChip {
 
   /** Routes `irq` to the CPUs in `cpus` (all CPUs if empty). */
   route(irq: number, cpus: readonly number[], delivery: Delivery = "fixed"): void {
-    if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) throw new SimError(`irq ${irq} out of range 0..${NR_IRQS - 1}`);
+    if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) throw new ScenarioError(`irq ${irq} out of range 0..${NR_IRQS - 1}`);
     const set = cpus.length > 0 ? [...cpus] : this.cpus.map((c) => c.id);
-    for (const c of set) if (c < 0 || c >= this.cpus.length) throw new SimError(`irq ${irq}: no CPU ${c}`);
+    for (const c of set) if (c < 0 || c >= this.cpus.length) throw new ScenarioError(`irq ${irq} routed to CPU ${c}, but the machine has ${this.cpus.length} CPU${this.cpus.length > 1 ? "s" : ""}`);
     this.lines.set(irq, { cpus: set, delivery, next: 0, count: 0 });
   }
 

@@ -8,7 +8,7 @@ import { LapicTimer } from "./devices/lapic_timer.ts";
 import { Nic, type NicConfig } from "./devices/nic.ts";
 import { Disk, type DiskConfig } from "./devices/disk.ts";
 import { DEFAULT_COSTS, type Costs } from "./costs.ts";
-import { SimError } from "../sim/errors.ts";
+import { ScenarioError } from "../sim/errors.ts";
 
 export const MAX_CPUS = 64;
 
@@ -27,7 +27,7 @@ export class Machine {
 
   constructor(readonly engine: Engine, private readonly streams: Streams, config: HwConfig) {
     if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) {
-      throw new SimError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${config.cpus}`);
+      throw new ScenarioError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${config.cpus}`);
     }
     this.cpus = Array.from({ length: config.cpus }, (_, i) => new Cpu(i));
     this.irqchip = new IrqChip(this.cpus);

@@ -5,7 +5,7 @@ import { __might_sleep } from "./sched/core.ts";
 import { dump_stack } from "./dumpstack.ts";
 import { ScenarioBug } from "./bug.ts";
 import { trace_printk } from "./trace.ts";
-import { SimError } from "../sim/errors.ts";
+import { ScenarioError } from "../sim/errors.ts";
 import type { Nic } from "../hw/devices/nic.ts";
 import type { Disk } from "../hw/devices/disk.ts";
 
@@ -43,12 +43,12 @@ export function WARN_ON(cond: boolean, where: string): boolean {
 
 export function nic(name: string): Nic {
   const n = kernel().machine.nics.find((d) => d.config.name === name);
-  if (n === undefined) throw new SimError(`no NIC named "${name}" on this machine`);
+  if (n === undefined) throw new ScenarioError(`no NIC named "${name}" on this machine`);
   return n;
 }
 
 export function disk(name: string): Disk {
   const d = kernel().machine.disks.find((x) => x.config.name === name);
-  if (d === undefined) throw new SimError(`no disk named "${name}" on this machine`);
+  if (d === undefined) throw new ScenarioError(`no disk named "${name}" on this machine`);
   return d;
 }

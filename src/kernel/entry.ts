@@ -125,7 +125,7 @@ function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown
 
 function fiber_failed(k: Kernel, ctx: ExecContext, cause: Cause.Cause<unknown>): void {
   const err = Cause.squash(cause);
-  if (err instanceof ScenarioBug) {
+  if (err instanceof Error && err.name === ScenarioBug.name) {
     // BUG(): the report is printed already; the machine stops as a panic would.
     k.halt(k.now(), err.message);
     return;

@@ -5,7 +5,7 @@
 import type { Engine } from "../sim/engine.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { Costs } from "../hw/costs.ts";
-import { SimError } from "../sim/errors.ts";
+import { ScenarioError, SimError } from "../sim/errors.ts";
 import type { KernelConfig } from "./config.ts";
 import type { ExecContext } from "./context.ts";
 import { PerCpu } from "./percpu.ts";
@@ -17,16 +17,20 @@ import type { spinlock_t } from "./locking/spinlock.ts";
 import type { IrqDesc } from "./irq/irqdesc.ts";
 import type { SoftirqAction } from "./softirq.ts";
 
-let running: Kernel | null = null;
+// Kept on globalThis so that a scenario file loaded as a second copy of this module (a .ts file
+// outside an ESM package is loaded as CommonJS) still finds the running kernel.
+const RUNNING = Symbol.for("mmsim.running-kernel");
+const slot = globalThis as unknown as { [RUNNING]?: Kernel | null };
 
 /** The kernel whose run is in progress. */
 export function kernel(): Kernel {
-  if (running === null) throw new SimError("kernel API called outside a simulation run");
-  return running;
+  const k = slot[RUNNING];
+  if (k === undefined || k === null) throw new SimError("kernel API called outside a simulation run");
+  return k;
 }
 
 export function set_running_kernel(k: Kernel | null): void {
-  running = k;
+  slot[RUNNING] = k;
 }
 
 export class Kernel {
@@ -56,7 +60,7 @@ export class Kernel {
   readonly costs: Costs;
 
   constructor(readonly engine: Engine, readonly machine: Machine, readonly config: KernelConfig) {
-    if (![100, 250, 300, 1000].includes(config.hz)) throw new SimError(`hz must be 100, 250, 300 or 1000, got ${config.hz}`);
+    if (![100, 250, 300, 1000].includes(config.hz)) throw new ScenarioError(`hz must be 100, 250, 300 or 1000, got ${config.hz}`);
     this.tick_ns = Math.round(1e9 / config.hz);
     this.costs = machine.costs;
     this.percpu = machine.cpus.map((hw) => new PerCpu(hw, new Task(0, `swapper/${hw.id}`, [hw.id], false)));

@@ -2,7 +2,7 @@
 // local_bh_enable (up to MAX_SOFTIRQ_RESTART passes, then handed to ksoftirqd/N), and tasklets
 // (a tasklet runs on the CPU that scheduled it, and never on two CPUs at once).
 import * as Effect from "effect/Effect";
-import { SimError } from "../sim/errors.ts";
+import { ScenarioError, SimError } from "../sim/errors.ts";
 import { kernel } from "./kernel.ts";
 import { HARDIRQ_OFFSET, SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_OFFSET, irq_count } from "./preempt.ts";
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "./irqflags.ts";
@@ -37,7 +37,7 @@ export interface SoftirqAction {
 }
 
 export function open_softirq(nr: number, action: SoftirqAction["action"]): void {
-  if (!Number.isInteger(nr) || nr < 0 || nr >= NR_SOFTIRQS) throw new SimError(`open_softirq: nr ${nr} not in 0..${NR_SOFTIRQS - 1}`);
+  if (!Number.isInteger(nr) || nr < 0 || nr >= NR_SOFTIRQS) throw new ScenarioError(`open_softirq: nr ${nr} not in 0..${NR_SOFTIRQS - 1}`);
   kernel().softirq_vec[nr] = { action };
 }
 
@@ -125,7 +125,7 @@ export const local_bh_enable = (): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const pc = k.this_cpu();
-    if ((pc.preempt_count & 0xff00) === 0) throw new SimError(`CPU${pc.id}: local_bh_enable without local_bh_disable`);
+    if ((pc.preempt_count & 0xff00) === 0) throw new ScenarioError(`local_bh_enable() on CPU${pc.id} without local_bh_disable()`);
     if (!pc.hw.irqs_enabled || (pc.preempt_count & 0xf0000) !== 0) {
       k.printk(`WARNING: at kernel/softirq.c _local_bh_enable_ip(): called ${pc.hw.irqs_enabled ? "in hardirq context" : "with interrupts disabled"}`);
     }
@@ -254,7 +254,7 @@ export const tasklet_disable = (t: tasklet_struct): Effect.Effect<void> =>
   });
 
 export function tasklet_enable(t: tasklet_struct): void {
-  if (t.count === 0) throw new SimError(`tasklet_enable(${t.name}) without tasklet_disable`);
+  if (t.count === 0) throw new ScenarioError(`tasklet_enable(${t.name}) without tasklet_disable()`);
   t.count--;
 }
 

@@ -14,14 +14,19 @@ import { HARDIRQ_OFFSET, context_kind } from "./preempt.ts";
 
 const NSEC_PER_SEC = 1e9;
 
-/** What keeps `c` from running: the lock it spins on's holder, or the context above it. */
+/**
+ * What keeps `c` from running: the holder of the lock it spins on; the context above it on its
+ * CPU; or, for a runnable task waiting on a run queue, its CPU's running context if that cannot
+ * be preempted (preempt_count above 0 or interrupts off).
+ */
 function blocker(c: ExecContext): ExecContext | null {
   if (c.spinning !== null) return c.spinning.holder;
   const pc = c.cpu;
-  const i = pc.stack.indexOf(c);
-  if (i < 0) return null; // a task off the CPU: it may run again
-  const top = pc.stack[pc.stack.length - 1]!;
-  return top === c ? null : top;
+  const top = pc.top();
+  if (pc.stack.includes(c)) return top === c ? null : top!;
+  const t = c.task;
+  if (t === null || !t.on_rq || top === undefined) return null; // asleep: something may wake it
+  return pc.preempt_count !== 0 || !pc.hw.irqs_enabled ? top : null;
 }
 
 export function check_spin_deadlock(k: Kernel, start: ExecContext): void {
@@ -64,17 +69,18 @@ export function show_cpu_contexts(k: Kernel, cpus: readonly PerCpu[]): string[] 
 function report_lockup(k: Kernel, cycle: readonly ExecContext[]): void {
   const thresh = k.config.watchdog_thresh;
   const cpus = [...new Set(cycle.map((c) => c.cpu))].sort((a, b) => a.id - b.id);
-  const since = Math.max(...cycle.map((c) => (c.spinning !== null ? c.spin_since : 0)), k.now());
-  let last = since;
+  const now = k.now();
+  let last = now;
   for (const pc of cpus) {
     const top = pc.top()!;
-    // The soft-lockup watchdog samples every 2*thresh/5 s and reports past 2*thresh s.
+    // Stuck since the CPU last scheduled (touch_ts). The soft-lockup watchdog samples every
+    // 2*thresh/5 s and reports past 2*thresh s; the NMI watchdog reports past thresh s.
     const soft = pc.hw.irqs_enabled;
     const period = ((2 * thresh) / 5) * NSEC_PER_SEC;
     const limit = (soft ? 2 * thresh : thresh) * NSEC_PER_SEC;
-    const at = (Math.floor((since + limit) / period) + 1) * period;
+    const at = Math.max(now, (Math.floor((pc.touch_ts + limit) / period) + 1) * period);
     last = Math.max(last, at);
-    const secs = Math.floor((at - since) / NSEC_PER_SEC);
+    const secs = Math.floor((at - pc.touch_ts) / NSEC_PER_SEC);
     const cur = pc.curr;
     const title = soft
       ? `watchdog: BUG: soft lockup - CPU#${pc.id} stuck for ${secs}s! [${cur.comm}:${cur.pid}]`

@@ -40,7 +40,25 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["replay", "bad.json"], 'bad.json is not an mmsim schedule: "version" must be 1, got 2');
   writeFileSync(join(dir, "noscn.ts"), "export const x = 1;\n");
   badInput(["run", "./noscn.ts"], "./noscn.ts exports no scenario (export default defineScenario({ ... }))");
-  assert.equal(readdirSync(dir).sort(), ["bad.json", "noscn.ts"]);
+  badInput(["run", "tasklet-smp", "--cpus", "1"], "scenario tasklet-smp: irq_set_affinity(11): irq 11 routed to CPU 1, but the machine has 1 CPU");
+  writeFileSync(
+    join(dir, "throws.ts"),
+    [
+      `import * as Effect from ${JSON.stringify(join(ROOT, "node_modules/effect/dist/Effect.js"))};`,
+      `import { defineScenario } from ${JSON.stringify(join(ROOT, "src/harness/scenario.ts"))};`,
+      `import { kthread_run } from ${JSON.stringify(join(ROOT, "src/kernel/index.ts"))};`,
+      `export default defineScenario({ name: "throws", description: "x", setup() {`,
+      `  kthread_run((_: null) => Effect.sync(() => { throw new RangeError("bad index 7"); }), null, "t");`,
+      `} });`,
+    ].join("\n"),
+  );
+  const t = mmsim("run", "./throws.ts");
+  assert.is(t.code, 2);
+  assert.match(t.err, /^mmsim: scenario throws threw RangeError: bad index 7 \(at .*throws\.ts:5:\d+\)+\n$/);
+  const ts = mmsim("sweep", "./throws.ts", "--seeds", "1..4", "--jobs", "2");
+  assert.is(ts.code, 2);
+  assert.match(ts.err, /^mmsim: scenario throws threw RangeError: bad index 7/);
+  assert.equal(readdirSync(dir).sort(), ["bad.json", "noscn.ts", "throws.ts"]);
 });
 
 test("list names every shipped scenario with its description", () => {

@@ -16,6 +16,7 @@ import {
   mutex_unlock,
   spin_lock,
   spin_lock_irqsave,
+  spin_unlock,
   wait_event_interruptible,
 } from "../../src/kernel/index.ts";
 import { irqLockDeadlock, irqLockIrqsave } from "../../scenarios/teach/irq-lock.ts";
@@ -144,8 +145,38 @@ test("AB-BA on mutexes: both tasks hang in D state and are reported at 120 s", (
     "INFO: task ba:4 blocked for more than 120 seconds.",
   ]);
   assert.ok(r.reports[0]!.text.includes('"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.'));
-  // Both went to sleep on the second mutex right after their 10 ms sleeps (HZ 250: 4 jiffies).
-  assert.ok(r.reports[0]!.ts > 120e9 && r.reports[0]!.ts < 120.02e9, String(r.reports[0]!.ts));
+  // msleep(10) at HZ 250 is msecs_to_jiffies(10) + 1 = 4 jiffies: both wake at the 16 ms tick and
+  // block on the other's mutex a few microseconds later; reported 120 s after that.
+  assert.ok(r.reports[0]!.ts >= 120.016e9 && r.reports[0]!.ts < 120.017e9, String(r.reports[0]!.ts));
+});
+
+test("one CPU: a task sleeps holding a lock, the next one spins on it: cpu recursion, then a lockup once the sleeper is queued behind the spinner", () => {
+  const scn = inline(
+    () => {
+      const l = DEFINE_SPINLOCK("held_across_sleep");
+      kthread_run(
+        (_: null) =>
+          Effect.gen(function* () {
+            yield* spin_lock(l);
+            yield* msleep(1);
+            yield* spin_unlock(l);
+          }),
+        null,
+        "sleeper",
+      );
+      kthread_run((_: null) => spin_lock(l), null, "spinner");
+    },
+    { cpus: 1 },
+  );
+  const r = run(scn);
+  assert.equal(r.reports.map((x) => x.title), [
+    "BUG: scheduling while atomic: sleeper/2/0x00000002",
+    "BUG: spinlock cpu recursion on CPU#0, spinner/3",
+    "watchdog: BUG: soft lockup - CPU#0 stuck for 23s! [spinner:3]",
+  ]);
+  // CPU0 last scheduled when spinner came in, just after 0: next 4 s sample past 20 s is 24 s.
+  assert.is(r.reports[2]!.ts, 24e9);
+  assert.ok(r.reports[2]!.text.includes("deadlock: spinner waits for held_across_sleep, sleeper cannot run"));
 });
 
 test("a task asleep interruptibly with nothing to wake it: the run stalls", () => {

@@ -1,7 +1,7 @@
 // kernel/irq/manage.c reduced: request_irq() installs an action on an IRQ line (shared lines
 // chain actions with IRQF_SHARED) and routes the line at the interrupt controller.
 import type * as Effect from "effect/Effect";
-import { SimError } from "../../sim/errors.ts";
+import { ScenarioError } from "../../sim/errors.ts";
 import { NR_IRQS } from "../../hw/vectors.ts";
 import { kernel } from "../kernel.ts";
 
@@ -53,13 +53,13 @@ export function irq_set_affinity(irq: number, cpus: readonly number[], roundRobi
   try {
     k.machine.irqchip.route(irq, cpus, roundRobin ? "round-robin" : "fixed");
   } catch (e) {
-    throw new SimError(`irq_set_affinity(${irq}): ${(e as Error).message}`);
+    throw new ScenarioError(`irq_set_affinity(${irq}): ${(e as Error).message}`);
   }
 }
 
 export function free_irq(irq: number, dev_id: unknown): void {
   const desc = kernel().irq_desc.get(irq);
   const i = desc?.actions.findIndex((a) => a.dev_id === dev_id) ?? -1;
-  if (i < 0) throw new SimError(`free_irq(${irq}): trying to free an IRQ that is not requested`);
+  if (i < 0) throw new ScenarioError(`free_irq(${irq}): trying to free an IRQ that was not requested`);
   desc!.actions.splice(i, 1);
 }

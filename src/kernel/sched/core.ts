@@ -3,7 +3,7 @@
 // might_sleep checks. A woken or new task goes to an idle CPU it may run on if there is one,
 // else to the least loaded; there is no periodic load balancing.
 import * as Effect from "effect/Effect";
-import { SimError } from "../../sim/errors.ts";
+import { ScenarioError, SimError } from "../../sim/errors.ts";
 import { ExecContext, park } from "../context.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import type { PerCpu } from "../percpu.ts";
@@ -14,6 +14,7 @@ import { dump_stack, print_held_locks } from "../dumpstack.ts";
 import { catch_up } from "../entry.ts";
 import { tick_nohz_restart } from "../time/tick.ts";
 import { ScenarioBug } from "../bug.ts";
+import { check_spin_deadlock } from "../watchdog.ts";
 
 // ---------------------------------------------------------------- context queries
 
@@ -204,6 +205,9 @@ function activate(k: Kernel, p: Task): PerCpu {
     catch_up(target, k.now() + k.costs.wakeup);
     tick_nohz_restart(target);
   }
+  // Queued behind a spinner that cannot be preempted: that may close a deadlock cycle.
+  const top = target.top();
+  if (top !== undefined && top.spinning !== null) check_spin_deadlock(k, top);
   return target;
 }
 
@@ -242,7 +246,7 @@ export function kthread_run<D>(threadfn: ThreadFn<D>, data: D, name: string, opt
   const k = kernel();
   const cpus = opts.cpus ?? [];
   for (const c of cpus) {
-    if (!Number.isInteger(c) || c < 0 || c >= k.percpu.length) throw new SimError(`kthread_run(${name}): no CPU ${c}`);
+    if (!Number.isInteger(c) || c < 0 || c >= k.percpu.length) throw new ScenarioError(`kthread_run(${name}): no CPU ${c} on a ${k.percpu.length}-CPU machine`);
   }
   const p = new Task(k.allocPid(), name.slice(0, 15), cpus, !opts.kernelThread);
   p.cpu = cpus[0] ?? 0;
