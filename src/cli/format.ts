@@ -1,5 +1,6 @@
 // Text and JSON renderings of a run's result.
 import type { RunResult } from "../harness/run.ts";
+import { format_trace_record } from "../sim/trace.ts";
 
 const ms = (ns: number): string => (ns / 1e6).toFixed(3);
 
@@ -59,8 +60,15 @@ export function formatSummary(r: RunResult): string[] {
   return out;
 }
 
-export function formatRun(r: RunResult): string {
-  return [...r.log, ...formatSummary(r), `trace-hash: ${r.traceHash}`].join("\n");
+/** The last `tail` trace events, as ftrace prints them. */
+export function formatTrace(r: RunResult, tail: number): string[] {
+  if (tail <= 0) return [];
+  const shown = r.trace.slice(-tail);
+  return ["", `--- trace: last ${shown.length} of ${r.traceEvents} events ---`, ...shown.map(format_trace_record)];
+}
+
+export function formatRun(r: RunResult, traceTail = 0): string {
+  return [...r.log, ...formatTrace(r, traceTail), ...formatSummary(r), `trace-hash: ${r.traceHash}`].join("\n");
 }
 
 export function runJson(r: RunResult): object {

@@ -25,10 +25,11 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   json: { value: false, help: "print one JSON object" },
   schedule: { value: true, help: "file to write the recorded schedule to" },
   steps: { value: true, help: "step limit" },
+  "trace-tail": { value: true, help: "number of trace events to print" },
 };
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--json] [--schedule FILE] [--steps N]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
   mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--json]
   mmsim replay <schedule file> [--json]
   mmsim list`;
@@ -39,7 +40,7 @@ const USAGE = `usage:
  */
 export function scenarioFiles(argv: readonly string[]): string[] {
   const [cmd, ...rest] = argv;
-  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs)$/.test(rest[i - 1]!)));
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail)$/.test(rest[i - 1]!)));
   if (first === undefined) return [];
   if ((cmd === "run" || cmd === "sweep") && isScenarioPath(first) && existsSync(first)) return [first];
   if (cmd === "replay") {
@@ -121,14 +122,15 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const seed = parseSeed(p.options.get("seed") ?? "1");
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   const stepLimit = intOption(p, "steps", 1, 1e9) ?? DEFAULT_STEP_LIMIT;
-  const r = runScenario(scenario, { seed, cpus, stepLimit });
+  const tail = intOption(p, "trace-tail", 0, 1_000_000) ?? 0;
+  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1) });
   const json = p.options.has("json");
   const explicit = p.options.get("schedule");
   const path = explicit ?? (r.failed ? schedulePath(r) : undefined);
   if (path !== undefined) writeSchedule(path, r, source);
   if (json) io.out(JSON.stringify({ ...runJson(r), ...(path !== undefined ? { schedule: path } : {}) }));
   else {
-    io.out(formatRun(r));
+    io.out(formatRun(r, tail));
     if (r.failed) {
       const cpuArg = cpus !== undefined ? ` --cpus ${cpus}` : "";
       io.out(`FAILED: seed ${String(r.seed)}`);

@@ -4,6 +4,7 @@
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
 import { RandomWalk } from "../sim/strategy.ts";
+import type { TraceRecord } from "../sim/trace.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { Machine } from "../hw/machine.ts";
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from "../kernel/config.ts";
@@ -40,6 +41,9 @@ export interface RunResult {
   readonly expectations: readonly string[];
   readonly log: readonly string[];
   readonly stats: RunStats;
+  /** The newest trace events (the engine's bounded ring), oldest first, and how many there were in all. */
+  readonly trace: readonly TraceRecord[];
+  readonly traceEvents: number;
   readonly recording: Recording;
   /** A report, a failed expectation, or a run that hit a limit. */
   readonly failed: boolean;
@@ -149,6 +153,8 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     expectations,
     log: k.log.lines.map(format_log_line),
     stats: collect_stats(k),
+    trace: engine.trace.recent(),
+    traceEvents: engine.trace.count,
     recording: streams.recording(),
     failed: k.reports.length > 0 || expectations.length > 0 || limit,
   };

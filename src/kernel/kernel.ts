@@ -105,7 +105,8 @@ export class Kernel {
     const r: BugReport = { kind, title: text.split("\n", 1)[0]!, text, cpu, ts };
     this.reports.push(r);
     this.log.add(ts, cpu, text);
-    this.engine.trace.emit(r.ts, r.cpu, "bug_report", r.title);
+    const cur = this.percpu[cpu]!.curr;
+    this.engine.trace.emit(r.ts, r.cpu, `${cur.comm}-${cur.pid}`, "bug_report", r.title);
     return r;
   }
 

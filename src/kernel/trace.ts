@@ -6,7 +6,8 @@ import { task_state_char } from "./sched/task.ts";
 
 function emit(name: string, detail: string): void {
   const k = kernel();
-  k.engine.trace.emit(k.now(), k.cpu?.id ?? -1, name, detail);
+  const c = k.cpu;
+  k.engine.trace.emit(k.now(), c?.id ?? -1, c !== null ? `${c.curr.comm}-${c.curr.pid}` : "<event>", name, detail);
 }
 
 export const softirq_to_name = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "BLOCK_IOPOLL", "TASKLET", "SCHED", "HRTIMER", "RCU"] as const;

@@ -5,6 +5,8 @@
 export interface TraceRecord {
   readonly ts: number;
   readonly cpu: number;
+  /** Who was running ("comm-pid" for the kernel), as ftrace's first column. */
+  readonly who: string;
   readonly name: string;
   readonly detail: string;
 }
@@ -20,11 +22,23 @@ export class Trace {
     this.ring = new Array(capacity);
   }
 
-  emit(ts: number, cpu: number, name: string, detail: string): void {
-    this.mix(`${ts}|${cpu}|${name}|${detail}\n`);
-    this.ring[this.head] = { ts, cpu, name, detail };
+  emit(ts: number, cpu: number, who: string, name: string, detail: string): void {
+    this.mixNum(ts);
+    this.mixNum(cpu);
+    this.mix(who);
+    this.mix(name);
+    this.mix(detail);
+    this.ring[this.head] = { ts, cpu, who, name, detail };
     this.head = (this.head + 1) % this.capacity;
     this.count++;
+  }
+
+  /** Mixes an integer (virtual ns fit in 53 bits) as two 32-bit words. */
+  private mixNum(n: number): void {
+    const lo = n | 0;
+    const hi = Math.floor(n / 4294967296) | 0;
+    this.h1 = Math.imul(Math.imul(this.h1 ^ lo, 0x9e3779b1) ^ hi, 0x9e3779b1);
+    this.h2 = Math.imul(Math.imul(this.h2 ^ hi, 0x85ebca77) ^ lo, 0x85ebca77);
   }
 
   private mix(s: string): void {
@@ -35,8 +49,9 @@ export class Trace {
       h1 = Math.imul(h1 ^ c, 0x9e3779b1);
       h2 = Math.imul(h2 ^ c, 0x85ebca77);
     }
-    this.h1 = h1;
-    this.h2 = h2;
+    // A separator, so ("ab", "c") and ("a", "bc") differ.
+    this.h1 = Math.imul(h1 ^ 0x1f, 0x9e3779b1);
+    this.h2 = Math.imul(h2 ^ 0x1f, 0x85ebca77);
   }
 
   /** 16 hex digits over every event emitted so far, in order. */
@@ -59,4 +74,12 @@ export class Trace {
     }
     return out;
   }
+}
+
+/** One record as ftrace prints it: "  comm-pid  [001]  12.000345678: name: detail". */
+export function format_trace_record(r: TraceRecord): string {
+  const cpu = r.cpu < 0 ? "---" : String(r.cpu).padStart(3, "0");
+  const sec = Math.floor(r.ts / 1e9);
+  const ns = String(r.ts % 1e9).padStart(9, "0");
+  return `${r.who.padStart(20)} [${cpu}] ${String(sec).padStart(5)}.${ns}: ${r.name}: ${r.detail}`;
 }

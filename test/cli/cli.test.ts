@@ -26,7 +26,7 @@ function badInput(args: string[], message: string) {
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, list, help)');
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -98,6 +98,14 @@ test("run --json: the documented fields", () => {
   assert.is(j.reports[0].kind, "might_sleep");
   assert.is(j.schedule, "sleep-in-atomic.seed-1.schedule.json");
   assert.ok(existsSync(join(dir, j.schedule)));
+});
+
+test("run --trace-tail prints the newest trace events as ftrace does", () => {
+  const r = mmsim("run", "msleep-in-atomic", "--trace-tail", "3");
+  const lines = r.out.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("--- trace: last 3 of "));
+  assert.ok(at > 0, r.out);
+  for (const l of lines.slice(at + 1, at + 4)) assert.match(l, /^ *\S+-\d+ \[\d{3}\] +\d+\.\d{9}: [a-z_]+: /);
 });
 
 test("run a scenario file (the README example)", () => {

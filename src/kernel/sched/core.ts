@@ -32,12 +32,15 @@ export const irqs_disabled = (): boolean => !kernel().this_cpu().hw.irqs_enabled
 // ---------------------------------------------------------------- interleaving points
 
 /** An interleaving point: the step ends here and other CPUs may run before this one goes on. */
-export const sched_point = (): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const k = kernel();
-    k.charge(k.costs.step);
-    return park(k.this_ctx());
-  });
+export const sched_point = (): Effect.Effect<void> => SCHED_POINT;
+
+// One primitive, evaluated afresh each time it is yielded: it charges the step and parks the
+// context that is running at that moment.
+const SCHED_POINT: Effect.Effect<void> = Effect.callback<void>((resume) => {
+  const k = kernel();
+  k.charge(k.costs.step);
+  k.this_ctx().resume = resume;
+});
 
 /** cpu_relax(): a pause in a busy-wait loop, an interleaving point. */
 export const cpu_relax = sched_point;
@@ -148,6 +151,7 @@ function __schedule(k: Kernel, pc: PerCpu, preempt: boolean): Effect.Effect<void
 /** Puts the next runnable task (or the idle task) on `pc`, after `prev` left it. */
 export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
   const next = pc.rq.shift() ?? pc.idle;
+  if (next !== prev) trace_sched_switch(prev, next);
   prev.saved_preempt_count = pc.preempt_count;
   prev.last_switch = pc.hw.clock;
   pc.touch_ts = pc.hw.clock;
@@ -161,7 +165,6 @@ export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
   }
   if (next !== prev) {
     pc.context_switches++;
-    trace_sched_switch(prev, next);
     k.charge(k.costs.contextSwitch);
   }
 }
