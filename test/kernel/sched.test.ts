@@ -16,6 +16,12 @@ import {
   wait_for_completion_timeout,
   wake_up,
   cond_resched,
+  complete_all,
+  wait_for_completion,
+  request_irq,
+  disk,
+  IRQ_HANDLED,
+  type irqreturn_t,
   smp_processor_id,
   smp_call_function_single,
 } from "../../src/kernel/index.ts";
@@ -55,6 +61,33 @@ test("without CONFIG_PREEMPT, A runs to completion before B starts", () => {
 
 test("without CONFIG_PREEMPT, cond_resched gives B its turn at the end of A's slice", () => {
   const { log } = two_hogs(false, true);
+  assert.is(log.indexOf("B"), 20);
+});
+
+test("tasks woken by an interrupt on an idle CPU get time slices (the tick restarts)", () => {
+  const log: string[] = [];
+  const scn = inline(
+    () => {
+      log.length = 0;
+      const go = new completion("go");
+      const hog = (name: string) => (_: null) =>
+        Effect.gen(function* () {
+          yield* wait_for_completion(go);
+          for (let i = 0; i < 30; i++) {
+            log.push(name);
+            yield* udelay(5000);
+          }
+        });
+      kthread_run(hog("A"), null, "A");
+      kthread_run(hog("B"), null, "B");
+      request_irq(14, () => Effect.sync(() => (complete_all(go), IRQ_HANDLED as irqreturn_t)), 0, "sda", null);
+      kthread_run((_: null) => Effect.sync(() => disk("sda").submit(1)), null, "submit");
+    },
+    { cpus: 1, disks: [{ name: "sda", irq: 14, minNs: 10_000_000, maxNs: 10_000_000 }] },
+  );
+  run(scn);
+  // Both wake at 10 ms in the disk's interrupt, after the idle CPU stopped its tick at 4 ms; A's
+  // 100 ms slice ends during its 20th delay.
   assert.is(log.indexOf("B"), 20);
 });
 

@@ -134,7 +134,9 @@ function __schedule(k: Kernel, pc: PerCpu, preempt: boolean): Effect.Effect<void
   }
   k.charge(k.costs.step);
   pc.need_resched = false;
-  if (prev.state === TASK_RUNNING) {
+  // A preempted task stays queued whatever its state (PREEMPT_ACTIVE): it may have set
+  // TASK_UNINTERRUPTIBLE and not yet called schedule() itself.
+  if (prev.state === TASK_RUNNING || preempt) {
     if (pc.rq.length === 0) return park(ctx); // nothing else to run: an interleaving point only
     if (preempt) prev.nivcsw++;
     else prev.nvcsw++;
@@ -204,10 +206,10 @@ function activate(k: Kernel, p: Task): PerCpu {
   const target = select_task_rq(k, p);
   const wasIdle = target.isIdle() && target.rq.length === 0;
   enqueue(target, p);
-  if (wasIdle) {
-    catch_up(target, k.now() + k.costs.wakeup);
-    tick_nohz_restart(target);
-  }
+  if (wasIdle) catch_up(target, k.now() + k.costs.wakeup);
+  // The CPU has work now: its tick must run (it may have stopped while idle, or this may be an
+  // interrupt on an idle CPU waking a task there).
+  tick_nohz_restart(target);
   // Queued behind a spinner that cannot be preempted: that may close a deadlock cycle.
   const top = target.top();
   if (top !== undefined && top.spinning !== null) check_spin_deadlock(k, top);
