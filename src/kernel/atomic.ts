@@ -18,11 +18,9 @@ export const READ_ONCE = <T>(x: Shared<T>): Effect.Effect<T> => Effect.map(sched
 
 /** WRITE_ONCE(x, v): one store, then other CPUs may run. */
 export const WRITE_ONCE = <T>(x: Shared<T>, v: T): Effect.Effect<void> =>
-  Effect.flatMap(sched_point(), () =>
-    Effect.sync(() => {
-      x.value = v;
-    }),
-  );
+  Effect.map(sched_point(), () => {
+    x.value = v;
+  });
 
 export interface atomic_t {
   counter: number;

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect";
 import { park } from "../context.ts";
 import type { ExecContext } from "../context.ts";
 import { kernel, type Kernel } from "../kernel.ts";
-import { current, preempt_disable, preempt_enable, sched_point } from "../sched/core.ts";
+import { current, preempt_disable, preempt_enable, preempt_enable_no_resched, resched_point, sched_point } from "../sched/core.ts";
 import type { Task } from "../sched/task.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { local_irq_disable, local_irq_restore, local_irq_save, type irqflags_t } from "../irqflags.ts";
@@ -95,30 +95,28 @@ function debug_spin_lock_before(k: Kernel, lock: spinlock_t): void {
 
 /** do_raw_spin_lock(): an interleaving point, then take the lock or spin in ticket order. */
 const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
-  Effect.flatMap(sched_point(), () =>
-    Effect.suspend(() => {
-      const k = kernel();
-      const ctx = k.this_ctx();
-      debug_spin_lock_before(k, lock);
-      trace_lock_acquire(lock.name, "");
-      k.charge(k.costs.atomic);
-      if (lock.holder === null) {
-        lock._take(ctx, by, k.now());
-        return Effect.void;
-      }
-      lock.contentions++;
-      trace_lock_contended(lock.name);
-      lock.waiters.push(ctx);
-      ctx.spinning = lock;
-      ctx.spin_since = k.now();
-      ctx.spin_by = by;
-      ctx.frames.push("_raw_spin_lock");
-      check_spin_deadlock(k, ctx);
-      return Effect.map(park(ctx), () => {
-        ctx.frames.pop();
-      });
-    }),
-  );
+  Effect.flatMap(sched_point(), () => {
+    const k = kernel();
+    const ctx = k.this_ctx();
+    debug_spin_lock_before(k, lock);
+    trace_lock_acquire(lock.name, "");
+    k.charge(k.costs.atomic);
+    if (lock.holder === null) {
+      lock._take(ctx, by, k.now());
+      return Effect.void;
+    }
+    lock.contentions++;
+    trace_lock_contended(lock.name);
+    lock.waiters.push(ctx);
+    ctx.spinning = lock;
+    ctx.spin_since = k.now();
+    ctx.spin_by = by;
+    ctx.frames.push("_raw_spin_lock");
+    check_spin_deadlock(k, ctx);
+    return Effect.map(park(ctx), () => {
+      ctx.frames.pop();
+    });
+  });
 
 /** do_raw_spin_unlock(): releases, handing the lock to the first spinner. */
 function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
@@ -154,7 +152,8 @@ export const spin_lock = (lock: spinlock_t): Effect.Effect<void> =>
 export const spin_unlock = (lock: spinlock_t): Effect.Effect<void> =>
   Effect.suspend(() => {
     do_raw_spin_unlock(kernel(), lock);
-    return preempt_enable();
+    preempt_enable_no_resched();
+    return resched_point();
   });
 
 export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> =>

@@ -66,20 +66,21 @@ export function preempt_enable_no_resched(): void {
 export const preempt_enable = (): Effect.Effect<void> =>
   Effect.suspend(() => {
     preempt_enable_no_resched();
-    return preempt_check_resched();
+    return resched_point();
   });
 
 /** Preempts the running task if it should give way and may (CONFIG_PREEMPT, count 0, IF set). */
-export const preempt_check_resched = (): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const k = kernel();
-    const pc = k.this_cpu();
-    const ctx = k.this_ctx();
-    if (k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && ctx.kind === "task") {
-      return __schedule(k, pc, true);
-    }
-    return sched_point();
-  });
+export const preempt_check_resched = (): Effect.Effect<void> => Effect.suspend(resched_point);
+
+/** Called while running: the preemption (if due) or plain interleaving point to yield next. */
+export function resched_point(): Effect.Effect<void> {
+  const k = kernel();
+  const pc = k.this_cpu();
+  if (k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && k.this_ctx().kind === "task") {
+    return __schedule(k, pc, true);
+  }
+  return SCHED_POINT;
+}
 
 /** cond_resched(): gives the CPU away if a reschedule is due, even without CONFIG_PREEMPT. */
 export const cond_resched = (): Effect.Effect<void> =>

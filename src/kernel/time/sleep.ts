@@ -3,7 +3,6 @@
 // rather than a TIMER_SOFTIRQ run), msleep() sleeps uninterruptibly, udelay() busy-waits.
 import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
-import { park } from "../context.ts";
 import { current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { jiffies, msecs_to_jiffies } from "./tick.ts";
@@ -58,18 +57,21 @@ export const msleep = (msecs: number): Effect.Effect<void> =>
  * every timed event that falls inside it, so an interrupt arriving meanwhile is taken then.
  */
 export const ndelay = (ns: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
+  Effect.suspend(() => {
     let left = Math.max(0, Math.round(ns));
-    if (left === 0) return yield* sched_point();
-    while (left > 0) {
+    if (left === 0) return sched_point();
+    // One park per slice: the slice ends at the next timed event or at the end of the wait.
+    const slice = Effect.callback<void>((resume) => {
+      const k = kernel();
       const clock = k.this_cpu().hw.clock;
       const next = k.engine.events.peek();
       const chunk = next !== undefined && next.time > clock && next.time - clock < left ? next.time - clock : left;
       k.charge(chunk);
       left -= chunk;
-      yield* park(k.this_ctx());
-    }
+      k.this_ctx().resume = resume;
+    });
+    const loop: Effect.Effect<void> = Effect.flatMap(slice, () => (left > 0 ? loop : Effect.void));
+    return loop;
   });
 export const udelay = (us: number): Effect.Effect<void> => ndelay(us * 1000);
 export const mdelay = (ms: number): Effect.Effect<void> => ndelay(ms * 1_000_000);
