@@ -14,6 +14,7 @@ import { catch_up } from "../kernel/entry.ts";
 import { format_log_line } from "../kernel/printk.ts";
 import type { BugReport } from "../kernel/report.ts";
 import { irq_set_affinity } from "../kernel/irq/irqdesc.ts";
+import { mem_init } from "../kernel/mm/page_alloc.ts";
 import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
 
@@ -123,6 +124,7 @@ function classify(e: unknown, name: string, seed: Seed): Error {
 function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k: Kernel, streams: Streams): RunResult {
   const { engine, machine } = k;
   add_devices(k, spec);
+  if (spec.memory !== undefined) mem_init(k, spec.memory);
   const state = scn.setup();
   if (scn.duration_ms !== undefined) {
     k.stop_on_last_exit = false;

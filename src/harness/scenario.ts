@@ -2,6 +2,7 @@
 // (as a module_init would), and says what must hold at the end.
 import type { NicConfig } from "../hw/devices/nic.ts";
 import type { DiskConfig } from "../hw/devices/disk.ts";
+import type { MemorySpec } from "../kernel/mm/mmzone.ts";
 
 export interface NicSpec extends NicConfig {
   /** CPUs the line is routed to (all if absent) and how. */
@@ -28,6 +29,8 @@ export interface MachineSpec {
   readonly hung_task_timeout_secs?: number;
   readonly nics?: readonly NicSpec[];
   readonly disks?: readonly DiskSpec[];
+  /** Physical memory and the page allocator; without it the machine has no allocator. */
+  readonly memory?: MemorySpec;
 }
 
 export interface Expect {

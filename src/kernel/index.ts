@@ -58,3 +58,18 @@ export { jiffies, msecs_to_jiffies, jiffies_to_msecs } from "./time/tick.ts";
 export * from "./time/sleep.ts";
 export { smp_call_function_single, smp_send_reschedule } from "./smp.ts";
 export { nic, disk } from "./api_misc.ts";
+export * from "./mm/gfp.ts";
+export {
+  alloc_pages,
+  alloc_page,
+  alloc_pages_node,
+  __free_pages,
+  __free_page,
+  page_count,
+  get_page,
+  put_page,
+  page_to_pfn,
+  pfn_to_page,
+  PageHighMem,
+  type page,
+} from "./mm/page_alloc.ts";

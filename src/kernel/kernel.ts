@@ -16,6 +16,7 @@ import { context_kind } from "./preempt.ts";
 import type { spinlock_t } from "./locking/spinlock.ts";
 import type { IrqDesc } from "./irq/irqdesc.ts";
 import type { SoftirqAction } from "./softirq.ts";
+import type { MmState } from "./mm/page_alloc.ts";
 
 // Kept on globalThis so that a scenario file loaded as a second copy of this module (a .ts file
 // outside an ESM package is loaded as CommonJS) still finds the running kernel.
@@ -46,6 +47,8 @@ export class Kernel {
   readonly irq_desc = new Map<number, IrqDesc>();
   readonly softirq_vec: (SoftirqAction | undefined)[] = [];
   readonly locks: spinlock_t[] = [];
+  /** The memory manager's state, when the machine has memory configured. */
+  mm: MmState | null = null;
   /** Scenario tasks that have not exited. */
   live = 0;
   /** End the run when the last scenario task exits (off for scenarios with a fixed duration). */

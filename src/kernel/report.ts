@@ -11,6 +11,8 @@ export type ReportKind =
   | "hung_task"
   | "stall"
   | "expectation"
+  | "alloc_failure"
+  | "bad_page"
   | "bug";
 
 export interface BugReport {

@@ -4,7 +4,8 @@ import { kernel } from "./kernel.ts";
 import type { Task } from "./sched/task.ts";
 import { task_state_char } from "./sched/task.ts";
 
-function emit(name: string, detail: string): void {
+/** Emits one tracepoint record, attributed to the task running on this CPU. */
+export function emit(name: string, detail: string): void {
   const k = kernel();
   const c = k.cpu;
   k.engine.trace.emit(k.now(), c?.id ?? -1, c !== null ? `${c.curr.comm}-${c.curr.pid}` : "<event>", name, detail);
