@@ -1,12 +1,15 @@
 // The `mmsim` command: run, sweep, replay, list. Exit codes: 0 no report and expectations met,
 // 1 a report, a failed expectation or a run that hit a limit, 2 bad input.
 import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
-import { runScenario, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
+import { runScenario, procOfFreshMachine, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
+import { PROC_FILES, isProcFile, type ProcFile } from "../harness/proc.ts";
+import { parseMachineFile } from "../harness/machine_file.ts";
+import type { MachineSpec } from "../harness/scenario.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { validateSchedule, type ScheduleFile } from "../sim/schedule.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
-import { UsageError, intOption, parseArgs, seedRange, type OptionSpec } from "./args.ts";
+import { UsageError, intOption, parseArgs, seedRange, type OptionSpec, type Parsed } from "./args.ts";
 import { formatRun, runJson } from "./format.ts";
 import { isScenarioPath, listScenarios, loadScenario } from "./load.ts";
 import { sweep } from "./sweep.ts";
@@ -26,12 +29,39 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   schedule: { value: true, help: "file to write the recorded schedule to" },
   steps: { value: true, help: "step limit" },
   "trace-tail": { value: true, help: "number of trace events to print" },
+  machine: { value: true, help: "a machine description file (JSON)" },
+  proc: { value: true, help: `a /proc file to print at the end (${PROC_FILES.join(", ")})` },
 };
 
+/** Reads --machine FILE, if given. */
+function machineOption(p: Parsed): MachineSpec | undefined {
+  const path = p.options.get("machine");
+  if (path === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new UsageError(`cannot read machine file ${path}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  try {
+    return parseMachineFile(v);
+  } catch (e) {
+    throw new UsageError(`machine file ${path}: ${(e as Error).message}`);
+  }
+}
+
+function procOption(p: Parsed): ProcFile[] {
+  const f = p.options.get("proc");
+  if (f === undefined) return [];
+  if (!isProcFile(f)) throw new UsageError(`--proc must be one of ${PROC_FILES.join(", ")}, got "${f}"`);
+  return [f];
+}
+
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--proc F] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
   mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--json]
   mmsim replay <schedule file> [--json]
+  mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
 
 /**
@@ -40,7 +70,7 @@ const USAGE = `usage:
  */
 export function scenarioFiles(argv: readonly string[]): string[] {
   const [cmd, ...rest] = argv;
-  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail)$/.test(rest[i - 1]!)));
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|machine|proc)$/.test(rest[i - 1]!)));
   if (first === undefined) return [];
   if ((cmd === "run" || cmd === "sweep") && isScenarioPath(first) && existsSync(first)) return [first];
   if (cmd === "replay") {
@@ -68,6 +98,8 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
         return 0;
       case "sweep":
         return cmdSweep(rest, io);
+      case "proc":
+        return cmdProc(rest, io);
       case undefined:
       case "help":
       case "--help":
@@ -75,7 +107,7 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
         io.out(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${cmd}" (accepted: run, sweep, replay, list, help)`);
+        throw new UsageError(`unknown command "${cmd}" (accepted: run, sweep, replay, proc, list, help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -123,7 +155,9 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   const stepLimit = intOption(p, "steps", 1, 1e9) ?? DEFAULT_STEP_LIMIT;
   const tail = intOption(p, "trace-tail", 0, 1_000_000) ?? 0;
-  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1) });
+  const machine = machineOption(p);
+  const proc = procOption(p);
+  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine, proc });
   const json = p.options.has("json");
   const explicit = p.options.get("schedule");
   const path = explicit ?? (r.failed ? schedulePath(r) : undefined);
@@ -131,6 +165,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
   if (json) io.out(JSON.stringify({ ...runJson(r), ...(path !== undefined ? { schedule: path } : {}) }));
   else {
     io.out(formatRun(r, tail));
+    for (const f of proc) io.out(`\n--- /proc/${f} at the end ---\n${r.proc[f]!.replace(/\n$/, "")}`);
     if (r.failed) {
       const cpuArg = cpus !== undefined ? ` --cpus ${cpus}` : "";
       io.out(`FAILED: seed ${String(r.seed)}`);
@@ -164,6 +199,21 @@ function cmdReplay(argv: readonly string[], io: Io): number {
   }
   return r.failed || !same ? 1 : 0;
 }
+
+function cmdProc(argv: readonly string[], io: Io): number {
+  const p = parseArgs("proc", argv, { machine: RUN_OPTIONS.machine!, cpus: RUN_OPTIONS.cpus! });
+  const [file, ...extra] = p.positional;
+  if (file === undefined || extra.length > 0 || !isProcFile(file)) {
+    throw new UsageError(`proc takes one file name (accepted: ${PROC_FILES.join(", ")})${file !== undefined ? `, got "${[file, ...extra].join(" ")}"` : ""}`);
+  }
+  const machine = machineOption(p) ?? DEFAULT_PROC_MACHINE;
+  const cpus = intOption(p, "cpus", 1, MAX_CPUS);
+  io.out(procOfFreshMachine({ ...machine, ...(cpus !== undefined ? { cpus } : {}) }, file).replace(/\n$/, ""));
+  return 0;
+}
+
+/** The machine `mmsim proc` boots without --machine: i386, kernel 2.6, 128 MiB. */
+const DEFAULT_PROC_MACHINE: MachineSpec = { memory: { arch: "i386", kernel: "2.6", mb: 128 } };
 
 function cmdSweep(argv: readonly string[], io: Io): "pending" {
   const p = parseArgs("sweep", argv, {

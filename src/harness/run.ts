@@ -17,11 +17,16 @@ import { irq_set_affinity } from "../kernel/irq/irqdesc.ts";
 import { mem_init } from "../kernel/mm/page_alloc.ts";
 import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
+import { read_proc, type ProcFile } from "./proc.ts";
 
 export interface RunOptions {
   readonly seed: Seed;
   /** Overrides the scenario's CPU count. */
   readonly cpus?: number;
+  /** Overrides the scenario's machine (from --machine FILE). */
+  readonly machine?: MachineSpec;
+  /** /proc files to read at the end of the run (RunResult.proc). */
+  readonly proc?: readonly ProcFile[];
   /** Replays these recorded draws instead of drawing from the seed. */
   readonly replay?: Recording;
   readonly stepLimit?: number;
@@ -42,6 +47,8 @@ export interface RunResult {
   readonly expectations: readonly string[];
   readonly log: readonly string[];
   readonly stats: RunStats;
+  /** The /proc files asked for, read at the end of the run. */
+  readonly proc: Readonly<Record<string, string>>;
   /** The newest trace events (the engine's bounded ring), oldest first, and how many there were in all. */
   readonly trace: readonly TraceRecord[];
   readonly traceEvents: number;
@@ -90,8 +97,8 @@ function stop_text(s: StopReason): string {
   }
 }
 
-export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
-  const spec: MachineSpec = { ...scn.machine, cpus: opts.cpus ?? scn.machine?.cpus ?? 2 };
+/** Builds the engine, the machine and the kernel for `spec`, and boots (memory included). */
+function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Streams } {
   const streams = new Streams(opts.seed, opts.replay);
   const engine = new Engine(new RandomWalk(streams.stream("sched")), {
     stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT,
@@ -101,9 +108,44 @@ export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
   const machine = new Machine(engine, streams, { cpus: spec.cpus! });
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {
-    return run_booted(scn, opts, spec, k, streams);
+    add_devices(k, spec);
+    if (spec.memory !== undefined) mem_init(k, spec.memory);
+  } catch (e) {
+    set_running_kernel(null);
+    throw e;
+  }
+  return { k, streams };
+}
+
+/** The scenario's machine with the command line's overrides (--cpus, --machine FILE). */
+function machine_spec(scn: Scenario<unknown> | undefined, opts: RunOptions): MachineSpec {
+  const m = { ...scn?.machine, ...opts.machine };
+  return { ...m, cpus: opts.cpus ?? m.cpus ?? 2 };
+}
+
+export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
+  const spec = machine_spec(scn as Scenario<unknown>, opts);
+  let booted: { k: Kernel; streams: Streams };
+  try {
+    booted = boot(spec, opts);
   } catch (e) {
     throw classify(e, scn.name, opts.seed);
+  }
+  try {
+    return run_booted(scn, opts, spec, booted.k, booted.streams);
+  } catch (e) {
+    throw classify(e, scn.name, opts.seed);
+  } finally {
+    set_running_kernel(null);
+  }
+}
+
+/** A /proc file of a freshly booted machine (`mmsim proc`). */
+export function procOfFreshMachine(machine: MachineSpec, file: ProcFile): string {
+  const spec = machine_spec(undefined, { seed: 0, machine });
+  const { k } = boot(spec, { seed: 0 });
+  try {
+    return read_proc(k, file);
   } finally {
     set_running_kernel(null);
   }
@@ -123,8 +165,6 @@ function classify(e: unknown, name: string, seed: Seed): Error {
 
 function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k: Kernel, streams: Streams): RunResult {
   const { engine, machine } = k;
-  add_devices(k, spec);
-  if (spec.memory !== undefined) mem_init(k, spec.memory);
   const state = scn.setup();
   if (scn.duration_ms !== undefined) {
     k.stop_on_last_exit = false;
@@ -155,6 +195,7 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     expectations,
     log: k.log.lines.map(format_log_line),
     stats: collect_stats(k),
+    proc: Object.fromEntries((opts.proc ?? []).map((f) => [f, read_proc(k, f)])),
     trace: engine.trace.recent(),
     traceEvents: engine.trace.count,
     recording: streams.recording(),

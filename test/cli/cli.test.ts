@@ -24,9 +24,9 @@ function badInput(args: string[], message: string) {
 }
 
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
-  badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, list, help)');
+  badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)');
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -58,7 +58,32 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   const ts = mmsim("sweep", "./throws.ts", "--seeds", "1..4", "--jobs", "2");
   assert.is(ts.code, 2);
   assert.match(ts.err, /^mmsim: scenario throws threw RangeError: bad index 7/);
-  assert.equal(readdirSync(dir).sort(), ["bad.json", "noscn.ts", "throws.ts"]);
+  writeFileSync(join(dir, "arm.json"), JSON.stringify({ arch: "arm" }));
+  badInput(["proc", "buddyinfo", "--machine", "arm.json"], 'machine file arm.json: "arch" must be "i386" or "x86_64", got "arm"');
+  writeFileSync(join(dir, "zones.json"), JSON.stringify({ arch: "i386", zones: [{ name: "DMA32", managed: 10 }] }));
+  badInput(["proc", "buddyinfo", "--machine", "zones.json"], 'machine file zones.json: zone "DMA32" does not exist on i386 (accepted: DMA, Normal, HighMem)');
+  badInput(["proc", "slabinfo"], 'proc takes one file name (accepted: buddyinfo), got "slabinfo"');
+  badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
+  assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
+});
+
+test("proc buddyinfo: a fresh 128 MiB i386 machine, and the machine file of issue 3", () => {
+  // DMA 4096 pages = 4 order-10 blocks; Normal 28672 pages = 28.
+  const r = mmsim("proc", "buddyinfo");
+  assert.is(r.code, 0, r.err);
+  const row = (zone: string, counts: number[]) => `Node 0, zone ${zone.padStart(8)} ${counts.map((c) => `${String(c).padStart(6)} `).join("")}`;
+  assert.is(r.out, [row("DMA", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]), row("Normal", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28])].join("\n") + "\n");
+  writeFileSync(
+    join(dir, "m.json"),
+    JSON.stringify({ arch: "x86_64", kernel: "6", cpus: 2, zones: [{ name: "DMA", managed: 3840 }, { name: "DMA32", managed: 772808 }, { name: "Normal", managed: 131072 }], min_free_kbytes: 67584 }),
+  );
+  const m = mmsim("proc", "buddyinfo", "--machine", "m.json");
+  assert.is(m.code, 0, m.err);
+  // DMA: 3840 = 3*1024 + 512 + 256 from pfn 0. Normal: 131072 = 128*1024 from pfn 1048576.
+  const lines = m.out.split("\n");
+  assert.is(lines[0], row("DMA", [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3]));
+  assert.is(lines[2], row("Normal", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128]));
+  rmSync(join(dir, "m.json"));
 });
 
 test("list names every shipped scenario with its description", () => {

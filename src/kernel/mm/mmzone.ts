@@ -2,8 +2,9 @@
 // their free areas, watermarks, lowmem_reserve ("protection") and per-CPU pagesets. Built from
 // a memory description by profile (i386: DMA < 16 MiB, Normal < 896 MiB, HighMem above;
 // x86_64: DMA < 16 MiB, DMA32 < 4 GiB, Normal above) or by explicit zone sizes.
-// Simplified: present = spanned (no holes) unless given; no pages are reserved at boot, so
-// managed = present unless given; one node (NUMA comes later).
+// Each zone starts at its arch boundary. Simplified: present = spanned (no holes inside a zone)
+// unless given; no pages are reserved at boot, so managed = present unless given, and the first
+// `managed` pages of a zone are the free ones; one node (NUMA comes later).
 import { ScenarioError } from "../../sim/errors.ts";
 import type { spinlock_t } from "../locking/spinlock.ts";
 import { __free_one_page, make_free_area, MAX_ORDER, type BuddyZone, type FreeArea } from "./buddy.ts";
@@ -81,6 +82,8 @@ export class Zone implements BuddyZone {
 }
 
 const MiB_PAGES = 256;
+/** Where each zone of the profile begins, in MiB. */
+const ZONE_START_MB: Record<Arch, readonly number[]> = { i386: [0, 16, 896], x86_64: [0, 16, 4096] };
 
 /** The zone sizes (pages) of `mem`, validated. */
 export function zone_layout(mem: MemorySpec): ZoneSpec[] {
@@ -124,6 +127,8 @@ export function build_node(mem: MemorySpec, ncpus: number): NodeMem {
     const spanned = z.spanned ?? z.present ?? z.managed;
     const present = z.present ?? spanned;
     if (present > spanned || z.managed > present) throw new ScenarioError(`zone ${z.name}: needs managed <= present <= spanned`);
+    // A zone starts at its arch boundary (16 MiB, 896 MiB or 4 GiB) unless the one below overlaps it.
+    start = Math.max(start, ZONE_START_MB[mem.arch][ZONE_NAMES[mem.arch].indexOf(z.name)]! * MiB_PAGES);
     const s = { z, start, spanned, present };
     start += spanned;
     return s;

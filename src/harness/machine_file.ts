@@ -1,0 +1,60 @@
+// The machine description file accepted as --machine FILE (JSON), e.g.
+//   { "arch": "x86_64", "kernel": "6", "cpus": 2, "zones": [{ "name": "DMA", "managed": 3840 },
+//     { "name": "DMA32", "managed": 772808 }, { "name": "Normal", "managed": 131072 }],
+//     "min_free_kbytes": 67584 }
+// Every field is checked; an error names the field and what it accepts.
+import { ScenarioError } from "../sim/errors.ts";
+import type { MachineSpec } from "./scenario.ts";
+import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
+
+const FIELDS = ["arch", "kernel", "cpus", "mb", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "hz", "preempt"];
+
+function int(o: Record<string, unknown>, k: string, min: number, max: number): number | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new ScenarioError(`"${k}" must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Parses a machine file's JSON value into the parts of a MachineSpec it sets. */
+export function parseMachineFile(v: unknown): MachineSpec {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ScenarioError("the machine file must hold a JSON object");
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!FIELDS.includes(k)) throw new ScenarioError(`unknown field "${k}" (accepted: ${FIELDS.join(", ")})`);
+  const arch = o.arch ?? "i386";
+  if (arch !== "i386" && arch !== "x86_64") throw new ScenarioError(`"arch" must be "i386" or "x86_64", got ${JSON.stringify(arch)}`);
+  const kernel = o.kernel ?? "2.6";
+  if (kernel !== "2.6" && kernel !== "6") throw new ScenarioError(`"kernel" must be "2.6" or "6", got ${JSON.stringify(kernel)}`);
+  let zones: ZoneSpec[] | undefined;
+  if (o.zones !== undefined) {
+    if (!Array.isArray(o.zones)) throw new ScenarioError(`"zones" must be an array of { "name", "managed", "present"?, "spanned"? }`);
+    zones = o.zones.map((z, i) => {
+      if (typeof z !== "object" || z === null) throw new ScenarioError(`zones[${i}] must be an object`);
+      const zo = z as Record<string, unknown>;
+      if (typeof zo.name !== "string") throw new ScenarioError(`zones[${i}].name must be a zone name`);
+      const managed = int(zo, "managed", 1, 2 ** 30);
+      if (managed === undefined) throw new ScenarioError(`zones[${i}].managed (pages) is required`);
+      return { name: zo.name, managed, present: int(zo, "present", 1, 2 ** 30), spanned: int(zo, "spanned", 1, 2 ** 30) };
+    });
+  }
+  if (o.pcp !== undefined && typeof o.pcp !== "boolean") throw new ScenarioError(`"pcp" must be true or false`);
+  if (o.preempt !== undefined && typeof o.preempt !== "boolean") throw new ScenarioError(`"preempt" must be true or false`);
+  const cpus = int(o, "cpus", 1, 64);
+  const hz = int(o, "hz", 100, 1000);
+  const memory: MemorySpec = {
+      arch,
+      kernel,
+      mb: int(o, "mb", 16, 65536),
+      zones,
+      min_free_kbytes: int(o, "min_free_kbytes", 128, 1 << 22),
+      watermark_scale_factor: int(o, "watermark_scale_factor", 1, 1000),
+      pcp: o.pcp as boolean | undefined,
+  };
+  zone_layout(memory); // checks the zones against the arch
+  return {
+    ...(cpus !== undefined ? { cpus } : {}),
+    ...(hz !== undefined ? { hz } : {}),
+    ...(o.preempt !== undefined ? { preempt: o.preempt as boolean } : {}),
+    memory,
+  };
+}

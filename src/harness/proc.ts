@@ -1,0 +1,19 @@
+// The /proc files a run can show (more come with the allocator work).
+import { ScenarioError } from "../sim/errors.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import { buddyinfo } from "../kernel/proc/buddyinfo.ts";
+
+export const PROC_FILES = ["buddyinfo"] as const;
+export type ProcFile = (typeof PROC_FILES)[number];
+
+export function isProcFile(f: string): f is ProcFile {
+  return (PROC_FILES as readonly string[]).includes(f);
+}
+
+export function read_proc(k: Kernel, file: ProcFile): string {
+  if (k.mm === null) throw new ScenarioError(`/proc/${file} needs a machine with memory (machine.memory or --machine FILE)`);
+  switch (file) {
+    case "buddyinfo":
+      return buddyinfo(k.mm.node);
+  }
+}
