@@ -205,7 +205,9 @@ export const alloc_pages = (gfp: gfp_t, order: number): Effect.Effect<page | nul
       return null;
     }
     const may_sleep = gfpflags_allow_blocking(gfp);
-    if (may_sleep) __might_sleep("mm/page_alloc.c", 1875, 0);
+    // might_sleep_if(gfp_mask & __GFP_WAIT) in __alloc_pages_nodemask: line 2116 of the 2.6.32
+    // source (RHEL 6) we could check; 2.6.34's exact line is not verified.
+    if (may_sleep) __might_sleep("mm/page_alloc.c", 2116, 0);
     let p = yield* get_page_from_freelist(mm, gfp, order, ALLOC_WMARK_LOW);
     if (p !== null) return p;
     // __alloc_pages_slowpath
