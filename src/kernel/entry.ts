@@ -36,8 +36,10 @@ function runnable(k: Kernel, pc: PerCpu): boolean {
 
 /** Brings a CPU that was not running anything (idle, or spinning) forward to time `t`. */
 export function catch_up(pc: PerCpu, t: number): void {
-  if (pc.hw.clock >= t) return;
   const top = pc.top();
+  // Leaving idle touches the soft-lockup watchdog (tick_nohz_idle_exit).
+  if (top === undefined) pc.touch_ts = Math.max(pc.touch_ts, t, pc.hw.clock);
+  if (pc.hw.clock >= t) return;
   const waited = t - pc.hw.clock;
   if (top === undefined) pc.times.idle += waited;
   else if (top.spinning !== null) pc.times.spin += waited;

@@ -15,6 +15,7 @@ import {
   schedule,
   set_current_state,
   wake_up_process,
+  yield_,
 } from "./sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_RUNNING } from "./sched/task.ts";
 import { trace_softirq_entry, trace_softirq_exit, trace_softirq_raise, trace_tasklet_entry, trace_tasklet_exit } from "./trace.ts";
@@ -263,7 +264,7 @@ export const tasklet_kill = (t: tasklet_struct): Effect.Effect<void> =>
   Effect.gen(function* () {
     if (in_interrupt()) kernel().printk("Attempt to kill tasklet from interrupt");
     while (test_and_set(t, TASKLET_STATE_SCHED)) {
-      do yield* cpu_relax();
+      do yield* yield_();
       while ((t.state & (1 << TASKLET_STATE_SCHED)) !== 0);
     }
     while ((t.state & (1 << TASKLET_STATE_RUN)) !== 0) yield* cpu_relax();

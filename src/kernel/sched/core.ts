@@ -82,6 +82,14 @@ export function resched_point(): Effect.Effect<void> {
   return SCHED_POINT;
 }
 
+/** yield(): gives the CPU to the next queued task, if any, and queues this one behind it. */
+export const yield_ = (): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    if (k.this_ctx().kind !== "task") return sched_point();
+    return __schedule(k, k.this_cpu(), true);
+  });
+
 /** cond_resched(): gives the CPU away if a reschedule is due, even without CONFIG_PREEMPT. */
 export const cond_resched = (): Effect.Effect<void> =>
   Effect.suspend(() => {
@@ -170,6 +178,9 @@ export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
     pc.context_switches++;
     k.charge(k.costs.contextSwitch);
   }
+  // finish_task_switch() drops rq->lock with spin_unlock_irq: the next task runs with
+  // interrupts on, whatever the previous one had.
+  pc.hw.irqs_enabled = true;
 }
 
 /** The idle loop found work: switch from the idle task to the first queued task. */

@@ -65,7 +65,9 @@ export const ndelay = (ns: number): Effect.Effect<void> =>
       const k = kernel();
       const clock = k.this_cpu().hw.clock;
       const next = k.engine.events.peek();
-      const chunk = next !== undefined && next.time > clock && next.time - clock < left ? next.time - clock : left;
+      // An event already due (scheduled into this CPU's past during its step) gets a zero-length
+      // slice, so it fires before the wait goes on.
+      const chunk = next === undefined ? left : next.time <= clock ? 0 : Math.min(next.time - clock, left);
       k.charge(chunk);
       left -= chunk;
       k.this_ctx().resume = resume;

@@ -1,0 +1,126 @@
+// Behaviours found wrong in review, each pinned by the Linux rule it follows.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as Effect from "effect/Effect";
+import { inline, run } from "../helpers.ts";
+import {
+  IRQ_HANDLED,
+  disk,
+  init_waitqueue_head,
+  irqs_disabled,
+  jiffies,
+  kthread_run,
+  local_irq_disable,
+  mdelay,
+  msleep,
+  nic,
+  request_irq,
+  tasklet_init,
+  tasklet_kill,
+  tasklet_schedule,
+  wait_event_interruptible,
+  wake_up,
+  type irqreturn_t,
+} from "../../src/kernel/index.ts";
+
+test("a busy wait takes every interrupt that arrives during it (NIC at 50000/s, mdelay(200))", () => {
+  const st = { irqs: 0 };
+  const scn = inline(
+    () => {
+      st.irqs = 0;
+      request_irq(11, () => Effect.sync(() => (nic("eth0").reap(), st.irqs++, IRQ_HANDLED as irqreturn_t)), 0, "eth0", null);
+      kthread_run((_: null) => mdelay(200), null, "delayer");
+    },
+    { cpus: 1, nics: [{ name: "eth0", irq: 11, rate: 50000, cpus: [0] }] },
+  );
+  run(scn);
+  // About 10000 arrivals in 200 ms (Poisson, sd 100); back-to-back ones may share one interrupt.
+  assert.ok(st.irqs > 9000 && st.irqs < 10500, String(st.irqs));
+});
+
+test("tasklet_kill yields to ksoftirqd instead of spinning (1 CPU, no preemption)", () => {
+  const out: string[] = [];
+  const scn = inline(
+    () => {
+      out.length = 0;
+      const t = tasklet_init(() => Effect.sync(() => void out.push("ran")), null);
+      kthread_run(
+        (_: null) =>
+          Effect.gen(function* () {
+            yield* tasklet_schedule(t);
+            yield* tasklet_kill(t);
+            out.push(`killed at jiffy ${jiffies()}`);
+          }),
+        null,
+        "killer",
+      );
+    },
+    { cpus: 1, preempt: false },
+  );
+  const r = run(scn);
+  assert.equal(out, ["ran", "killed at jiffy 0"]);
+  assert.ok(r.steps < 50, String(r.steps));
+});
+
+test("the next task runs with interrupts on after a task slept with them off (finish_task_switch)", () => {
+  const out: boolean[] = [];
+  const scn = inline(
+    () => {
+      out.length = 0;
+      kthread_run(
+        (_: null) =>
+          Effect.gen(function* () {
+            local_irq_disable();
+            yield* msleep(20);
+            out.push(irqs_disabled());
+          }),
+        null,
+        "A",
+      );
+      kthread_run(
+        (_: null) =>
+          Effect.gen(function* () {
+            yield* msleep(1);
+            out.push(irqs_disabled());
+          }),
+        null,
+        "B",
+      );
+    },
+    { cpus: 1 },
+  );
+  run(scn);
+  assert.equal(out, [false, false]);
+});
+
+test("a CPU idle for 25 s is not a soft lockup when it wakes", () => {
+  const scn = inline(
+    () => {
+      const st = { done: false };
+      const wq = init_waitqueue_head("wq");
+      const t = tasklet_init(() => mdelay(10), null);
+      request_irq(
+        14,
+        () =>
+          Effect.gen(function* () {
+            disk("sda").reap();
+            st.done = true;
+            wake_up(wq);
+            yield* tasklet_schedule(t);
+            return IRQ_HANDLED as irqreturn_t;
+          }),
+        0,
+        "sda",
+        null,
+      );
+      kthread_run((_: null) => Effect.asVoid(wait_event_interruptible(wq, () => st.done)), null, "waiter", { cpus: [1] });
+      disk("sda").submit(1);
+    },
+    { cpus: 2, disks: [{ name: "sda", irq: 14, minNs: 25e9, maxNs: 25e9, cpus: [1] }] },
+  );
+  const r = run(scn);
+  assert.equal(r.reports, []);
+  assert.is(r.stop, "done");
+});
+
+test.run();
