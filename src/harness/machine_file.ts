@@ -41,6 +41,7 @@ export function parseMachineFile(v: unknown): MachineSpec {
   if (o.preempt !== undefined && typeof o.preempt !== "boolean") throw new ScenarioError(`"preempt" must be true or false`);
   const cpus = int(o, "cpus", 1, 64);
   const hz = int(o, "hz", 100, 1000);
+  if (hz !== undefined && ![100, 250, 300, 1000].includes(hz)) throw new ScenarioError(`"hz" must be 100, 250, 300 or 1000, got ${hz}`);
   const memory: MemorySpec = {
       arch,
       kernel,

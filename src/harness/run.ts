@@ -167,6 +167,7 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
   const { engine, machine } = k;
   const state = scn.setup();
   if (scn.duration_ms !== undefined) {
+    if (!(scn.duration_ms > 0)) throw new ScenarioError(`duration_ms must be a positive number of virtual ms, got ${scn.duration_ms}`);
     k.stop_on_last_exit = false;
     engine.at(scn.duration_ms * 1e6, 9, "duration", () => engine.stop({ kind: "done" }));
   } else if (k.live === 0) {
@@ -175,7 +176,7 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
   for (const n of machine.nics) n.start();
   const stop = engine.run();
   if (stop.kind === "error") throw stop.error;
-  const end = Math.max(engine.now, ...machine.cpus.map((c) => c.clock));
+  const end = Math.max(engine.now, k.halted_at, ...machine.cpus.map((c) => c.clock));
   for (const pc of k.percpu) catch_up(pc, end);
   const expectations: string[] = [];
   // A run the machine did not finish (lockup, panic, limit) has its reports; its end state says nothing.

@@ -26,10 +26,12 @@ export function local_irq_save(): irqflags_t {
   return flags;
 }
 
+/** local_irq_restore(flags): the flag exactly as saved (popf); enabling is an interleaving point. */
 export const local_irq_restore = (flags: irqflags_t): Effect.Effect<void> =>
   Effect.suspend(() => {
-    if ((flags & X86_EFLAGS_IF) === 0) return Effect.void;
-    return local_irq_enable();
+    if ((flags & X86_EFLAGS_IF) !== 0) return local_irq_enable();
+    kernel().this_cpu().hw.irqs_enabled = false;
+    return Effect.void;
   });
 
 export function raw_irqs_disabled_flags(flags: irqflags_t): boolean {

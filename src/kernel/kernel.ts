@@ -57,8 +57,9 @@ export class Kernel {
   debug_locks = true;
   /** __might_sleep's rate limit: the jiffy of its last report (-1: none yet). */
   might_sleep_prev_jiffy = -1;
-  /** Set once a lockup or panic ended the run. */
+  /** Set once a lockup or panic ended the run, with the virtual time of its last report. */
   halted = false;
+  halted_at = 0;
   readonly tick_ns: number;
   readonly costs: Costs;
 
@@ -80,7 +81,7 @@ export class Kernel {
 
   this_cpu(): PerCpu {
     const c = this.cpu;
-    if (c === null) throw new SimError("no CPU is running (kernel code called from a timed event)");
+    if (c === null) throw new ScenarioError("this kernel call needs a CPU context: call it from a task, an interrupt handler, a softirq or a tasklet, not from setup()");
     return c;
   }
 
@@ -116,7 +117,7 @@ export class Kernel {
   /** Ends the run at virtual time `ts` (a lockup or panic: the machine makes no more progress). */
   halt(ts: number, why: string): void {
     this.halted = true;
-    if (ts > this.engine.now) this.engine.now = ts;
+    this.halted_at = Math.max(this.halted_at, ts);
     this.engine.stop({ kind: "stopped", why });
   }
 }

@@ -53,6 +53,8 @@ export class Engine {
 
   at(time: number, prio: number, label: string, fire: () => void, background = false): SimEvent {
     if (time < this.now) throw new SimError(`event "${label}" scheduled in the past (${time} < ${this.now})`);
+    // A stopped run takes no more events (the rest of the step that stopped it still runs).
+    if (this.stopReason !== undefined) return { time, prio, seq: -1, label, background, cancelled: true, fire };
     return this.events.schedule(time, prio, label, fire, background);
   }
 

@@ -27,6 +27,10 @@ export interface IrqDesc {
   readonly actions: IrqAction[];
   count: number;
   unhandled: number;
+  /** IRQ_INPROGRESS: a CPU is running the line's actions. */
+  in_progress: boolean;
+  /** IRQ_PENDING: it fired again meanwhile. */
+  pending: boolean;
 }
 
 export const EBUSY = 16;
@@ -38,7 +42,7 @@ export function request_irq(irq: number, handler: irq_handler_t, flags: number, 
   if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) return -EINVAL;
   let desc = k.irq_desc.get(irq);
   if (desc === undefined) {
-    desc = { irq, actions: [], count: 0, unhandled: 0 };
+    desc = { irq, actions: [], count: 0, unhandled: 0, in_progress: false, pending: false };
     k.irq_desc.set(irq, desc);
   } else if (desc.actions.length > 0 && !((flags & IRQF_SHARED) !== 0 && (desc.actions[0]!.flags & IRQF_SHARED) !== 0)) {
     return -EBUSY;

@@ -7,9 +7,15 @@ import { kernel } from "../kernel.ts";
 import { __might_sleep, current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
 import { TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task } from "../sched/task.ts";
 
+interface mutex_waiter {
+  readonly task: Task;
+  /** Set by mutex_unlock when it hands the mutex to this waiter. */
+  granted: boolean;
+}
+
 export class mutex {
   owner: Task | null = null;
-  readonly wait_list: Task[] = [];
+  readonly wait_list: mutex_waiter[] = [];
   constructor(readonly name: string) {}
 }
 
@@ -26,9 +32,11 @@ export const mutex_lock = (lock: mutex): Effect.Effect<void> =>
     const me = current();
     if (lock.owner === null) lock.owner = me;
     else {
-      lock.wait_list.push(me);
+      // Taking it again while holding it waits forever, as in Linux (a hung task).
+      const waiter: mutex_waiter = { task: me, granted: false };
+      lock.wait_list.push(waiter);
       ctx.frames.push("__mutex_lock_slowpath");
-      while (lock.owner !== me) {
+      while (!waiter.granted) {
         set_current_state(TASK_UNINTERRUPTIBLE);
         yield* schedule();
       }
@@ -54,9 +62,12 @@ export const mutex_unlock = (lock: mutex): Effect.Effect<void> =>
     if (lock.owner !== me) {
       k.printk(`DEBUG_LOCKS_WARN_ON(lock->owner != current): mutex ${lock.name} released by ${me.comm}/${me.pid}`);
     }
-    const next = lock.wait_list.shift() ?? null;
-    lock.owner = next;
-    if (next !== null) wake_up_process(next);
+    const next = lock.wait_list.shift();
+    lock.owner = next?.task ?? null;
+    if (next !== undefined) {
+      next.granted = true;
+      wake_up_process(next.task);
+    }
     return sched_point();
   });
 

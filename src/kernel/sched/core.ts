@@ -146,7 +146,10 @@ function __schedule(k: Kernel, pc: PerCpu, preempt: boolean): Effect.Effect<void
   // A preempted task stays queued whatever its state (PREEMPT_ACTIVE): it may have set
   // TASK_UNINTERRUPTIBLE and not yet called schedule() itself.
   if (prev.state === TASK_RUNNING || preempt) {
-    if (pc.rq.length === 0) return park(ctx); // nothing else to run: an interleaving point only
+    if (pc.rq.length === 0) {
+      pc.hw.irqs_enabled = true; // schedule() always ends with raw_spin_unlock_irq
+      return park(ctx); // nothing else to run: an interleaving point only
+    }
     if (preempt) prev.nivcsw++;
     else prev.nvcsw++;
     enqueue(pc, prev);

@@ -20,7 +20,7 @@ export const msecs_to_jiffies = (ms: number): number => {
   return Math.ceil((ms * k.config.hz) / 1000);
 };
 
-export const jiffies_to_msecs = (j: number): number => Math.round((j * 1000) / kernel().config.hz);
+export const jiffies_to_msecs = (j: number): number => Math.floor((j * 1000) / kernel().config.hz);
 
 function next_tick(k: Kernel, t: number): number {
   return (Math.floor(t / k.tick_ns) + 1) * k.tick_ns;
