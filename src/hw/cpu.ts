@@ -12,8 +12,23 @@ export interface CpuExec {
 
 export class Cpu implements Lane {
   clock = 0;
+  private _if = true;
+  /** Local time at which IF was last cleared. */
+  irqs_off_since = 0;
+  /** Called when IF goes from set to clear (the NMI watchdog's hook). */
+  onIrqsOff: ((cpu: Cpu) => void) | undefined;
+
   /** EFLAGS.IF: maskable interrupts are taken only while set. */
-  irqs_enabled = true;
+  get irqs_enabled(): boolean {
+    return this._if;
+  }
+  set irqs_enabled(v: boolean) {
+    if (this._if && !v) {
+      this.irqs_off_since = this.clock;
+      this._if = false;
+      this.onIrqsOff?.(this);
+    } else this._if = v;
+  }
   /** Pending vectors (local APIC IRR), one bit each. */
   private readonly irr = new Uint32Array(8);
   private npending = 0;

@@ -6,7 +6,7 @@ import type { KernelConfig } from "./config.ts";
 import { Kernel, set_running_kernel } from "./kernel.ts";
 import { install_entry } from "./entry.ts";
 import { softirq_init, spawn_ksoftirqd } from "./softirq.ts";
-import { on_idle } from "./watchdog.ts";
+import { install_nmi_watchdog, on_idle, start_khungtaskd } from "./watchdog.ts";
 import { UTS_RELEASE } from "./dumpstack.ts";
 
 export function start_kernel(engine: Engine, machine: Machine, config: KernelConfig): Kernel {
@@ -14,6 +14,8 @@ export function start_kernel(engine: Engine, machine: Machine, config: KernelCon
   set_running_kernel(k);
   install_entry(k);
   engine.onIdle = () => on_idle(k);
+  install_nmi_watchdog(k);
+  start_khungtaskd(k);
   k.printk(`Linux version ${UTS_RELEASE} (mmsim) SMP${config.preempt ? " PREEMPT" : ""}`);
   k.printk(`Brought up ${machine.cpus.length} CPUs, HZ=${config.hz}`);
   softirq_init();

@@ -9,7 +9,7 @@
 import type { ExecContext } from "./context.ts";
 import type { Kernel } from "./kernel.ts";
 import type { PerCpu } from "./percpu.ts";
-import { TASK_DEAD, TASK_UNINTERRUPTIBLE, task_state_char } from "./sched/task.ts";
+import { TASK_DEAD, TASK_UNINTERRUPTIBLE, task_state_char, type Task } from "./sched/task.ts";
 import { HARDIRQ_OFFSET, context_kind } from "./preempt.ts";
 
 const NSEC_PER_SEC = 1e9;
@@ -138,17 +138,7 @@ export function on_idle(k: Kernel): void {
   const timeout = k.config.hung_task_timeout_secs * NSEC_PER_SEC;
   const hung = k.tasks.filter((t) => t.state === TASK_UNINTERRUPTIBLE && !t.has_timeout);
   if (hung.length > 0) {
-    const at = Math.max(k.engine.now, ...hung.map((t) => t.last_switch + timeout));
-    for (const t of hung) {
-      const text = [
-        `INFO: task ${t.comm}:${t.pid} blocked for more than ${k.config.hung_task_timeout_secs} seconds.`,
-        `"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.`,
-        `${t.comm.padEnd(15)} ${task_state_char(t.state)} ${String(t.pid).padStart(5)}`,
-        ...[...t.ctx.frames, "schedule"].reverse().map((f) => ` ${f}`),
-      ].join("\n");
-      k.report("hung_task", text, { ts: at, cpu: t.cpu });
-    }
-    k.halt(at, "hung tasks");
+    report_hung(k, hung, Math.max(k.engine.now, ...hung.map((t) => t.last_switch + timeout)));
     return;
   }
   const asleep = k.tasks.filter((t) => t.scenario && t.state !== TASK_DEAD);
@@ -159,4 +149,59 @@ export function on_idle(k: Kernel): void {
     return;
   }
   k.engine.stop({ kind: "done" });
+}
+
+/**
+ * The hard-lockup (NMI) watchdog: when a CPU clears its interrupt flag, a check is armed for
+ * watchdog_thresh s later; if the flag has stayed clear since, the CPU is reported and the run
+ * ends. (Linux samples hrtimer interrupts from a perf NMI every watchdog_thresh s.)
+ */
+export function install_nmi_watchdog(k: Kernel): void {
+  const armed = k.percpu.map(() => false);
+  const arm = (pc: PerCpu): void => {
+    if (armed[pc.id]) return;
+    armed[pc.id] = true;
+    const since = pc.hw.irqs_off_since;
+    const at = Math.max(since + k.config.watchdog_thresh * NSEC_PER_SEC, k.engine.now);
+    k.engine.at(at, 4, `nmi-watchdog/${pc.id}`, () => {
+      armed[pc.id] = false;
+      if (pc.hw.irqs_enabled || k.halted) return;
+      if (pc.hw.irqs_off_since !== since) return arm(pc); // off again since: a new period
+      const text = ["NMI watchdog: Watchdog detected hard LOCKUP on cpu " + pc.id, ...show_cpu_contexts(k, [pc])];
+      const top = pc.top();
+      if (top !== undefined) text.push("Call Trace:", ...[...top.frames].reverse().map((f) => ` ${f}`));
+      k.report("hard_lockup", text.join("\n"), { ts: at, cpu: pc.id });
+      k.halt(at, `hard lockup on CPU${pc.id}`);
+    }, true, true);
+  };
+  for (const pc of k.percpu) pc.hw.onIrqsOff = () => arm(pc);
+}
+
+/** khungtaskd: every hung_task_timeout_secs, tasks in D state that have not run since are reported. */
+export function start_khungtaskd(k: Kernel): void {
+  const period = k.config.hung_task_timeout_secs * NSEC_PER_SEC;
+  const check = (): void => {
+    if (k.halted) return;
+    const now = k.engine.now;
+    const hung = k.tasks.filter((t) => t.state === TASK_UNINTERRUPTIBLE && !t.has_timeout && now - t.last_switch >= period);
+    if (hung.length > 0) {
+      report_hung(k, hung, now);
+      return;
+    }
+    k.engine.at(now + period, 5, "khungtaskd", check, true, true);
+  };
+  k.engine.at(k.engine.now + period, 5, "khungtaskd", check, true, true);
+}
+
+function report_hung(k: Kernel, hung: readonly Task[], at: number): void {
+  for (const t of hung) {
+    const text = [
+      `INFO: task ${t.comm}:${t.pid} blocked for more than ${k.config.hung_task_timeout_secs} seconds.`,
+      `"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.`,
+      `${t.comm.padEnd(15)} ${task_state_char(t.state)} ${String(t.pid).padStart(5)}`,
+      ...[...t.ctx.frames, "schedule"].reverse().map((f) => ` ${f}`),
+    ].join("\n");
+    k.report("hung_task", text, { ts: at, cpu: t.cpu });
+  }
+  k.halt(at, "hung tasks");
 }

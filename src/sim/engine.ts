@@ -42,7 +42,7 @@ export class Engine {
   /** Virtual time of the latest step or event. */
   now = 0;
   steps = 0;
-  /** Called when no lane is runnable and no event is pending; may schedule work or stop. */
+  /** Called when no lane is runnable and no event but daemons is pending; must schedule work or stop. */
   onIdle: () => void = () => this.stop({ kind: "done" });
   private stopReason: StopReason | undefined;
   private readonly tied: Lane[] = [];
@@ -51,11 +51,11 @@ export class Engine {
     this.trace = new Trace(opts.traceCapacity ?? 4096);
   }
 
-  at(time: number, prio: number, label: string, fire: () => void, background = false): SimEvent {
+  at(time: number, prio: number, label: string, fire: () => void, background = false, daemon = false): SimEvent {
     if (time < this.now) throw new SimError(`event "${label}" scheduled in the past (${time} < ${this.now})`);
     // A stopped run takes no more events (the rest of the step that stopped it still runs).
-    if (this.stopReason !== undefined) return { time, prio, seq: -1, label, background, cancelled: true, fire };
-    return this.events.schedule(time, prio, label, fire, background);
+    if (this.stopReason !== undefined) return { time, prio, seq: -1, label, background, daemon, cancelled: true, fire };
+    return this.events.schedule(time, prio, label, fire, background, daemon);
   }
 
   stop(reason: StopReason): void {
@@ -86,6 +86,8 @@ export class Engine {
     if (this.steps >= this.opts.stepLimit) return this.stop({ kind: "step-limit", limit: this.opts.stepLimit });
     const lane = this.earliest();
     const ev = this.events.peek();
+    // Nothing runnable and nothing pending but watchdog checks: the domain decides (done, hung...).
+    if (lane === undefined && this.events.pendingLive === 0) return this.onIdle();
     if (ev !== undefined && (lane === undefined || ev.time <= lane.clock)) {
       if (ev.time > this.opts.timeLimitNs) return this.stop({ kind: "time-limit", limitNs: this.opts.timeLimitNs });
       this.events.pop();

@@ -8,6 +8,8 @@ export interface SimEvent {
   readonly label: string;
   /** True for events that recur forever on their own (timer ticks, device arrivals). */
   readonly background: boolean;
+  /** Watchdog checks: they never make a machine with nothing else to do look busy. */
+  readonly daemon: boolean;
   cancelled: boolean;
   readonly fire: () => void;
 }
@@ -20,9 +22,15 @@ export class EventQueue {
   private heap: SimEvent[] = [];
   private seq = 0;
   private foreground = 0;
+  private live = 0;
 
   get size(): number {
     return this.heap.length;
+  }
+
+  /** Number of pending events that are not daemons nor cancelled. */
+  get pendingLive(): number {
+    return this.live;
   }
 
   /** Number of pending events that are neither background nor cancelled. */
@@ -30,9 +38,10 @@ export class EventQueue {
     return this.foreground;
   }
 
-  schedule(time: number, prio: number, label: string, fire: () => void, background = false): SimEvent {
-    const ev: SimEvent = { time, prio, seq: this.seq++, label, background, cancelled: false, fire };
-    if (!background) this.foreground++;
+  schedule(time: number, prio: number, label: string, fire: () => void, background = false, daemon = false): SimEvent {
+    const ev: SimEvent = { time, prio, seq: this.seq++, label, background: background || daemon, daemon, cancelled: false, fire };
+    if (!ev.background) this.foreground++;
+    if (!daemon) this.live++;
     const h = this.heap;
     h.push(ev);
     let i = h.length - 1;
@@ -47,6 +56,7 @@ export class EventQueue {
 
   cancel(ev: SimEvent): void {
     if (!ev.cancelled && !ev.background) this.foreground--;
+    if (!ev.cancelled && !ev.daemon) this.live--;
     ev.cancelled = true;
   }
 
@@ -61,6 +71,9 @@ export class EventQueue {
     const top = h[0];
     if (top === undefined) return undefined;
     if (!top.background && !top.cancelled) this.foreground--;
+    if (!top.daemon && !top.cancelled) this.live--;
+    // Popped: a later cancel() of it must not count it again.
+    top.cancelled = true;
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;

@@ -244,4 +244,39 @@ test("a lockup found in the middle of a step that then sleeps still ends the run
   assert.match(r.stop, /^stopped: lockup/);
 });
 
+test("a CPU with interrupts off for watchdog_thresh (10 s) gets the NMI hard-lockup report", () => {
+  const scn = inline(() => {
+    kthread_run(
+      function irqs_off_loop(_: null) {
+        return Effect.gen(function* () {
+          local_irq_disable();
+          for (;;) yield* udelay(1000);
+        });
+      },
+      null,
+      "looper",
+    );
+  }, { cpus: 1 });
+  const r = run(scn);
+  assert.equal(r.reports.map((x) => x.title), ["NMI watchdog: Watchdog detected hard LOCKUP on cpu 0"]);
+  // Interrupts went off a few ns after boot; the check is armed for exactly 10 s later.
+  const off = r.reports[0]!.ts - 10e9;
+  assert.ok(off > 0 && off < 10_000, String(off));
+});
+
+test("khungtaskd reports a D-state task even while a device keeps interrupting (checks every 120 s)", () => {
+  const scn = inline(
+    () => {
+      request_irq(11, () => Effect.sync(() => (nic("eth0").reap(), IRQ_HANDLED as irqreturn_t)), 0, "eth0", null);
+      const never = new completion("never");
+      kthread_run((_: null) => wait_for_completion(never), null, "waiter");
+    },
+    { cpus: 2, nics: [{ name: "eth0", irq: 11, rate: 100, cpus: [1] }] },
+  );
+  const r = run(scn);
+  assert.equal(r.reports.map((x) => x.title), ["INFO: task waiter:3 blocked for more than 120 seconds."]);
+  // Blocked just after 0: not yet 120 s at the first check (120 s), reported at the second.
+  assert.is(r.reports[0]!.ts, 240e9);
+});
+
 test.run();

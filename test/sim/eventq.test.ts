@@ -30,6 +30,18 @@ test("cancelled events are skipped and not counted as pending", () => {
   assert.is(q.pop(), undefined);
 });
 
+test("cancelling an event that already fired changes no count; daemons are not live", () => {
+  const q = new EventQueue();
+  const a = q.schedule(1, 0, "a", () => {});
+  q.schedule(2, 0, "watchdog", () => {}, false, true);
+  assert.is(q.pendingLive, 1);
+  q.pop();
+  q.cancel(a);
+  assert.is(q.pendingLive, 0);
+  assert.is(q.pendingForeground, 0);
+  assert.is(q.peek()?.label, "watchdog");
+});
+
 test("a thousand random-order events come out sorted", () => {
   const q = new EventQueue();
   const times: number[] = [];
