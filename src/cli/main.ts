@@ -6,7 +6,7 @@ import { PROC_FILES, isProcFile, type ProcFile } from "../harness/proc.ts";
 import { parseMachineFile } from "../harness/machine_file.ts";
 import type { MachineSpec } from "../harness/scenario.ts";
 import { parseSeed } from "../sim/rng.ts";
-import { validateSchedule, type ScheduleFile } from "../sim/schedule.ts";
+import { validateSchedule, type MachineSpecJson, type ScheduleFile } from "../sim/schedule.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 import { UsageError, intOption, parseArgs, seedRange, type OptionSpec, type Parsed } from "./args.ts";
@@ -33,8 +33,8 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   proc: { value: true, help: `a /proc file to print at the end (${PROC_FILES.join(", ")})` },
 };
 
-/** Reads --machine FILE, if given. */
-function machineOption(p: Parsed): MachineSpec | undefined {
+/** Reads --machine FILE, if given: the spec, and the file's JSON for schedules. */
+function machineOption(p: Parsed): { spec: MachineSpec; raw: MachineSpecJson } | undefined {
   const path = p.options.get("machine");
   if (path === undefined) return undefined;
   let v: unknown;
@@ -44,7 +44,7 @@ function machineOption(p: Parsed): MachineSpec | undefined {
     throw new UsageError(`cannot read machine file ${path}: ${(e as Error).message.split("\n")[0]}`);
   }
   try {
-    return parseMachineFile(v);
+    return { spec: parseMachineFile(v), raw: v as MachineSpecJson };
   } catch (e) {
     throw new UsageError(`machine file ${path}: ${(e as Error).message}`);
   }
@@ -130,7 +130,8 @@ function schedulePath(r: RunResult): string {
   return `${r.scenario}.seed-${String(r.seed).replace(/[^A-Za-z0-9_-]/g, "_")}.schedule.json`;
 }
 
-function writeSchedule(path: string, r: RunResult, source: string | undefined): void {
+/** Writes the schedule whole or not at all; returns an error message or null. */
+function writeSchedule(path: string, r: RunResult, source: string | undefined, machine: MachineSpecJson | undefined, stepLimit: number): string | null {
   const file: ScheduleFile = {
     format: "mmsim-schedule",
     version: 1,
@@ -139,11 +140,17 @@ function writeSchedule(path: string, r: RunResult, source: string | undefined): 
     seed: r.seed,
     cpus: r.cpus,
     traceHash: r.traceHash,
+    ...(machine !== undefined ? { machine } : {}),
+    ...(stepLimit !== DEFAULT_STEP_LIMIT ? { stepLimit } : {}),
     streams: r.recording,
   };
-  // Written whole or not at all.
-  writeFileSync(`${path}.tmp`, JSON.stringify(file));
-  renameSync(`${path}.tmp`, path);
+  try {
+    writeFileSync(`${path}.tmp`, JSON.stringify(file));
+    renameSync(`${path}.tmp`, path);
+    return null;
+  } catch (e) {
+    return `cannot write schedule ${path}: ${(e as Error).message.split("\n")[0]}`;
+  }
 }
 
 function cmdRun(argv: readonly string[], io: Io): number {
@@ -157,21 +164,26 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const tail = intOption(p, "trace-tail", 0, 1_000_000) ?? 0;
   const machine = machineOption(p);
   const proc = procOption(p);
-  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine, proc });
+  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine?.spec, proc });
   const json = p.options.has("json");
   const explicit = p.options.get("schedule");
-  const path = explicit ?? (r.failed ? schedulePath(r) : undefined);
-  if (path !== undefined) writeSchedule(path, r, source);
-  if (json) io.out(JSON.stringify({ ...runJson(r), ...(path !== undefined ? { schedule: path } : {}) }));
+  let path = explicit ?? (r.failed ? schedulePath(r) : undefined);
+  const writeError = path !== undefined ? writeSchedule(path, r, source, machine?.raw, stepLimit) : null;
+  if (writeError !== null) path = undefined;
+  if (json) io.out(JSON.stringify({ ...runJson(r), ...(path !== undefined ? { schedule: path } : {}), ...(writeError !== null ? { scheduleError: writeError } : {}) }));
   else {
     io.out(formatRun(r, tail));
     for (const f of proc) io.out(`\n--- /proc/${f} at the end ---\n${r.proc[f]!.replace(/\n$/, "")}`);
     if (r.failed) {
-      const cpuArg = cpus !== undefined ? ` --cpus ${cpus}` : "";
+      const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "", p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
       io.out(`FAILED: seed ${String(r.seed)}`);
-      io.out(`  replay by seed:     mmsim run ${source ?? scenario.name} --seed ${String(r.seed)}${cpuArg}`);
-      io.out(`  replay by schedule: mmsim replay ${path}`);
+      io.out(`  replay by seed:     mmsim run ${source ?? scenario.name} --seed ${String(r.seed)}${args}`);
+      if (path !== undefined) io.out(`  replay by schedule: mmsim replay ${path}`);
     }
+  }
+  if (writeError !== null) {
+    io.err(`mmsim: ${writeError}`);
+    if (explicit !== undefined) return 2;
   }
   return r.failed ? 1 : 0;
 }
@@ -190,7 +202,23 @@ function cmdReplay(argv: readonly string[], io: Io): number {
   if (bad !== null) throw new UsageError(`${path} is not an mmsim schedule: ${bad}`);
   const file = parsed as ScheduleFile;
   const { scenario } = loadScenario(file.source ?? file.scenario);
-  const r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, replay: file.streams });
+  let r: RunResult;
+  try {
+    let machine: MachineSpec | undefined;
+    try {
+      machine = file.machine !== undefined ? parseMachineFile(file.machine) : undefined;
+    } catch (e) {
+      throw new UsageError(`${path}: its "machine": ${(e as Error).message}`);
+    }
+    r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, machine, stepLimit: file.stepLimit, replay: file.streams });
+  } catch (e) {
+    // The run asked for more draws than were recorded: it is not the recorded run.
+    if (e instanceof SimError && e.message.startsWith("replay diverged")) {
+      io.err(`mmsim: replay: DIFFERENT run from ${path}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
   const same = r.traceHash === file.traceHash;
   if (p.options.has("json")) io.out(JSON.stringify({ ...runJson(r), replayOf: path, recordedTraceHash: file.traceHash, sameTrace: same }));
   else {
@@ -206,7 +234,7 @@ function cmdProc(argv: readonly string[], io: Io): number {
   if (file === undefined || extra.length > 0 || !isProcFile(file)) {
     throw new UsageError(`proc takes one file name (accepted: ${PROC_FILES.join(", ")})${file !== undefined ? `, got "${[file, ...extra].join(" ")}"` : ""}`);
   }
-  const machine = machineOption(p) ?? DEFAULT_PROC_MACHINE;
+  const machine = machineOption(p)?.spec ?? DEFAULT_PROC_MACHINE;
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   io.out(procOfFreshMachine({ ...machine, ...(cpus !== undefined ? { cpus } : {}) }, file).replace(/\n$/, ""));
   return 0;

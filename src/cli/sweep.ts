@@ -37,7 +37,8 @@ export function sweep(opts: SweepOptions, io: Io): void {
     failing.sort((a, b) => a.seed - b.seed);
     const shown = opts.all ? failing : failing.slice(0, 1);
     report(opts, shown, done, io);
-    io.exit(failing.length > 0 ? 1 : 0);
+    if (crashed) io.err(`mmsim: sweep incomplete: a worker thread crashed; ${total - done} of ${total} seeds did not run`);
+    io.exit(failing.length > 0 || crashed ? 1 : 0);
   };
 
   if (opts.jobs <= 1) {
@@ -47,6 +48,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
   }
   let live = 0;
   let aborted = false;
+  let crashed = false;
   for (let j = 0; j < Math.min(opts.jobs, total); j++) {
     const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus } satisfies SweepJob });
     live++;
@@ -70,7 +72,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
     });
     w.on("error", (e) => {
       io.err(`mmsim: sweep worker failed: ${e.message}`);
-      io.exit(1);
+      crashed = true;
     });
     w.on("exit", () => {
       if (--live === 0 && !aborted) finish();

@@ -13,8 +13,15 @@ export interface ScheduleFile {
   readonly seed: Seed;
   readonly cpus: number;
   readonly traceHash: string;
+  /** The machine the run used when it was not the scenario's own (from --machine FILE). */
+  readonly machine?: MachineSpecJson;
+  /** The step limit when it was not the default. */
+  readonly stepLimit?: number;
   readonly streams: Recording;
 }
+
+/** A machine description as stored (the harness's MachineSpec; sim knows no domain). */
+export type MachineSpecJson = Readonly<Record<string, unknown>>;
 
 /** Checks a parsed JSON value; returns an error message, or null if it is a valid schedule. */
 export function validateSchedule(v: unknown): string | null {
@@ -27,6 +34,8 @@ export function validateSchedule(v: unknown): string | null {
   if (typeof o.seed !== "number" && typeof o.seed !== "string") return `"seed" must be a number or a string`;
   if (typeof o.cpus !== "number" || !Number.isInteger(o.cpus) || o.cpus < 1 || o.cpus > 64) return `"cpus" must be an integer from 1 to 64`;
   if (typeof o.traceHash !== "string" || !/^[0-9a-f]{16}$/.test(o.traceHash)) return `"traceHash" must be 16 hex digits`;
+  if (o.machine !== undefined && (typeof o.machine !== "object" || o.machine === null || Array.isArray(o.machine))) return `"machine" must be an object`;
+  if (o.stepLimit !== undefined && (typeof o.stepLimit !== "number" || !Number.isInteger(o.stepLimit) || o.stepLimit < 1)) return `"stepLimit" must be a positive integer`;
   if (typeof o.streams !== "object" || o.streams === null) return `"streams" must be an object of number arrays`;
   for (const [label, draws] of Object.entries(o.streams as Record<string, unknown>)) {
     if (!Array.isArray(draws) || draws.some((d) => typeof d !== "number" || !(d >= 0 && d < 1))) {

@@ -154,6 +154,24 @@ test("sweep: finds the first failing seed of counter-nolock with 1 and with 2 jo
   assert.is(`seed ${seed}: ${JSON.parse(again.out).expectations[0]}`, seedLine(one.out));
 });
 
+test("a schedule that cannot be written: the run's output, then one line, exit 2", () => {
+  const r = mmsim("run", "counter-spinlock", "--schedule", "/nonexistent-dir/x.json");
+  assert.is(r.code, 2);
+  assert.match(r.out, /\ntrace-hash: [0-9a-f]{16}\n$/);
+  assert.is(r.err, "mmsim: cannot write schedule /nonexistent-dir/x.json: ENOENT: no such file or directory, open '/nonexistent-dir/x.json.tmp'\n");
+});
+
+test("a run made with --machine replays from its schedule to the same trace", () => {
+  writeFileSync(join(dir, "hz.json"), JSON.stringify({ hz: 1000, preempt: false }));
+  const a = mmsim("run", "demo", "--machine", "hz.json", "--schedule", "hz.schedule.json", "--json");
+  assert.is(a.code, 0, a.err);
+  const b = mmsim("replay", "hz.schedule.json", "--json");
+  assert.is(b.code, 0, b.err);
+  assert.is(JSON.parse(b.out).traceHash, JSON.parse(a.out).traceHash);
+  rmSync(join(dir, "hz.json"));
+  rmSync(join(dir, "hz.schedule.json"));
+});
+
 test("sweep --all over a clean scenario: exit 0", () => {
   const r = mmsim("sweep", "counter-spinlock", "--seeds", "1..6", "--jobs", "2", "--all", "--json");
   assert.is(r.code, 0, r.err);
