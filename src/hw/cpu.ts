@@ -6,6 +6,8 @@ import type { Lane } from "../sim/engine.ts";
 export interface CpuExec {
   runnable(cpu: Cpu): boolean;
   step(cpu: Cpu): void;
+  /** Accounts `ns` the CPU spent before its step (it has been added to its clock). */
+  stalled(cpu: Cpu, ns: number): void;
   /** Called when a vector becomes pending at virtual time `t` (the CPU may be idle). */
   interrupted(cpu: Cpu, t: number): void;
 }
@@ -42,6 +44,11 @@ export class Cpu implements Lane {
 
   step(): void {
     this.exec!.step(this);
+  }
+
+  stall(ns: number): void {
+    this.clock += ns;
+    this.exec?.stalled(this, ns);
   }
 
   /** Latches `vector` as pending (idempotent, as the IRR is). */

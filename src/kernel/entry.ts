@@ -16,12 +16,17 @@ import { local_timer_interrupt } from "./time/tick.ts";
 import { reschedule_interrupt, call_function_single_interrupt } from "./smp.ts";
 import { pick_next_and_switch, preempt_schedule_irq, do_exit } from "./sched/core.ts";
 import { ScenarioBug } from "./bug.ts";
+import { context_kind } from "./preempt.ts";
 
 export function install_entry(k: Kernel): void {
   const exec: CpuExec = {
     runnable: (cpu) => runnable(k, k.percpu[cpu.id]!),
     step: (cpu) => step(k, k.percpu[cpu.id]!),
     interrupted: (cpu, t) => interrupted(k, cpu, t),
+    stalled: (cpu, ns) => {
+      const pc = k.percpu[cpu.id]!;
+      pc.times[pc.isIdle() ? "idle" : context_kind(pc.preempt_count)] += ns;
+    },
   };
   for (const c of k.machine.cpus) c.exec = exec;
 }

@@ -19,6 +19,8 @@ export interface Lane {
   runnable(): boolean;
   /** Runs the lane's current context up to its next interleaving point. */
   step(): void;
+  /** Spends `ns` of the lane's time before its step (the strategy's jitter). */
+  stall(ns: number): void;
 }
 
 export type StopReason =
@@ -97,7 +99,12 @@ export class Engine {
       return;
     }
     if (lane === undefined) return this.onIdle();
-    lane.clock += this.strategy.delay();
+    const d = this.strategy.delay();
+    if (d > 0) {
+      lane.stall(d);
+      // The delay may have carried the lane past a due event: fire it first.
+      if (ev !== undefined && ev.time <= lane.clock) return;
+    }
     if (lane.clock > this.opts.timeLimitNs) return this.stop({ kind: "time-limit", limitNs: this.opts.timeLimitNs });
     this.now = lane.clock;
     this.steps++;

@@ -1,0 +1,20 @@
+// Every nanosecond of every CPU is accounted to exactly one of task, softirq, hardirq, spin or
+// idle: for each shipped scenario the five add up to the run's virtual time on every CPU.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { scenarios } from "../../scenarios/index.ts";
+import { runScenario } from "../../src/harness/run.ts";
+
+test("per-CPU times add up to the virtual time, for every shipped scenario", () => {
+  for (const scn of scenarios) {
+    for (const seed of [1, 2]) {
+      const r = runScenario(scn, { seed });
+      for (const c of r.stats.cpus) {
+        const sum = c.task_ns + c.softirq_ns + c.hardirq_ns + c.spin_ns + c.idle_ns;
+        assert.is(sum, r.virtualTimeNs, `${scn.name} seed ${seed} CPU${c.cpu}`);
+      }
+    }
+  }
+});
+
+test.run();
