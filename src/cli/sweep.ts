@@ -21,6 +21,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
   let next = opts.range.from;
   let limit = opts.range.to;
   let done = 0;
+  let crashed = false;
   const tty = process.stderr.isTTY === true && !opts.json;
 
   const record = (o: SeedOutcome): void => {
@@ -48,7 +49,6 @@ export function sweep(opts: SweepOptions, io: Io): void {
   }
   let live = 0;
   let aborted = false;
-  let crashed = false;
   for (let j = 0; j < Math.min(opts.jobs, total); j++) {
     const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus } satisfies SweepJob });
     live++;

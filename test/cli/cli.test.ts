@@ -144,6 +144,8 @@ test("sweep: finds the first failing seed of counter-nolock with 1 and with 2 jo
   const two = mmsim("sweep", "counter-nolock", "--seeds", "1..30", "--jobs", "2");
   assert.is(one.code, 1);
   assert.is(two.code, 1);
+  assert.is(one.err, "");
+  assert.is(two.err, "");
   const seedLine = (s: string) => s.split("\n").find((l) => l.startsWith("seed "));
   assert.is(seedLine(two.out), seedLine(one.out));
   assert.match(one.out, /\n  replay: mmsim run counter-nolock --seed \d+\n/);
