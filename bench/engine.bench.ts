@@ -93,7 +93,7 @@ function sweep(jobs: number, seeds: number): number {
   if (r.status !== 0) throw new Error(`sweep failed: ${r.stderr}`);
   return seeds / ((performance.now() - t0) / 1000);
 }
-const SWEEP = 600;
+const SWEEP = 1500;
 const s1 = sweep(1, SWEEP);
 const s2 = sweep(2, SWEEP);
 console.log(`sweep counter-spinlock, ${SWEEP} seeds (process start included)`);
