@@ -71,14 +71,17 @@ function kernel_config(m: MachineSpec): KernelConfig {
   };
 }
 
+/** Without `cpus`, a rotating line goes to every CPU ([] = all), a fixed one to CPU0. */
+const default_cpus = (d: { delivery?: string }): number[] => (d.delivery === "round-robin" ? [] : [0]);
+
 function add_devices(k: Kernel, m: MachineSpec): void {
   for (const n of m.nics ?? []) {
     k.machine.addNic(n);
-    irq_set_affinity(n.irq, n.cpus ?? [0], n.delivery === "round-robin");
+    irq_set_affinity(n.irq, n.cpus ?? default_cpus(n), n.delivery === "round-robin");
   }
   for (const d of m.disks ?? []) {
     k.machine.addDisk(d);
-    irq_set_affinity(d.irq, d.cpus ?? [0], d.delivery === "round-robin");
+    irq_set_affinity(d.irq, d.cpus ?? default_cpus(d), d.delivery === "round-robin");
   }
 }
 

@@ -5,7 +5,7 @@ import type { DiskConfig } from "../hw/devices/disk.ts";
 import type { MemorySpec } from "../kernel/mm/mmzone.ts";
 
 export interface NicSpec extends NicConfig {
-  /** CPUs the line is routed to (all if absent) and how. */
+  /** CPUs the line is routed to and how; without it, all CPUs for round-robin, else CPU0. */
   readonly cpus?: readonly number[];
   readonly delivery?: "fixed" | "round-robin";
 }
