@@ -17,4 +17,13 @@ test("per-CPU times add up to the virtual time, for every shipped scenario", () 
   }
 });
 
+test("the demo runs clean on 1, 3 and 8 CPUs", () => {
+  const demo = scenarios.find((x) => x.name === "demo")!;
+  for (const cpus of [1, 3, 8]) {
+    const r = runScenario(demo, { seed: 1, cpus });
+    assert.is(r.failed, false, `${cpus} CPUs: ${[...r.expectations, ...r.reports.map((x) => x.title)].join("; ")}`);
+    assert.is(r.stats.cpus.length, cpus);
+  }
+});
+
 test.run();
