@@ -25,7 +25,7 @@ export function might_sleep(where = "scenario"): void {
 export const BUG = (where: string): Effect.Effect<never> =>
   Effect.suspend(() => {
     const k = kernel();
-    const text = [`kernel BUG at ${where}!`, ...dump_stack(k, k.this_ctx(), ["BUG"])].join("\n");
+    const text = [`kernel BUG at ${where}!`, ...dump_stack(k.this_ctx(), ["BUG"])].join("\n");
     k.report("bug", text);
     return Effect.die(new ScenarioBug(`kernel BUG at ${where}`));
   });
@@ -36,7 +36,7 @@ export const BUG_ON = (cond: boolean, where: string): Effect.Effect<void> => (co
 export function WARN_ON(cond: boolean, where: string): boolean {
   if (!cond) return false;
   const k = kernel();
-  const text = [`WARNING: at ${where}`, ...dump_stack(k, k.this_ctx(), ["warn_slowpath_null"])].join("\n");
+  const text = [`WARNING: at ${where}`, ...dump_stack(k.this_ctx(), ["warn_slowpath_null"])].join("\n");
   k.report("bug", text);
   return true;
 }

@@ -7,7 +7,7 @@ import type { Task } from "./sched/task.ts";
 
 export const UTS_RELEASE = "2.6.34-mmsim";
 
-export function dump_stack(k: Kernel, ctx: ExecContext, inner: readonly string[]): string[] {
+export function dump_stack(ctx: ExecContext, inner: readonly string[]): string[] {
   const cur = ctx.cpu.curr;
   const out = [`Pid: ${cur.pid}, comm: ${cur.comm} Not tainted ${UTS_RELEASE} #1`, "Call Trace:"];
   const stack = ctx.cpu.stack;
@@ -19,7 +19,6 @@ export function dump_stack(k: Kernel, ctx: ExecContext, inner: readonly string[]
     const below = stack[i]!.frames;
     for (let f = below.length - 1; f >= 0; f--) out.push(` ${below[f]}`);
   }
-  void k;
   return out;
 }
 

@@ -25,7 +25,7 @@ export {
   __might_sleep,
 } from "./sched/core.ts";
 export { might_sleep } from "./api_misc.ts";
-export { TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, type Task } from "./sched/task.ts";
+export { TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_NORMAL, type Task } from "./sched/task.ts";
 export * from "./sched/wait.ts";
 export * from "./irqflags.ts";
 export * from "./locking/spinlock.ts";

@@ -109,9 +109,15 @@ export class Kernel {
     const r: BugReport = { kind, title: text.split("\n", 1)[0]!, text, cpu, ts };
     this.reports.push(r);
     this.log.add(ts, cpu, text);
-    const cur = this.percpu[cpu]!.curr;
-    this.engine.trace.emit(r.ts, r.cpu, `${cur.comm}-${cur.pid}`, "bug_report", r.title);
+    this.trace("bug_report", r.title, { ts, cpu });
     return r;
+  }
+
+  /** Emits a trace record attributed to the task running on the CPU (this CPU by default). */
+  trace(name: string, detail: string, at?: { ts: number; cpu: number }): void {
+    const pc = at !== undefined ? this.percpu[at.cpu]! : this.cpu;
+    const who = pc !== null ? `${pc.curr.comm}-${pc.curr.pid}` : "<event>";
+    this.engine.trace.emit(at?.ts ?? this.now(), pc?.id ?? -1, who, name, detail);
   }
 
   /** Ends the run at virtual time `ts` (a lockup or panic: the machine makes no more progress). */

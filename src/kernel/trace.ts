@@ -6,9 +6,7 @@ import { task_state_char } from "./sched/task.ts";
 
 /** Emits one tracepoint record, attributed to the task running on this CPU. */
 export function emit(name: string, detail: string): void {
-  const k = kernel();
-  const c = k.cpu;
-  k.engine.trace.emit(k.now(), c?.id ?? -1, c !== null ? `${c.curr.comm}-${c.curr.pid}` : "<event>", name, detail);
+  kernel().trace(name, detail);
 }
 
 export const softirq_to_name = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "BLOCK_IOPOLL", "TASKLET", "SCHED", "HRTIMER", "RCU"] as const;

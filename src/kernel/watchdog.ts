@@ -50,7 +50,7 @@ function describe(ctx: ExecContext): string {
 }
 
 /** Each CPU's contexts, innermost first, with the locks they hold and wait for. */
-export function show_cpu_contexts(k: Kernel, cpus: readonly PerCpu[]): string[] {
+export function show_cpu_contexts(cpus: readonly PerCpu[]): string[] {
   const out: string[] = [];
   for (const pc of cpus) {
     const kind = context_kind(pc.preempt_count);
@@ -62,7 +62,6 @@ export function show_cpu_contexts(k: Kernel, cpus: readonly PerCpu[]): string[] 
       out.push(`     at ${[...c.frames].reverse().join(" <- ")}`);
     }
   }
-  void k;
   return out;
 }
 
@@ -88,7 +87,7 @@ function report_lockup(k: Kernel, cycle: readonly ExecContext[]): void {
     const text = [
       title,
       `deadlock: ${cycle.map((c) => (c.spinning ? `${c.name} waits for ${c.spinning.name}` : `${c.name} cannot run`)).join(", ")}`,
-      ...show_cpu_contexts(k, cpus),
+      ...show_cpu_contexts(cpus),
       "Call Trace:",
       ...[...top.frames].reverse().map((f) => ` ${f}`),
     ].join("\n");
@@ -118,7 +117,7 @@ export function softlockup_tick(k: Kernel, pc: PerCpu): void {
   const cur = pc.curr;
   const text = [
     `watchdog: BUG: soft lockup - CPU#${pc.id} stuck for ${Math.floor(stuck / NSEC_PER_SEC)}s! [${cur.comm}:${cur.pid}]`,
-    ...show_cpu_contexts(k, [pc]),
+    ...show_cpu_contexts([pc]),
   ].join("\n");
   k.report("soft_lockup", text);
   k.halt(pc.hw.clock, `soft lockup on CPU${pc.id}`);
@@ -167,7 +166,7 @@ export function install_nmi_watchdog(k: Kernel): void {
       armed[pc.id] = false;
       if (pc.hw.irqs_enabled || k.halted) return;
       if (pc.hw.irqs_off_since !== since) return arm(pc); // off again since: a new period
-      const text = ["NMI watchdog: Watchdog detected hard LOCKUP on cpu " + pc.id, ...show_cpu_contexts(k, [pc])];
+      const text = ["NMI watchdog: Watchdog detected hard LOCKUP on cpu " + pc.id, ...show_cpu_contexts([pc])];
       const top = pc.top();
       if (top !== undefined) text.push("Call Trace:", ...[...top.frames].reverse().map((f) => ` ${f}`));
       k.report("hard_lockup", text.join("\n"), { ts: at, cpu: pc.id });

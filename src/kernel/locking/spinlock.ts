@@ -82,7 +82,7 @@ function spin_bug(k: Kernel, lock: spinlock_t, msg: string): void {
     [
       `BUG: spinlock ${msg} on CPU#${pc.id}, ${cur.comm}/${cur.pid}`,
       ` lock: ${lock.name}, .magic: ${(lock.magic >>> 0).toString(16).padStart(8, "0")}, .owner: ${owner ? owner.comm : "<none>"}/${owner ? owner.pid : -1}, .owner_cpu: ${lock.owner_cpu}`,
-      ...dump_stack(k, k.this_ctx(), ["spin_bug"]),
+      ...dump_stack(k.this_ctx(), ["spin_bug"]),
     ].join("\n"),
   );
 }

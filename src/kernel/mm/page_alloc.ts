@@ -188,7 +188,7 @@ function warn_alloc_failed(k: Kernel, mm: MmState, gfp: gfp_t, order: number): v
     mm.node.era === "2.6"
       ? `${comm}: page allocation failure. order:${order}, mode:0x${gfp_value(gfp, "2.6").toString(16)}`
       : `${comm}: page allocation failure: order:${order}, mode:0x${gfp_value(gfp, "6").toString(16)}(${format_gfp(gfp, "6")}), nodemask=(null)`;
-  k.report("alloc_failure", [head, ...dump_stack(k, k.this_ctx(), ["warn_alloc_failed"])].join("\n"));
+  k.report("alloc_failure", [head, ...dump_stack(k.this_ctx(), ["warn_alloc_failed"])].join("\n"));
 }
 
 /**
@@ -201,7 +201,7 @@ export const alloc_pages = (gfp: gfp_t, order: number): Effect.Effect<page | nul
     const mm = mm_of(k);
     const ctx = k.this_ctx();
     if (order >= MAX_ORDER) {
-      if (!(gfp & __GFP_NOWARN)) k.report("bug", [`WARNING: at mm/page_alloc.c: __alloc_pages_nodemask(): order ${order} >= MAX_ORDER`, ...dump_stack(k, ctx, ["__alloc_pages_nodemask"])].join("\n"));
+      if (!(gfp & __GFP_NOWARN)) k.report("bug", [`WARNING: at mm/page_alloc.c: __alloc_pages_nodemask(): order ${order} >= MAX_ORDER`, ...dump_stack(ctx, ["__alloc_pages_nodemask"])].join("\n"));
       return null;
     }
     const may_sleep = gfpflags_allow_blocking(gfp);
@@ -238,7 +238,7 @@ function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
       `BUG: Bad page state in process ${current().comm}  pfn:${p.toString(16).padStart(5, "0")}`,
       `page:${(0xc1000000 + p * 32).toString(16)} flags:${map.flags[p]!.toString(16).padStart(8, "0")} count:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:00000000 index:${map.index[p]!.toString(16)}`,
       `(${why})`,
-      ...dump_stack(k, k.this_ctx(), ["bad_page"]),
+      ...dump_stack(k.this_ctx(), ["bad_page"]),
     ].join("\n"),
   );
 }
@@ -266,11 +266,10 @@ export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
     mm.vm.pgfree += 1 << order;
     trace_mm_page_free(p, order);
     if (order === 0 && mm.node.pcp) {
-      const cold = false;
+      // free_hot_page(): a freed page is cache-hot, so it goes to the head.
       const flags = local_irq_save();
       const pcp = z.pageset[k.this_cpu().id]!;
-      if (cold) pcp.list.add_tail(p);
-      else pcp.list.add(p);
+      pcp.list.add(p);
       pcp.count++;
       if (pcp.count >= pcp.high) yield* free_pcppages_bulk(z, pcp.batch, pcp);
       yield* local_irq_restore(flags);

@@ -7,7 +7,7 @@ import { ScenarioError, SimError } from "../../sim/errors.ts";
 import { ExecContext, park } from "../context.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import type { PerCpu } from "../percpu.ts";
-import { Task, TASK_DEAD, TASK_RUNNING, TASK_UNINTERRUPTIBLE, type TaskState } from "./task.ts";
+import { Task, TASK_DEAD, TASK_NORMAL, TASK_RUNNING, type TaskState } from "./task.ts";
 import { PREEMPT_OFFSET, hardirq_count, irq_count, softirq_count } from "../preempt.ts";
 import { trace_sched_process_exit, trace_sched_switch, trace_sched_wakeup } from "../trace.ts";
 import { dump_stack, print_held_locks } from "../dumpstack.ts";
@@ -120,7 +120,7 @@ function schedule_debug(k: Kernel, pc: PerCpu, prev: Task): void {
   const text = [
     `BUG: scheduling while atomic: ${prev.comm}/${prev.pid}/0x${(pc.preempt_count + PREEMPT_OFFSET).toString(16).padStart(8, "0")}`,
     ...print_held_locks(k, prev),
-    ...dump_stack(k, k.this_ctx(), ["schedule", "__schedule_bug"]),
+    ...dump_stack(k.this_ctx(), ["schedule", "__schedule_bug"]),
   ].join("\n");
   k.report("scheduling_while_atomic", text);
 }
@@ -243,7 +243,7 @@ export function try_to_wake_up(p: Task, mask: number): number {
   return 1;
 }
 
-export const wake_up_process = (p: Task): number => try_to_wake_up(p, TASK_RUNNING | 1 | TASK_UNINTERRUPTIBLE);
+export const wake_up_process = (p: Task): number => try_to_wake_up(p, TASK_NORMAL);
 
 export function set_current_state(state: TaskState): void {
   current().state = state;
@@ -311,9 +311,8 @@ export function __might_sleep(file: string, line: number, preempt_offset = 0): v
     `BUG: sleeping function called from invalid context at ${file}:${line}`,
     `in_atomic(): ${pc.preempt_count !== 0 ? 1 : 0}, irqs_disabled(): ${pc.hw.irqs_enabled ? 0 : 1}, pid: ${cur.pid}, name: ${cur.comm}`,
     ...print_held_locks(k, cur),
-    ...dump_stack(k, k.this_ctx(), ["__might_sleep"]),
+    ...dump_stack(k.this_ctx(), ["__might_sleep"]),
   ].join("\n");
   k.report("might_sleep", text);
 }
 
-export const TASK_NORMAL = 1 | TASK_UNINTERRUPTIBLE;

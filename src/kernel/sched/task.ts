@@ -6,6 +6,8 @@ export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
 export const TASK_UNINTERRUPTIBLE = 2;
 export const TASK_DEAD = 64;
+/** The states wake_up_process() and wake_up() wake. */
+export const TASK_NORMAL = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
 
 export type TaskState = typeof TASK_RUNNING | typeof TASK_INTERRUPTIBLE | typeof TASK_UNINTERRUPTIBLE | typeof TASK_DEAD;
 

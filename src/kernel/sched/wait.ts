@@ -4,7 +4,7 @@
 import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
 import { current, schedule, set_current_state, try_to_wake_up } from "./core.ts";
-import { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from "./task.ts";
+import { TASK_INTERRUPTIBLE, TASK_NORMAL, TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from "./task.ts";
 import { MAX_SCHEDULE_TIMEOUT, schedule_timeout } from "../time/sleep.ts";
 
 export const WQ_FLAG_EXCLUSIVE = 0x01;
@@ -62,8 +62,8 @@ export function __wake_up(q: wait_queue_head_t, mode: number, nr_exclusive: numb
 }
 
 /** wake_up(): Context: any. */
-export const wake_up = (q: wait_queue_head_t): void => __wake_up(q, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE, 1);
-export const wake_up_all = (q: wait_queue_head_t): void => __wake_up(q, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE, 0);
+export const wake_up = (q: wait_queue_head_t): void => __wake_up(q, TASK_NORMAL, 1);
+export const wake_up_all = (q: wait_queue_head_t): void => __wake_up(q, TASK_NORMAL, 0);
 export const wake_up_interruptible = (q: wait_queue_head_t): void => __wake_up(q, TASK_INTERRUPTIBLE, 1);
 
 function wait_event_common(q: wait_queue_head_t, condition: () => boolean, state: TaskState, timeout: number): Effect.Effect<number> {
@@ -147,10 +147,10 @@ export const wait_for_completion_timeout = (x: completion, timeout: number): Eff
 /** complete(): Context: any. */
 export function complete(x: completion): void {
   x.done++;
-  __wake_up(x.wait, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE, 1);
+  __wake_up(x.wait, TASK_NORMAL, 1);
 }
 
 export function complete_all(x: completion): void {
   x.done = Number.MAX_SAFE_INTEGER;
-  __wake_up(x.wait, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE, 0);
+  __wake_up(x.wait, TASK_NORMAL, 0);
 }

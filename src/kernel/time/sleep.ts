@@ -4,7 +4,7 @@
 import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
 import { current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
-import { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
+import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { jiffies, msecs_to_jiffies } from "./tick.ts";
 
 export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
@@ -78,4 +78,3 @@ export const ndelay = (ns: number): Effect.Effect<void> =>
 export const udelay = (us: number): Effect.Effect<void> => ndelay(us * 1000);
 export const mdelay = (ms: number): Effect.Effect<void> => ndelay(ms * 1_000_000);
 
-export { TASK_RUNNING };

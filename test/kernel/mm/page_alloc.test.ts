@@ -7,17 +7,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
-import { inline, run } from "../../helpers.ts";
+import { inTask as inTaskOn } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { GFP_ATOMIC, GFP_DMA, GFP_KERNEL, __GFP_NOWARN, __free_pages, alloc_pages, kthread_run, spin_lock, spin_unlock, DEFINE_SPINLOCK } from "../../../src/kernel/index.ts";
+import { GFP_ATOMIC, GFP_DMA, GFP_KERNEL, __GFP_NOWARN, __free_pages, alloc_pages, spin_lock, spin_unlock, DEFINE_SPINLOCK } from "../../../src/kernel/index.ts";
 import { zone_watermark_ok, gfp_to_alloc_flags, ALLOC_WMARK_LOW } from "../../../src/kernel/mm/page_alloc.ts";
 import type { MachineSpec } from "../../../src/harness/scenario.ts";
 
 const MACHINE: MachineSpec = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 64 } };
 
-function inTask(body: () => Effect.Effect<void>, machine: MachineSpec = MACHINE) {
-  return run(inline(() => void kthread_run((_: null) => body(), null, "t"), machine));
-}
+const inTask = (body: () => Effect.Effect<void>) => inTaskOn(body, MACHINE);
 
 test("zones, watermarks and pagesets of the 64 MiB machine", () => {
   let seen: unknown;
