@@ -14,6 +14,6 @@ export function read_proc(k: Kernel, file: ProcFile): string {
   if (k.mm === null) throw new ScenarioError(`/proc/${file} needs a machine with memory (machine.memory or --machine FILE)`);
   switch (file) {
     case "buddyinfo":
-      return buddyinfo(k.mm.node);
+      return buddyinfo(k.mm);
   }
 }

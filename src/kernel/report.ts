@@ -13,6 +13,7 @@ export type ReportKind =
   | "expectation"
   | "alloc_failure"
   | "bad_page"
+  | "oom"
   | "bug";
 
 export interface BugReport {

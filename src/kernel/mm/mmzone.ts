@@ -1,10 +1,13 @@
-// include/linux/mmzone.h reduced: one node's zones, laid out back to back in pfn order, with
-// their free areas, watermarks, lowmem_reserve ("protection") and per-CPU pagesets. Built from
-// a memory description by profile (i386: DMA < 16 MiB, Normal < 896 MiB, HighMem above;
-// x86_64: DMA < 16 MiB, DMA32 < 4 GiB, Normal above) or by explicit zone sizes.
-// Each zone starts at its arch boundary. Simplified: present = spanned (no holes inside a zone)
-// unless given; no pages are reserved at boot, so managed = present unless given, and the first
-// `managed` pages of a zone are the free ones; one node (NUMA comes later).
+// include/linux/mmzone.h reduced: nodes (pg_data_t) each with one zone of every type of the arch
+// (i386: DMA, Normal, HighMem, Movable; x86_64: DMA, DMA32, Normal, Movable; a type the node's
+// memory does not reach is an empty, unpopulated zone as in Linux), their free areas, watermarks,
+// lowmem_reserve ("protection"), per-CPU pagesets and LRU lists. Built from a memory description
+// by profile or by explicit zone sizes. Memory is one flat pfn range (one mem_map); node N holds
+// the N-th equal slice of it and the CPUs are split evenly among nodes.
+// Simplified: each zone starts at its arch boundary (16 MiB, 896 MiB or 4 GiB); present = spanned
+// (no holes inside a zone) unless given; nothing is reserved at boot, so managed = present unless
+// given, and the first `managed` pages of a zone are the free ones. ZONE_MOVABLE is always empty
+// (no kernelcore=). Node distances are 10 (local) and 20 (remote).
 import { ScenarioError } from "../../sim/errors.ts";
 import type { spinlock_t } from "../locking/spinlock.ts";
 import { __free_one_page, make_free_area, MAX_ORDER, type BuddyZone, type FreeArea } from "./buddy.ts";
@@ -21,9 +24,10 @@ import {
 
 export type Arch = "i386" | "x86_64";
 
+/** Zone types in zone_idx order (ZONE_MOVABLE last). */
 export const ZONE_NAMES: Record<Arch, readonly string[]> = {
-  i386: ["DMA", "Normal", "HighMem"],
-  x86_64: ["DMA", "DMA32", "Normal"],
+  i386: ["DMA", "Normal", "HighMem", "Movable"],
+  x86_64: ["DMA", "DMA32", "Normal", "Movable"],
 };
 
 export interface ZoneSpec {
@@ -32,6 +36,8 @@ export interface ZoneSpec {
   readonly managed: number;
   readonly present?: number;
   readonly spanned?: number;
+  /** NUMA node holding the zone (default 0). */
+  readonly node?: number;
 }
 
 export interface MemorySpec {
@@ -39,11 +45,15 @@ export interface MemorySpec {
   readonly kernel: Era;
   /** Total RAM in MiB, laid out by the arch profile (ignored when zones are given). */
   readonly mb?: number;
+  /** NUMA nodes sharing `mb` equally (default 1). */
+  readonly nodes?: number;
   readonly zones?: readonly ZoneSpec[];
   readonly min_free_kbytes?: number;
   readonly watermark_scale_factor?: number;
   /** Per-CPU pagesets on (default) or off, to compare. */
   readonly pcp?: boolean;
+  /** Average time the writeback disk takes per page, microseconds (default 5000). */
+  readonly writeback_us?: number;
 }
 
 export interface per_cpu_pages {
@@ -53,6 +63,35 @@ export interface per_cpu_pages {
   readonly list: PageList;
 }
 
+/** enum lru_list. */
+export const LRU_INACTIVE_ANON = 0;
+export const LRU_ACTIVE_ANON = 1;
+export const LRU_INACTIVE_FILE = 2;
+export const LRU_ACTIVE_FILE = 3;
+export const LRU_UNEVICTABLE = 4;
+export const NR_LRU_LISTS = 5;
+
+/** The per-zone counters of enum zone_stat_item that are not a free count or an LRU size. */
+export class ZoneStat {
+  nr_mlock = 0;
+  nr_anon_pages = 0;
+  nr_mapped = 0;
+  nr_file_pages = 0;
+  nr_dirty = 0;
+  nr_writeback = 0;
+  nr_slab_reclaimable = 0;
+  nr_slab_unreclaimable = 0;
+  nr_page_table_pages = 0;
+  nr_kernel_stack = 0;
+  nr_unstable = 0;
+  nr_bounce = 0;
+  nr_vmscan_write = 0;
+  nr_writeback_temp = 0;
+  nr_isolated_anon = 0;
+  nr_isolated_file = 0;
+  nr_shmem = 0;
+}
+
 export class Zone implements BuddyZone {
   readonly free_area: FreeArea[];
   free_pages = 0;
@@ -60,11 +99,22 @@ export class Zone implements BuddyZone {
   lowmem_reserve: number[] = [];
   pageset: per_cpu_pages[] = [];
   lock!: spinlock_t;
-  /** vmstat: pages handed out from this zone. */
-  pgalloc = 0;
+  lru_lock!: spinlock_t;
+  /** zone->lru[]: the reclaim lists (2.6.34 keeps them per zone). */
+  readonly lru: PageList[];
+  readonly stat = new ZoneStat();
+  /** reclaim_stat->nr_saved_scan[]: scan counts too small to act on yet (nr_scan_try_batch). */
+  readonly nr_saved_scan = [0, 0, 0, 0, 0];
+  /** Pages scanned since the last page was freed here (zone->pages_scanned). */
+  pages_scanned = 0;
+  all_unreclaimable = false;
+  prev_priority = 12;
+  /** Per-zone vm events: pgalloc_<zone>, pgrefill, pgsteal, pgscan_kswapd, pgscan_direct. */
+  readonly ev = { pgalloc: 0, pgrefill: 0, pgsteal: 0, pgscan_kswapd: 0, pgscan_direct: 0 };
 
   constructor(
     readonly mm: MemMap,
+    readonly node: number,
     readonly idx: number,
     readonly name: string,
     readonly zone_start_pfn: number,
@@ -74,81 +124,150 @@ export class Zone implements BuddyZone {
     readonly is_highmem: boolean,
   ) {
     this.free_area = make_free_area(mm);
+    this.lru = Array.from({ length: NR_LRU_LISTS }, () => new PageList(mm));
   }
 
   get size(): ZoneSize {
     return { name: this.name, highmem: this.is_highmem, present: this.present_pages, managed: this.managed_pages };
   }
-}
 
-const MiB_PAGES = 256;
-/** Where each zone of the profile begins, in MiB. */
-const ZONE_START_MB: Record<Arch, readonly number[]> = { i386: [0, 16, 896], x86_64: [0, 16, 4096] };
-
-/** The zone sizes (pages) of `mem`, validated. */
-export function zone_layout(mem: MemorySpec): ZoneSpec[] {
-  const names = ZONE_NAMES[mem.arch];
-  if (names === undefined) throw new ScenarioError(`memory.arch must be "i386" or "x86_64", got ${JSON.stringify(mem.arch)}`);
-  if (mem.zones !== undefined) {
-    if (mem.zones.length === 0) throw new ScenarioError("memory.zones must list at least one zone");
-    for (const z of mem.zones) {
-      if (!names.includes(z.name)) throw new ScenarioError(`zone "${z.name}" does not exist on ${mem.arch} (accepted: ${names.join(", ")})`);
-      if (!Number.isInteger(z.managed) || z.managed < 1) throw new ScenarioError(`zone ${z.name}: managed must be a positive number of pages`);
-    }
-    return [...mem.zones].sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
+  /** populated_zone(). */
+  get populated(): boolean {
+    return this.present_pages > 0;
   }
-  const mb = mem.mb ?? 128;
-  if (!Number.isInteger(mb) || mb < 16 || mb > 65536) throw new ScenarioError(`memory.mb must be an integer from 16 to 65536 (16 MiB to 64 GiB), got ${mb}`);
-  const total = mb * MiB_PAGES;
-  const limits = mem.arch === "i386" ? [16, 896, Infinity] : [16, 4096, Infinity];
-  const out: ZoneSpec[] = [];
-  let start = 0;
-  limits.forEach((limitMb, i) => {
-    const end = Math.min(total, limitMb * MiB_PAGES);
-    if (end > start) out.push({ name: names[i]!, managed: end - start });
-    start = Math.max(start, end);
-  });
-  return out;
+
+  contains(pfn: number): boolean {
+    return pfn >= this.zone_start_pfn && pfn < this.zone_start_pfn + this.spanned_pages;
+  }
 }
 
-export interface NodeMem {
+/** pg_data_t: a node's zones; kswapd and its wait queue are added by vmscan at boot. */
+export interface pg_data_t {
+  readonly node_id: number;
+  readonly node_zones: Zone[];
+  readonly node_start_pfn: number;
+  readonly node_spanned_pages: number;
+  /** CPUs local to the node. */
+  readonly cpus: number[];
+}
+
+export interface MemLayout {
   readonly era: Era;
+  readonly arch: Arch;
   readonly mem_map: MemMap;
+  readonly nodes: pg_data_t[];
+  /** Every zone of every node, node by node, in zone_idx order. */
   readonly zones: Zone[];
   readonly min_free_kbytes: number;
   readonly pcp: boolean;
 }
 
-/** free_area_init + setup_per_zone_wmarks + lowmem reserve + pagesets; all pages start free. */
-export function build_node(mem: MemorySpec, ncpus: number): NodeMem {
-  const specs = zone_layout(mem);
+const MiB_PAGES = 256;
+/** Where each zone of the profile begins, in MiB (Movable has no place of its own). */
+const ZONE_START_MB: Record<Arch, readonly number[]> = { i386: [0, 16, 896], x86_64: [0, 16, 4096] };
+const ZONE_END_MB: Record<Arch, readonly number[]> = { i386: [16, 896, Infinity], x86_64: [16, 4096, Infinity] };
+
+interface PlacedZone extends ZoneSpec {
+  readonly node: number;
+}
+
+function check_zones(mem: MemorySpec, nodes: number): PlacedZone[] {
+  const names = ZONE_NAMES[mem.arch];
+  if (mem.zones!.length === 0) throw new ScenarioError("memory.zones must list at least one zone");
+  const seen = new Set<string>();
+  const out = mem.zones!.map((z) => {
+    if (!names.includes(z.name) || z.name === "Movable") throw new ScenarioError(`zone "${z.name}" does not exist on ${mem.arch} (accepted: ${names.slice(0, -1).join(", ")})`);
+    if (!Number.isInteger(z.managed) || z.managed < 1) throw new ScenarioError(`zone ${z.name}: managed must be a positive number of pages`);
+    const node = z.node ?? 0;
+    if (!Number.isInteger(node) || node < 0 || node >= nodes) throw new ScenarioError(`zone ${z.name}: node must be from 0 to ${nodes - 1}, got ${node}`);
+    if (seen.has(`${node}/${z.name}`)) throw new ScenarioError(`zone ${z.name} is listed twice for node ${node}`);
+    seen.add(`${node}/${z.name}`);
+    return { ...z, node };
+  });
+  return out.sort((a, b) => a.node - b.node || names.indexOf(a.name) - names.indexOf(b.name));
+}
+
+/** The populated zones (pages, node) of `mem`, validated, in pfn order. */
+export function zone_layout(mem: MemorySpec): PlacedZone[] {
+  const names = ZONE_NAMES[mem.arch];
+  if (names === undefined) throw new ScenarioError(`memory.arch must be "i386" or "x86_64", got ${JSON.stringify(mem.arch)}`);
+  const nodes = mem.nodes ?? 1;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8) throw new ScenarioError(`memory.nodes must be an integer from 1 to 8, got ${nodes}`);
+  if (mem.zones !== undefined) return check_zones(mem, nodes);
+  const mb = mem.mb ?? 128;
+  if (!Number.isInteger(mb) || mb < 16 || mb > 65536) throw new ScenarioError(`memory.mb must be an integer from 16 to 65536 (16 MiB to 64 GiB), got ${mb}`);
+  if (mb / nodes < 16 || mb % nodes !== 0) throw new ScenarioError(`memory.mb (${mb}) must split into ${nodes} equal nodes of at least 16 MiB`);
+  const out: PlacedZone[] = [];
+  for (let n = 0; n < nodes; n++) {
+    const lo = ((mb / nodes) * n) * MiB_PAGES;
+    const hi = ((mb / nodes) * (n + 1)) * MiB_PAGES;
+    ZONE_END_MB[mem.arch].forEach((endMb, i) => {
+      const s = Math.max(lo, ZONE_START_MB[mem.arch][i]! * MiB_PAGES);
+      const e = Math.min(hi, endMb * MiB_PAGES);
+      if (e > s) out.push({ name: names[i]!, managed: e - s, node: n });
+    });
+  }
+  return out;
+}
+
+interface Span {
+  readonly z: PlacedZone;
+  readonly start: number;
+  readonly spanned: number;
+  readonly present: number;
+}
+
+function place(mem: MemorySpec, specs: PlacedZone[]): Span[] {
   let start = 0;
-  const spans = specs.map((z) => {
+  return specs.map((z) => {
     const spanned = z.spanned ?? z.present ?? z.managed;
     const present = z.present ?? spanned;
     if (present > spanned || z.managed > present) throw new ScenarioError(`zone ${z.name}: needs managed <= present <= spanned`);
-    // A zone starts at its arch boundary (16 MiB, 896 MiB or 4 GiB) unless the one below overlaps it.
+    // A zone starts at its arch boundary unless the memory below already passed it.
     start = Math.max(start, ZONE_START_MB[mem.arch][ZONE_NAMES[mem.arch].indexOf(z.name)]! * MiB_PAGES);
     const s = { z, start, spanned, present };
     start += spanned;
     return s;
   });
-  const mem_map = new MemMap(start);
-  const zones = spans.map(
-    (s, i) => new Zone(mem_map, i, s.z.name, s.start, s.spanned, s.present, s.z.managed, s.z.name === "HighMem"),
-  );
+}
+
+/** free_area_init_nodes + setup_per_zone_wmarks + lowmem reserve + pagesets; all pages start free. */
+export function build_memory(mem: MemorySpec, ncpus: number): MemLayout {
+  const spans = place(mem, zone_layout(mem));
+  const nr_nodes = mem.nodes ?? 1;
+  const end = spans.reduce((m, s) => Math.max(m, s.start + s.spanned), 0);
+  const mem_map = new MemMap(end);
+  const names = ZONE_NAMES[mem.arch];
+  const nodes: pg_data_t[] = [];
+  for (let n = 0; n < nr_nodes; n++) {
+    const mine = spans.filter((s) => s.z.node === n);
+    const first = mine[0]?.start ?? 0;
+    const last = mine.reduce((m, s) => Math.max(m, s.start + s.spanned), first);
+    const node_zones = names.map((name, idx) => {
+      const s = mine.find((x) => x.z.name === name);
+      // An empty zone sits at the node's end, as free_area_init_core leaves it.
+      return s === undefined
+        ? new Zone(mem_map, n, idx, name, last, 0, 0, 0, name === "HighMem")
+        : new Zone(mem_map, n, idx, name, s.start, s.spanned, s.present, s.z.managed, name === "HighMem");
+    });
+    const cpus = Array.from({ length: ncpus }, (_, c) => c).filter((c) => Math.floor((c * nr_nodes) / ncpus) === n);
+    nodes.push({ node_id: n, node_zones, node_start_pfn: first, node_spanned_pages: last - first, cpus });
+  }
+  const zones = nodes.flatMap((n) => n.node_zones);
   const sizes = zones.map((z) => z.size);
   const min_free_kbytes = mem.min_free_kbytes ?? default_min_free_kbytes(sizes, mem.kernel);
   const wm = setup_per_zone_wmarks(sizes, min_free_kbytes, mem.kernel, mem.watermark_scale_factor ?? 10);
-  const reserve = setup_per_zone_lowmem_reserve(sizes, mem.kernel);
-  zones.forEach((z, i) => {
-    z.watermark = wm[i]!;
-    z.lowmem_reserve = reserve[i]!;
-    const { high, batch } = pageset_high_batch(z.size, mem.kernel, z.watermark.low, ncpus);
-    z.pageset = Array.from({ length: ncpus }, () => ({ count: 0, high, batch, list: new PageList(mem_map) }));
-    free_zone_pages(z);
-  });
-  return { era: mem.kernel, mem_map, zones, min_free_kbytes, pcp: mem.pcp ?? true };
+  zones.forEach((z, i) => (z.watermark = z.populated ? wm[i]! : { min: 0, low: 0, high: 0 }));
+  for (const node of nodes) {
+    const reserve = setup_per_zone_lowmem_reserve(node.node_zones.map((z) => z.size), mem.kernel);
+    node.node_zones.forEach((z, i) => {
+      z.lowmem_reserve = reserve[i]!;
+      const { high, batch } = pageset_high_batch(z.size, mem.kernel, z.watermark.low, Math.max(1, node.cpus.length));
+      z.pageset = Array.from({ length: ncpus }, () => ({ count: 0, high, batch, list: new PageList(mem_map) }));
+      free_zone_pages(z);
+    });
+  }
+  return { era: mem.kernel, arch: mem.arch, mem_map, nodes, zones, min_free_kbytes, pcp: mem.pcp ?? true };
 }
 
 /** free_all_bootmem: the zone's managed pages, freed in the largest aligned blocks. */
@@ -161,4 +280,12 @@ function free_zone_pages(z: Zone): void {
     __free_one_page(z, pfn, order);
     pfn += 1 << order;
   }
+}
+
+/** node_distance(): 10 to itself, 20 to any other node. */
+export const node_distance = (a: number, b: number): number => (a === b ? 10 : 20);
+
+/** The nodes in fallback order from `nid`: itself, then the others by distance, then by id after it. */
+export function node_fallback(nr_nodes: number, nid: number): number[] {
+  return Array.from({ length: nr_nodes }, (_, i) => (nid + i) % nr_nodes).sort((a, b) => node_distance(nid, a) - node_distance(nid, b));
 }

@@ -1,78 +1,125 @@
 // mm/page_alloc.c (2.6.34 control flow, the chosen era's watermark check): the zone allocator in
 // front of the buddy lists. Order-0 pages go through the per-CPU pagesets with local interrupts
 // off (rmqueue_bulk / free_pcppages_bulk take zone->lock), larger orders take zone->lock with
-// spin_lock_irqsave. A `page` is its pfn (struct page * in Linux); null is NULL.
-// Not yet here (next increment): kswapd, direct reclaim, the OOM killer and the Mem-Info dump;
-// a caller that may sleep waits (congestion_wait, HZ/50) and retries until pages are freed.
+// spin_lock_irqsave. The slow path wakes kswapd, retries at the min watermark with the caller's
+// reductions, lets PF_MEMALLOC / TIF_MEMDIE callers ignore watermarks, fails a caller that cannot
+// sleep (allocation-failure warning + Mem-Info), and otherwise does direct reclaim, calls the OOM
+// killer when reclaim made no progress, and sleeps in congestion_wait(HZ/50) before retrying.
+// A `page` is its pfn (struct page * in Linux); null is NULL. No migrate types, no compaction
+// (2.6.35+), no cpusets or mempolicies: every node is allowed.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
-import { __might_sleep, current } from "../sched/core.ts";
+import { __might_sleep, current, in_interrupt } from "../sched/core.ts";
+import { PF_MEMALLOC } from "../sched/task.ts";
 import { local_irq_restore, local_irq_save } from "../irqflags.ts";
-import { spin_lock, spin_lock_irqsave, spin_lock_init, spin_unlock, spin_unlock_irqrestore } from "../locking/spinlock.ts";
+import { spin_lock, spin_lock_init, spin_unlock } from "../locking/spinlock.ts";
+import { spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock.ts";
 import { dump_stack } from "../dumpstack.ts";
-import { SimError } from "../../sim/errors.ts";
-import { init_waitqueue_head, wait_event_timeout, wake_up_all, type wait_queue_head_t } from "../sched/wait.ts";
+import { ScenarioError } from "../../sim/errors.ts";
+import { wait_event_timeout, wake_up_all } from "../sched/wait.ts";
 import { MAX_ORDER, __free_one_page, __rmqueue_smallest } from "./buddy.ts";
-import { __GFP_COLD, __GFP_DMA, __GFP_DMA32, __GFP_HIGH, __GFP_HIGHMEM, __GFP_NOFAIL, __GFP_NORETRY, __GFP_NOWARN, __GFP_ZERO, format_gfp, gfp_value, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
-import { build_node, type MemorySpec, type NodeMem, type Zone } from "./mmzone.ts";
+import * as G from "./gfp.ts";
+import { build_memory, node_fallback, ZONE_NAMES, type MemorySpec, type Zone } from "./mmzone.ts";
+import { MmState } from "./mm_state.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "./watermarks.ts";
 import { trace_mm_page_alloc, trace_mm_page_free } from "./trace.ts";
+import { try_to_free_pages, wakeup_kswapd, kswapd_run } from "./vmscan.ts";
+import { out_of_memory } from "./oom_kill.ts";
+import { show_mem } from "./show_mem.ts";
+import { writeback_init } from "./page-writeback.ts";
 
 export type page = number;
+export { MmState };
 
 export const ALLOC_WMARK_MIN = 0x00;
 export const ALLOC_WMARK_LOW = 0x01;
 export const ALLOC_WMARK_HIGH = 0x02;
+export const ALLOC_NO_WATERMARKS = 0x04;
 export const ALLOC_HARDER = 0x10;
 export const ALLOC_HIGH = 0x20;
-const PAGE_ALLOC_COSTLY_ORDER = 3;
+export const PAGE_ALLOC_COSTLY_ORDER = 3;
 
-/** The running kernel's memory, set up by mem_init. */
-export class MmState {
-  readonly node: NodeMem;
-  /** Allocation order of each allocated block head, -1 when not allocated (for bad-page checks). */
-  readonly alloc_order: Int8Array;
-  /** Sleeping allocators wait here for pages to be freed (congestion_wait). */
-  readonly free_wait: wait_queue_head_t;
-  readonly vm = { pgalloc: 0, pgfree: 0, allocstall: 0, pgalloc_fail: 0 };
-  constructor(node: NodeMem) {
-    this.node = node;
-    this.alloc_order = new Int8Array(node.mem_map.nr_pages).fill(-1);
-    this.free_wait = init_waitqueue_head("congestion_wait");
-  }
-}
-
-/** mem_init(): builds the node's zones and their zone->lock; every page starts free. */
+/** mem_init(): builds the nodes and zones (every page free), their locks, and starts kswapd. */
 export function mem_init(k: Kernel, mem: MemorySpec): MmState {
-  const node = build_node(mem, k.percpu.length);
-  for (const z of node.zones) z.lock = spin_lock_init("&zone->lock");
-  const mm = new MmState(node);
+  const layout = build_memory(mem, k.percpu.length);
+  for (const z of layout.zones) {
+    z.lock = spin_lock_init("&zone->lock");
+    z.lru_lock = spin_lock_init("&zone->lru_lock");
+  }
+  const mm = new MmState(layout, k.percpu.length);
   k.mm = mm;
   const kb = (p: number) => p << (PAGE_SHIFT - 10);
-  const total = node.zones.reduce((s, z) => s + z.managed_pages, 0);
-  k.printk(`Memory: ${kb(total)}k available, min_free_kbytes ${node.min_free_kbytes}`);
+  const total = layout.zones.reduce((s, z) => s + z.managed_pages, 0);
+  k.printk(`Memory: ${kb(total)}k available, min_free_kbytes ${layout.min_free_kbytes}`);
+  writeback_init(k, mm, mem.writeback_us ?? 5000);
+  for (const n of layout.nodes) kswapd_run(mm, n.node_id);
   return mm;
 }
 
-function mm_of(k: Kernel): MmState {
-  if (k.mm === null) throw new SimError("this machine has no memory configured (machine.memory)");
+export function mm_of(k: Kernel): MmState {
+  if (k.mm === null) throw new ScenarioError("this machine has no memory configured (machine.memory or --machine FILE)");
   return k.mm;
 }
 
-/** gfp_zone() and the zonelist: the highest zone the mask allows, then every zone below it. */
-export function zonelist(node: NodeMem, gfp: gfp_t): Zone[] {
-  const byName = (n: string) => node.zones.find((z) => z.name === n);
-  let top: Zone | undefined;
-  if (gfp & __GFP_DMA) top = byName("DMA");
-  else if (gfp & __GFP_DMA32) top = byName("DMA32") ?? byName("Normal");
-  else if (gfp & __GFP_HIGHMEM) top = byName("HighMem") ?? byName("Normal");
-  else top = byName("Normal");
-  top ??= node.zones[node.zones.length - 1]!;
-  return node.zones.filter((z) => z.idx <= top!.idx).reverse();
+/** gfp_zone(): the highest zone type the mask may use. */
+export function gfp_zone(mm: MmState, gfp: G.gfp_t): number {
+  const idx = (n: string) => ZONE_NAMES[mm.arch].indexOf(n);
+  if (gfp & G.__GFP_DMA) return 0;
+  if (gfp & G.__GFP_DMA32) return mm.arch === "x86_64" ? idx("DMA32") : idx("Normal");
+  if (gfp & G.__GFP_HIGHMEM) return gfp & G.__GFP_MOVABLE ? idx("Movable") : mm.arch === "i386" ? idx("HighMem") : idx("Normal");
+  return idx("Normal");
+}
+
+/**
+ * 2.6.34 default_zonelist_order(): node order unless a node lacks ZONE_NORMAL memory or the
+ * low zones are small against the rest (then zone order, keeping DMA/DMA32 for last). 4.14+
+ * always uses node order.
+ */
+function zone_order(mm: MmState): boolean {
+  if (mm.era !== "2.6" || mm.nodes.length === 1) return false;
+  const normal = ZONE_NAMES[mm.arch].indexOf("Normal");
+  let low = 0;
+  let total = 0;
+  for (const n of mm.nodes) {
+    for (const z of n.node_zones) {
+      if (z.populated) {
+        if (z.idx < normal) low += z.present_pages;
+        total += z.present_pages;
+      } else if (z.idx === normal) return false;
+    }
+  }
+  if (low === 0 || low > total / 2) return false;
+  const average = Math.floor(total / (mm.nodes.length + 1));
+  for (const n of mm.nodes) {
+    const l = n.node_zones.filter((z) => z.populated && z.idx < normal).reduce((s, z) => s + z.present_pages, 0);
+    const t = n.node_zones.filter((z) => z.populated).reduce((s, z) => s + z.present_pages, 0);
+    if (l > 0 && t > average && l > Math.floor((t * 70) / 100)) return false;
+  }
+  return true;
+}
+
+const zonelist_cache = new WeakMap<MmState, Map<number, Zone[]>>();
+
+/** The zonelist of node `nid` for allocations up to zone type `high_zoneidx`, populated zones only. */
+export function zonelist(mm: MmState, nid: number, high_zoneidx: number): Zone[] {
+  let cache = zonelist_cache.get(mm);
+  if (cache === undefined) zonelist_cache.set(mm, (cache = new Map()));
+  const key = nid * 16 + high_zoneidx;
+  let zl = cache.get(key);
+  if (zl === undefined) {
+    const order = node_fallback(mm.nodes.length, nid);
+    const types = Array.from({ length: high_zoneidx + 1 }, (_, i) => high_zoneidx - i);
+    zl = zone_order(mm)
+      ? types.flatMap((t) => order.map((n) => mm.nodes[n]!.node_zones[t]!))
+      : order.flatMap((n) => types.map((t) => mm.nodes[n]!.node_zones[t]!));
+    zl = zl.filter((z) => z.populated);
+    cache.set(key, zl);
+  }
+  return zl;
 }
 
 /** __zone_watermark_ok(): 2.6 walks the lower orders; 4.x+ asks for any free block big enough. */
-export function zone_watermark_ok(era: "2.6" | "6", z: Zone, order: number, mark: number, classzone_idx: number, alloc_flags: number): boolean {
+export function zone_watermark_ok(era: G.Era, z: Zone, order: number, mark: number, classzone_idx: number, alloc_flags: number): boolean {
   let min = mark;
   let free_pages = z.free_pages - (1 << order) + 1;
   if (alloc_flags & ALLOC_HIGH) min -= Math.floor(min / 2);
@@ -91,12 +138,24 @@ export function zone_watermark_ok(era: "2.6" | "6", z: Zone, order: number, mark
   return false;
 }
 
-/** gfp_to_alloc_flags() (2.6.34): watermark min, __GFP_HIGH -> ALLOC_HIGH, cannot sleep -> ALLOC_HARDER. */
-export function gfp_to_alloc_flags(gfp: gfp_t): number {
+/**
+ * gfp_to_alloc_flags() (2.6.34): watermark min, __GFP_HIGH -> ALLOC_HIGH, cannot sleep ->
+ * ALLOC_HARDER; outside interrupts a PF_MEMALLOC or TIF_MEMDIE task ignores the watermarks
+ * unless __GFP_NOMEMALLOC.
+ */
+export function gfp_to_alloc_flags(gfp: G.gfp_t, task_memalloc = false): number {
   let f = ALLOC_WMARK_MIN;
-  if (gfp & __GFP_HIGH) f |= ALLOC_HIGH;
-  if (!gfpflags_allow_blocking(gfp)) f |= ALLOC_HARDER;
+  if (gfp & G.__GFP_HIGH) f |= ALLOC_HIGH;
+  if (!G.gfpflags_allow_blocking(gfp)) f |= ALLOC_HARDER;
+  if (!(gfp & G.__GFP_NOMEMALLOC) && task_memalloc) f |= ALLOC_NO_WATERMARKS;
   return f;
+}
+
+/** Outside interrupts, the current task is PF_MEMALLOC (reclaiming) or TIF_MEMDIE (an OOM victim). */
+function task_memalloc(): boolean {
+  if (in_interrupt()) return false;
+  const p = current();
+  return (p.flags & PF_MEMALLOC) !== 0 || p.memdie;
 }
 
 const mark_of = (z: Zone, f: number): number => ((f & 3) === ALLOC_WMARK_LOW ? z.watermark.low : (f & 3) === ALLOC_WMARK_HIGH ? z.watermark.high : z.watermark.min);
@@ -117,10 +176,17 @@ const rmqueue_bulk = (z: Zone, count: number, cold: boolean, pcp: Zone["pageset"
     yield* spin_unlock(z.lock);
   });
 
+/** Freeing into a zone clears its all_unreclaimable state (free_pcppages_bulk, free_one_page). */
+function zone_freed(z: Zone): void {
+  z.all_unreclaimable = false;
+  z.pages_scanned = 0;
+}
+
 /** free_pcppages_bulk(): `count` pages from the cold end of a pcp list back to the buddy lists. */
 const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]): Effect.Effect<void> =>
   Effect.gen(function* () {
     yield* spin_lock(z.lock);
+    zone_freed(z);
     for (let i = 0; i < count && pcp.count > 0; i++) {
       __free_one_page(z, pcp.list.pop(), 0);
       pcp.count--;
@@ -129,11 +195,11 @@ const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]
   });
 
 /** buffered_rmqueue(): one block from `z`, or -1. */
-const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: gfp_t): Effect.Effect<number> =>
+const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Effect.Effect<number> =>
   Effect.gen(function* () {
     const k = kernel();
-    if (order === 0 && mm.node.pcp) {
-      const cold = (gfp & __GFP_COLD) !== 0;
+    if (order === 0 && mm.pcp) {
+      const cold = (gfp & G.__GFP_COLD) !== 0;
       const flags = local_irq_save();
       const pcp = z.pageset[k.this_cpu().id]!;
       if (pcp.count === 0) yield* rmqueue_bulk(z, pcp.batch, cold, pcp);
@@ -152,12 +218,11 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: gfp_t): Effe
   });
 
 /** get_page_from_freelist(): the first zone of the zonelist that passes its watermark and has pages. */
-const get_page_from_freelist = (mm: MmState, gfp: gfp_t, order: number, alloc_flags: number): Effect.Effect<page | null> =>
+export const get_page_from_freelist = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.Effect<page | null> =>
   Effect.gen(function* () {
-    const zones = zonelist(mm.node, gfp);
-    const classzone_idx = zones[0]!.idx;
+    const classzone_idx = zones[0]?.idx ?? 0;
     for (const z of zones) {
-      if (!zone_watermark_ok(mm.node.era, z, order, mark_of(z, alloc_flags), classzone_idx, alloc_flags)) continue;
+      if (!(alloc_flags & ALLOC_NO_WATERMARKS) && !zone_watermark_ok(mm.era, z, order, mark_of(z, alloc_flags), classzone_idx, alloc_flags)) continue;
       const p = yield* buffered_rmqueue(mm, z, order, gfp);
       if (p >= 0) {
         prep_new_page(kernel(), mm, z, p, order, gfp);
@@ -167,91 +232,180 @@ const get_page_from_freelist = (mm: MmState, gfp: gfp_t, order: number, alloc_fl
     return null;
   });
 
-function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number, gfp: gfp_t): void {
-  const map = mm.node.mem_map;
+function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number, gfp: G.gfp_t): void {
+  const map = mm.mem_map;
   map._count[p] = 1;
   map.flags[p] = 0;
+  map.mapping[p] = 0;
+  map.index[p] = 0;
   mm.alloc_order[p] = order;
-  z.pgalloc += 1 << order;
-  mm.vm.pgalloc += 1 << order;
+  z.ev.pgalloc += 1 << order;
   // clear_highpage() for __GFP_ZERO: about 8 bytes a ns.
-  if (gfp & __GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
-  trace_mm_page_alloc(p, order, format_gfp(gfp, mm.node.era));
+  if (gfp & G.__GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
+  trace_mm_page_alloc(p, order, G.format_gfp(gfp, mm.era));
 }
 
-/** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"). */
-function warn_alloc_failed(k: Kernel, mm: MmState, gfp: gfp_t, order: number): void {
-  mm.vm.pgalloc_fail++;
-  if (gfp & __GFP_NOWARN) return;
+/** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"), then show_mem(). */
+function warn_alloc_failed(k: Kernel, mm: MmState, gfp: G.gfp_t, order: number): void {
+  mm.ev.pgalloc_fail++;
+  if (gfp & G.__GFP_NOWARN) return;
   const comm = current().comm;
   const head =
-    mm.node.era === "2.6"
-      ? `${comm}: page allocation failure. order:${order}, mode:0x${gfp_value(gfp, "2.6").toString(16)}`
-      : `${comm}: page allocation failure: order:${order}, mode:0x${gfp_value(gfp, "6").toString(16)}(${format_gfp(gfp, "6")}), nodemask=(null)`;
-  k.report("alloc_failure", [head, ...dump_stack(k.this_ctx(), ["warn_alloc_failed"])].join("\n"));
+    mm.era === "2.6"
+      ? `${comm}: page allocation failure. order:${order}, mode:0x${G.gfp_value(gfp, "2.6").toString(16)}`
+      : `${comm}: page allocation failure: order:${order}, mode:0x${G.gfp_value(gfp, "6").toString(16)}(${G.format_gfp(gfp, "6")}), nodemask=(null)`;
+  k.report("alloc_failure", [head, ...dump_stack(k.this_ctx(), ["warn_alloc_failed"]), ...show_mem(k, mm)].join("\n"));
 }
 
-/**
- * alloc_pages(gfp, order): 2^order contiguous pages, or null. Context: may sleep if the mask
- * allows it (might_sleep is checked then); GFP_ATOMIC never sleeps and may dig into reserves.
- */
-export const alloc_pages = (gfp: gfp_t, order: number): Effect.Effect<page | null> =>
+/** should_alloc_retry() (2.6.34). */
+function should_alloc_retry(gfp: G.gfp_t, order: number, pages_reclaimed: number): boolean {
+  if (gfp & G.__GFP_NORETRY) return false;
+  if (order <= PAGE_ALLOC_COSTLY_ORDER) return true;
+  if (gfp & G.__GFP_REPEAT && pages_reclaimed < 1 << order) return true;
+  return (gfp & G.__GFP_NOFAIL) !== 0;
+}
+
+/** congestion_wait(BLK_RW_ASYNC, timeout): sleeps until pages are freed or written back, or `timeout` jiffies. */
+export const congestion_wait = (mm: MmState, timeout: number): Effect.Effect<void> =>
+  Effect.asVoid(wait_event_timeout(mm.congestion_wait, () => false, Math.max(1, timeout)));
+
+/** __alloc_pages_may_oom(): one more try at the high watermark, then the OOM killer. */
+const alloc_pages_may_oom = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
+  Effect.gen(function* () {
+    const p = yield* get_page_from_freelist(mm, zones, gfp | G.__GFP_HARDWALL, order, ALLOC_WMARK_HIGH);
+    if (p !== null) return p;
+    if (!(gfp & G.__GFP_NOFAIL)) {
+      if (order > PAGE_ALLOC_COSTLY_ORDER) return null;
+      // The OOM killer does not needlessly kill tasks for lowmem.
+      if (high_zoneidx < ZONE_NAMES[mm.arch].indexOf("Normal")) return null;
+    }
+    yield* out_of_memory(mm, gfp, order);
+    return null;
+  });
+
+/** __alloc_pages_slowpath() (2.6.34). */
+const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
   Effect.gen(function* () {
     const k = kernel();
-    const mm = mm_of(k);
-    const ctx = k.this_ctx();
-    if (order >= MAX_ORDER) {
-      if (!(gfp & __GFP_NOWARN)) k.report("bug", [`WARNING: at mm/page_alloc.c: __alloc_pages_nodemask(): order ${order} >= MAX_ORDER`, ...dump_stack(ctx, ["__alloc_pages_nodemask"])].join("\n"));
-      return null;
-    }
-    const may_sleep = gfpflags_allow_blocking(gfp);
-    // might_sleep_if(gfp_mask & __GFP_WAIT) in __alloc_pages_nodemask: line 2116 of the 2.6.32
-    // source (RHEL 6) we could check; 2.6.34's exact line is not verified.
-    if (may_sleep) __might_sleep("mm/page_alloc.c", 2116, 0);
-    let p = yield* get_page_from_freelist(mm, gfp, order, ALLOC_WMARK_LOW);
-    if (p !== null) return p;
-    // __alloc_pages_slowpath
-    const alloc_flags = gfp_to_alloc_flags(gfp);
-    for (let tries = 0; ; tries++) {
-      p = yield* get_page_from_freelist(mm, gfp, order, alloc_flags);
+    const wait = G.gfpflags_allow_blocking(gfp);
+    let pages_reclaimed = 0;
+    restart: for (;;) {
+      for (const z of zones) wakeup_kswapd(mm, z, order);
+      const alloc_flags = gfp_to_alloc_flags(gfp, task_memalloc());
+      let p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags & ~ALLOC_NO_WATERMARKS);
       if (p !== null) return p;
-      if (!may_sleep) break;
-      const retry = (gfp & __GFP_NOFAIL) !== 0 || ((gfp & __GFP_NORETRY) === 0 && order <= PAGE_ALLOC_COSTLY_ORDER);
-      if (!retry || tries > 0 && (gfp & __GFP_NORETRY) !== 0) break;
-      mm.vm.allocstall++;
-      // congestion_wait(BLK_RW_ASYNC, HZ/50): sleep until pages are freed or 20 ms pass.
-      yield* wait_event_timeout(mm.free_wait, () => false, Math.max(1, Math.floor(k.config.hz / 50)));
+      for (;;) {
+        // rebalance:
+        if (alloc_flags & ALLOC_NO_WATERMARKS) {
+          do {
+            p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_NO_WATERMARKS);
+            if (p === null && gfp & G.__GFP_NOFAIL) yield* congestion_wait(mm, Math.floor(k.config.hz / 50));
+          } while (p === null && gfp & G.__GFP_NOFAIL);
+          if (p !== null) return p;
+        }
+        const me = current();
+        if (!wait || me.flags & PF_MEMALLOC || (me.memdie && !(gfp & G.__GFP_NOFAIL))) break restart;
+        // __alloc_pages_direct_reclaim
+        me.flags |= PF_MEMALLOC;
+        const progress = yield* try_to_free_pages(mm, zones, order, gfp);
+        me.flags &= ~PF_MEMALLOC;
+        if (progress > 0) {
+          p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
+          if (p !== null) return p;
+        } else if (gfp & G.__GFP_FS && !(gfp & G.__GFP_NORETRY)) {
+          p = yield* alloc_pages_may_oom(mm, zones, gfp, order, high_zoneidx);
+          if (p !== null) return p;
+          if (order > PAGE_ALLOC_COSTLY_ORDER && !(gfp & G.__GFP_NOFAIL)) break restart;
+          continue restart;
+        }
+        pages_reclaimed += progress;
+        if (!should_alloc_retry(gfp, order, pages_reclaimed)) break restart;
+        yield* congestion_wait(mm, Math.floor(k.config.hz / 50));
+      }
     }
     warn_alloc_failed(k, mm, gfp, order);
     return null;
   });
 
-export const alloc_page = (gfp: gfp_t): Effect.Effect<page | null> => alloc_pages(gfp, 0);
-export const alloc_pages_node = (nid: number, gfp: gfp_t, order: number): Effect.Effect<page | null> =>
-  nid === 0 || nid === -1 ? alloc_pages(gfp, order) : Effect.die(new SimError(`alloc_pages_node: no node ${nid}`));
+/**
+ * alloc_pages_node(nid, gfp, order): 2^order contiguous pages, from node `nid` first (-1: the
+ * current CPU's node), or null. Context: may sleep if the mask allows it (might_sleep is checked
+ * then); GFP_ATOMIC never sleeps and may dig into the reserves.
+ */
+export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effect.Effect<page | null> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (!Number.isInteger(order) || order < 0) throw new ScenarioError(`alloc_pages: order must be a non-negative integer, got ${order}`);
+    if (nid === -1) nid = mm.cpu_to_node[k.this_cpu().id]!;
+    if (!Number.isInteger(nid) || nid < 0 || nid >= mm.nodes.length) throw new ScenarioError(`alloc_pages_node: no node ${nid} (the machine has ${mm.nodes.length})`);
+    if (G.gfpflags_allow_blocking(gfp)) __might_sleep("mm/page_alloc.c", 2116, 0);
+    if (order >= MAX_ORDER) {
+      // WARN_ON_ONCE(!(gfp_mask & __GFP_NOWARN)) in __alloc_pages_slowpath.
+      if (!(gfp & G.__GFP_NOWARN) && !mm.warned_max_order) {
+        mm.warned_max_order = true;
+        k.report("bug", [`WARNING: at mm/page_alloc.c: __alloc_pages_nodemask(): order ${order} >= MAX_ORDER`, ...dump_stack(k.this_ctx(), ["__alloc_pages_nodemask", "__alloc_pages_slowpath"])].join("\n"));
+      }
+      return null;
+    }
+    const high_zoneidx = gfp_zone(mm, gfp);
+    const zones = zonelist(mm, nid, high_zoneidx);
+    const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW);
+    if (p !== null) return p;
+    return yield* alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx);
+  });
+
+export const alloc_pages = (gfp: G.gfp_t, order: number): Effect.Effect<page | null> => alloc_pages_node(-1, gfp, order);
+export const alloc_page = (gfp: G.gfp_t): Effect.Effect<page | null> => alloc_pages(gfp, 0);
 
 function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
-  const map = mm.node.mem_map;
+  const map = mm.mem_map;
+  const ok = p >= 0 && p < map.nr_pages;
   k.report(
     "bad_page",
     [
       `BUG: Bad page state in process ${current().comm}  pfn:${p.toString(16).padStart(5, "0")}`,
-      `page:${(0xc1000000 + p * 32).toString(16)} flags:${map.flags[p]!.toString(16).padStart(8, "0")} count:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:00000000 index:${map.index[p]!.toString(16)}`,
+      ok
+        ? `page:${(0xc1000000 + p * 32).toString(16)} flags:${map.flags[p]!.toString(16).padStart(8, "0")} count:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:00000000 index:${map.index[p]!.toString(16)}`
+        : `page:(not a page of this machine)`,
       `(${why})`,
       ...dump_stack(k.this_ctx(), ["bad_page"]),
     ].join("\n"),
   );
 }
 
-const zone_of = (mm: MmState, p: number): Zone | undefined => mm.node.zones.find((z) => p >= z.zone_start_pfn && p < z.zone_start_pfn + z.spanned_pages);
+/** free_hot_cold_page() / __free_pages_ok(): the block goes back to the pcp list or the buddy lists. */
+export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: number, cold: boolean): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    mm.alloc_order[p] = -1;
+    mm.mem_map.flags[p] = 0;
+    mm.ev.pgfree += 1 << order;
+    trace_mm_page_free(p, order);
+    if (order === 0 && mm.pcp) {
+      const flags = local_irq_save();
+      const pcp = z.pageset[k.this_cpu().id]!;
+      if (cold) pcp.list.add_tail(p);
+      else pcp.list.add(p);
+      pcp.count++;
+      if (pcp.count >= pcp.high) yield* free_pcppages_bulk(z, pcp.batch, pcp);
+      yield* local_irq_restore(flags);
+    } else {
+      const flags = yield* spin_lock_irqsave(z.lock);
+      zone_freed(z);
+      __free_one_page(z, p, order);
+      yield* spin_unlock_irqrestore(z.lock, flags);
+    }
+    if (mm.congestion_wait.task_list.length > 0) wake_up_all(mm.congestion_wait);
+  });
 
 /** __free_pages(page, order): drops a reference; the last one returns the block. Context: any. */
 export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const mm = mm_of(k);
-    const map = mm.node.mem_map;
-    const z = zone_of(mm, p);
+    const map = mm.mem_map;
+    const z = Number.isInteger(p) ? mm.page_zone(p) : undefined;
     if (z === undefined || map._count[p]! <= 0 || mm.alloc_order[p] === -1) {
       return bad_page(k, mm, p, z === undefined ? "no such page" : "freeing a page that is not allocated");
     }
@@ -262,32 +416,22 @@ export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
       bad_page(k, mm, p, `freed with order ${order}, allocated with order ${had}`);
       order = had; // free what was allocated, so the books stay right
     }
-    mm.alloc_order[p] = -1;
-    mm.vm.pgfree += 1 << order;
-    trace_mm_page_free(p, order);
-    if (order === 0 && mm.node.pcp) {
-      // free_hot_page(): a freed page is cache-hot, so it goes to the head.
-      const flags = local_irq_save();
-      const pcp = z.pageset[k.this_cpu().id]!;
-      pcp.list.add(p);
-      pcp.count++;
-      if (pcp.count >= pcp.high) yield* free_pcppages_bulk(z, pcp.batch, pcp);
-      yield* local_irq_restore(flags);
-    } else {
-      const flags = yield* spin_lock_irqsave(z.lock);
-      __free_one_page(z, p, order);
-      yield* spin_unlock_irqrestore(z.lock, flags);
-    }
-    wake_up_all(mm.free_wait);
+    yield* free_pages_prepared(mm, z, p, order, false);
   });
 
 export const __free_page = (p: page): Effect.Effect<void> => __free_pages(p, 0);
 
-export const page_count = (p: page): number => mm_of(kernel()).node.mem_map._count[p]!;
+export const page_count = (p: page): number => mm_of(kernel()).mem_map._count[p]!;
 export const get_page = (p: page): void => {
-  mm_of(kernel()).node.mem_map._count[p]!++;
+  mm_of(kernel()).mem_map._count[p]!++;
 };
 export const put_page = (p: page): Effect.Effect<void> => __free_pages(p, 0);
 export const page_to_pfn = (p: page): number => p;
 export const pfn_to_page = (pfn: number): page => pfn;
-export const PageHighMem = (p: page): boolean => zone_of(mm_of(kernel()), p)?.is_highmem ?? false;
+export const PageHighMem = (p: page): boolean => mm_of(kernel()).page_zone(p)?.is_highmem ?? false;
+export const page_to_nid = (p: page): number => mm_of(kernel()).page_zone(p)?.node ?? -1;
+/** numa_node_id(): the node of the current CPU. */
+export const numa_node_id = (): number => mm_of(kernel()).cpu_to_node[kernel().this_cpu().id]!;
+
+/** The count of free pages in the buddy lists of every zone (nr_free_pages()). */
+export const nr_free_pages = (mm: MmState): number => mm.zones.reduce((s, z) => s + z.free_pages, 0);

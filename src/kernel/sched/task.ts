@@ -25,7 +25,29 @@ export function task_state_char(state: TaskState): string {
   }
 }
 
+// task->flags (include/linux/sched.h, 2.6.34 values).
+export const PF_EXITING = 0x00000004;
+export const PF_MEMALLOC = 0x00000800;
+export const PF_KSWAPD = 0x00040000;
+export const PF_KTHREAD = 0x00200000;
+
+/** struct mm_struct reduced to what the OOM killer and meminfo read (pages). */
+export interface TaskMm {
+  /** Anonymous pages faulted in (pfns), freed by exit_mm. */
+  readonly anon: number[];
+  /** total_vm: pages mapped (only the anonymous ones here). */
+  total_vm: number;
+}
+
 export class Task {
+  /** task->flags (PF_*). */
+  flags = 0;
+  /** The address space of a user process; null for kernel threads. */
+  mm: TaskMm | null = null;
+  /** TIF_MEMDIE: chosen by the OOM killer, may use the memory reserves to exit. */
+  memdie = false;
+  /** A SIGKILL is pending (fatal_signal_pending). */
+  sigkill = false;
   state: TaskState = TASK_RUNNING;
   /** CPU the task last ran on (or is queued on). */
   cpu = 0;

@@ -1,0 +1,88 @@
+// The running kernel's memory manager state: the memory layout (nodes, zones, mem_map), the
+// direct map, the global vm event counters (mm/vmstat.c vm_event_states summed over CPUs), the
+// allocation order of each allocated block (for Bad page state checks) and the wait queues that
+// sleeping allocators and kswapd use. Set up by mem_init (page_alloc.ts).
+import type { Task } from "../sched/task.ts";
+import { init_waitqueue_head, type wait_queue_head_t } from "../sched/wait.ts";
+import type { MemLayout, Zone } from "./mmzone.ts";
+import { direct_map, type DirectMap } from "./page.ts";
+
+/** Global vm events (enum vm_event_item), less the per-zone ones kept in Zone.ev. */
+export class VmEvents {
+  pgpgin = 0;
+  pgpgout = 0;
+  pgfree = 0;
+  pgactivate = 0;
+  pgdeactivate = 0;
+  pgfault = 0;
+  pgmajfault = 0;
+  slabs_scanned = 0;
+  kswapd_steal = 0;
+  kswapd_low_wmark_hit_quickly = 0;
+  kswapd_high_wmark_hit_quickly = 0;
+  kswapd_skip_congestion_wait = 0;
+  pageoutrun = 0;
+  allocstall = 0;
+  pgrotated = 0;
+  /** Not a Linux counter: wakeup_kswapd() calls that woke a sleeping kswapd. */
+  kswapd_wakeups = 0;
+  /** Not a Linux counter: allocations that failed (returned NULL). */
+  pgalloc_fail = 0;
+  /** Not a Linux counter: tasks the OOM killer killed. */
+  oom_kill = 0;
+}
+
+/** Per-node reclaim state (pg_data_t fields vmscan uses). */
+export interface NodeReclaim {
+  kswapd: Task | null;
+  readonly kswapd_wait: wait_queue_head_t;
+  kswapd_max_order: number;
+}
+
+export class MmState implements MemLayout {
+  readonly era;
+  readonly arch;
+  readonly mem_map;
+  readonly nodes;
+  readonly zones;
+  readonly min_free_kbytes;
+  readonly pcp;
+  readonly dm: DirectMap;
+  /** Allocation order of each allocated block head, -1 when not allocated. */
+  readonly alloc_order: Int8Array;
+  /** congestion_wait(): sleeping allocators wait here; freeing pages and writeback wake them. */
+  readonly congestion_wait: wait_queue_head_t;
+  readonly ev = new VmEvents();
+  readonly reclaim: NodeReclaim[];
+  /** Virtual ns one page of writeback takes (the simulated backing device). */
+  writeback_ns = 5_000_000;
+  /** Next page cache index (filemap). */
+  next_page_index = 0;
+  /** WARN_ON_ONCE for an order >= MAX_ORDER has fired. */
+  warned_max_order = false;
+  /** Pages under writeback, in flight. */
+  writeback_inflight = 0;
+  /** Node of each CPU (cpu_to_node). */
+  readonly cpu_to_node: number[];
+
+  constructor(layout: MemLayout, ncpus: number) {
+    this.era = layout.era;
+    this.arch = layout.arch;
+    this.mem_map = layout.mem_map;
+    this.nodes = layout.nodes;
+    this.zones = layout.zones;
+    this.min_free_kbytes = layout.min_free_kbytes;
+    this.pcp = layout.pcp;
+    this.dm = direct_map(layout.arch, layout.era, layout.mem_map.nr_pages);
+    this.alloc_order = new Int8Array(layout.mem_map.nr_pages).fill(-1);
+    this.congestion_wait = init_waitqueue_head("congestion_wait");
+    this.reclaim = layout.nodes.map((n) => ({ kswapd: null, kswapd_wait: init_waitqueue_head(`kswapd${n.node_id}`), kswapd_max_order: 0 }));
+    this.cpu_to_node = Array.from({ length: ncpus }, (_, c) => layout.nodes.findIndex((n) => n.cpus.includes(c)));
+  }
+
+  /** page_zone(): the zone holding `pfn`, or undefined. */
+  page_zone(pfn: number): Zone | undefined {
+    for (const z of this.zones) if (z.contains(pfn)) return z;
+    return undefined;
+  }
+}

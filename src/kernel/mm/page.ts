@@ -1,0 +1,75 @@
+// arch/x86/include/asm/page*.h and mm/highmem.c page_address(): the kernel direct map.
+// i386: PAGE_OFFSET 0xC0000000, lowmem (below 896 MiB) is mapped there; a HighMem page has an
+// address only while kmap'ed (page_address_htable, set_page_address). x86_64: all memory is
+// mapped at PAGE_OFFSET (0xffff880000000000 in 2.6, 0xffff888000000000 in 6.x).
+// Representation: a kernel virtual address is a JS number, stored relative to KERNEL_BASE (0 on
+// i386, 0xffff800000000000 on x86_64, where the kernel half of the address space starts), so
+// every x86_64 kernel address stays below 2^47 and exact in a double. format_kaddr() prints the
+// real address. NULL is 0 on both (no kernel address lies at KERNEL_BASE itself).
+import { ScenarioError } from "../../sim/errors.ts";
+import type { Arch } from "./mmzone.ts";
+import type { Era } from "./gfp.ts";
+import { PAGE_SHIFT } from "./watermarks.ts";
+
+export type kaddr_t = number;
+
+const KERNEL_BASE: Record<Arch, bigint> = { i386: 0n, x86_64: 0xffff800000000000n };
+
+export interface DirectMap {
+  readonly arch: Arch;
+  /** PAGE_OFFSET, relative to KERNEL_BASE. */
+  readonly page_offset: number;
+  /** First pfn not in the direct map (the HighMem start on i386; the end of memory on x86_64). */
+  readonly max_low_pfn: number;
+  /** page_address_htable: addresses of kmap'ed HighMem pages. */
+  readonly htable: Map<number, kaddr_t>;
+}
+
+export function direct_map(arch: Arch, era: Era, nr_pages: number): DirectMap {
+  const page_offset =
+    arch === "i386" ? 0xc0000000 : Number((era === "2.6" ? 0xffff880000000000n : 0xffff888000000000n) - KERNEL_BASE.x86_64);
+  const max_low_pfn = arch === "i386" ? Math.min(nr_pages, (896 << 20) >>> PAGE_SHIFT) : nr_pages;
+  return { arch, page_offset, max_low_pfn, htable: new Map() };
+}
+
+/** The real address, as %p prints it (8 hex digits on i386, 16 on x86_64). */
+export function format_kaddr(dm: DirectMap, v: kaddr_t): string {
+  const real = BigInt(v) + KERNEL_BASE[dm.arch];
+  return real.toString(16).padStart(dm.arch === "i386" ? 8 : 16, "0");
+}
+
+/** Parses a real address (hex string or bigint) into the stored form. */
+export function parse_kaddr(dm: DirectMap, real: bigint): kaddr_t {
+  const v = real - KERNEL_BASE[dm.arch];
+  if (v < 0n || v >= 2n ** 53n) throw new ScenarioError(`0x${real.toString(16)} is not a kernel address on ${dm.arch}`);
+  return Number(v);
+}
+
+/** __va(): the direct-map address of a physical address (lowmem only). */
+export function __va(dm: DirectMap, pa: number): kaddr_t {
+  if (pa < 0 || pa >= dm.max_low_pfn * 2 ** PAGE_SHIFT) throw new ScenarioError(`__va(0x${pa.toString(16)}): not a physical address in the direct map (below 0x${(dm.max_low_pfn * 2 ** PAGE_SHIFT).toString(16)})`);
+  return dm.page_offset + pa;
+}
+
+/** __pa(): the physical address of a direct-map address. */
+export function __pa(dm: DirectMap, v: kaddr_t): number {
+  const pa = v - dm.page_offset;
+  if (pa < 0 || pa >= dm.max_low_pfn * 2 ** PAGE_SHIFT) throw new ScenarioError(`__pa(0x${format_kaddr(dm, v)}): not an address in the kernel direct map`);
+  return pa;
+}
+
+/** virt_to_page(). */
+export const virt_to_page = (dm: DirectMap, v: kaddr_t): number => Math.floor(__pa(dm, v) / 2 ** PAGE_SHIFT);
+
+/** page_address(): the page's kernel address, or 0 (NULL) for an unmapped HighMem page. */
+export function page_address(dm: DirectMap, pfn: number): kaddr_t {
+  if (pfn < dm.max_low_pfn) return dm.page_offset + pfn * 2 ** PAGE_SHIFT;
+  return dm.htable.get(pfn) ?? 0;
+}
+
+/** set_page_address(): records (or with 0, drops) a HighMem page's kmap address. */
+export function set_page_address(dm: DirectMap, pfn: number, v: kaddr_t): void {
+  if (pfn < dm.max_low_pfn) throw new ScenarioError(`set_page_address: pfn ${pfn} is a lowmem page`);
+  if (v === 0) dm.htable.delete(pfn);
+  else dm.htable.set(pfn, v);
+}
