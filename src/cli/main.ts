@@ -31,6 +31,7 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   "trace-tail": { value: true, help: "number of trace events to print" },
   machine: { value: true, help: "a machine description file (JSON)" },
   proc: { value: true, help: `a /proc file to print at the end (${PROC_FILES.join(", ")})` },
+  verify: { value: false, help: "check the allocator's books after every step (slow)" },
 };
 
 /** Reads --machine FILE, if given: the spec, and the file's JSON for schedules. */
@@ -58,7 +59,7 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--proc F] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--proc F] [--verify] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
   mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
@@ -164,7 +165,8 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const tail = intOption(p, "trace-tail", 0, 1_000_000) ?? 0;
   const machine = machineOption(p);
   const proc = procOption(p);
-  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine?.spec, proc });
+  const verify = p.options.has("verify");
+  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine?.spec, proc, verify });
   const json = p.options.has("json");
   const explicit = p.options.get("schedule");
   let path = explicit ?? (r.failed ? schedulePath(r) : undefined);

@@ -7,7 +7,8 @@ import { ScenarioError } from "../sim/errors.ts";
 import type { MachineSpec } from "./scenario.ts";
 import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
 
-const FIELDS = ["arch", "kernel", "cpus", "mb", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "hz", "preempt"];
+const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "hz", "preempt"];
+const ZONE_FIELDS = ["name", "managed", "present", "spanned", "node"];
 
 function int(o: Record<string, unknown>, k: string, min: number, max: number): number | undefined {
   const v = o[k];
@@ -31,10 +32,11 @@ export function parseMachineFile(v: unknown): MachineSpec {
     zones = o.zones.map((z, i) => {
       if (typeof z !== "object" || z === null) throw new ScenarioError(`zones[${i}] must be an object`);
       const zo = z as Record<string, unknown>;
+      for (const k of Object.keys(zo)) if (!ZONE_FIELDS.includes(k)) throw new ScenarioError(`zones[${i}]: unknown field "${k}" (accepted: ${ZONE_FIELDS.join(", ")})`);
       if (typeof zo.name !== "string") throw new ScenarioError(`zones[${i}].name must be a zone name`);
       const managed = int(zo, "managed", 1, 2 ** 30);
       if (managed === undefined) throw new ScenarioError(`zones[${i}].managed (pages) is required`);
-      return { name: zo.name, managed, present: int(zo, "present", 1, 2 ** 30), spanned: int(zo, "spanned", 1, 2 ** 30) };
+      return { name: zo.name, managed, present: int(zo, "present", 1, 2 ** 30), spanned: int(zo, "spanned", 1, 2 ** 30), node: int(zo, "node", 0, 7) };
     });
   }
   if (o.pcp !== undefined && typeof o.pcp !== "boolean") throw new ScenarioError(`"pcp" must be true or false`);
@@ -46,6 +48,8 @@ export function parseMachineFile(v: unknown): MachineSpec {
       arch,
       kernel,
       mb: int(o, "mb", 16, 65536),
+      nodes: int(o, "nodes", 1, 8),
+      writeback_us: int(o, "writeback_us", 1, 10_000_000),
       zones,
       min_free_kbytes: int(o, "min_free_kbytes", 128, 1 << 22),
       watermark_scale_factor: int(o, "watermark_scale_factor", 1, 1000),

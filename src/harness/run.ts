@@ -15,6 +15,7 @@ import { format_log_line } from "../kernel/printk.ts";
 import type { BugReport } from "../kernel/report.ts";
 import { irq_set_affinity } from "../kernel/irq/irqdesc.ts";
 import { mem_init } from "../kernel/mm/page_alloc.ts";
+import { verify_mm } from "./checkers.ts";
 import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
 import { read_proc, type ProcFile } from "./proc.ts";
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly stepLimit?: number;
   readonly timeLimitMs?: number;
   readonly traceCapacity?: number;
+  /** Verify mode: whole-state checkers after every step (pages conserved, free lists agree). */
+  readonly verify?: boolean;
 }
 
 export interface RunResult {
@@ -177,6 +180,8 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     throw new ScenarioError(`setup started no task and gave no duration_ms, so the run has no end`);
   }
   for (const n of machine.nics) n.start();
+  const mm = k.mm;
+  if (opts.verify && mm !== null) engine.afterStep = () => verify_mm(mm);
   const stop = engine.run();
   if (stop.kind === "error") throw stop.error;
   const end = Math.max(engine.now, k.halted_at, ...machine.cpus.map((c) => c.clock));
@@ -203,7 +208,7 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     trace: engine.trace.recent(),
     traceEvents: engine.trace.count,
     recording: streams.recording(),
-    failed: k.reports.length > 0 || expectations.length > 0 || limit,
+    failed: k.reports.some((r) => !(scn.expected_reports ?? []).includes(r.kind)) || expectations.length > 0 || limit,
   };
 }
 

@@ -3,6 +3,7 @@
 import type { NicConfig } from "../hw/devices/nic.ts";
 import type { DiskConfig } from "../hw/devices/disk.ts";
 import type { MemorySpec } from "../kernel/mm/mmzone.ts";
+import type { ReportKind } from "../kernel/report.ts";
 
 export interface NicSpec extends NicConfig {
   /** CPUs the line is routed to and how; without it, all CPUs for round-robin, else CPU0. */
@@ -50,6 +51,11 @@ export interface Scenario<S = unknown> {
   readonly setup: () => S;
   /** Runs after the run ends; records failed expectations. */
   readonly check?: (state: S, expect: Expect) => void;
+  /**
+   * Report kinds the scenario produces by design (e.g. "alloc_failure" for a storm that is meant
+   * to exhaust the reserves): they are printed but do not fail the run.
+   */
+  readonly expected_reports?: readonly ReportKind[];
   /** Run for exactly this much virtual time (ms) instead of until every scenario task exits. */
   readonly duration_ms?: number;
 }

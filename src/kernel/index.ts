@@ -71,5 +71,23 @@ export {
   page_to_pfn,
   pfn_to_page,
   PageHighMem,
+  page_to_nid,
+  numa_node_id,
+  page_address,
+  virt_to_page,
+  __pa,
+  __va,
+  format_kaddr,
+  __get_free_pages,
+  __get_free_page,
+  get_zeroed_page,
+  free_pages,
+  free_page,
+  for_each_populated_zone,
+  vm_events,
   type page,
 } from "./mm/page_alloc.ts";
+export type { kaddr_t } from "./mm/page.ts";
+export type { Zone } from "./mm/mmzone.ts";
+export { page_cache_fill, mark_page_accessed, set_page_dirty } from "./mm/filemap.ts";
+export { process_run, touch_anon_pages, fatal_signal_pending, signal_check } from "./mm/memory.ts";

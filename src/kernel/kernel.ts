@@ -9,7 +9,7 @@ import { ScenarioError, SimError } from "../sim/errors.ts";
 import type { KernelConfig } from "./config.ts";
 import type { ExecContext } from "./context.ts";
 import { PerCpu } from "./percpu.ts";
-import { LogBuffer } from "./printk.ts";
+import { LogBuffer, ___ratelimit, ratelimit_state, type RatelimitState } from "./printk.ts";
 import type { BugReport, ReportKind } from "./report.ts";
 import { Task } from "./sched/task.ts";
 import { context_kind } from "./preempt.ts";
@@ -57,6 +57,8 @@ export class Kernel {
   debug_locks = true;
   /** __might_sleep's rate limit: the jiffy of its last report (-1: none yet). */
   might_sleep_prev_jiffy = -1;
+  /** printk_ratelimit_state: DEFAULT_RATELIMIT_INTERVAL (5 * HZ), DEFAULT_RATELIMIT_BURST (10). */
+  readonly printk_rs: RatelimitState;
   /** Set once a lockup or panic ended the run, with the virtual time of its last report. */
   halted = false;
   halted_at = 0;
@@ -66,6 +68,7 @@ export class Kernel {
   constructor(readonly engine: Engine, readonly machine: Machine, readonly config: KernelConfig) {
     if (![100, 250, 300, 1000].includes(config.hz)) throw new ScenarioError(`hz must be 100, 250, 300 or 1000, got ${config.hz}`);
     this.tick_ns = Math.round(1e9 / config.hz);
+    this.printk_rs = ratelimit_state(5 * config.hz, 10);
     this.costs = machine.costs;
     this.percpu = machine.cpus.map((hw) => new PerCpu(hw, new Task(0, `swapper/${hw.id}`, [hw.id], false)));
   }
@@ -118,6 +121,11 @@ export class Kernel {
     const pc = at !== undefined ? this.percpu[at.cpu]! : this.cpu;
     const who = pc !== null ? `${pc.curr.comm}-${pc.curr.pid}` : "<event>";
     this.engine.trace.emit(at?.ts ?? this.now(), pc?.id ?? -1, who, name, detail);
+  }
+
+  /** printk_ratelimit(): at most 10 messages every 5 s of virtual time. */
+  printk_ratelimit(): boolean {
+    return ___ratelimit(this.printk_rs, Math.floor(this.now() / this.tick_ns), "printk_ratelimit", (l) => this.printk(l));
   }
 
   /** Ends the run at virtual time `ts` (a lockup or panic: the machine makes no more progress). */

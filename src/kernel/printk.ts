@@ -26,3 +26,36 @@ export class LogBuffer {
     }
   }
 }
+
+/** struct ratelimit_state (lib/ratelimit.c). */
+export interface RatelimitState {
+  /** Jiffies; 0 turns limiting off. */
+  readonly interval: number;
+  readonly burst: number;
+  begin: number;
+  printed: number;
+  missed: number;
+}
+
+export const ratelimit_state = (interval: number, burst: number): RatelimitState => ({ interval, burst, begin: 0, printed: 0, missed: 0 });
+
+/**
+ * ___ratelimit(): true if a message may be printed now. When a new interval starts after
+ * suppressed calls, `say` gets Linux's "<func>: N callbacks suppressed" line.
+ */
+export function ___ratelimit(rs: RatelimitState, jiffies: number, func: string, say: (line: string) => void): boolean {
+  if (rs.interval === 0) return true;
+  if (rs.begin === 0) rs.begin = jiffies;
+  if (rs.begin + rs.interval < jiffies) {
+    if (rs.missed > 0) say(`${func}: ${rs.missed} callbacks suppressed`);
+    rs.begin = 0;
+    rs.printed = 0;
+    rs.missed = 0;
+  }
+  if (rs.burst > rs.printed) {
+    rs.printed++;
+    return true;
+  }
+  rs.missed++;
+  return false;
+}

@@ -46,6 +46,8 @@ export class Engine {
   steps = 0;
   /** Called when no lane is runnable and no event but daemons is pending; must schedule work or stop. */
   onIdle: () => void = () => this.stop({ kind: "done" });
+  /** Whole-state checks run after every step and every fired event (verify mode), or null. */
+  afterStep: (() => void) | null = null;
   private stopReason: StopReason | undefined;
   private readonly tied: Lane[] = [];
 
@@ -96,6 +98,7 @@ export class Engine {
       this.now = ev.time;
       ev.fire();
       this.scheduler.flush();
+      if (this.afterStep !== null) this.afterStep();
       return;
     }
     if (lane === undefined) return this.onIdle();
@@ -110,6 +113,7 @@ export class Engine {
     this.steps++;
     lane.step();
     this.scheduler.flush();
+    if (this.afterStep !== null) this.afterStep();
   }
 
   /** The runnable lane with the earliest clock; ties go to the strategy. */

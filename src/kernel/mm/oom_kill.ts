@@ -72,7 +72,9 @@ function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, 
           `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=${victim.comm},pid=${victim.pid},uid=0`,
           `Out of memory: Killed process ${victim.pid} (${victim.comm}) total-vm:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`,
         ];
-  k.report("oom", [head, ...dump_stack(k.this_ctx(), ["out_of_memory"]), ...show_mem(k, mm), ...dump_tasks(k, mm.era), ...tail].join("\n"));
+  // dump_header() is rate limited; the kill lines are not.
+  const header = k.printk_ratelimit() ? [head, ...dump_stack(k.this_ctx(), ["out_of_memory"]), ...show_mem(k, mm), ...dump_tasks(k, mm.era)] : [];
+  k.report("oom", [...header, ...tail].join("\n"));
   mm.ev.oom_kill++;
   k.trace("mark_victim", `pid=${victim.pid}`);
   victim.memdie = true;

@@ -27,6 +27,8 @@ import { try_to_free_pages, wakeup_kswapd, kswapd_run } from "./vmscan.ts";
 import { out_of_memory } from "./oom_kill.ts";
 import { show_mem } from "./show_mem.ts";
 import { writeback_init } from "./page-writeback.ts";
+import * as P from "./page.ts";
+import type { kaddr_t } from "./page.ts";
 
 export type page = number;
 export { MmState };
@@ -207,12 +209,14 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
       if (pcp.count > 0) {
         p = cold ? pcp.list.pop() : pcp.list.shift();
         pcp.count--;
+        mm.alloc_order[p] = 0; // off the free structures: allocated from here on
       }
       yield* local_irq_restore(flags);
       return p;
     }
     const flags = yield* spin_lock_irqsave(z.lock);
     const p = __rmqueue_smallest(z, order);
+    if (p >= 0) mm.alloc_order[p] = order;
     yield* spin_unlock_irqrestore(z.lock, flags);
     return p;
   });
@@ -238,7 +242,6 @@ function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number
   map.flags[p] = 0;
   map.mapping[p] = 0;
   map.index[p] = 0;
-  mm.alloc_order[p] = order;
   z.ev.pgalloc += 1 << order;
   // clear_highpage() for __GFP_ZERO: about 8 bytes a ns.
   if (gfp & G.__GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
@@ -248,7 +251,7 @@ function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number
 /** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"), then show_mem(). */
 function warn_alloc_failed(k: Kernel, mm: MmState, gfp: G.gfp_t, order: number): void {
   mm.ev.pgalloc_fail++;
-  if (gfp & G.__GFP_NOWARN) return;
+  if (gfp & G.__GFP_NOWARN || !k.printk_ratelimit()) return;
   const comm = current().comm;
   const head =
     mm.era === "2.6"
@@ -378,7 +381,6 @@ function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
 export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: number, cold: boolean): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
-    mm.alloc_order[p] = -1;
     mm.mem_map.flags[p] = 0;
     mm.ev.pgfree += 1 << order;
     trace_mm_page_free(p, order);
@@ -387,12 +389,14 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
       const pcp = z.pageset[k.this_cpu().id]!;
       if (cold) pcp.list.add_tail(p);
       else pcp.list.add(p);
+      mm.alloc_order[p] = -1;
       pcp.count++;
       if (pcp.count >= pcp.high) yield* free_pcppages_bulk(z, pcp.batch, pcp);
       yield* local_irq_restore(flags);
     } else {
       const flags = yield* spin_lock_irqsave(z.lock);
       zone_freed(z);
+      mm.alloc_order[p] = -1;
       __free_one_page(z, p, order);
       yield* spin_unlock_irqrestore(z.lock, flags);
     }
@@ -412,7 +416,6 @@ export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
     if (--map._count[p]! > 0) return;
     if (mm.alloc_order[p] !== order) {
       const had = mm.alloc_order[p]!;
-      mm.alloc_order[p] = -1;
       bad_page(k, mm, p, `freed with order ${order}, allocated with order ${had}`);
       order = had; // free what was allocated, so the books stay right
     }
@@ -435,3 +438,39 @@ export const numa_node_id = (): number => mm_of(kernel()).cpu_to_node[kernel().t
 
 /** The count of free pages in the buddy lists of every zone (nr_free_pages()). */
 export const nr_free_pages = (mm: MmState): number => mm.zones.reduce((s, z) => s + z.free_pages, 0);
+
+/** page_address(): the page's kernel virtual address, or 0 (NULL) for a HighMem page not kmap'ed. */
+export const page_address = (p: page): kaddr_t => P.page_address(mm_of(kernel()).dm, p);
+/** virt_to_page(): the page of a direct-map address. */
+export const virt_to_page = (addr: kaddr_t): page => P.virt_to_page(mm_of(kernel()).dm, addr);
+export const __pa = (addr: kaddr_t): number => P.__pa(mm_of(kernel()).dm, addr);
+export const __va = (phys: number): kaddr_t => P.__va(mm_of(kernel()).dm, phys);
+/** %p of a kernel address: the real (canonical) address in hex. */
+export const format_kaddr = (addr: kaddr_t): string => P.format_kaddr(mm_of(kernel()).dm, addr);
+
+/**
+ * __get_free_pages(gfp, order): the address of 2^order contiguous lowmem pages, or 0. The mask
+ * must not ask for HighMem (which has no permanent address). Context: as alloc_pages.
+ */
+export const __get_free_pages = (gfp: G.gfp_t, order: number): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    // VM_BUG_ON((gfp_mask & __GFP_HIGHMEM) != 0)
+    if (gfp & G.__GFP_HIGHMEM) throw new ScenarioError("__get_free_pages: the mask includes __GFP_HIGHMEM (use alloc_pages and kmap for HighMem)");
+    const p = yield* alloc_pages(gfp, order);
+    return p === null ? 0 : page_address(p);
+  });
+export const __get_free_page = (gfp: G.gfp_t): Effect.Effect<kaddr_t> => __get_free_pages(gfp, 0);
+export const get_zeroed_page = (gfp: G.gfp_t): Effect.Effect<kaddr_t> => __get_free_pages(gfp | G.__GFP_ZERO, 0);
+
+/** free_pages(addr, order): frees what __get_free_pages returned; 0 is ignored. Context: any. */
+export const free_pages = (addr: kaddr_t, order: number): Effect.Effect<void> =>
+  addr === 0 ? Effect.void : Effect.suspend(() => __free_pages(virt_to_page(addr), order));
+export const free_page = (addr: kaddr_t): Effect.Effect<void> => free_pages(addr, 0);
+
+/** for_each_populated_zone(): calls `fn` for every zone with pages, node by node. */
+export function for_each_populated_zone(fn: (zone: Zone) => void): void {
+  for (const z of mm_of(kernel()).zones) if (z.populated) fn(z);
+}
+
+/** The vm event counters (/proc/vmstat's events), for scenario checks. */
+export const vm_events = (): MmState["ev"] => mm_of(kernel()).ev;

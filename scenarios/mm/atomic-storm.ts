@@ -1,0 +1,122 @@
+// A NIC interrupt storm against sleeping allocators (64 MiB i386, kernel 2.6). The page cache
+// fills most of memory first (a third of it dirty). Then eth0's handler refills its receive ring
+// with one GFP_ATOMIC page per packet while a slower "netrx" task frees them, and two workers
+// allocate with GFP_KERNEL. The atomic allocations may dig below the Normal zone's min watermark
+// (192 pages), down to 3/8 of it (72: min - min/2 for __GFP_HIGH, - a quarter for not sleeping),
+// less the pcp batch (3) that a refill takes after its check: never below 70. The workers wake
+// kswapd, reclaim directly, sleep in congestion_wait while dirty pages are written back, and all
+// finish. When the reserve runs out the handler drops packets ("page allocation failure").
+import * as Effect from "effect/Effect";
+import { defineScenario } from "../../src/harness/scenario.ts";
+import {
+  GFP_ATOMIC,
+  GFP_KERNEL,
+  IRQ_HANDLED,
+  __free_page,
+  alloc_page,
+  current,
+  for_each_populated_zone,
+  kthread_run,
+  msleep,
+  nic,
+  page_cache_fill,
+  printk,
+  request_irq,
+  vm_events,
+  type irqreturn_t,
+  type page,
+} from "../../src/kernel/index.ts";
+
+const WORKER_PAGES = 1500;
+
+export default defineScenario({
+  name: "atomic-storm",
+  description: "GFP_ATOMIC interrupt storm digs into the reserves while GFP_KERNEL tasks reclaim and wait",
+  machine: {
+    cpus: 2,
+    nics: [{ name: "eth0", irq: 11, rate: 150_000, cpus: [1] }],
+    memory: { arch: "i386", kernel: "2.6", mb: 64 },
+  },
+  expected_reports: ["alloc_failure"],
+  setup() {
+    const st = { storm: false, backlog: [] as page[], rx: 0, dropped: 0, lowest_normal: Infinity, normal_min: 0, done: 0, stalls: 0, kswapd_wakeups: 0 };
+
+    // eth0: one GFP_ATOMIC page per received packet while the storm lasts.
+    function eth0_interrupt(_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> {
+      return Effect.gen(function* () {
+        for (const _pkt of nic("eth0").reap()) {
+          if (!st.storm) continue;
+          const p = yield* alloc_page(GFP_ATOMIC);
+          if (p === null) {
+            st.dropped++;
+            continue;
+          }
+          st.rx++;
+          st.backlog.push(p);
+          for_each_populated_zone((z) => {
+            if (z.name === "Normal") {
+              st.lowest_normal = Math.min(st.lowest_normal, z.free_pages);
+              st.normal_min = z.watermark.min;
+            }
+          });
+        }
+        return IRQ_HANDLED;
+      });
+    }
+    request_irq(11, eth0_interrupt, 0, "eth0", null);
+
+    // netrx: the protocol stack, freeing 60 buffers a millisecond (the storm brings 150).
+    kthread_run(
+      () =>
+        Effect.gen(function* () {
+          while (st.storm || st.backlog.length > 0) {
+            for (let i = 0; i < 60 && st.backlog.length > 0; i++) yield* __free_page(st.backlog.shift()!);
+            yield* msleep(1);
+          }
+        }),
+      null,
+      "netrx",
+      { cpus: [1] },
+    );
+
+    // The page cache takes memory first; then the storm starts and the workers allocate.
+    kthread_run(
+      () =>
+        Effect.gen(function* () {
+          yield* page_cache_fill(500);
+          yield* page_cache_fill(13000, { dirty: true });
+          st.storm = true;
+          yield* msleep(5);
+          const worker = (_: null) =>
+            Effect.gen(function* () {
+              const held: page[] = [];
+              for (let i = 0; i < WORKER_PAGES; i++) {
+                const p = yield* alloc_page(GFP_KERNEL);
+                if (p !== null) held.push(p);
+              }
+              printk(`${current().comm}: got ${held.length} pages after sleeping ${current().nvcsw} times`);
+              for (const p of held) yield* __free_page(p);
+              st.done++;
+            });
+          kthread_run(worker, null, "worker/0", { cpus: [0] });
+          kthread_run(worker, null, "worker/1", { cpus: [0] });
+          yield* msleep(35);
+          st.storm = false;
+          const ev = vm_events();
+          st.stalls = ev.allocstall;
+          st.kswapd_wakeups = ev.kswapd_wakeups;
+          printk(`storm over: ${st.rx} packets buffered, ${st.dropped} dropped; Normal free fell to ${st.lowest_normal} (min ${st.normal_min}); allocstall ${st.stalls}, kswapd woken ${st.kswapd_wakeups} times`);
+        }),
+      null,
+      "storm",
+      { cpus: [0] },
+    );
+    return st;
+  },
+  check(st, expect) {
+    expect.that(st.lowest_normal < st.normal_min, `GFP_ATOMIC did not dig below the min watermark (lowest free ${st.lowest_normal}, min ${st.normal_min})`);
+    expect.that(st.lowest_normal >= 70, `free pages fell to ${st.lowest_normal}, below the atomic reserve (72 less a pcp batch of 3)`);
+    expect.equal(st.done, 2, "workers that finished");
+    expect.that(st.kswapd_wakeups > 0, "kswapd was never woken");
+  },
+});
