@@ -1,9 +1,12 @@
-// The /proc files a run can show (more come with the allocator work).
+// The /proc files a run can show.
 import { ScenarioError } from "../sim/errors.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { buddyinfo } from "../kernel/proc/buddyinfo.ts";
+import { zoneinfo } from "../kernel/proc/zoneinfo.ts";
+import { meminfo } from "../kernel/proc/meminfo.ts";
+import { vmstat } from "../kernel/proc/vmstat.ts";
 
-export const PROC_FILES = ["buddyinfo"] as const;
+export const PROC_FILES = ["buddyinfo", "zoneinfo", "meminfo", "vmstat"] as const;
 export type ProcFile = (typeof PROC_FILES)[number];
 
 export function isProcFile(f: string): f is ProcFile {
@@ -15,5 +18,11 @@ export function read_proc(k: Kernel, file: ProcFile): string {
   switch (file) {
     case "buddyinfo":
       return buddyinfo(k.mm);
+    case "zoneinfo":
+      return zoneinfo(k.mm);
+    case "meminfo":
+      return meminfo(k, k.mm);
+    case "vmstat":
+      return vmstat(k.mm);
   }
 }

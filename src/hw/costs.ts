@@ -16,6 +16,10 @@ export interface Costs {
   readonly contextSwitch: number;
   /** Waking a task (try_to_wake_up). */
   readonly wakeup: number;
+  /** Taking a block off, or putting one on, a buddy free list (split/merge included; touches struct pages). */
+  readonly buddyOp: number;
+  /** Moving one page on or off a per-CPU page list. */
+  readonly pcpOp: number;
 }
 
 export const DEFAULT_COSTS: Costs = {
@@ -26,4 +30,6 @@ export const DEFAULT_COSTS: Costs = {
   softirqEntry: 200,
   contextSwitch: 1500,
   wakeup: 300,
+  buddyOp: 100,
+  pcpOp: 20,
 };

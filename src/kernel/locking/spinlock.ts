@@ -36,6 +36,12 @@ export class spinlock_t {
   hold_max = 0;
   hold_total = 0;
   private acquired_at = 0;
+  /**
+   * Virtual time of the last release. A step runs a critical section without interleaving, so
+   * a CPU whose clock is behind may find the lock free although, in virtual time, it is held
+   * until then: that CPU spins until this time.
+   */
+  free_at = 0;
 
   constructor(readonly name: string) {}
 
@@ -60,6 +66,7 @@ export class spinlock_t {
     this.holder = null;
     this.owner = null;
     this.owner_cpu = -1;
+    this.free_at = t;
   }
 }
 
@@ -93,6 +100,20 @@ function debug_spin_lock_before(k: Kernel, lock: spinlock_t): void {
   else if (lock.owner_cpu === k.this_cpu().id) spin_bug(k, lock, "cpu recursion");
 }
 
+/** The lock was released at a virtual time ahead of this CPU's clock: spin until its line arrives. */
+function spin_until_free(k: Kernel, lock: spinlock_t, now: number): void {
+  const pc = k.this_cpu();
+  const at = lock.free_at + k.costs.lineTransfer;
+  const waited = at - now;
+  lock.contentions++;
+  trace_lock_contended(lock.name);
+  pc.hw.clock = at;
+  pc.times.spin += waited;
+  lock.wait_total += waited;
+  if (waited > lock.wait_max) lock.wait_max = waited;
+  trace_lock_acquired(lock.name, waited);
+}
+
 /** do_raw_spin_lock(): an interleaving point, then take the lock or spin in ticket order. */
 const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
   Effect.flatMap(sched_point(), () => {
@@ -102,6 +123,8 @@ const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
     trace_lock_acquire(lock.name, "");
     k.charge(k.costs.atomic);
     if (lock.holder === null) {
+      const now = k.now();
+      if (lock.free_at > now) spin_until_free(k, lock, now);
       lock._take(ctx, by, k.now());
       return Effect.void;
     }

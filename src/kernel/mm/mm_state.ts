@@ -3,6 +3,8 @@
 // allocation order of each allocated block (for Bad page state checks) and the wait queues that
 // sleeping allocators and kswapd use. Set up by mem_init (page_alloc.ts).
 import type { Task } from "../sched/task.ts";
+import type { Kernel } from "../kernel.ts";
+import { ___ratelimit, ratelimit_state, type RatelimitState } from "../printk.ts";
 import { init_waitqueue_head, type wait_queue_head_t } from "../sched/wait.ts";
 import type { MemLayout, Zone } from "./mmzone.ts";
 import { direct_map, type DirectMap } from "./page.ts";
@@ -22,8 +24,12 @@ export class VmEvents {
   kswapd_high_wmark_hit_quickly = 0;
   kswapd_skip_congestion_wait = 0;
   pageoutrun = 0;
-  allocstall = 0;
   pgrotated = 0;
+  /** ALLOCSTALL by the zone type reclaim was for (gfp_zone of the request): 6.x prints allocstall_<zone>. */
+  readonly allocstall_zone = [0, 0, 0, 0];
+  get allocstall(): number {
+    return this.allocstall_zone.reduce((a, b) => a + b, 0);
+  }
   /** Not a Linux counter: wakeup_kswapd() calls that woke a sleeping kswapd. */
   kswapd_wakeups = 0;
   /** Not a Linux counter: allocations that failed (returned NULL). */
@@ -56,6 +62,9 @@ export class MmState implements MemLayout {
   readonly reclaim: NodeReclaim[];
   /** Virtual ns one page of writeback takes (the simulated backing device). */
   writeback_ns = 5_000_000;
+  /** 6.1's rate limits: warn_alloc's nopage_rs (1 per 10 s) and the OOM header's oom_rs (10 per 5 s). */
+  readonly nopage_rs: RatelimitState;
+  readonly oom_rs: RatelimitState;
   /** Next page cache index (filemap). */
   next_page_index = 0;
   /** WARN_ON_ONCE for an order >= MAX_ORDER has fired. */
@@ -65,7 +74,9 @@ export class MmState implements MemLayout {
   /** Node of each CPU (cpu_to_node). */
   readonly cpu_to_node: number[];
 
-  constructor(layout: MemLayout, ncpus: number) {
+  constructor(layout: MemLayout, ncpus: number, private readonly k: Kernel) {
+    this.nopage_rs = ratelimit_state(10 * k.config.hz, 1);
+    this.oom_rs = ratelimit_state(5 * k.config.hz, 10);
     this.era = layout.era;
     this.arch = layout.arch;
     this.mem_map = layout.mem_map;
@@ -78,6 +89,11 @@ export class MmState implements MemLayout {
     this.congestion_wait = init_waitqueue_head("congestion_wait");
     this.reclaim = layout.nodes.map((n) => ({ kswapd: null, kswapd_wait: init_waitqueue_head(`kswapd${n.node_id}`), kswapd_max_order: 0 }));
     this.cpu_to_node = Array.from({ length: ncpus }, (_, c) => layout.nodes.findIndex((n) => n.cpus.includes(c)));
+  }
+
+  /** __ratelimit() against virtual jiffies; a "callbacks suppressed" line goes to the log. */
+  ratelimit(rs: RatelimitState, func: string): boolean {
+    return ___ratelimit(rs, Math.floor(this.k.now() / this.k.tick_ns), func, (l) => this.k.printk(l));
   }
 
   /** page_zone(): the zone holding `pfn`, or undefined. */

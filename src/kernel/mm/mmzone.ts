@@ -90,6 +90,9 @@ export class ZoneStat {
   nr_isolated_anon = 0;
   nr_isolated_file = 0;
   nr_shmem = 0;
+  /** 6.x node items: pages dirtied and pages written back. */
+  nr_dirtied = 0;
+  nr_written = 0;
 }
 
 export class Zone implements BuddyZone {
@@ -111,6 +114,8 @@ export class Zone implements BuddyZone {
   prev_priority = 12;
   /** Per-zone vm events: pgalloc_<zone>, pgrefill, pgsteal, pgscan_kswapd, pgscan_direct. */
   readonly ev = { pgalloc: 0, pgrefill: 0, pgsteal: 0, pgscan_kswapd: 0, pgscan_direct: 0 };
+  /** NUMA allocation statistics (zone_statistics). */
+  readonly numa = { hit: 0, miss: 0, foreign: 0, local: 0, other: 0 };
 
   constructor(
     readonly mm: MemMap,

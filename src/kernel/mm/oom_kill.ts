@@ -1,9 +1,12 @@
-// mm/oom_kill.c (2.6.34; 6.x report lines with kernel "6"): when reclaim makes no progress, pick
-// the user process with the highest badness (its total_vm in 2.6.34, its rss in 6.x; the cpu-time
-// and run-time divisors of 2.6.34 are 1 for runs shorter than ~8 s of CPU and 1024 s, and are
-// not modelled), print the report, mark it TIF_MEMDIE (it may use the reserves to exit) and send
-// it SIGKILL. Kernel threads (no mm) are never chosen. While a chosen task has not exited yet,
-// no other is killed. No children, cpusets, memcgs, oom_adj or panic_on_oom.
+// mm/oom_kill.c (2.6.34, or 6.1 with kernel "6"; formats in docs/mm-proc-formats.md §5): when
+// reclaim makes no progress, pick the user process with the highest badness (2.6.34: total_vm,
+// the first of equals wins; 6.1: rss + swap entries + page tables, the last of equals wins), print
+// the report (its header rate limited), mark it TIF_MEMDIE (it may use the reserves to exit) and
+// send it SIGKILL. Kernel threads (no mm) are never chosen; while a chosen task has not exited,
+// no other is killed. 2.6.34 prints no task list (oom_dump_tasks defaults to 0 there).
+// Not modelled: 2.6.34's cpu-time and run-time divisors (1 for runs shorter than ~8 s of CPU and
+// 1024 s), children (2.6.34 kills a child first; processes here have none), cpusets, memcgs,
+// oom_adj / oom_score_adj (always 0), panic_on_oom, the 6.x oom_reaper.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { current, try_to_wake_up } from "../sched/core.ts";
@@ -23,32 +26,25 @@ export function badness(p: Task): number {
 }
 
 /** select_bad_process(): the task with the most points; "abort" while a chosen one is still exiting. */
-function select_bad_process(k: Kernel): { p: Task; points: number } | "abort" | null {
+function select_bad_process(k: Kernel, era: "2.6" | "6"): { p: Task; points: number } | "abort" | null {
   let chosen: { p: Task; points: number } | null = null;
   for (const p of k.tasks) {
     if (p.mm === null || p.state === TASK_DEAD || p.pid === 1) continue;
     if (p.memdie) return "abort";
     const points = badness(p);
-    if (chosen === null || points > chosen.points) chosen = { p, points };
+    if (chosen === null || points > chosen.points || (era === "6" && points === chosen.points)) chosen = { p, points };
   }
   return chosen;
 }
 
-/** dump_tasks(): one row per user process. */
-function dump_tasks(k: Kernel, era: "2.6" | "6"): string[] {
-  const rows =
-    era === "2.6"
-      ? ["[ pid ]   uid  tgid total_vm      rss cpu oom_adj name"]
-      : ["Tasks state (memory values in pages):", "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"];
+const pad = (v: number, w: number): string => String(v).padStart(w);
+
+/** dump_tasks() of 6.1: one row per user process ("%7d %5d %5d %8lu %8lu %8ld %8lu         %5hd %s"). */
+function dump_tasks(k: Kernel): string[] {
+  const rows = ["Tasks state (memory values in pages):", "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"];
   for (const p of k.tasks) {
     if (p.mm === null || p.state === TASK_DEAD) continue;
-    const vm = p.mm.total_vm;
-    const rss = p.mm.anon.length;
-    rows.push(
-      era === "2.6"
-        ? `[${String(p.pid).padStart(5)}] ${String(0).padStart(5)} ${String(p.pid).padStart(5)} ${String(vm).padStart(8)} ${String(rss).padStart(8)} ${String(p.cpu).padStart(3)} ${String(0).padStart(7)} ${p.comm}`
-        : `[${String(p.pid).padStart(7)}] ${String(0).padStart(5)} ${String(p.pid).padStart(5)} ${String(vm).padStart(8)} ${String(rss).padStart(8)} ${String(0).padStart(14)} ${String(0).padStart(8)} ${String(0).padStart(13)} ${p.comm}`,
-    );
+    rows.push(`[${pad(p.pid, 7)}] ${pad(0, 5)} ${pad(p.pid, 5)} ${pad(p.mm.total_vm, 8)} ${pad(p.mm.anon.length, 8)} ${pad(0, 8)} ${pad(0, 8)}         ${pad(0, 5)} ${p.comm}`);
   }
   return rows;
 }
@@ -72,8 +68,9 @@ function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, 
           `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=${victim.comm},pid=${victim.pid},uid=0`,
           `Out of memory: Killed process ${victim.pid} (${victim.comm}) total-vm:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`,
         ];
-  // dump_header() is rate limited; the kill lines are not.
-  const header = k.printk_ratelimit() ? [head, ...dump_stack(k.this_ctx(), ["out_of_memory"]), ...show_mem(k, mm), ...dump_tasks(k, mm.era)] : [];
+  // dump_header() is rate limited (printk_ratelimit in 2.6.34, oom_rs in 6.1); the kill lines are not.
+  const allowed = mm.era === "2.6" ? k.printk_ratelimit() : mm.ratelimit(mm.oom_rs, "oom_kill_process");
+  const header = allowed ? [head, ...dump_stack(k.this_ctx(), ["out_of_memory"]), ...show_mem(k, mm), ...(mm.era === "6" ? dump_tasks(k) : [])] : [];
   k.report("oom", [...header, ...tail].join("\n"));
   mm.ev.oom_kill++;
   k.trace("mark_victim", `pid=${victim.pid}`);
@@ -86,9 +83,10 @@ function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, 
 export const out_of_memory = (mm: MmState, gfp: gfp_t, order: number): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
-    const chosen = select_bad_process(k);
+    const chosen = select_bad_process(k, mm.era);
     if (chosen === null) {
-      const text = ["Kernel panic - not syncing: Out of memory and no killable processes...", ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
+      const last = mm.era === "2.6" ? ["Kernel panic - not syncing: Out of memory and no killable processes..."] : ["Out of memory and no killable processes...", "Kernel panic - not syncing: System is deadlocked on memory"];
+      const text = [...last, ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
       k.report("oom", text);
       k.halt(k.now(), "panic: out of memory and no killable processes");
       return yield* Effect.never;

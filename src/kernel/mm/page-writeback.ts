@@ -39,7 +39,11 @@ const end_io = (mm: MmState, disk: Disk) =>
 export function set_page_dirty(mm: MmState, p: number): void {
   if (mm.mem_map.test(p, PG_dirty)) return;
   mm.mem_map.set(p, PG_dirty);
-  if (mm.mem_map.mapping[p]! > 0) mm.page_zone(p)!.stat.nr_dirty++;
+  if (mm.mem_map.mapping[p]! > 0) {
+    const z = mm.page_zone(p)!;
+    z.stat.nr_dirty++;
+    z.stat.nr_dirtied++;
+  }
 }
 
 /** clear_page_dirty_for_io(): true if the page was dirty. */
@@ -74,7 +78,9 @@ export const end_page_writeback = (mm: MmState, p: number): Effect.Effect<void> 
       yield* rotate_reclaimable_page(mm, p);
     }
     m.clear(p, PG_writeback);
-    mm.page_zone(p)!.stat.nr_writeback--;
+    const z = mm.page_zone(p)!;
+    z.stat.nr_writeback--;
+    z.stat.nr_written++;
     mm.writeback_inflight--;
     if (mm.congestion_wait.task_list.length > 0) wake_up_all(mm.congestion_wait);
   });

@@ -73,3 +73,27 @@ export function set_page_address(dm: DirectMap, pfn: number, v: kaddr_t): void {
   if (v === 0) dm.htable.delete(pfn);
   else dm.htable.set(pfn, v);
 }
+
+/**
+ * The vmalloc area's size in KiB (VMALLOC_TOTAL). x86_64 (both eras, 4-level paging): 32 TiB less
+ * one byte. i386: from high_memory + VMALLOC_OFFSET (8 MiB) up to VMALLOC_END, taken as 0xff7fe000
+ * (PKMAP_BASE 0xff800000 less two pages, as a common 2.6.3x HIGHMEM build lays it out; the exact
+ * value depends on the fixmap size of the build).
+ */
+export function vmalloc_total_kb(dm: DirectMap): number {
+  if (dm.arch === "x86_64") return 34359738367;
+  const high_memory = dm.page_offset + dm.max_low_pfn * 2 ** PAGE_SHIFT;
+  return Math.floor((0xff7fe000 - (high_memory + 8 * 2 ** 20)) / 1024);
+}
+
+/**
+ * The direct map's page sizes for meminfo's DirectMap lines: simplified to 4 KiB pages for the
+ * first large page (the BIOS/ISA area) and any tail that does not fill a large page, large pages
+ * (4 MiB on non-PAE i386, 2 MiB on x86_64) for the rest.
+ */
+export function direct_map_kb(dm: DirectMap): { readonly small: number; readonly large: number; readonly large_name: string } {
+  const large_pages = dm.arch === "i386" ? 1024 : 512;
+  const total = dm.max_low_pfn;
+  const whole = Math.max(0, Math.floor(total / large_pages) - 1);
+  return { small: (total - whole * large_pages) * 4, large: whole * large_pages * 4, large_name: dm.arch === "i386" ? "DirectMap4M" : "DirectMap2M" };
+}

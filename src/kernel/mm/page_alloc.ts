@@ -48,7 +48,7 @@ export function mem_init(k: Kernel, mem: MemorySpec): MmState {
     z.lock = spin_lock_init("&zone->lock");
     z.lru_lock = spin_lock_init("&zone->lru_lock");
   }
-  const mm = new MmState(layout, k.percpu.length);
+  const mm = new MmState(layout, k.percpu.length, k);
   k.mm = mm;
   const kb = (p: number) => p << (PAGE_SHIFT - 10);
   const total = layout.zones.reduce((s, z) => s + z.managed_pages, 0);
@@ -166,9 +166,11 @@ const mark_of = (z: Zone, f: number): number => ((f & 3) === ALLOC_WMARK_LOW ? z
 const rmqueue_bulk = (z: Zone, count: number, cold: boolean, pcp: Zone["pageset"][number]): Effect.Effect<void> =>
   Effect.gen(function* () {
     yield* spin_lock(z.lock);
+    const k = kernel();
     for (let i = 0; i < count; i++) {
       const p = __rmqueue_smallest(z, 0);
       if (p < 0) break;
+      k.charge(k.costs.buddyOp);
       // As 2.6.34 links them: hot pages in ascending order from the head (the head is taken
       // first), cold ones descending towards the tail (the tail is taken first).
       if (cold) pcp.list.add(p);
@@ -189,9 +191,11 @@ const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]
   Effect.gen(function* () {
     yield* spin_lock(z.lock);
     zone_freed(z);
+    const k = kernel();
     for (let i = 0; i < count && pcp.count > 0; i++) {
       __free_one_page(z, pcp.list.pop(), 0);
       pcp.count--;
+      k.charge(k.costs.buddyOp);
     }
     yield* spin_unlock(z.lock);
   });
@@ -209,6 +213,7 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
       if (pcp.count > 0) {
         p = cold ? pcp.list.pop() : pcp.list.shift();
         pcp.count--;
+        k.charge(k.costs.pcpOp);
         mm.alloc_order[p] = 0; // off the free structures: allocated from here on
       }
       yield* local_irq_restore(flags);
@@ -216,6 +221,7 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
     }
     const flags = yield* spin_lock_irqsave(z.lock);
     const p = __rmqueue_smallest(z, order);
+    k.charge(k.costs.buddyOp);
     if (p >= 0) mm.alloc_order[p] = order;
     yield* spin_unlock_irqrestore(z.lock, flags);
     return p;
@@ -229,12 +235,24 @@ export const get_page_from_freelist = (mm: MmState, zones: Zone[], gfp: G.gfp_t,
       if (!(alloc_flags & ALLOC_NO_WATERMARKS) && !zone_watermark_ok(mm.era, z, order, mark_of(z, alloc_flags), classzone_idx, alloc_flags)) continue;
       const p = yield* buffered_rmqueue(mm, z, order, gfp);
       if (p >= 0) {
+        if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
         prep_new_page(kernel(), mm, z, p, order, gfp);
         return p;
       }
     }
     return null;
   });
+
+/** zone_statistics(): NUMA hit/miss against the preferred zone's node, local/other against this CPU's. */
+function zone_statistics(mm: MmState, preferred: Zone, z: Zone): void {
+  if (z.node === preferred.node) z.numa.hit++;
+  else {
+    z.numa.miss++;
+    preferred.numa.foreign++;
+  }
+  if (z.node === mm.cpu_to_node[kernel().this_cpu().id]) z.numa.local++;
+  else z.numa.other++;
+}
 
 function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number, gfp: G.gfp_t): void {
   const map = mm.mem_map;
@@ -251,7 +269,8 @@ function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number
 /** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"), then show_mem(). */
 function warn_alloc_failed(k: Kernel, mm: MmState, gfp: G.gfp_t, order: number): void {
   mm.ev.pgalloc_fail++;
-  if (gfp & G.__GFP_NOWARN || !k.printk_ratelimit()) return;
+  if (gfp & G.__GFP_NOWARN) return;
+  if (!(mm.era === "2.6" ? k.printk_ratelimit() : mm.ratelimit(mm.nopage_rs, "warn_alloc"))) return;
   const comm = current().comm;
   const head =
     mm.era === "2.6"
@@ -391,6 +410,7 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
       else pcp.list.add(p);
       mm.alloc_order[p] = -1;
       pcp.count++;
+      k.charge(k.costs.pcpOp);
       if (pcp.count >= pcp.high) yield* free_pcppages_bulk(z, pcp.batch, pcp);
       yield* local_irq_restore(flags);
     } else {
@@ -398,6 +418,7 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
       zone_freed(z);
       mm.alloc_order[p] = -1;
       __free_one_page(z, p, order);
+      k.charge(k.costs.buddyOp);
       yield* spin_unlock_irqrestore(z.lock, flags);
     }
     if (mm.congestion_wait.task_list.length > 0) wake_up_all(mm.congestion_wait);

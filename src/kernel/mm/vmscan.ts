@@ -19,7 +19,7 @@ import { SWAP_CLUSTER_MAX } from "./watermarks.ts";
 import { add_page_to_lru_list, is_active_lru, is_file_lru, page_lru } from "./swap.ts";
 import { pageout } from "./page-writeback.ts";
 import { remove_from_page_cache } from "./filemap.ts";
-import { congestion_wait, free_pages_prepared, zone_watermark_ok, PAGE_ALLOC_COSTLY_ORDER } from "./page_alloc.ts";
+import { congestion_wait, free_pages_prepared, gfp_zone, zone_watermark_ok, PAGE_ALLOC_COSTLY_ORDER } from "./page_alloc.ts";
 
 export const DEF_PRIORITY = 12;
 /** Virtual cost of looking at one page on an LRU list (isolate + check), ns. */
@@ -192,7 +192,7 @@ export const try_to_free_pages = (mm: MmState, zones: Zone[], order: number, gfp
     const k = kernel();
     yield* cond_resched();
     const sc: ScanControl = { gfp_mask: gfp, order, nr_to_reclaim: SWAP_CLUSTER_MAX, nr_scanned: 0, nr_reclaimed: 0, may_writepage: true, all_unreclaimable: true, kswapd: false };
-    mm.ev.allocstall++;
+    mm.ev.allocstall_zone[gfp_zone(mm, gfp)]!++;
     k.trace("mm_vmscan_direct_reclaim_begin", `order=${order}`);
     let total_scanned = 0;
     for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
