@@ -6,6 +6,10 @@ import counterNolock from "./teach/counter-nolock.ts";
 import { irqLockDeadlock, irqLockIrqsave } from "./teach/irq-lock.ts";
 import { sleepInAtomic, msleepInAtomic } from "./teach/sleep-in-atomic.ts";
 import taskletSmp from "./teach/tasklet-smp.ts";
+import atomicStorm from "./mm/atomic-storm.ts";
+import fragmentation from "./mm/fragmentation.ts";
+import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
+import oomKiller from "./mm/oom-killer.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -16,6 +20,11 @@ export const scenarios: readonly Scenario<any>[] = [
   sleepInAtomic,
   msleepInAtomic,
   taskletSmp,
+  atomicStorm,
+  fragmentation,
+  zoneLock,
+  zoneLockNopcp,
+  oomKiller,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

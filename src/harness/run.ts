@@ -71,6 +71,7 @@ function kernel_config(m: MachineSpec): KernelConfig {
     timeslice_ms: m.timeslice_ms ?? DEFAULT_KERNEL_CONFIG.timeslice_ms,
     watchdog_thresh: m.watchdog_thresh ?? DEFAULT_KERNEL_CONFIG.watchdog_thresh,
     hung_task_timeout_secs: m.hung_task_timeout_secs ?? DEFAULT_KERNEL_CONFIG.hung_task_timeout_secs,
+    era: m.memory?.kernel ?? DEFAULT_KERNEL_CONFIG.era,
   };
 }
 

@@ -12,6 +12,8 @@ export interface KernelConfig {
   readonly watchdog_thresh: number;
   /** kernel.hung_task_timeout_secs. */
   readonly hung_task_timeout_secs: number;
+  /** The kernel era the machine's memory description names: report headers follow it. */
+  readonly era: "2.6" | "6";
 }
 
 export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
@@ -21,4 +23,5 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
   timeslice_ms: 100,
   watchdog_thresh: 10,
   hung_task_timeout_secs: 120,
+  era: "2.6",
 };

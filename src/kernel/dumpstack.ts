@@ -1,15 +1,22 @@
 // dump_stack() and lockdep's held-locks listing, over the simulator's call frames: function
 // names only (no addresses or offsets), innermost first, an interrupt's frames above the
-// interrupted context's with "<EOI>" between them as on x86.
+// interrupted context's with "<EOI>" between them as on x86. The header is 2.6's
+// "Pid: N, comm: C Not tainted R #1" or, for kernel 6, "CPU: N PID: N Comm: C Not tainted R #1"
+// with the trace framed by <TASK> ... </TASK> (no "Hardware name:" line).
 import type { ExecContext } from "./context.ts";
-import type { Kernel } from "./kernel.ts";
+import { kernel, type Kernel } from "./kernel.ts";
 import type { Task } from "./sched/task.ts";
 
 export const UTS_RELEASE = "2.6.34-mmsim";
+export const uts_release = (era: "2.6" | "6"): string => (era === "2.6" ? UTS_RELEASE : "6.1.0-mmsim");
 
 export function dump_stack(ctx: ExecContext, inner: readonly string[]): string[] {
   const cur = ctx.cpu.curr;
-  const out = [`Pid: ${cur.pid}, comm: ${cur.comm} Not tainted ${UTS_RELEASE} #1`, "Call Trace:"];
+  const era = kernel_era();
+  const out =
+    era === "2.6"
+      ? [`Pid: ${cur.pid}, comm: ${cur.comm} Not tainted ${UTS_RELEASE} #1`, "Call Trace:"]
+      : [`CPU: ${ctx.cpu.id} PID: ${cur.pid} Comm: ${cur.comm} Not tainted ${uts_release(era)} #1`, "Call Trace:", " <TASK>"];
   const stack = ctx.cpu.stack;
   let i = stack.indexOf(ctx);
   const frames = [...ctx.frames, ...inner];
@@ -19,8 +26,11 @@ export function dump_stack(ctx: ExecContext, inner: readonly string[]): string[]
     const below = stack[i]!.frames;
     for (let f = below.length - 1; f >= 0; f--) out.push(` ${below[f]}`);
   }
+  if (era === "6") out.push(" </TASK>");
   return out;
 }
+
+const kernel_era = (): "2.6" | "6" => kernel().config.era;
 
 /** Contexts whose locks lockdep attributes to `p`: all contexts on its CPU if it is running there. */
 function contexts_of(k: Kernel, p: Task): ExecContext[] {

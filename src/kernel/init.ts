@@ -7,7 +7,7 @@ import { Kernel, set_running_kernel } from "./kernel.ts";
 import { install_entry } from "./entry.ts";
 import { softirq_init, spawn_ksoftirqd } from "./softirq.ts";
 import { install_nmi_watchdog, on_idle, start_khungtaskd } from "./watchdog.ts";
-import { UTS_RELEASE } from "./dumpstack.ts";
+import { uts_release } from "./dumpstack.ts";
 
 export function start_kernel(engine: Engine, machine: Machine, config: KernelConfig): Kernel {
   const k = new Kernel(engine, machine, config);
@@ -16,7 +16,7 @@ export function start_kernel(engine: Engine, machine: Machine, config: KernelCon
   engine.onIdle = () => on_idle(k);
   install_nmi_watchdog(k);
   start_khungtaskd(k);
-  k.printk(`Linux version ${UTS_RELEASE} (mmsim) SMP${config.preempt ? " PREEMPT" : ""}`);
+  k.printk(`Linux version ${uts_release(config.era)} (mmsim) SMP${config.preempt ? " PREEMPT" : ""}`);
   k.printk(`Brought up ${machine.cpus.length} CPUs, HZ=${config.hz}`);
   softirq_init();
   spawn_ksoftirqd();

@@ -62,7 +62,7 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["proc", "buddyinfo", "--machine", "arm.json"], 'machine file arm.json: "arch" must be "i386" or "x86_64", got "arm"');
   writeFileSync(join(dir, "zones.json"), JSON.stringify({ arch: "i386", zones: [{ name: "DMA32", managed: 10 }] }));
   badInput(["proc", "buddyinfo", "--machine", "zones.json"], 'machine file zones.json: zone "DMA32" does not exist on i386 (accepted: DMA, Normal, HighMem)');
-  badInput(["proc", "slabinfo"], 'proc takes one file name (accepted: buddyinfo), got "slabinfo"');
+  badInput(["proc", "slabinfo"], 'proc takes one file name (accepted: buddyinfo, zoneinfo, meminfo, vmstat), got "slabinfo"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
 });
@@ -83,6 +83,11 @@ test("proc buddyinfo: a fresh 128 MiB i386 machine, and the machine file of issu
   const lines = m.out.split("\n");
   assert.is(lines[0], row("DMA", [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3]));
   assert.is(lines[2], row("Normal", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128]));
+  // zoneinfo of the same machine (6.1 format): min_free_kbytes 67584 -> pages_min 16896 over
+  // 907720 lowmem pages; Normal: tmp = 16896 * 131072 / 907720 = 2439, d = max(609, 131) -> 2439/3048/3657.
+  const z = mmsim("proc", "zoneinfo", "--machine", "m.json");
+  assert.is(z.code, 0, z.err);
+  assert.match(z.out, /Node 0, zone   Normal\n  pages free     131072\n        boost    0\n        min      2439\n        low      3048\n        high     3657\n        spanned  131072\n/);
   rmSync(join(dir, "m.json"));
 });
 
@@ -99,7 +104,22 @@ test("list names every shipped scenario with its description", () => {
     "sleep-in-atomic",
     "msleep-in-atomic",
     "tasklet-smp",
+    "atomic-storm",
+    "fragmentation",
+    "zone-lock",
+    "zone-lock-nopcp",
+    "oom-killer",
   ]);
+});
+
+test("run --proc buddyinfo: the file at the end of the run; a scenario's expected reports do not fail it", () => {
+  const r = mmsim("run", "fragmentation", "--proc", "buddyinfo");
+  assert.is(r.code, 0, r.err);
+  const at = r.out.indexOf("--- /proc/buddyinfo at the end ---\n");
+  assert.ok(at > 0);
+  // Everything was freed again: 32 MiB = 4 + 4 order-10 blocks.
+  assert.ok(r.out.slice(at).includes("Node 0, zone      DMA      0      0      0      0      0      0      0      0      0      0      4 \n"), r.out.slice(at));
+  assert.ok(r.out.includes("fragger: page allocation failure. order:4, mode:0xd0"));
 });
 
 test("run: dmesg log, summary, and the trace hash last; exit 0 when clean", () => {

@@ -13,7 +13,7 @@ import { spin_lock_irq, spin_unlock_irq } from "../locking/spinlock.ts";
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from "./gfp.ts";
 import { LRU_ACTIVE_ANON } from "./mmzone.ts";
 import type { MmState } from "./mm_state.ts";
-import { alloc_pages, free_pages_prepared, mm_of } from "./page_alloc.ts";
+import { alloc_pages, free_pages_prepared, mm_of, with_frame } from "./page_alloc.ts";
 import { PG_swapbacked } from "./page-flags.ts";
 import { del_page_from_lru, lru_cache_add_lru } from "./swap.ts";
 import { out_of_memory } from "./oom_kill.ts";
@@ -42,7 +42,7 @@ export const touch_anon_pages = (nr: number): Effect.Effect<void> =>
     for (let i = 0; i < nr; i++) {
       yield* return_to_user();
       mm.ev.pgfault++;
-      const p = yield* alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
+      const p = yield* with_frame("handle_mm_fault", alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0));
       if (p === null) {
         // VM_FAULT_OOM: pagefault_out_of_memory(), then the fault is taken again.
         if (!me.sigkill) yield* out_of_memory(mm, 0, 0);
@@ -85,12 +85,12 @@ const exit_mm = (mm: MmState, p: Task): Effect.Effect<void> =>
 export function process_run<D>(fn: (data: D) => Effect.Effect<unknown>, data: D, comm: string, opts: KthreadOptions = {}): Task {
   const mm = mm_of(kernel());
   let task: Task | null = null;
-  const body = (d: D) =>
+  const user_process = (d: D) =>
     Effect.gen(function* () {
       yield* Effect.catchDefect(Effect.asVoid(fn(d)), (e) => ((e as Error)?.name === "SigKill" ? Effect.void : Effect.die(e)));
       yield* exit_mm(mm, task!);
     });
-  task = kthread_run(body, data, comm, opts);
+  task = kthread_run(user_process, data, comm, opts);
   task.mm = { anon: [], total_vm: 0 };
   return task;
 }

@@ -12,7 +12,7 @@ import { kernel, type Kernel } from "../kernel.ts";
 import { __might_sleep, current, in_interrupt } from "../sched/core.ts";
 import { PF_MEMALLOC } from "../sched/task.ts";
 import { local_irq_restore, local_irq_save } from "../irqflags.ts";
-import { spin_lock, spin_lock_init, spin_unlock } from "../locking/spinlock.ts";
+import { spin_lock, spin_lock_init, spin_unlock, spinlock_t } from "../locking/spinlock.ts";
 import { spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioError } from "../../sim/errors.ts";
@@ -45,8 +45,9 @@ export const PAGE_ALLOC_COSTLY_ORDER = 3;
 export function mem_init(k: Kernel, mem: MemorySpec): MmState {
   const layout = build_memory(mem, k.percpu.length);
   for (const z of layout.zones) {
-    z.lock = spin_lock_init("&zone->lock");
-    z.lru_lock = spin_lock_init("&zone->lru_lock");
+    // Empty zones get locks that nothing takes, kept out of the lock statistics.
+    z.lock = z.populated ? spin_lock_init("&zone->lock") : new spinlock_t("&zone->lock");
+    z.lru_lock = z.populated ? spin_lock_init("&zone->lru_lock") : new spinlock_t("&zone->lru_lock");
   }
   const mm = new MmState(layout, k.percpu.length, k);
   k.mm = mm;
@@ -374,7 +375,15 @@ export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effe
     const zones = zonelist(mm, nid, high_zoneidx);
     const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW);
     if (p !== null) return p;
-    return yield* alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx);
+    return yield* with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx));
+  });
+
+/** Runs `eff` with `name` on the context's simulated call stack (for backtraces in reports). */
+export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effect<A> =>
+  Effect.suspend(() => {
+    const frames = kernel().this_ctx().frames;
+    frames.push(name);
+    return Effect.ensuring(eff, Effect.sync(() => void frames.pop()));
   });
 
 export const alloc_pages = (gfp: G.gfp_t, order: number): Effect.Effect<page | null> => alloc_pages_node(-1, gfp, order);

@@ -1,0 +1,71 @@
+// The memory-pressure scenarios: each one's own check passes over a few seeds, and the numbers
+// they are about come out as the Linux rules say.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { runScenario } from "../../src/harness/run.ts";
+import { findScenario } from "../../scenarios/index.ts";
+
+const scn = (name: string) => findScenario(name)!;
+
+test("atomic-storm: GFP_ATOMIC digs below min but not past 3/8 of it; the workers block and finish", () => {
+  for (const seed of [1, 2, 3]) {
+    const r = runScenario(scn("atomic-storm"), { seed });
+    assert.is(r.failed, false, `seed ${seed}: ${r.expectations.join("; ")}`);
+    // Only the expected kind: "swapper/1: page allocation failure. order:0, mode:0x20" (GFP_ATOMIC).
+    assert.ok(r.reports.every((x) => x.kind === "alloc_failure" && /page allocation failure\. order:0, mode:0x20$/.test(x.title)));
+    const sleeps = r.stats.tasks.filter((t) => t.comm.startsWith("worker/")).map((t) => t.nvcsw);
+    assert.ok(sleeps.length === 2 && sleeps[0]! + sleeps[1]! > 0, `workers slept ${sleeps.join(", ")} times`);
+  }
+});
+
+test("fragmentation: order 4 fails with half of memory free; the Mem-Info shows single pages", () => {
+  const r = runScenario(scn("fragmentation"), { seed: 1 });
+  assert.is(r.failed, false, r.expectations.join("; "));
+  assert.is(r.reports.length, 1);
+  const text = r.reports[0]!.text;
+  // GFP_KERNEL is 0xd0 in 2.6.34.
+  assert.is(r.reports[0]!.title, "fragger: page allocation failure. order:4, mode:0xd0");
+  assert.match(text, /\nNormal: \d{4}\*4kB /);
+  assert.match(text, /\nDMA: \d{4}\*4kB /);
+});
+
+test("zone-lock: pcp lists cut zone->lock traffic from every page to a few batches", () => {
+  const on = runScenario(scn("zone-lock"), { seed: 1 });
+  const off = runScenario(scn("zone-lock-nopcp"), { seed: 1 });
+  assert.is(on.failed, false);
+  assert.is(off.failed, false);
+  const zl = (r: typeof on) => r.stats.locks.filter((l) => l.name === "&zone->lock").reduce((a, l) => ({ acq: a.acq + l.acquisitions, cont: a.cont + l.contentions, wait: a.wait + l.wait_total_ns }), { acq: 0, cont: 0, wait: 0 });
+  const a = zl(on);
+  const b = zl(off);
+  // Without pcp: one acquisition per allocation and per free: 2 * 8 CPUs * 40 rounds * 48 pages.
+  assert.is(b.acq, 30720);
+  // With pcp (batch 31, high 186): each CPU refills twice in its first round, then lives off its list.
+  assert.is(a.acq, 16);
+  assert.ok(b.cont > 100 * a.cont, `contentions ${a.cont} with pcp, ${b.cont} without`);
+  assert.ok(b.wait > 10 * a.wait && off.virtualTimeNs > 2 * on.virtualTimeNs);
+});
+
+test("oom-killer (2.6): the hog is killed with 2.6.34's lines and the editors finish", () => {
+  const r = runScenario(scn("oom-killer"), { seed: 1 });
+  assert.is(r.failed, false, r.expectations.join("; "));
+  assert.is(r.reports.length, 1);
+  const text = r.reports[0]!.text;
+  const m = /\nOut of memory: kill process (\d+) \(hog\) score (\d+) or a child\nKilled process \1 \(hog\) vsz:(\d+)kB, anon-rss:(\d+)kB, file-rss:0kB$/.exec(text);
+  assert.ok(m, text.slice(-300));
+  // The score is total_vm in pages; vsz and anon-rss are the same pages in KiB.
+  assert.is(Number(m![3]), 4 * Number(m![2]));
+  assert.is(Number(m![4]), 4 * Number(m![2]));
+  assert.is(r.reports[0]!.title, "hog invoked oom-killer: gfp_mask=0x280da, order=0, oom_adj=0");
+  assert.not.match(text, /Tasks state/); // 2.6.34: oom_dump_tasks defaults to 0
+});
+
+test("oom-killer (6): 6.1's lines, with the task table and the constraint summary", () => {
+  const r = runScenario(scn("oom-killer"), { seed: 1, machine: { memory: { arch: "i386", kernel: "6", mb: 32 } } });
+  assert.is(r.failed, false, r.expectations.join("; "));
+  const text = r.reports[0]!.text;
+  assert.is(r.reports[0]!.title, "hog invoked oom-killer: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0, oom_score_adj=0");
+  assert.match(text, /\nTasks state \(memory values in pages\):\n\[  pid  \]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n/);
+  assert.match(text, /\noom-kill:constraint=CONSTRAINT_NONE,nodemask=\(null\),task=hog,pid=\d+,uid=0\nOut of memory: Killed process \d+ \(hog\) total-vm:\d+kB, anon-rss:\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0$/);
+});
+
+test.run();
