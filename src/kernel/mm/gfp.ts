@@ -103,8 +103,16 @@ const COMPOSITES: ReadonlyArray<readonly [string, gfp_t]> = [
   ["GFP_DMA", GFP_DMA],
 ];
 
+const formatted: Record<Era, Map<gfp_t, string>> = { "2.6": new Map(), "6": new Map() };
+
 /** %pGg: on the era's value, composite names first, then the remaining single flags, "|"-joined. */
 export function format_gfp(gfp: gfp_t, era: Era): string {
+  let s = formatted[era].get(gfp);
+  if (s === undefined) formatted[era].set(gfp, (s = format_gfp_uncached(gfp, era)));
+  return s;
+}
+
+function format_gfp_uncached(gfp: gfp_t, era: Era): string {
   let v = gfp_value(gfp, era);
   const names: string[] = [];
   for (const [name, mask] of COMPOSITES) {
