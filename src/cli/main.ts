@@ -60,7 +60,7 @@ function procOption(p: Parsed): ProcFile[] {
 
 const USAGE = `usage:
   mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--proc F] [--verify] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--json]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--verify] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -251,6 +251,8 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
     jobs: { value: true, help: "worker threads" },
     all: { value: false, help: "run every seed instead of stopping at the first failure" },
     cpus: RUN_OPTIONS.cpus!,
+    machine: RUN_OPTIONS.machine!,
+    verify: RUN_OPTIONS.verify!,
     json: RUN_OPTIONS.json!,
   });
   if (p.positional.length !== 1) throw new UsageError("sweep takes one scenario");
@@ -261,6 +263,10 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
   const range = seedRange(seedsArg);
   const jobs = intOption(p, "jobs", 1, 64) ?? 1;
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
-  sweep({ ref: source ?? scenario.name, range, jobs, cpus, all: p.options.has("all"), json: p.options.has("json") }, io);
+  const machine = machineOption(p);
+  sweep(
+    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine?.spec, machinePath: p.options.get("machine"), verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json") },
+    io,
+  );
   return "pending";
 }

@@ -50,7 +50,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
   let live = 0;
   let aborted = false;
   for (let j = 0; j < Math.min(opts.jobs, total); j++) {
-    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus } satisfies SweepJob });
+    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, machinePath: opts.machinePath, verify: opts.verify } satisfies SweepJob });
     live++;
     const feed = (): void => {
       const s = take();
@@ -82,7 +82,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
 }
 
 function report(opts: SweepOptions, failing: readonly SeedOutcome[], ran: number, io: Io): void {
-  const cpuArg = opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "";
+  const cpuArg = (opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "") + (opts.machinePath !== undefined ? ` --machine ${opts.machinePath}` : "");
   const replay = (seed: number): string => `mmsim run ${opts.ref} --seed ${seed}${cpuArg}`;
   if (opts.json) {
     io.out(

@@ -4,11 +4,17 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { runScenario } from "../harness/run.ts";
 import { loadScenario } from "./load.ts";
+import type { MachineSpec } from "../harness/scenario.ts";
 
 export interface SweepJob {
   /** Scenario name or file path. */
   readonly ref: string;
   readonly cpus: number | undefined;
+  /** From --machine FILE (plain JSON data, so it crosses to worker threads). */
+  readonly machine?: MachineSpec;
+  /** The --machine path, for the replay command. */
+  readonly machinePath?: string;
+  readonly verify?: boolean;
 }
 
 export interface SeedOutcome {
@@ -24,7 +30,7 @@ export interface SeedOutcome {
 
 export function runSeed(job: SweepJob, seed: number): SeedOutcome {
   const { scenario } = loadScenario(job.ref);
-  const r = runScenario(scenario, { seed, cpus: job.cpus });
+  const r = runScenario(scenario, { seed, cpus: job.cpus, machine: job.machine, verify: job.verify });
   const problems = [...r.reports.map((x) => x.title), ...r.expectations];
   if (r.failed && problems.length === 0) problems.push(r.stop);
   return { seed, failed: r.failed, traceHash: r.traceHash, steps: r.steps, problems };
