@@ -74,6 +74,7 @@ export {
   page_to_nid,
   numa_node_id,
   page_address,
+  set_page_address,
   virt_to_page,
   __pa,
   __va,

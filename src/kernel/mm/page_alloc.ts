@@ -471,6 +471,8 @@ export const nr_free_pages = (mm: MmState): number => mm.zones.reduce((s, z) => 
 
 /** page_address(): the page's kernel virtual address, or 0 (NULL) for a HighMem page not kmap'ed. */
 export const page_address = (p: page): kaddr_t => P.page_address(mm_of(kernel()).dm, p);
+/** set_page_address(): records (0: drops) the kmap address of a HighMem page (mm/highmem.c). */
+export const set_page_address = (p: page, addr: kaddr_t): void => P.set_page_address(mm_of(kernel()).dm, p, addr);
 /** virt_to_page(): the page of a direct-map address. */
 export const virt_to_page = (addr: kaddr_t): page => P.virt_to_page(mm_of(kernel()).dm, addr);
 export const __pa = (addr: kaddr_t): number => P.__pa(mm_of(kernel()).dm, addr);
