@@ -37,6 +37,27 @@ function sums(k: Kernel, mm: MmState): Sums {
   };
 }
 
+/** The lines both eras print alike: Buffers .. Mlocked, and HighTotal .. LowFree with HIGHMEM. */
+function lru_and_high(mm: MmState, i: Sums): string[] {
+  const L = i.lru;
+  return [
+    kb("Buffers:        ", 0),
+    kb("Cached:         ", i.s((z) => z.stat.nr_file_pages)),
+    kb("SwapCached:     ", 0),
+    kb("Active:         ", L[LRU_ACTIVE_ANON]! + L[LRU_ACTIVE_FILE]!),
+    kb("Inactive:       ", L[LRU_INACTIVE_ANON]! + L[LRU_INACTIVE_FILE]!),
+    kb("Active(anon):   ", L[LRU_ACTIVE_ANON]!),
+    kb("Inactive(anon): ", L[LRU_INACTIVE_ANON]!),
+    kb("Active(file):   ", L[LRU_ACTIVE_FILE]!),
+    kb("Inactive(file): ", L[LRU_INACTIVE_FILE]!),
+    kb("Unevictable:    ", L[LRU_UNEVICTABLE]!),
+    kb("Mlocked:        ", i.s((z) => z.stat.nr_mlock)),
+    ...(mm.arch === "i386"
+      ? [kb("HighTotal:      ", i.totalhigh), kb("HighFree:       ", i.freehigh), kb("LowTotal:       ", i.totalram - i.totalhigh), kb("LowFree:        ", i.freeram - i.freehigh)]
+      : []),
+  ];
+}
+
 function tail(mm: MmState, era: "2.6" | "6"): string[] {
   const dm = direct_map_kb(mm.dm);
   return [
@@ -53,24 +74,10 @@ function tail(mm: MmState, era: "2.6" | "6"): string[] {
 
 function meminfo_26(k: Kernel, mm: MmState): string[] {
   const i = sums(k, mm);
-  const L = i.lru;
   return [
     kb("MemTotal:       ", i.totalram),
     kb("MemFree:        ", i.freeram),
-    kb("Buffers:        ", 0),
-    kb("Cached:         ", i.s((z) => z.stat.nr_file_pages)),
-    kb("SwapCached:     ", 0),
-    kb("Active:         ", L[LRU_ACTIVE_ANON]! + L[LRU_ACTIVE_FILE]!),
-    kb("Inactive:       ", L[LRU_INACTIVE_ANON]! + L[LRU_INACTIVE_FILE]!),
-    kb("Active(anon):   ", L[LRU_ACTIVE_ANON]!),
-    kb("Inactive(anon): ", L[LRU_INACTIVE_ANON]!),
-    kb("Active(file):   ", L[LRU_ACTIVE_FILE]!),
-    kb("Inactive(file): ", L[LRU_INACTIVE_FILE]!),
-    kb("Unevictable:    ", L[LRU_UNEVICTABLE]!),
-    kb("Mlocked:        ", i.s((z) => z.stat.nr_mlock)),
-    ...(mm.arch === "i386"
-      ? [kb("HighTotal:      ", i.totalhigh), kb("HighFree:       ", i.freehigh), kb("LowTotal:       ", i.totalram - i.totalhigh), kb("LowFree:        ", i.freeram - i.freehigh)]
-      : []),
+    ...lru_and_high(mm, i),
     kb("SwapTotal:      ", 0),
     kb("SwapFree:       ", 0),
     kb("Dirty:          ", i.s((z) => z.stat.nr_dirty)),
@@ -110,27 +117,13 @@ function mem_available(mm: MmState, i: Sums): number {
 
 function meminfo_6(k: Kernel, mm: MmState): string[] {
   const i = sums(k, mm);
-  const L = i.lru;
   const sre = i.s((z) => z.stat.nr_slab_reclaimable);
   const sun = i.s((z) => z.stat.nr_slab_unreclaimable);
   return [
     kb("MemTotal:       ", i.totalram),
     kb("MemFree:        ", i.freeram),
     kb("MemAvailable:   ", mem_available(mm, i)),
-    kb("Buffers:        ", 0),
-    kb("Cached:         ", i.s((z) => z.stat.nr_file_pages)),
-    kb("SwapCached:     ", 0),
-    kb("Active:         ", L[LRU_ACTIVE_ANON]! + L[LRU_ACTIVE_FILE]!),
-    kb("Inactive:       ", L[LRU_INACTIVE_ANON]! + L[LRU_INACTIVE_FILE]!),
-    kb("Active(anon):   ", L[LRU_ACTIVE_ANON]!),
-    kb("Inactive(anon): ", L[LRU_INACTIVE_ANON]!),
-    kb("Active(file):   ", L[LRU_ACTIVE_FILE]!),
-    kb("Inactive(file): ", L[LRU_INACTIVE_FILE]!),
-    kb("Unevictable:    ", L[LRU_UNEVICTABLE]!),
-    kb("Mlocked:        ", i.s((z) => z.stat.nr_mlock)),
-    ...(mm.arch === "i386"
-      ? [kb("HighTotal:      ", i.totalhigh), kb("HighFree:       ", i.freehigh), kb("LowTotal:       ", i.totalram - i.totalhigh), kb("LowFree:        ", i.freeram - i.freehigh)]
-      : []),
+    ...lru_and_high(mm, i),
     kb("SwapTotal:      ", 0),
     kb("SwapFree:       ", 0),
     `Zswap:          ${String(0).padStart(8)} kB`,
