@@ -187,10 +187,10 @@ export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> =>
   });
 
 export const spin_unlock_irq = (lock: spinlock_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
+  Effect.suspend(() => {
     do_raw_spin_unlock(kernel(), lock);
     kernel().this_cpu().hw.irqs_enabled = true;
-    yield* preempt_enable();
+    return preempt_enable();
   });
 
 /** spin_lock_irqsave(): returns the saved flags for spin_unlock_irqrestore(). */
@@ -202,10 +202,9 @@ export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> =
   });
 
 export const spin_unlock_irqrestore = (lock: spinlock_t, flags: irqflags_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
+  Effect.suspend(() => {
     do_raw_spin_unlock(kernel(), lock);
-    yield* local_irq_restore(flags);
-    yield* preempt_enable();
+    return Effect.flatMap(local_irq_restore(flags), preempt_enable);
   });
 
 export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> =>

@@ -220,12 +220,16 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
       yield* local_irq_restore(flags);
       return p;
     }
-    const flags = yield* spin_lock_irqsave(z.lock);
+    return yield* buddy_rmqueue(k, mm, z, order);
+  });
+
+/** One block of `order` straight from the buddy lists under zone->lock, or -1. */
+const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): Effect.Effect<number> =>
+  Effect.flatMap(spin_lock_irqsave(z.lock), (flags) => {
     const p = __rmqueue_smallest(z, order);
     k.charge(k.costs.buddyOp);
     if (p >= 0) mm.alloc_order[p] = order;
-    yield* spin_unlock_irqrestore(z.lock, flags);
-    return p;
+    return Effect.as(spin_unlock_irqrestore(z.lock, flags), p);
   });
 
 /** get_page_from_freelist(): the first zone of the zonelist that passes its watermark and has pages. */
@@ -356,7 +360,7 @@ const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
  * then); GFP_ATOMIC never sleeps and may dig into the reserves.
  */
 export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effect.Effect<page | null> =>
-  Effect.gen(function* () {
+  Effect.suspend(() => {
     const k = kernel();
     const mm = mm_of(k);
     if (!Number.isInteger(order) || order < 0) throw new ScenarioError(`alloc_pages: order must be a non-negative integer, got ${order}`);
@@ -369,14 +373,52 @@ export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effe
         mm.warned_max_order = true;
         k.report("bug", [`WARNING: at mm/page_alloc.c: __alloc_pages_nodemask(): order ${order} >= MAX_ORDER`, ...dump_stack(k.this_ctx(), ["__alloc_pages_nodemask", "__alloc_pages_slowpath"])].join("\n"));
       }
-      return null;
+      return Effect.succeed(null);
     }
     const high_zoneidx = gfp_zone(mm, gfp);
     const zones = zonelist(mm, nid, high_zoneidx);
-    const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW);
-    if (p !== null) return p;
-    return yield* with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx));
+    if (order === 0) {
+      const fast = fast_alloc(k, mm, zones, gfp);
+      if (fast !== undefined) return fast;
+    }
+    return Effect.flatMap(get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW), (p) =>
+      p !== null ? Effect.succeed(p) : with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx)),
+    );
   });
+
+/**
+ * The common case of an order-0 get_page_from_freelist() at the low watermark, without building
+ * its generators: the first zone that passes has a page on this CPU's pcp list (or, with pcp
+ * off, in its buddy lists, which passing the watermark guarantees). Same steps as the general
+ * path; undefined when that path is needed (an empty pcp list, or no zone passing).
+ */
+function fast_alloc(k: Kernel, mm: MmState, zones: Zone[], gfp: G.gfp_t): Effect.Effect<page | null> | undefined {
+  const classzone_idx = zones[0]?.idx ?? 0;
+  for (const z of zones) {
+    if (!zone_watermark_ok(mm.era, z, 0, z.watermark.low, classzone_idx, ALLOC_WMARK_LOW)) continue;
+    if (!mm.pcp) {
+      return Effect.map(buddy_rmqueue(k, mm, z, 0), (p) => {
+        if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
+        prep_new_page(kernel(), mm, z, p, 0, gfp);
+        return p;
+      });
+    }
+    const pcp = z.pageset[k.this_cpu().id]!;
+    if (pcp.count === 0) return undefined;
+    const cold = (gfp & G.__GFP_COLD) !== 0;
+    const flags = local_irq_save();
+    const p = cold ? pcp.list.pop() : pcp.list.shift();
+    pcp.count--;
+    mm.alloc_order[p] = 0;
+    k.charge(k.costs.pcpOp);
+    return Effect.map(local_irq_restore(flags), () => {
+      if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
+      prep_new_page(kernel(), mm, z, p, 0, gfp);
+      return p;
+    });
+  }
+  return undefined;
+}
 
 /** Runs `eff` with `name` on the context's simulated call stack (for backtraces in reports). */
 export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effect<A> =>
@@ -407,7 +449,7 @@ function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
 
 /** free_hot_cold_page() / __free_pages_ok(): the block goes back to the pcp list or the buddy lists. */
 export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: number, cold: boolean): Effect.Effect<void> =>
-  Effect.gen(function* () {
+  Effect.suspend(() => {
     const k = kernel();
     mm.mem_map.flags[p] = 0;
     mm.ev.pgfree += 1 << order;
@@ -420,36 +462,41 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
       mm.alloc_order[p] = -1;
       pcp.count++;
       k.charge(k.costs.pcpOp);
-      if (pcp.count >= pcp.high) yield* free_pcppages_bulk(z, pcp.batch, pcp);
-      yield* local_irq_restore(flags);
-    } else {
-      const flags = yield* spin_lock_irqsave(z.lock);
+      const restore = Effect.map(local_irq_restore(flags), () => wake_congested(mm));
+      return pcp.count >= pcp.high ? Effect.flatMap(free_pcppages_bulk(z, pcp.batch, pcp), () => restore) : restore;
+    }
+    return Effect.flatMap(spin_lock_irqsave(z.lock), (flags) => {
       zone_freed(z);
       mm.alloc_order[p] = -1;
       __free_one_page(z, p, order);
       k.charge(k.costs.buddyOp);
-      yield* spin_unlock_irqrestore(z.lock, flags);
-    }
-    if (mm.congestion_wait.task_list.length > 0) wake_up_all(mm.congestion_wait);
+      return Effect.map(spin_unlock_irqrestore(z.lock, flags), () => wake_congested(mm));
+    });
   });
+
+/** Sleepers in congestion_wait retry once pages come back. */
+function wake_congested(mm: MmState): void {
+  if (mm.congestion_wait.task_list.length > 0) wake_up_all(mm.congestion_wait);
+}
 
 /** __free_pages(page, order): drops a reference; the last one returns the block. Context: any. */
 export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
+  Effect.suspend(() => {
     const k = kernel();
     const mm = mm_of(k);
     const map = mm.mem_map;
     const z = Number.isInteger(p) ? mm.page_zone(p) : undefined;
     if (z === undefined || map._count[p]! <= 0 || mm.alloc_order[p] === -1) {
-      return bad_page(k, mm, p, z === undefined ? "no such page" : "freeing a page that is not allocated");
+      bad_page(k, mm, p, z === undefined ? "no such page" : "freeing a page that is not allocated");
+      return Effect.void;
     }
-    if (--map._count[p]! > 0) return;
+    if (--map._count[p]! > 0) return Effect.void;
     if (mm.alloc_order[p] !== order) {
       const had = mm.alloc_order[p]!;
       bad_page(k, mm, p, `freed with order ${order}, allocated with order ${had}`);
       order = had; // free what was allocated, so the books stay right
     }
-    yield* free_pages_prepared(mm, z, p, order, false);
+    return free_pages_prepared(mm, z, p, order, false);
   });
 
 export const __free_page = (p: page): Effect.Effect<void> => __free_pages(p, 0);
