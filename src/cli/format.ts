@@ -51,6 +51,17 @@ export function formatSummary(r: RunResult): string[] {
     out.push("", "interrupts:");
     for (const i of r.stats.irqs) out.push(`  ${String(i.irq).padStart(3)}: ${String(i.count).padStart(8)}  ${i.name}`);
   }
+  const mm = r.stats.mm;
+  if (mm !== undefined) {
+    const v = mm.vmstat;
+    const sum = (prefix: string) => Object.entries(v).filter(([n]) => n.startsWith(prefix)).reduce((a, [, x]) => a + x, 0);
+    out.push("", "memory:");
+    out.push(`  free pages: ${Object.entries(mm.free).map(([z, n]) => `${z} ${n}`).join(", ")}`);
+    out.push(
+      `  pgalloc ${sum("pgalloc_")}, pgfree ${v.pgfree}, pgscan ${sum("pgscan_kswapd") + sum("pgscan_direct")}, pgsteal ${v.pgsteal_kswapd !== undefined ? v.pgsteal_kswapd + v.pgsteal_direct! : sum("pgsteal_")}, allocstall ${sum("allocstall")},` +
+        ` kswapd woken ${mm.kswapd_wakeups} times, allocation failures ${mm.alloc_failures}, OOM kills ${mm.oom_kills}`,
+    );
+  }
   out.push("", r.reports.length === 0 ? "reports: none" : `reports: ${r.reports.length}`);
   for (const rep of r.reports) out.push(`  [${rep.kind}] ${rep.title}`);
   if (r.expectations.length > 0) {

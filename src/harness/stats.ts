@@ -2,6 +2,7 @@
 // interrupts per line and per-task switch counts.
 import type { Kernel } from "../kernel/kernel.ts";
 import { task_state_char } from "../kernel/sched/task.ts";
+import { vmstat_items } from "../kernel/mm/vmstat.ts";
 
 export interface CpuStats {
   readonly cpu: number;
@@ -25,11 +26,36 @@ export interface LockStats {
   readonly hold_total_ns: number;
 }
 
+/** The memory manager at the end of the run (machines with memory only). */
+export interface MemStats {
+  /** Free pages in the buddy lists per zone, "node/zone" -> pages. */
+  readonly free: Readonly<Record<string, number>>;
+  /** The era's /proc/vmstat, name -> value. */
+  readonly vmstat: Readonly<Record<string, number>>;
+  /** Not in Linux's vmstat: times wakeup_kswapd woke a sleeping kswapd, failed allocations, OOM kills. */
+  readonly kswapd_wakeups: number;
+  readonly alloc_failures: number;
+  readonly oom_kills: number;
+}
+
 export interface RunStats {
   readonly cpus: readonly CpuStats[];
   readonly locks: readonly LockStats[];
   readonly irqs: ReadonlyArray<{ readonly irq: number; readonly name: string; readonly count: number }>;
   readonly tasks: ReadonlyArray<{ readonly pid: number; readonly comm: string; readonly state: string; readonly nvcsw: number; readonly nivcsw: number }>;
+  readonly mm?: MemStats;
+}
+
+function mem_stats(k: Kernel): MemStats | undefined {
+  const mm = k.mm;
+  if (mm === null) return undefined;
+  return {
+    free: Object.fromEntries(mm.zones.filter((z) => z.populated).map((z) => [`${z.node}/${z.name}`, z.free_pages])),
+    vmstat: Object.fromEntries(vmstat_items(mm)),
+    kswapd_wakeups: mm.ev.kswapd_wakeups,
+    alloc_failures: mm.ev.pgalloc_fail,
+    oom_kills: mm.ev.oom_kill,
+  };
 }
 
 export function collect_stats(k: Kernel): RunStats {
@@ -58,5 +84,6 @@ export function collect_stats(k: Kernel): RunStats {
       .sort((a, b) => a.irq - b.irq)
       .map((d) => ({ irq: d.irq, name: d.actions.map((a) => a.name).join(",") || "-", count: d.count })),
     tasks: k.tasks.map((t) => ({ pid: t.pid, comm: t.comm, state: task_state_char(t.state), nvcsw: t.nvcsw, nivcsw: t.nivcsw })),
+    ...(k.mm !== null ? { mm: mem_stats(k) } : {}),
   };
 }
