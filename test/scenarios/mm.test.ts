@@ -15,6 +15,9 @@ test("atomic-storm: GFP_ATOMIC digs below min but not past 3/8 of it; the worker
     assert.ok(r.reports.every((x) => x.kind === "alloc_failure" && /page allocation failure\. order:0, mode:0x20$/.test(x.title)));
     const sleeps = r.stats.tasks.filter((t) => t.comm.startsWith("worker/")).map((t) => t.nvcsw);
     assert.ok(sleeps.length === 2 && sleeps[0]! + sleeps[1]! > 0, `workers slept ${sleeps.join(", ")} times`);
+    const mm = r.stats.mm!;
+    // Every failure printed is a counted one; printk_ratelimit may hide some (10 per 5 s).
+    assert.ok(mm.kswapd_wakeups > 0 && mm.alloc_failures >= r.reports.length && r.reports.length <= 10);
   }
 });
 
@@ -57,6 +60,10 @@ test("oom-killer (2.6): the hog is killed with 2.6.34's lines and the editors fi
   assert.is(Number(m![4]), 4 * Number(m![2]));
   assert.is(r.reports[0]!.title, "hog invoked oom-killer: gfp_mask=0x280da, order=0, oom_adj=0");
   assert.not.match(text, /Tasks state/); // 2.6.34: oom_dump_tasks defaults to 0
+  assert.is(r.stats.mm!.oom_kills, 1);
+  // Every process page came back; what is still allocated is the page cache the hog read.
+  const v = r.stats.mm!.vmstat;
+  assert.is(v.pgalloc_normal! + v.pgalloc_dma! - v.pgfree!, v.nr_file_pages);
 });
 
 test("oom-killer (6): 6.1's lines, with the task table and the constraint summary", () => {
