@@ -39,7 +39,7 @@ export default defineScenario({
   },
   expected_reports: ["alloc_failure"],
   setup() {
-    const st = { storm: false, backlog: [] as page[], rx: 0, dropped: 0, lowest_normal: Infinity, normal_min: 0, done: 0, slept: 0, stalls: 0, kswapd_wakeups: 0 };
+    const st = { storm: false, backlog: [] as page[], rx: 0, dropped: 0, lowest_normal: Infinity, normal_min: 0, normal_batch: 0, done: 0, slept: 0, stalls: 0, kswapd_wakeups: 0 };
 
     // eth0: one GFP_ATOMIC page per received packet while the storm lasts.
     function eth0_interrupt(_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> {
@@ -53,10 +53,16 @@ export default defineScenario({
           }
           st.rx++;
           st.backlog.push(p);
+          // The zone GFP_ATOMIC comes from first: the highest lowmem zone (Normal on this machine).
+          let top = "";
           for_each_populated_zone((z) => {
-            if (z.name === "Normal") {
+            if (!z.is_highmem) top = z.name;
+          });
+          for_each_populated_zone((z) => {
+            if (z.name === top && z.node === 0) {
               st.lowest_normal = Math.min(st.lowest_normal, z.free_pages);
               st.normal_min = z.watermark.min;
+              st.normal_batch = z.pageset[0]!.batch;
             }
           });
         }
@@ -105,7 +111,7 @@ export default defineScenario({
           const ev = vm_events();
           st.stalls = ev.allocstall;
           st.kswapd_wakeups = ev.kswapd_wakeups;
-          printk(`storm over: ${st.rx} packets buffered, ${st.dropped} dropped; Normal free fell to ${st.lowest_normal} (min ${st.normal_min}); allocstall ${st.stalls}, kswapd woken ${st.kswapd_wakeups} times`);
+          printk(`storm over: ${st.rx} packets buffered, ${st.dropped} dropped; the first zone's free pages fell to ${st.lowest_normal} (min ${st.normal_min}); allocstall ${st.stalls}, kswapd woken ${st.kswapd_wakeups} times`);
         }),
       null,
       "storm",
@@ -115,9 +121,12 @@ export default defineScenario({
   },
   check(st, expect) {
     expect.that(st.lowest_normal < st.normal_min, `GFP_ATOMIC did not dig below the min watermark (lowest free ${st.lowest_normal}, min ${st.normal_min})`);
-    expect.that(st.lowest_normal >= 70, `free pages fell to ${st.lowest_normal}, below the atomic reserve (72 less a pcp batch of 3)`);
+    // GFP_ATOMIC passes while free > min - min/2 - (min - min/2)/4; a pcp refill then takes a batch.
+    const half = st.normal_min - Math.floor(st.normal_min / 2);
+    const floor = half - Math.floor(half / 4) + 1 - st.normal_batch;
+    expect.that(st.lowest_normal >= floor, `free pages fell to ${st.lowest_normal}, below the atomic reserve (${floor} with a pcp batch of ${st.normal_batch})`);
     expect.equal(st.done, 2, "workers that finished");
-    expect.equal(st.slept, 2, "workers that had to sleep for memory");
+    expect.that(st.slept > 0, "no worker had to sleep for memory");
     expect.that(st.kswapd_wakeups > 0, "kswapd was never woken");
   },
 });

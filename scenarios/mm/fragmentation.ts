@@ -9,7 +9,7 @@
 // shows the free blocks per order; so does `--proc buddyinfo`.
 import * as Effect from "effect/Effect";
 import { defineScenario } from "../../src/harness/scenario.ts";
-import { GFP_ATOMIC, GFP_KERNEL, __GFP_NOWARN, __free_page, __free_pages, alloc_page, alloc_pages, for_each_populated_zone, kthread_run, printk, type page } from "../../src/kernel/index.ts";
+import { kernel_era, GFP_ATOMIC, GFP_KERNEL, __GFP_NOWARN, __free_page, __free_pages, alloc_page, alloc_pages, for_each_populated_zone, kthread_run, printk, type page } from "../../src/kernel/index.ts";
 
 export default defineScenario({
   name: "fragmentation",
@@ -17,7 +17,7 @@ export default defineScenario({
   machine: { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 32 } },
   expected_reports: ["alloc_failure"],
   setup() {
-    const st = { free: 0, largest_order: -1, order4: "unset" as string | number | null, order4_before: null as page | null };
+    const st = { free: 0, largest_order: -1, order4: "unset" as string | number | null, order4_before: null as page | null, era: "2.6" };
     kthread_run(
       () =>
         Effect.gen(function* () {
@@ -40,6 +40,7 @@ export default defineScenario({
               if (a.nr_free > 0) st.largest_order = Math.max(st.largest_order, o);
             });
           });
+          st.era = kernel_era();
           printk(`fragmentation: ${st.free} pages free, largest free block order ${st.largest_order}`);
           for_each_populated_zone((z) => printk(`${z.name}: ${z.free_area.map((a) => a.nr_free).join(" ")}`));
           const p = yield* alloc_pages(GFP_KERNEL, 4);
@@ -56,6 +57,9 @@ export default defineScenario({
   check(st, expect) {
     expect.that(st.order4_before !== null, "order 4 failed even on the fresh machine");
     expect.that(st.free > 3000, `only ${st.free} pages were free`);
-    expect.equal(st.order4, null, "the order-4 allocation on fragmented memory");
+    // 2.6's watermark check fails it (the pages in blocks of order 1 and up are below min/2);
+    // 6.x only asks for one free block of order 4 or more, which the atomic reserve may still hold.
+    if (st.era === "2.6" || st.largest_order < 4) expect.equal(st.order4, null, "the order-4 allocation on fragmented memory");
+    else expect.that(st.order4 !== null, "order 4 failed although a block of order 4 or more was free (kernel 6)");
   },
 });

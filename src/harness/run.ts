@@ -15,7 +15,7 @@ import { format_log_line } from "../kernel/printk.ts";
 import type { BugReport } from "../kernel/report.ts";
 import { irq_set_affinity } from "../kernel/irq/irqdesc.ts";
 import { mem_init } from "../kernel/mm/page_alloc.ts";
-import { verify_mm } from "./checkers.ts";
+import { verify_interval, verify_mm, verify_mm_quick } from "./checkers.ts";
 import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
 import { read_proc, type ProcFile } from "./proc.ts";
@@ -182,8 +182,19 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
   }
   for (const n of machine.nics) n.start();
   const mm = k.mm;
-  if (opts.verify && mm !== null) engine.afterStep = () => verify_mm(mm);
+  if (opts.verify && mm !== null) {
+    const every = verify_interval(mm);
+    let n = 0;
+    engine.afterStep = () => {
+      verify_mm_quick(mm);
+      if (++n >= every) {
+        n = 0;
+        verify_mm(mm);
+      }
+    };
+  }
   const stop = engine.run();
+  if (opts.verify && mm !== null && stop.kind !== "error") verify_mm(mm);
   if (stop.kind === "error") throw stop.error;
   const end = Math.max(engine.now, k.halted_at, ...machine.cpus.map((c) => c.clock));
   for (const pc of k.percpu) catch_up(pc, end);

@@ -52,3 +52,6 @@ export function disk(name: string): Disk {
   if (d === undefined) throw new ScenarioError(`no disk named "${name}" on this machine`);
   return d;
 }
+
+/** The kernel era the machine runs ("2.6" or "6"), for scenarios whose expectations differ. */
+export const kernel_era = (): "2.6" | "6" => kernel().config.era;

@@ -228,7 +228,8 @@ export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
       const k = kernel();
       preempt_disable();
       k.charge(k.costs.atomic);
-      if (lock.holder === null) {
+      // Held, or released later in virtual time than this CPU's clock: the attempt fails.
+      if (lock.holder === null && lock.free_at <= k.now()) {
         lock._take(k.this_ctx(), "spin_trylock", k.now());
         trace_lock_acquire(lock.name, "try ");
         return Effect.succeed(1);

@@ -5,6 +5,7 @@
 // reading.
 import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
+import { current } from "../sched/core.ts";
 import { __GFP_COLD, GFP_HIGHUSER_MOVABLE } from "./gfp.ts";
 import { LRU_INACTIVE_FILE } from "./mmzone.ts";
 import type { MmState } from "./mm_state.ts";
@@ -15,14 +16,18 @@ import { set_page_dirty as set_dirty } from "./page-writeback.ts";
 
 export const FILE_MAPPING = 1;
 
-/** add_to_page_cache_lru(): the page joins the file and the inactive file list. */
-export const add_to_page_cache_lru = (mm: MmState, p: number, index: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
+/**
+ * add_to_page_cache_lru(): the page joins the file (dirty if asked: written before reclaim can
+ * see it) and then the inactive file list, after which reclaim may free it at any time.
+ */
+export const add_to_page_cache_lru = (mm: MmState, p: number, index: number, dirty = false): Effect.Effect<void> =>
+  Effect.suspend(() => {
     mm.mem_map.mapping[p] = FILE_MAPPING;
     mm.mem_map.index[p] = index;
     mm.mem_map.set(p, PG_uptodate);
     mm.page_zone(p)!.stat.nr_file_pages++;
-    yield* lru_cache_add_lru(mm, p, LRU_INACTIVE_FILE);
+    if (dirty) set_dirty(mm, p);
+    return lru_cache_add_lru(mm, p, LRU_INACTIVE_FILE);
   });
 
 /** __remove_from_page_cache() (reclaim, with the page off the LRU). */
@@ -38,24 +43,32 @@ export interface PageCacheOptions {
 
 /**
  * page_cache_fill(nr): reads `nr` pages of file data into the page cache (each allocation may
- * reclaim and sleep like any GFP_HIGHUSER_MOVABLE one); returns the pages it got. Context: may sleep.
+ * reclaim and sleep like any GFP_HIGHUSER_MOVABLE one); returns the pages it read in, which
+ * reclaim may free and reuse at any time afterwards. A fatal signal ends the read early, as it
+ * ends a read(2). Context: may sleep.
  */
 export const page_cache_fill = (nr: number, opts: PageCacheOptions = {}): Effect.Effect<number[]> =>
   Effect.gen(function* () {
     const mm = mm_of(kernel());
     const got: number[] = [];
-    for (let i = 0; i < nr; i++) {
+    for (let i = 0; i < nr && !current().sigkill; i++) {
       const p = yield* alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_COLD, 0);
       if (p === null) break;
-      yield* add_to_page_cache_lru(mm, p, mm.next_page_index++);
-      if (opts.dirty) set_dirty(mm, p);
       got.push(p);
+      yield* add_to_page_cache_lru(mm, p, mm.next_page_index++, opts.dirty === true);
     }
     return got;
   });
 
-/** mark_page_accessed() for scenario code. */
-export const mark_page_accessed = (p: number): Effect.Effect<void> => mark_accessed(mm_of(kernel()), p);
+/** mark_page_accessed() for scenario code; a page no longer in the page cache is left alone. */
+export const mark_page_accessed = (p: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const mm = mm_of(kernel());
+    return mm.mem_map.mapping[p] === FILE_MAPPING ? mark_accessed(mm, p) : Effect.void;
+  });
 
-/** set_page_dirty() for scenario code. */
-export const set_page_dirty = (p: number): void => set_dirty(mm_of(kernel()), p);
+/** set_page_dirty() for scenario code; a page no longer in the page cache is left alone. */
+export const set_page_dirty = (p: number): void => {
+  const mm = mm_of(kernel());
+  if (mm.mem_map.mapping[p] === FILE_MAPPING) set_dirty(mm, p);
+};

@@ -5,7 +5,7 @@
 import type { Task } from "../sched/task.ts";
 import type { Kernel } from "../kernel.ts";
 import { ___ratelimit, ratelimit_state, type RatelimitState } from "../printk.ts";
-import { init_waitqueue_head, type wait_queue_head_t } from "../sched/wait.ts";
+import { init_waitqueue_head, wake_up_all, type wait_queue_head_t } from "../sched/wait.ts";
 import type { MemLayout, Zone } from "./mmzone.ts";
 import { direct_map, type DirectMap } from "./page.ts";
 
@@ -58,6 +58,8 @@ export class MmState implements MemLayout {
   readonly alloc_order: Int8Array;
   /** congestion_wait(): sleeping allocators wait here; freeing pages and writeback wake them. */
   readonly congestion_wait: wait_queue_head_t;
+  /** Bumped whenever pages are freed or written back: a congestion_wait sleeper's condition. */
+  freed_generation = 0;
   readonly ev = new VmEvents();
   readonly reclaim: NodeReclaim[];
   /** Virtual ns one page of writeback takes (the simulated backing device). */
@@ -94,6 +96,12 @@ export class MmState implements MemLayout {
   /** __ratelimit() against virtual jiffies; a "callbacks suppressed" line goes to the log. */
   ratelimit(rs: RatelimitState, func: string): boolean {
     return ___ratelimit(rs, Math.floor(this.k.now() / this.k.tick_ns), func, (l) => this.k.printk(l));
+  }
+
+  /** Pages came back (freed, or written back and so reclaimable): congestion_wait sleepers retry. */
+  wake_congested(): void {
+    this.freed_generation++;
+    if (this.congestion_wait.task_list.length > 0) wake_up_all(this.congestion_wait);
   }
 
   /** page_zone(): the zone holding `pfn`, or undefined. */

@@ -229,7 +229,12 @@ function place(mem: MemorySpec, specs: PlacedZone[]): Span[] {
     const present = z.present ?? spanned;
     if (present > spanned || z.managed > present) throw new ScenarioError(`zone ${z.name}: needs managed <= present <= spanned`);
     // A zone starts at its arch boundary unless the memory below already passed it.
-    start = Math.max(start, ZONE_START_MB[mem.arch][ZONE_NAMES[mem.arch].indexOf(z.name)]! * MiB_PAGES);
+    const type = ZONE_NAMES[mem.arch].indexOf(z.name);
+    start = Math.max(start, ZONE_START_MB[mem.arch][type]! * MiB_PAGES);
+    const endMb = ZONE_END_MB[mem.arch][type]!;
+    if (start + spanned > endMb * MiB_PAGES) {
+      throw new ScenarioError(`zone ${z.name}${z.node ? ` (node ${z.node})` : ""}: ${spanned} pages from ${(start / MiB_PAGES).toFixed(0)} MiB run past the ${z.name} zone's end at ${endMb} MiB on ${mem.arch}`);
+    }
     const s = { z, start, spanned, present };
     start += spanned;
     return s;

@@ -10,7 +10,7 @@
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { current, try_to_wake_up } from "../sched/core.ts";
-import { TASK_DEAD, TASK_INTERRUPTIBLE, type Task } from "../sched/task.ts";
+import { PF_EXITING, TASK_DEAD, TASK_INTERRUPTIBLE, type Task } from "../sched/task.ts";
 import { schedule_timeout_uninterruptible } from "../time/sleep.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { format_gfp, gfp_value, type gfp_t } from "./gfp.ts";
@@ -20,18 +20,30 @@ import { PAGE_SHIFT } from "./watermarks.ts";
 
 const K = (pages: number) => pages << (PAGE_SHIFT - 10);
 
-/** badness() / oom_badness(): the pages the task would free. */
-export function badness(p: Task): number {
-  return p.mm === null ? 0 : p.mm.total_vm;
+/** badness() (2.6.34: total_vm) / oom_badness() (6.1: rss + swap entries + page tables). */
+export function badness(p: Task, era: "2.6" | "6"): number {
+  if (p.mm === null) return 0;
+  return era === "2.6" ? p.mm.total_vm : p.mm.anon.length;
 }
 
-/** select_bad_process(): the task with the most points; "abort" while a chosen one is still exiting. */
+const MAX_POINTS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * select_bad_process(): the task with the most points. "abort" (kill nothing, let it finish)
+ * while a chosen task has not exited or another task is exiting; an exiting current task is
+ * chosen itself.
+ */
 function select_bad_process(k: Kernel, era: "2.6" | "6"): { p: Task; points: number } | "abort" | null {
   let chosen: { p: Task; points: number } | null = null;
+  const cur = current();
   for (const p of k.tasks) {
     if (p.mm === null || p.state === TASK_DEAD || p.pid === 1) continue;
     if (p.memdie) return "abort";
-    const points = badness(p);
+    if (p.flags & PF_EXITING) {
+      if (p !== cur) return "abort";
+      return { p, points: MAX_POINTS };
+    }
+    const points = badness(p, era);
     if (chosen === null || points > chosen.points || (era === "6" && points === chosen.points)) chosen = { p, points };
   }
   return chosen;
@@ -43,19 +55,29 @@ const pad = (v: number, w: number): string => String(v).padStart(w);
 function dump_tasks(k: Kernel): string[] {
   const rows = ["Tasks state (memory values in pages):", "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"];
   for (const p of k.tasks) {
-    if (p.mm === null || p.state === TASK_DEAD) continue;
+    if (p.mm === null || p.state === TASK_DEAD || p.pid === 1) continue;
     rows.push(`[${pad(p.pid, 7)}] ${pad(0, 5)} ${pad(p.pid, 5)} ${pad(p.mm.total_vm, 8)} ${pad(p.mm.anon.length, 8)} ${pad(0, 8)} ${pad(0, 8)}         ${pad(0, 5)} ${p.comm}`);
   }
   return rows;
 }
 
-/** oom_kill_process(): the report, then TIF_MEMDIE and SIGKILL for the victim. */
-function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, gfp: gfp_t, order: number): void {
+/** dump_header(): the "invoked oom-killer" line, the backtrace, Mem-Info, and in 6.1 the task table. */
+function dump_header(k: Kernel, mm: MmState, gfp: gfp_t, order: number): string[] {
   const cur = current();
   const head =
     mm.era === "2.6"
       ? `${cur.comm} invoked oom-killer: gfp_mask=0x${gfp_value(gfp, "2.6").toString(16)}, order=${order}, oom_adj=0`
       : `${cur.comm} invoked oom-killer: gfp_mask=0x${gfp_value(gfp, "6").toString(16)}(${format_gfp(gfp, "6")}), order=${order}, oom_score_adj=0`;
+  return [head, ...dump_stack(k.this_ctx(), ["out_of_memory"]), ...show_mem(k, mm), ...(mm.era === "6" ? dump_tasks(k) : [])];
+}
+
+/** oom_kill_process(): the report, then TIF_MEMDIE and SIGKILL for the victim. */
+function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, gfp: gfp_t, order: number): void {
+  // An exiting victim is only marked, silently (2.6.34's PF_EXITING case).
+  if (victim.flags & PF_EXITING) {
+    mark_victim(k, mm, victim);
+    return;
+  }
   const vm = victim.mm!.total_vm;
   const anon = victim.mm!.anon.length;
   const tail =
@@ -64,14 +86,18 @@ function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, 
           `Out of memory: kill process ${victim.pid} (${victim.comm}) score ${points} or a child`,
           `Killed process ${victim.pid} (${victim.comm}) vsz:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB`,
         ]
-      : [
-          `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=${victim.comm},pid=${victim.pid},uid=0`,
-          `Out of memory: Killed process ${victim.pid} (${victim.comm}) total-vm:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`,
-        ];
-  // dump_header() is rate limited (printk_ratelimit in 2.6.34, oom_rs in 6.1); the kill lines are not.
+      : [`Out of memory: Killed process ${victim.pid} (${victim.comm}) total-vm:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`];
+  // dump_header() is rate limited (printk_ratelimit in 2.6.34, oom_rs in 6.1, where the
+  // constraint summary is part of it); the kill lines are not.
   const allowed = mm.era === "2.6" ? k.printk_ratelimit() : mm.ratelimit(mm.oom_rs, "oom_kill_process");
-  const header = allowed ? [head, ...dump_stack(k.this_ctx(), ["out_of_memory"]), ...show_mem(k, mm), ...(mm.era === "6" ? dump_tasks(k) : [])] : [];
+  const summary = mm.era === "6" ? [`oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=${victim.comm},pid=${victim.pid},uid=0`] : [];
+  const header = allowed ? [...dump_header(k, mm, gfp, order), ...summary] : [];
   k.report("oom", [...header, ...tail].join("\n"));
+  mark_victim(k, mm, victim);
+}
+
+/** mark_oom_victim() + SIGKILL: the victim may use the reserves and dies at its next chance. */
+function mark_victim(k: Kernel, mm: MmState, victim: Task): void {
   mm.ev.oom_kill++;
   k.trace("mark_victim", `pid=${victim.pid}`);
   victim.memdie = true;
@@ -86,7 +112,7 @@ export const out_of_memory = (mm: MmState, gfp: gfp_t, order: number): Effect.Ef
     const chosen = select_bad_process(k, mm.era);
     if (chosen === null) {
       const last = mm.era === "2.6" ? ["Kernel panic - not syncing: Out of memory and no killable processes..."] : ["Out of memory and no killable processes...", "Kernel panic - not syncing: System is deadlocked on memory"];
-      const text = [...last, ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
+      const text = [...dump_header(k, mm, gfp, order), ...last, ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
       k.report("oom", text);
       k.halt(k.now(), "panic: out of memory and no killable processes");
       return yield* Effect.never;

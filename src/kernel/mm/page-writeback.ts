@@ -8,7 +8,6 @@ import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { IRQ_HANDLED, irq_set_affinity, request_irq } from "../irq/irqdesc.ts";
 import { ScenarioError } from "../../sim/errors.ts";
-import { wake_up_all } from "../sched/wait.ts";
 import type { Disk } from "../../hw/devices/disk.ts";
 import type { MmState } from "./mm_state.ts";
 import { PG_dirty, PG_reclaim, PG_writeback } from "./page-flags.ts";
@@ -82,5 +81,5 @@ export const end_page_writeback = (mm: MmState, p: number): Effect.Effect<void> 
     z.stat.nr_writeback--;
     z.stat.nr_written++;
     mm.writeback_inflight--;
-    if (mm.congestion_wait.task_list.length > 0) wake_up_all(mm.congestion_wait);
+    mm.wake_congested();
   });

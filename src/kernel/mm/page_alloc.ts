@@ -9,14 +9,14 @@
 // (2.6.35+), no cpusets or mempolicies: every node is allowed.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
-import { __might_sleep, current, in_interrupt } from "../sched/core.ts";
+import { __might_sleep, cond_resched, current, in_interrupt } from "../sched/core.ts";
 import { PF_MEMALLOC } from "../sched/task.ts";
 import { local_irq_restore, local_irq_save } from "../irqflags.ts";
 import { spin_lock, spin_lock_init, spin_unlock, spinlock_t } from "../locking/spinlock.ts";
 import { spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioError } from "../../sim/errors.ts";
-import { wait_event_timeout, wake_up_all } from "../sched/wait.ts";
+import { wait_event_timeout } from "../sched/wait.ts";
 import { MAX_ORDER, __free_one_page, __rmqueue_smallest } from "./buddy.ts";
 import * as G from "./gfp.ts";
 import { build_memory, node_fallback, ZONE_NAMES, type MemorySpec, type Zone } from "./mmzone.ts";
@@ -28,6 +28,7 @@ import { out_of_memory } from "./oom_kill.ts";
 import { show_mem } from "./show_mem.ts";
 import { writeback_init } from "./page-writeback.ts";
 import * as P from "./page.ts";
+import * as F from "./page-flags.ts";
 import type { kaddr_t } from "./page.ts";
 
 export type page = number;
@@ -74,9 +75,10 @@ export function gfp_zone(mm: MmState, gfp: G.gfp_t): number {
 }
 
 /**
- * 2.6.34 default_zonelist_order(): node order unless a node lacks ZONE_NORMAL memory or the
- * low zones are small against the rest (then zone order, keeping DMA/DMA32 for last). 4.14+
- * always uses node order.
+ * 2.6.34 default_zonelist_order(): zone order (keeping DMA/DMA32 for last) when the low zones
+ * are small against the rest, node order when there are none, they are more than half of
+ * memory, or they make up more than 70 % of a larger-than-average node. 4.14+ always uses node
+ * order.
  */
 function zone_order(mm: MmState): boolean {
   if (mm.era !== "2.6" || mm.nodes.length === 1) return false;
@@ -85,14 +87,14 @@ function zone_order(mm: MmState): boolean {
   let total = 0;
   for (const n of mm.nodes) {
     for (const z of n.node_zones) {
-      if (z.populated) {
-        if (z.idx < normal) low += z.present_pages;
-        total += z.present_pages;
-      } else if (z.idx === normal) return false;
+      if (!z.populated) continue;
+      if (z.idx < normal) low += z.present_pages;
+      total += z.present_pages;
     }
   }
   if (low === 0 || low > total / 2) return false;
-  const average = Math.floor(total / (mm.nodes.length + 1));
+  const with_memory = mm.nodes.filter((n) => n.node_zones.some((z) => z.populated)).length;
+  const average = Math.floor(total / (with_memory + 1));
   for (const n of mm.nodes) {
     const l = n.node_zones.filter((z) => z.populated && z.idx < normal).reduce((s, z) => s + z.present_pages, 0);
     const t = n.node_zones.filter((z) => z.populated).reduce((s, z) => s + z.present_pages, 0);
@@ -292,9 +294,16 @@ function should_alloc_retry(gfp: G.gfp_t, order: number, pages_reclaimed: number
   return (gfp & G.__GFP_NOFAIL) !== 0;
 }
 
-/** congestion_wait(BLK_RW_ASYNC, timeout): sleeps until pages are freed or written back, or `timeout` jiffies. */
+/**
+ * congestion_wait(BLK_RW_ASYNC, timeout): sleeps until pages are freed or written back, or for
+ * `timeout` jiffies. (2.6.34 waits for a congested queue to clear, which with no congestion
+ * means the whole timeout; waking on freed memory is mmsim's simplification.)
+ */
 export const congestion_wait = (mm: MmState, timeout: number): Effect.Effect<void> =>
-  Effect.asVoid(wait_event_timeout(mm.congestion_wait, () => false, Math.max(1, timeout)));
+  Effect.suspend(() => {
+    const gen = mm.freed_generation;
+    return Effect.asVoid(wait_event_timeout(mm.congestion_wait, () => mm.freed_generation !== gen, Math.max(1, timeout)));
+  });
 
 /** __alloc_pages_may_oom(): one more try at the high watermark, then the OOM killer. */
 const alloc_pages_may_oom = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
@@ -310,6 +319,22 @@ const alloc_pages_may_oom = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: nu
     return null;
   });
 
+/**
+ * drain_all_pages(): every CPU's pcp lists back to the buddy lists. Linux sends each CPU an IPI
+ * to drain its own lists; here the caller drains them all under each zone's lock.
+ */
+export const drain_all_pages = (mm: MmState): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    for (const z of mm.zones) {
+      for (const pcp of z.pageset) {
+        if (pcp.count === 0) continue;
+        const flags = local_irq_save();
+        yield* free_pcppages_bulk(z, pcp.count, pcp);
+        yield* local_irq_restore(flags);
+      }
+    }
+  });
+
 /** __alloc_pages_slowpath() (2.6.34). */
 const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
   Effect.gen(function* () {
@@ -319,10 +344,10 @@ const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
     restart: for (;;) {
       for (const z of zones) wakeup_kswapd(mm, z, order);
       const alloc_flags = gfp_to_alloc_flags(gfp, task_memalloc());
-      let p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags & ~ALLOC_NO_WATERMARKS);
-      if (p !== null) return p;
       for (;;) {
-        // rebalance:
+        // rebalance: the last chance, in general, before nopage.
+        let p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags & ~ALLOC_NO_WATERMARKS);
+        if (p !== null) return p;
         if (alloc_flags & ALLOC_NO_WATERMARKS) {
           do {
             p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_NO_WATERMARKS);
@@ -332,12 +357,17 @@ const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
         }
         const me = current();
         if (!wait || me.flags & PF_MEMALLOC || (me.memdie && !(gfp & G.__GFP_NOFAIL))) break restart;
-        // __alloc_pages_direct_reclaim
+        // __alloc_pages_direct_reclaim: reclaim, then retry, draining the pcp lists once.
         me.flags |= PF_MEMALLOC;
         const progress = yield* try_to_free_pages(mm, zones, order, gfp);
         me.flags &= ~PF_MEMALLOC;
+        yield* cond_resched();
         if (progress > 0) {
           p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
+          if (p === null) {
+            yield* drain_all_pages(mm);
+            p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
+          }
           if (p !== null) return p;
         } else if (gfp & G.__GFP_FS && !(gfp & G.__GFP_NORETRY)) {
           p = yield* alloc_pages_may_oom(mm, zones, gfp, order, high_zoneidx);
@@ -371,20 +401,26 @@ export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effe
       // WARN_ON_ONCE(!(gfp_mask & __GFP_NOWARN)) in __alloc_pages_slowpath.
       if (!(gfp & G.__GFP_NOWARN) && !mm.warned_max_order) {
         mm.warned_max_order = true;
-        k.report("bug", [`WARNING: at mm/page_alloc.c: __alloc_pages_nodemask(): order ${order} >= MAX_ORDER`, ...dump_stack(k.this_ctx(), ["__alloc_pages_nodemask", "__alloc_pages_slowpath"])].join("\n"));
+        k.report("bug", [`WARNING: at mm/page_alloc.c __alloc_pages_nodemask()`, ...dump_stack(k.this_ctx(), ["__alloc_pages_nodemask", "__alloc_pages_slowpath"])].join("\n"));
       }
       return Effect.succeed(null);
     }
     const high_zoneidx = gfp_zone(mm, gfp);
     const zones = zonelist(mm, nid, high_zoneidx);
+    // No zone the mask may use (e.g. GFP_DMA on a machine without ZONE_DMA): NULL at once.
+    if (zones.length === 0) return Effect.succeed(null);
     if (order === 0) {
       const fast = fast_alloc(k, mm, zones, gfp);
       if (fast !== undefined) return fast;
     }
-    return Effect.flatMap(get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW), (p) =>
-      p !== null ? Effect.succeed(p) : with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx)),
-    );
+    return general_alloc(mm, zones, gfp, order, high_zoneidx);
   });
+
+/** get_page_from_freelist() at the low watermark, then the slow path. */
+const general_alloc = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
+  Effect.flatMap(get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW), (p) =>
+    p !== null ? Effect.succeed(p) : with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx)),
+  );
 
 /**
  * The common case of an order-0 get_page_from_freelist() at the low watermark, without building
@@ -397,10 +433,13 @@ function fast_alloc(k: Kernel, mm: MmState, zones: Zone[], gfp: G.gfp_t): Effect
   for (const z of zones) {
     if (!zone_watermark_ok(mm.era, z, 0, z.watermark.low, classzone_idx, ALLOC_WMARK_LOW)) continue;
     if (!mm.pcp) {
-      return Effect.map(buddy_rmqueue(k, mm, z, 0), (p) => {
+      // Another CPU may take the last page while this one waits for zone->lock: then the
+      // general path (which goes on to the next zone, then the slow path) takes over.
+      return Effect.flatMap(buddy_rmqueue(k, mm, z, 0), (p) => {
+        if (p < 0) return general_alloc(mm, zones, gfp, 0, gfp_zone(mm, gfp));
         if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
         prep_new_page(kernel(), mm, z, p, 0, gfp);
-        return p;
+        return Effect.succeed(p);
       });
     }
     const pcp = z.pageset[k.this_cpu().id]!;
@@ -431,6 +470,29 @@ export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effec
 export const alloc_pages = (gfp: G.gfp_t, order: number): Effect.Effect<page | null> => alloc_pages_node(-1, gfp, order);
 export const alloc_page = (gfp: G.gfp_t): Effect.Effect<page | null> => alloc_pages(gfp, 0);
 
+/**
+ * Where Linux's struct page for `p` would be: i386 mem_map at 0xc1000000 (32-byte pages),
+ * x86_64 vmemmap at 0xffffea0000000000 (56-byte pages in 2.6.34, 64 in 6.1).
+ */
+function struct_page_address(mm: MmState, p: number): string {
+  if (mm.arch === "i386") return (0xc1000000 + p * 32).toString(16);
+  return (0xffffea0000000000n + BigInt(p) * (mm.era === "2.6" ? 56n : 64n)).toString(16);
+}
+
+/** PAGE_FLAGS_CHECK_AT_FREE (2.6.34): flags a page being freed must not have. */
+const PAGE_FLAGS_CHECK_AT_FREE =
+  (1 << F.PG_lru) | (1 << F.PG_locked) | (1 << F.PG_private) | (1 << F.PG_private_2) | (1 << F.PG_buddy) | (1 << F.PG_writeback) |
+  (1 << F.PG_reserved) | (1 << F.PG_slab) | (1 << F.PG_swapcache) | (1 << F.PG_active) | (1 << F.PG_unevictable) | (1 << F.PG_mlocked);
+
+/** free_pages_check(): why the page cannot be freed, or null. */
+function free_pages_check(mm: MmState, p: number): string | null {
+  const m = mm.mem_map;
+  if (m._mapcount[p]! !== -1) return "nonzero mapcount";
+  if (m.mapping[p] !== 0) return "non-NULL mapping";
+  if (m.flags[p]! & PAGE_FLAGS_CHECK_AT_FREE) return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+  return null;
+}
+
 function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
   const map = mm.mem_map;
   const ok = p >= 0 && p < map.nr_pages;
@@ -439,7 +501,7 @@ function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
     [
       `BUG: Bad page state in process ${current().comm}  pfn:${p.toString(16).padStart(5, "0")}`,
       ok
-        ? `page:${(0xc1000000 + p * 32).toString(16)} flags:${map.flags[p]!.toString(16).padStart(8, "0")} count:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:00000000 index:${map.index[p]!.toString(16)}`
+        ? `page:${struct_page_address(mm, p)} flags:${map.flags[p]!.toString(16).padStart(mm.arch === "i386" ? 8 : 16, "0")} count:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:${"0".repeat(mm.arch === "i386" ? 8 : 16)} index:${map.index[p]!.toString(16)}`
         : `page:(not a page of this machine)`,
       `(${why})`,
       ...dump_stack(k.this_ctx(), ["bad_page"]),
@@ -474,10 +536,7 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
     });
   });
 
-/** Sleepers in congestion_wait retry once pages come back. */
-function wake_congested(mm: MmState): void {
-  if (mm.congestion_wait.task_list.length > 0) wake_up_all(mm.congestion_wait);
-}
+const wake_congested = (mm: MmState): void => mm.wake_congested();
 
 /** __free_pages(page, order): drops a reference; the last one returns the block. Context: any. */
 export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
@@ -491,6 +550,12 @@ export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
       return Effect.void;
     }
     if (--map._count[p]! > 0) return Effect.void;
+    // free_pages_check(): a page still mapped, in the page cache or on the LRU is not freed.
+    const why = free_pages_check(mm, p);
+    if (why !== null) {
+      bad_page(k, mm, p, why);
+      return Effect.void;
+    }
     if (mm.alloc_order[p] !== order) {
       const had = mm.alloc_order[p]!;
       bad_page(k, mm, p, `freed with order ${order}, allocated with order ${had}`);

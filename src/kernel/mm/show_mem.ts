@@ -41,7 +41,7 @@ export function show_free_areas(mm: MmState): string[] {
         ` unevictable:${K(z.lru[LRU_UNEVICTABLE]!.count)}kB isolated(anon):${K(s.nr_isolated_anon)}kB isolated(file):${K(s.nr_isolated_file)}kB` +
         ` present:${K(z.present_pages)}kB mlocked:${K(s.nr_mlock)}kB dirty:${K(s.nr_dirty)}kB writeback:${K(s.nr_writeback)}kB` +
         ` mapped:${K(s.nr_mapped)}kB shmem:${K(s.nr_shmem)}kB slab_reclaimable:${K(s.nr_slab_reclaimable)}kB slab_unreclaimable:${K(s.nr_slab_unreclaimable)}kB` +
-        ` kernel_stack:${K(s.nr_kernel_stack)}kB pagetables:${K(s.nr_page_table_pages)}kB unstable:${K(s.nr_unstable)}kB bounce:${K(s.nr_bounce)}kB` +
+        ` kernel_stack:${s.nr_kernel_stack * 8}kB pagetables:${K(s.nr_page_table_pages)}kB unstable:${K(s.nr_unstable)}kB bounce:${K(s.nr_bounce)}kB` +
         ` writeback_tmp:${K(s.nr_writeback_temp)}kB pages_scanned:${z.pages_scanned} all_unreclaimable? ${z.all_unreclaimable ? "yes" : "no"}`,
       `lowmem_reserve[]:${z.lowmem_reserve.map((r) => ` ${r}`).join("")}`,
     );

@@ -29,7 +29,7 @@ export function del_page_from_lru(mm: MmState, z: Zone, p: number): void {
   mm.mem_map.clear(p, PG_lru);
 }
 
-/** lru_cache_add_lru(): a new page goes on `lru` (active lists set PG_active). Context: any. */
+/** lru_cache_add_lru(): a new page goes on `lru` (active lists set PG_active). Context: process, interrupts on (spin_lock_irq). */
 export const lru_cache_add_lru = (mm: MmState, p: number, lru: number): Effect.Effect<void> =>
   Effect.gen(function* () {
     const z = mm.page_zone(p)!;
@@ -55,7 +55,8 @@ const activate_page = (mm: MmState, p: number): Effect.Effect<void> =>
 
 /**
  * mark_page_accessed(): inactive,unreferenced -> inactive,referenced; inactive,referenced ->
- * active,unreferenced; active,unreferenced -> active,referenced. Context: any.
+ * active,unreferenced; active,unreferenced -> active,referenced. Context: process, interrupts
+ * on (activate_page takes zone->lru_lock with spin_lock_irq).
  */
 export const mark_page_accessed = (mm: MmState, p: number): Effect.Effect<void> =>
   Effect.gen(function* () {

@@ -195,10 +195,13 @@ export const try_to_free_pages = (mm: MmState, zones: Zone[], order: number, gfp
     mm.ev.allocstall_zone[gfp_zone(mm, gfp)]!++;
     k.trace("mm_vmscan_direct_reclaim_begin", `order=${order}`);
     let total_scanned = 0;
-    for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
+    let priority = DEF_PRIORITY;
+    for (; priority >= 0; priority--) {
       sc.nr_scanned = 0;
+      // shrink_zones()
+      sc.all_unreclaimable = true;
       for (const z of zones) {
-        z.prev_priority = Math.min(z.prev_priority, priority);
+        z.prev_priority = Math.min(z.prev_priority, priority); // note_zone_scanning_priority
         if (z.all_unreclaimable && priority !== DEF_PRIORITY) continue;
         sc.all_unreclaimable = false;
         yield* shrink_zone(mm, priority, z, sc);
@@ -207,7 +210,8 @@ export const try_to_free_pages = (mm: MmState, zones: Zone[], order: number, gfp
       if (sc.nr_reclaimed >= sc.nr_to_reclaim) break;
       if (sc.nr_scanned > 0 && priority < DEF_PRIORITY - 2) yield* congestion_wait(mm, Math.floor(k.config.hz / 10));
     }
-    for (const z of zones) z.prev_priority = DEF_PRIORITY;
+    // out: the zones remember the priority this reclaim reached.
+    for (const z of zones) z.prev_priority = Math.max(priority, 0);
     k.trace("mm_vmscan_direct_reclaim_end", `nr_reclaimed=${sc.nr_reclaimed} scanned=${total_scanned}`);
     return sc.nr_reclaimed >= sc.nr_to_reclaim || !sc.all_unreclaimable ? sc.nr_reclaimed : 0;
   });
@@ -221,6 +225,7 @@ const balance_pass = (mm: MmState, zones: Zone[], order: number, sc: ScanControl
     const k = kernel();
     let total_scanned = 0;
     let all_zones_ok = true;
+    const temp_priority = zones.map(() => DEF_PRIORITY);
     for (let priority = DEF_PRIORITY; priority >= 0; priority--) {
       all_zones_ok = true;
       let has_under_min = false;
@@ -239,6 +244,7 @@ const balance_pass = (mm: MmState, zones: Zone[], order: number, sc: ScanControl
         const z = zones[i]!;
         if (!z.populated || (z.all_unreclaimable && priority !== DEF_PRIORITY)) continue;
         if (!ok_high(mm, z, order, end_zone)) all_zones_ok = false;
+        temp_priority[i] = priority;
         z.prev_priority = Math.min(z.prev_priority, priority);
         sc.nr_scanned = 0;
         if (!ok_high(mm, z, order, end_zone, 8)) yield* shrink_zone(mm, priority, z, sc);
@@ -258,7 +264,7 @@ const balance_pass = (mm: MmState, zones: Zone[], order: number, sc: ScanControl
       }
       if (sc.nr_reclaimed >= SWAP_CLUSTER_MAX) break;
     }
-    for (const z of zones) z.prev_priority = DEF_PRIORITY;
+    zones.forEach((z, i) => (z.prev_priority = temp_priority[i]!));
     return all_zones_ok;
   });
 
