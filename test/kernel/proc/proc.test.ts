@@ -6,7 +6,11 @@
 // 2 * fls(1) * (1 + fls(0)) = 2.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import * as Effect from "effect/Effect";
 import { procOfFreshMachine } from "../../../src/harness/run.ts";
+import { inTask } from "../../helpers.ts";
+import { kernel } from "../../../src/kernel/kernel.ts";
+import { page_cache_fill } from "../../../src/kernel/index.ts";
 
 const i386 = { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 16 } } as const;
 const x86_64_6 = { cpus: 1, memory: { arch: "x86_64", kernel: "6", mb: 16 } } as const;
@@ -126,6 +130,24 @@ test("6 meminfo: MemAvailable = free - totalreserve + half the page cache", () =
   assert.ok(m.startsWith("MemTotal:          16384 kB\nMemFree:           16384 kB\nMemAvailable:"));
   assert.ok(m.includes("\nVmallocTotal:   34359738367 kB\n"));
   assert.ok(m.endsWith("Hugetlb:               0 kB\nDirectMap4k:        2048 kB\nDirectMap2M:       14336 kB\n"), m);
+});
+
+test("6 meminfo with page cache: MemAvailable counts the file pages beyond half, up to the low watermarks", () => {
+  // 1000 clean file pages on the 16 MiB x86_64 machine; wmark_low = 160 (DMA only), so
+  // pagecache - min(pagecache / 2, 160) = 840 of them count, on top of free - totalreserve (192).
+  let free = 0;
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        yield* page_cache_fill(1000);
+        free = kernel().mm!.zones.reduce((s, z) => s + z.free_pages, 0);
+      }),
+    x86_64_6,
+    { proc: ["meminfo"] },
+  );
+  const want = (free - 192 + 840) * 4;
+  assert.ok(r.proc.meminfo!.includes(`\nMemAvailable:   ${String(want).padStart(8)} kB\n`), r.proc.meminfo!.slice(0, 200));
+  assert.ok(r.proc.meminfo!.includes(`\nActive(file):          0 kB\nInactive(file):     4000 kB\n`));
 });
 
 test("vmstat: 72 items for 2.6.34 (i386 zone suffixes), 156 lines for 6.1 ending in nr_unstable 0", () => {
