@@ -1,0 +1,211 @@
+// Per-CPU data caches kept coherent by MESI over a snooping bus. Each CPU has a set-associative
+// cache (default 32 KiB, 8-way, 64-byte lines, LRU); a directory of which CPUs hold each line
+// stands in for snooping every cache. A read miss is served by another CPU's copy when there is
+// one (a Modified owner writes back and both end Shared), else by memory (Exclusive when no one
+// else has it). A write needs the line Modified: other copies are invalidated. Write-through
+// caches never hold Modified lines: every write also goes to memory. Costs per access come from
+// CacheCosts; counters per CPU include lines bounced between CPUs and false sharing (a CPU
+// writing a line another CPU last wrote at a different offset). Not modelled: a shared last-level
+// cache, prefetching, store buffers, instruction caches.
+import { ScenarioError } from "../../sim/errors.ts";
+
+export interface CacheConfig {
+  readonly size: number;
+  readonly ways: number;
+  readonly line: number;
+  readonly policy: "write-back" | "write-through";
+}
+
+export const DEFAULT_CACHE: CacheConfig = { size: 32 * 1024, ways: 8, line: 64, policy: "write-back" };
+
+/** Virtual ns per event, round figures of the order of a few-GHz x86. */
+export interface CacheCosts {
+  readonly hit: number;
+  readonly memory: number;
+  /** A line supplied by (or taken from) another CPU's cache. */
+  readonly transfer: number;
+  /** Invalidating other CPUs' copies before a write. */
+  readonly invalidate: number;
+}
+
+export const DEFAULT_CACHE_COSTS: CacheCosts = { hit: 1, memory: 80, transfer: 40, invalidate: 20 };
+
+export const I = 0;
+export const S = 1;
+export const E = 2;
+export const M = 3;
+
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  /** Copies this CPU lost to another CPU's write. */
+  invalidations: number;
+  /** Misses served from another CPU's cache. */
+  bounces: number;
+  false_sharing: number;
+  writebacks: number;
+}
+
+class CpuCache {
+  readonly tag: Float64Array;
+  readonly state: Uint8Array;
+  readonly used: Float64Array;
+  readonly counters: CacheCounters = { hits: 0, misses: 0, invalidations: 0, bounces: 0, false_sharing: 0, writebacks: 0 };
+
+  constructor(
+    readonly sets: number,
+    readonly ways: number,
+  ) {
+    this.tag = new Float64Array(sets * ways);
+    this.state = new Uint8Array(sets * ways);
+    this.used = new Float64Array(sets * ways);
+  }
+
+  find(line: number): number {
+    const set = line % this.sets;
+    for (let i = set * this.ways; i < (set + 1) * this.ways; i++) if (this.state[i] !== I && this.tag[i] === line) return i;
+    return -1;
+  }
+}
+
+export class Caches {
+  private readonly cpus: CpuCache[];
+  /** line -> the CPUs holding it (the snoop filter). */
+  private readonly holders = new Map<number, Set<number>>();
+  /** line -> [cpu, offset] of its last write, for false-sharing detection. */
+  private readonly last_write = new Map<number, readonly [number, number]>();
+  private clock = 0;
+
+  constructor(
+    ncpus: number,
+    readonly config: CacheConfig = DEFAULT_CACHE,
+    readonly costs: CacheCosts = DEFAULT_CACHE_COSTS,
+  ) {
+    const lines = config.size / config.line;
+    if (!Number.isInteger(lines) || !Number.isInteger(lines / config.ways) || lines < config.ways) {
+      throw new ScenarioError(`cache: ${config.size} bytes in ${config.line}-byte lines cannot be ${config.ways}-way`);
+    }
+    this.cpus = Array.from({ length: ncpus }, () => new CpuCache(lines / config.ways, config.ways));
+  }
+
+  counters(cpu: number): CacheCounters {
+    return this.cpus[cpu]!.counters;
+  }
+
+  /** The line's state in `cpu`'s cache. */
+  state(cpu: number, paddr: number): number {
+    const c = this.cpus[cpu]!;
+    const i = c.find(Math.floor(paddr / this.config.line));
+    return i < 0 ? I : c.state[i]!;
+  }
+
+  private holders_of(line: number): Set<number> {
+    let h = this.holders.get(line);
+    if (h === undefined) this.holders.set(line, (h = new Set()));
+    return h;
+  }
+
+  /** Puts `line` in `cpu`'s cache in `state`, evicting the set's LRU way (written back if Modified). */
+  private fill(cpu: number, line: number, state: number): void {
+    const c = this.cpus[cpu]!;
+    const set = line % c.sets;
+    let way = set * c.ways;
+    for (let i = set * c.ways; i < (set + 1) * c.ways; i++) {
+      if (c.state[i] === I) {
+        way = i;
+        break;
+      }
+      if (c.used[i]! < c.used[way]!) way = i;
+    }
+    if (c.state[way] !== I) {
+      if (c.state[way] === M) c.counters.writebacks++;
+      this.holders.get(c.tag[way]!)?.delete(cpu);
+    }
+    c.tag[way] = line;
+    c.state[way] = state;
+    c.used[way] = ++this.clock;
+    this.holders_of(line).add(cpu);
+  }
+
+  private set_state(cpu: number, line: number, state: number): void {
+    const c = this.cpus[cpu]!;
+    const i = c.find(line);
+    if (i < 0) return;
+    c.state[i] = state;
+    if (state === I) this.holders.get(line)?.delete(cpu);
+  }
+
+  /**
+   * One access of `size` bytes at physical address `paddr` by `cpu`; returns its cost in ns.
+   * An access that spans lines costs each line.
+   */
+  access(cpu: number, paddr: number, size: number, write: boolean): number {
+    const L = this.config.line;
+    let cost = 0;
+    for (let line = Math.floor(paddr / L); line <= Math.floor((paddr + Math.max(size, 1) - 1) / L); line++) {
+      cost += this.access_line(cpu, line, write ? (line === Math.floor(paddr / L) ? paddr % L : 0) : -1);
+    }
+    return cost;
+  }
+
+  /** `write_offset` < 0 for a read. */
+  private access_line(cpu: number, line: number, write_offset: number): number {
+    const c = this.cpus[cpu]!;
+    const write = write_offset >= 0;
+    const i = c.find(line);
+    const others = [...this.holders_of(line)].filter((x) => x !== cpu);
+    let cost = 0;
+    if (i >= 0 && (!write || c.state[i] === M || c.state[i] === E)) {
+      c.counters.hits++;
+      c.used[i] = ++this.clock;
+      cost = this.costs.hit;
+      if (write) c.state[i] = this.config.policy === "write-back" ? M : E;
+    } else if (i >= 0) {
+      // A write to a Shared line: invalidate the other copies (an upgrade, no data transfer).
+      c.counters.hits++;
+      c.used[i] = ++this.clock;
+      cost = this.costs.hit + this.invalidate(others, line);
+      c.state[i] = this.config.policy === "write-back" ? M : E;
+    } else {
+      c.counters.misses++;
+      if (others.length > 0) {
+        c.counters.bounces++;
+        cost = this.costs.transfer;
+        if (write) cost += this.invalidate(others, line);
+        else {
+          for (const o of others) {
+            const st = this.state_of(o, line);
+            if (st === M) this.cpus[o]!.counters.writebacks++;
+            if (st === M || st === E) this.set_state(o, line, S);
+          }
+        }
+        this.fill(cpu, line, write ? (this.config.policy === "write-back" ? M : E) : S);
+      } else {
+        cost = this.costs.memory;
+        this.fill(cpu, line, write && this.config.policy === "write-back" ? M : E);
+      }
+    }
+    if (write) {
+      if (this.config.policy === "write-through") cost += this.costs.memory;
+      const last = this.last_write.get(line);
+      if (last !== undefined && last[0] !== cpu && last[1] !== write_offset) c.counters.false_sharing++;
+      this.last_write.set(line, [cpu, write_offset]);
+    }
+    return cost;
+  }
+
+  private state_of(cpu: number, line: number): number {
+    const c = this.cpus[cpu]!;
+    const i = c.find(line);
+    return i < 0 ? I : c.state[i]!;
+  }
+
+  private invalidate(others: number[], line: number): number {
+    if (others.length === 0) return 0;
+    for (const o of others) {
+      this.cpus[o]!.counters.invalidations++;
+      this.set_state(o, line, I);
+    }
+    return this.costs.invalidate;
+  }
+}
