@@ -39,7 +39,7 @@ function select_bad_process(k: Kernel, era: "2.6" | "6"): { p: Task; points: num
   for (const p of k.tasks) {
     if (p.mm === null || p.state === TASK_DEAD || p.pid === 1) continue;
     if (p.memdie) return "abort";
-    if (p.flags & PF_EXITING) {
+    if (p.flags & PF_EXITING && era === "2.6") {
       if (p !== cur) return "abort";
       return { p, points: MAX_POINTS };
     }
@@ -112,7 +112,9 @@ export const out_of_memory = (mm: MmState, gfp: gfp_t, order: number): Effect.Ef
     const chosen = select_bad_process(k, mm.era);
     if (chosen === null) {
       const last = mm.era === "2.6" ? ["Kernel panic - not syncing: Out of memory and no killable processes..."] : ["Out of memory and no killable processes...", "Kernel panic - not syncing: System is deadlocked on memory"];
-      const text = [...dump_header(k, mm, gfp, order), ...last, ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
+      // 6.1 prints the header before panicking; 2.6.34's __out_of_memory panics at once.
+      const header = mm.era === "6" ? dump_header(k, mm, gfp, order) : [];
+      const text = [...header, ...last, ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
       k.report("oom", text);
       k.halt(k.now(), "panic: out of memory and no killable processes");
       return yield* Effect.never;

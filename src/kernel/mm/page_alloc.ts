@@ -305,6 +305,8 @@ export const congestion_wait = (mm: MmState, timeout: number): Effect.Effect<voi
     return Effect.asVoid(wait_event_timeout(mm.congestion_wait, () => mm.freed_generation !== gen, Math.max(1, timeout)));
   });
 
+const lowmem_only = (mm: MmState, high_zoneidx: number): boolean => high_zoneidx < ZONE_NAMES[mm.arch].indexOf("Normal");
+
 /** __alloc_pages_may_oom(): one more try at the high watermark, then the OOM killer. */
 const alloc_pages_may_oom = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
   Effect.gen(function* () {
@@ -312,8 +314,8 @@ const alloc_pages_may_oom = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: nu
     if (p !== null) return p;
     if (!(gfp & G.__GFP_NOFAIL)) {
       if (order > PAGE_ALLOC_COSTLY_ORDER) return null;
-      // The OOM killer does not needlessly kill tasks for lowmem.
-      if (high_zoneidx < ZONE_NAMES[mm.arch].indexOf("Normal")) return null;
+      // 2.6.36+: the OOM killer does not needlessly kill tasks for lowmem (2.6.34 does).
+      if (mm.era === "6" && lowmem_only(mm, high_zoneidx)) return null;
     }
     yield* out_of_memory(mm, gfp, order);
     return null;
@@ -358,6 +360,7 @@ const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
         const me = current();
         if (!wait || me.flags & PF_MEMALLOC || (me.memdie && !(gfp & G.__GFP_NOFAIL))) break restart;
         // __alloc_pages_direct_reclaim: reclaim, then retry, draining the pcp lists once.
+        yield* cond_resched();
         me.flags |= PF_MEMALLOC;
         const progress = yield* try_to_free_pages(mm, zones, order, gfp);
         me.flags &= ~PF_MEMALLOC;
@@ -372,7 +375,11 @@ const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
         } else if (gfp & G.__GFP_FS && !(gfp & G.__GFP_NORETRY)) {
           p = yield* alloc_pages_may_oom(mm, zones, gfp, order, high_zoneidx);
           if (p !== null) return p;
-          if (order > PAGE_ALLOC_COSTLY_ORDER && !(gfp & G.__GFP_NOFAIL)) break restart;
+          if (!(gfp & G.__GFP_NOFAIL)) {
+            if (order > PAGE_ALLOC_COSTLY_ORDER) break restart;
+            // 6.x: no OOM kill for lowmem, so no progress: nopage (2.6.34 killed and retried).
+            if (mm.era === "6" && lowmem_only(mm, high_zoneidx)) break restart;
+          }
           continue restart;
         }
         pages_reclaimed += progress;

@@ -140,4 +140,16 @@ test("spin_trylock fails on a lock released later in virtual time than the calle
   for (const c of cases) if (c.inside) assert.is(c.got, 0);
 });
 
+test("GFP_KERNEL|GFP_DMA exhausting ZONE_DMA: 2.6.34 calls the OOM killer (here: nothing to kill, panic), 6.x fails", () => {
+  const eat = () =>
+    Effect.gen(function* () {
+      while ((yield* alloc_page(GFP_KERNEL | GFP_DMA)) !== null);
+    });
+  const r26 = inTask(eat, { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 32 } });
+  assert.equal(r26.reports.map((x) => x.title), ["Kernel panic - not syncing: Out of memory and no killable processes..."]);
+  const r6 = inTask(eat, { cpus: 2, memory: { arch: "i386", kernel: "6", mb: 32 } });
+  assert.equal(r6.reports.map((x) => x.title), ["t: page allocation failure: order:0, mode:0xcc1(GFP_KERNEL|GFP_DMA), nodemask=(null)"]);
+  assert.is(r6.stop, "done");
+});
+
 test.run();
