@@ -10,6 +10,7 @@ import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
 import oomKiller from "./mm/oom-killer.ts";
+import { falseSharing, falseSharingPadded } from "./mm/false-sharing.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -25,6 +26,8 @@ export const scenarios: readonly Scenario<any>[] = [
   zoneLock,
   zoneLockNopcp,
   oomKiller,
+  falseSharing,
+  falseSharingPadded,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

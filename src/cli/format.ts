@@ -51,6 +51,15 @@ export function formatSummary(r: RunResult): string[] {
     out.push("", "interrupts:");
     for (const i of r.stats.irqs) out.push(`  ${String(i.irq).padStart(3)}: ${String(i.count).padStart(8)}  ${i.name}`);
   }
+  if (r.stats.cpus.some((c) => c.tlb.hits + c.tlb.misses + c.cache.hits + c.cache.misses > 0)) {
+    out.push("", "memory accesses per CPU:");
+    out.push(
+      ...table([
+        ["CPU", "tlb-hits", "tlb-misses", "tlb-flushes", "cache-hits", "cache-misses", "invalidations", "bounces", "false-sharing"],
+        ...r.stats.cpus.map((c) => [`CPU${c.cpu}`, ...[c.tlb.hits, c.tlb.misses, c.tlb.flushes, c.cache.hits, c.cache.misses, c.cache.invalidations, c.cache.bounces, c.cache.false_sharing].map(String)]),
+      ]),
+    );
+  }
   const mm = r.stats.mm;
   if (mm !== undefined) {
     const v = mm.vmstat;

@@ -14,6 +14,8 @@ export interface CpuStats {
   readonly irqs: number;
   readonly softirqs: number;
   readonly context_switches: number;
+  readonly tlb: { readonly hits: number; readonly misses: number; readonly flushes: number; readonly shootdowns: number };
+  readonly cache: { readonly hits: number; readonly misses: number; readonly invalidations: number; readonly bounces: number; readonly false_sharing: number };
 }
 
 export interface LockStats {
@@ -58,6 +60,16 @@ function mem_stats(k: Kernel): MemStats | undefined {
   };
 }
 
+function tlb_stats(k: Kernel, cpu: number): CpuStats["tlb"] {
+  const t = k.machine.tlbs[cpu]!;
+  return { hits: t.hits, misses: t.misses, flushes: t.flushes, shootdowns: t.shootdowns };
+}
+
+function cache_stats(k: Kernel, cpu: number): CpuStats["cache"] {
+  const c = k.machine.caches.counters(cpu);
+  return { hits: c.hits, misses: c.misses, invalidations: c.invalidations, bounces: c.bounces, false_sharing: c.false_sharing };
+}
+
 export function collect_stats(k: Kernel): RunStats {
   return {
     cpus: k.percpu.map((pc) => ({
@@ -70,6 +82,8 @@ export function collect_stats(k: Kernel): RunStats {
       irqs: pc.irqs,
       softirqs: pc.softirqs,
       context_switches: pc.context_switches,
+      tlb: tlb_stats(k, pc.id),
+      cache: cache_stats(k, pc.id),
     })),
     locks: k.locks.map((l) => ({
       name: l.name,

@@ -1,5 +1,7 @@
 // The machine: CPUs, the interrupt controller, the per-CPU timers and the devices, all driven by
 // one engine. Devices draw from their own labelled seeded streams.
+import { Tlb, DEFAULT_TLB, type TlbConfig } from "./mmu/tlb.ts";
+import { Caches, DEFAULT_CACHE, type CacheConfig } from "./mmu/cache.ts";
 import type { Engine } from "../sim/engine.ts";
 import type { Streams } from "../sim/rng.ts";
 import { Cpu } from "./cpu.ts";
@@ -15,6 +17,10 @@ export const MAX_CPUS = 64;
 export interface HwConfig {
   readonly cpus: number;
   readonly costs?: Costs;
+  /** Each CPU's data TLB (default: 64 4 KiB entries 4-way, 32 large entries 4-way). */
+  readonly tlb?: TlbConfig;
+  /** Each CPU's data cache (default: 32 KiB, 8-way, 64-byte lines, write-back). */
+  readonly cache?: CacheConfig;
 }
 
 export class Machine {
@@ -23,6 +29,10 @@ export class Machine {
   readonly timer: LapicTimer;
   readonly costs: Costs;
   readonly nics: Nic[] = [];
+  /** One TLB per CPU, by CPU id. */
+  readonly tlbs: Tlb[];
+  /** The CPUs' data caches, kept coherent with MESI. */
+  readonly caches: Caches;
   readonly disks: Disk[] = [];
 
   constructor(readonly engine: Engine, private readonly streams: Streams, config: HwConfig) {
@@ -33,6 +43,8 @@ export class Machine {
     this.irqchip = new IrqChip(this.cpus);
     this.timer = new LapicTimer(engine, this.cpus);
     this.costs = config.costs ?? DEFAULT_COSTS;
+    this.tlbs = this.cpus.map(() => new Tlb(config.tlb ?? DEFAULT_TLB));
+    this.caches = new Caches(config.cpus, config.cache ?? DEFAULT_CACHE);
     engine.lanes = this.cpus;
   }
 

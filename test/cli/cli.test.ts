@@ -109,6 +109,8 @@ test("list names every shipped scenario with its description", () => {
     "zone-lock",
     "zone-lock-nopcp",
     "oom-killer",
+    "false-sharing",
+    "false-sharing-padded",
   ]);
 });
 

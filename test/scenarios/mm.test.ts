@@ -75,4 +75,20 @@ test("oom-killer (6): 6.1's lines, with the task table and the constraint summar
   assert.match(text, /\noom-kill:constraint=CONSTRAINT_NONE,nodemask=\(null\),task=hog,pid=\d+,uid=0\nOut of memory: Killed process \d+ \(hog\) total-vm:\d+kB, anon-rss:\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0$/);
 });
 
+test("false sharing: counters in one line bounce it on most writes; padded, each stays in its CPU's cache", () => {
+  const shared = runScenario(scn("false-sharing"), { seed: 1 });
+  const padded = runScenario(scn("false-sharing-padded"), { seed: 1 });
+  assert.is(shared.failed, false);
+  assert.is(padded.failed, false);
+  const sum = (r: typeof shared, f: (c: (typeof r.stats.cpus)[number]) => number) => r.stats.cpus.reduce((a, c) => a + f(c), 0);
+  // 4 CPUs x 2000 increments, each a read and a write of the CPU's 8-byte counter.
+  for (const c of padded.stats.cpus) {
+    // One TLB miss (the direct map's 4 MiB page), then 3999 hits; two cache misses (the page
+    // directory entry the walk read, and the counter's line), the rest hits.
+    assert.equal([c.tlb.misses, c.tlb.hits, c.cache.misses, c.cache.hits, c.cache.false_sharing], [1, 3999, 2, 3999, 0]);
+  }
+  assert.ok(sum(shared, (c) => c.cache.false_sharing) > 6000, `${sum(shared, (c) => c.cache.false_sharing)} false-sharing writes of 8000`);
+  assert.ok(sum(shared, (c) => c.task_ns) > 1.3 * sum(padded, (c) => c.task_ns));
+});
+
 test.run();

@@ -1,0 +1,79 @@
+// Memory accesses from kernel code: a read or write of `size` bytes at a kernel virtual address
+// goes MMU -> TLB -> cache on the current CPU and charges its cost to the CPU's clock. No data
+// is stored (the simulator models where bytes are, not what they are). Only the direct map
+// (lowmem) is translated yet: its large pages (4 MiB on i386 with PSE, 2 MiB on x86_64) are
+// global TLB entries; a miss walks the kernel page tables, which cost one cached read per level
+// at fixed physical addresses (swapper_pg_dir taken at 8 MiB on i386, init_level4_pgt at 28 MiB
+// on x86_64, with the direct map's PUD and PMD pages after it). vmalloc and kmap addresses come
+// with their mappings.
+import { ScenarioError } from "../../sim/errors.ts";
+import { kernel, type Kernel } from "../kernel.ts";
+import { mm_of } from "./page_alloc.ts";
+import type { MmState } from "./mm_state.ts";
+import { format_kaddr, type kaddr_t } from "./page.ts";
+
+const PAGE = 4096;
+const KERNEL_PGD_PHYS = { i386: 0x00800000, x86_64: 0x01c00000 } as const;
+
+/** The linear address the MMU sees: i386 as is; x86_64 with the upper half folded to 2^47 and up. */
+const linear = (mm: MmState, addr: kaddr_t): number => (mm.arch === "i386" ? addr : addr + 2 ** 47);
+
+/** The cost of walking the kernel tables for a direct-map address, entry by entry through the cache. */
+function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number): number {
+  const caches = k.machine.caches;
+  const pgd = KERNEL_PGD_PHYS[mm.arch];
+  if (mm.arch === "i386") return caches.access(cpu, pgd + Math.floor(lin / 2 ** 22) * 4, 4, false);
+  const pml4 = Math.floor(lin / 2 ** 39) % 512;
+  const pud = Math.floor(lin / 2 ** 30) % 512;
+  const pmd = Math.floor(lin / 2 ** 21) % 512;
+  return (
+    caches.access(cpu, pgd + pml4 * 8, 8, false) +
+    caches.access(cpu, pgd + PAGE + pud * 8, 8, false) +
+    caches.access(cpu, pgd + 2 * PAGE + (pud % 64) * PAGE + pmd * 8, 8, false)
+  );
+}
+
+/** Translates `addr` on `cpu` through its TLB; returns [physical address, walk cost]. */
+function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t): [number, number] {
+  const dm = mm.dm;
+  const pa = addr - dm.page_offset;
+  if (!(pa >= 0 && pa < dm.max_low_pfn * PAGE)) {
+    throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: only the kernel direct map (lowmem) is mapped in this version`);
+  }
+  const tlb = k.machine.tlbs[cpu]!;
+  const lin = linear(mm, addr);
+  const hit = tlb.lookup(lin);
+  if (hit !== null) return [hit.pfn * PAGE + (lin % PAGE), 0];
+  const cost = walk_cost(k, mm, cpu, lin);
+  tlb.insert(lin, { pfn: Math.floor(pa / PAGE), page_shift: mm.arch === "i386" ? 22 : 21, writable: true, user: false, global: true });
+  return [pa, cost];
+}
+
+function access(addr: kaddr_t, size: number, write: boolean): void {
+  const k = kernel();
+  const mm = mm_of(k);
+  const cpu = k.this_cpu().id;
+  if (!Number.isInteger(size) || size < 0) throw new ScenarioError(`memory access of ${size} bytes: the size must be a non-negative integer`);
+  let cost = 0;
+  // Page by page: each page is translated, its bytes go through the cache line by line.
+  for (let at = addr, left = size; left > 0; ) {
+    const n = Math.min(left, PAGE - (at % PAGE));
+    const [pa, walk] = translate(k, mm, cpu, at);
+    cost += walk + k.machine.caches.access(cpu, pa, n, write);
+    at += n;
+    left -= n;
+  }
+  k.charge(cost);
+}
+
+/** A read of `size` bytes at kernel address `addr` (cost only). Context: any. */
+export const mem_read = (addr: kaddr_t, size: number): void => access(addr, size, false);
+/** A write of `size` bytes at kernel address `addr` (cost only). Context: any. */
+export const mem_write = (addr: kaddr_t, size: number): void => access(addr, size, true);
+/** memset(s, c, n): writes `n` bytes. Context: any. */
+export const memset = (s: kaddr_t, _c: number, n: number): void => access(s, n, true);
+/** memcpy(dest, src, n): reads `n` bytes at `src` and writes them at `dest`. Context: any. */
+export function memcpy(dest: kaddr_t, src: kaddr_t, n: number): void {
+  access(src, n, false);
+  access(dest, n, true);
+}
