@@ -5,8 +5,9 @@ import { buddyinfo } from "../kernel/proc/buddyinfo.ts";
 import { zoneinfo } from "../kernel/proc/zoneinfo.ts";
 import { meminfo } from "../kernel/proc/meminfo.ts";
 import { vmstat } from "../kernel/proc/vmstat.ts";
+import { vmallocinfo } from "../kernel/mm/vmalloc.ts";
 
-export const PROC_FILES = ["buddyinfo", "zoneinfo", "meminfo", "vmstat"] as const;
+export const PROC_FILES = ["buddyinfo", "zoneinfo", "meminfo", "vmstat", "vmallocinfo"] as const;
 export type ProcFile = (typeof PROC_FILES)[number];
 
 export function isProcFile(f: string): f is ProcFile {
@@ -24,5 +25,7 @@ export function read_proc(k: Kernel, file: ProcFile): string {
       return meminfo(k, k.mm);
     case "vmstat":
       return vmstat(k.mm);
+    case "vmallocinfo":
+      return vmallocinfo(k.mm);
   }
 }

@@ -92,4 +92,5 @@ export type { kaddr_t } from "./mm/page.ts";
 export type { Zone } from "./mm/mmzone.ts";
 export { page_cache_fill, mark_page_accessed, set_page_dirty } from "./mm/filemap.ts";
 export { mem_read, mem_write, memset, memcpy } from "./mm/access.ts";
+export { vmalloc, vzalloc, vmalloc_32, vfree } from "./mm/vmalloc.ts";
 export { process_run, touch_anon_pages, fatal_signal_pending, signal_check } from "./mm/memory.ts";

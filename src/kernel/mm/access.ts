@@ -1,16 +1,22 @@
 // Memory accesses from kernel code: a read or write of `size` bytes at a kernel virtual address
 // goes MMU -> TLB -> cache on the current CPU and charges its cost to the CPU's clock. No data
-// is stored (the simulator models where bytes are, not what they are). Only the direct map
-// (lowmem) is translated yet: its large pages (4 MiB on i386 with PSE, 2 MiB on x86_64) are
-// global TLB entries; a miss walks the kernel page tables, which cost one cached read per level
-// at fixed physical addresses (swapper_pg_dir taken at 8 MiB on i386, init_level4_pgt at 28 MiB
-// on x86_64, with the direct map's PUD and PMD pages after it). vmalloc and kmap addresses come
-// with their mappings.
+// is stored (the simulator models where bytes are, not what they are). The direct map (lowmem)
+// uses large pages (4 MiB on i386 with PSE, 2 MiB on x86_64) as global TLB entries; its TLB
+// misses cost one cached read per level at fixed physical addresses (swapper_pg_dir taken at
+// 8 MiB on i386, init_level4_pgt at 28 MiB on x86_64, the direct map's PUD and PMD pages after
+// it) rather than a walk of simulated tables. vmalloc addresses are walked through init_mm's
+// simulated tables (vmalloc.ts), entry by entry through the cache; an unmapped one is an oops
+// ("BUG: unable to handle kernel paging request") that stops the machine. kmap addresses come
+// with kmap.
 import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import { mm_of } from "./page_alloc.ts";
 import type { MmState } from "./mm_state.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
+import { vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
+import { vmalloc_range } from "./vmalloc_area.ts";
+import { dump_stack } from "../dumpstack.ts";
+import { ScenarioBug } from "../bug.ts";
 
 const PAGE = 4096;
 const KERNEL_PGD_PHYS = { i386: 0x00800000, x86_64: 0x01c00000 } as const;
@@ -33,17 +39,34 @@ function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number): number {
   );
 }
 
+/** A vmalloc-range address: walk init_mm's tables; an unmapped page is an oops. */
+function translate_vmalloc(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
+  const w = vmalloc_walk(mm, addr, write);
+  if (w === null || !w.ok) {
+    const a = format_kaddr(mm.dm, addr);
+    k.report("bug", [`BUG: unable to handle kernel paging request at ${a}`, `Oops: ${String((w !== null && !w.ok ? w.error_code : write ? 2 : 0)).padStart(4, "0")} [#1] SMP`, ...dump_stack(k.this_ctx(), ["page_fault", "do_page_fault"])].join("\n"));
+    throw new ScenarioBug(`unable to handle kernel paging request at ${a}`);
+  }
+  let cost = 0;
+  for (const pa of walk_entry_addresses(mm, addr, w.tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
+  const lin = linear(mm, addr);
+  k.machine.tlbs[cpu]!.insert(lin, { pfn: w.pfn, page_shift: w.page_shift, writable: w.writable, user: w.user, global: w.global });
+  return [w.pfn * PAGE + w.offset, cost];
+}
+
 /** Translates `addr` on `cpu` through its TLB; returns [physical address, walk cost]. */
-function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t): [number, number] {
+function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
   const dm = mm.dm;
   const pa = addr - dm.page_offset;
-  if (!(pa >= 0 && pa < dm.max_low_pfn * PAGE)) {
-    throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: only the kernel direct map (lowmem) is mapped in this version`);
-  }
   const tlb = k.machine.tlbs[cpu]!;
   const lin = linear(mm, addr);
   const hit = tlb.lookup(lin);
   if (hit !== null) return [hit.pfn * PAGE + (lin % PAGE), 0];
+  const vr = vmalloc_range(dm, mm.era);
+  if (addr >= vr.start && addr < vr.end) return translate_vmalloc(k, mm, cpu, addr, write);
+  if (!(pa >= 0 && pa < dm.max_low_pfn * PAGE)) {
+    throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: not a direct-map or vmalloc address (kmap addresses are not modelled yet)`);
+  }
   const cost = walk_cost(k, mm, cpu, lin);
   tlb.insert(lin, { pfn: Math.floor(pa / PAGE), page_shift: mm.arch === "i386" ? 22 : 21, writable: true, user: false, global: true });
   return [pa, cost];
@@ -58,7 +81,7 @@ function access(addr: kaddr_t, size: number, write: boolean): void {
   // Page by page: each page is translated, its bytes go through the cache line by line.
   for (let at = addr, left = size; left > 0; ) {
     const n = Math.min(left, PAGE - (at % PAGE));
-    const [pa, walk] = translate(k, mm, cpu, at);
+    const [pa, walk] = translate(k, mm, cpu, at, write);
     cost += walk + k.machine.caches.access(cpu, pa, n, write);
     at += n;
     left -= n;

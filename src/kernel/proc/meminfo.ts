@@ -11,6 +11,7 @@ import type { Kernel } from "../kernel.ts";
 import { LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE, type Zone } from "../mm/mmzone.ts";
 import { direct_map_kb, vmalloc_total_kb } from "../mm/page.ts";
 import { totalreserve_pages } from "../mm/vmstat.ts";
+import { kernel_vm_if_used } from "../mm/vmalloc.ts";
 
 const kb = (label: string, pages: number): string => `${label}${String(pages * 4).padStart(8)} kB`;
 
@@ -96,11 +97,24 @@ function meminfo_26(k: Kernel, mm: MmState): string[] {
     kb("CommitLimit:    ", Math.floor((i.totalram * 50) / 100)),
     kb("Committed_AS:   ", i.committed),
     `VmallocTotal:   ${String(vmalloc_total_kb(mm.dm)).padStart(8)} kB`,
-    `VmallocUsed:    ${String(0).padStart(8)} kB`,
-    `VmallocChunk:   ${String(vmalloc_total_kb(mm.dm)).padStart(8)} kB`,
+    `VmallocUsed:    ${String(vmalloc_info(mm).used >> 10).padStart(8)} kB`,
+    `VmallocChunk:   ${String(Math.floor(vmalloc_info(mm).largest_chunk / 1024)).padStart(8)} kB`,
     ...(mm.arch === "x86_64" ? [`HardwareCorrupted: ${String(0).padStart(5)} kB`] : []),
     ...tail(mm, "2.6"),
   ];
+}
+
+/** get_vmalloc_info() (2.6.34): bytes of the areas (guard pages included) and the largest gap. */
+function vmalloc_info(mm: MmState): { used: number; largest_chunk: number } {
+  const v = kernel_vm_if_used(mm);
+  if (v !== undefined) return v.list.info();
+  return { used: 0, largest_chunk: vmalloc_total_kb(mm.dm) * 1024 };
+}
+
+/** vmalloc_nr_pages() (6.1): pages mapped by vmalloc areas. */
+function vmalloc_nr_pages(mm: MmState): number {
+  const v = kernel_vm_if_used(mm);
+  return v === undefined ? 0 : [...v.pages.values()].reduce((s, p) => s + p.length, 0);
 }
 
 /** si_mem_available() (6.1). */
@@ -146,7 +160,7 @@ function meminfo_6(k: Kernel, mm: MmState): string[] {
     kb("CommitLimit:    ", Math.floor((i.totalram * 50) / 100)),
     kb("Committed_AS:   ", i.committed),
     `VmallocTotal:   ${String(vmalloc_total_kb(mm.dm)).padStart(8)} kB`,
-    kb("VmallocUsed:    ", 0),
+    kb("VmallocUsed:    ", vmalloc_nr_pages(mm)),
     kb("VmallocChunk:   ", 0),
     kb("Percpu:         ", 0),
     ...(mm.arch === "x86_64" ? [`HardwareCorrupted: ${String(0).padStart(5)} kB`] : []),

@@ -37,17 +37,26 @@ test("first touch: a TLB miss (one PDE read from memory) and a cache miss; then 
   assert.equal(cost, [160, 1, 320, 162, 1, 4]); // one TLB miss, then every access hits
 });
 
-test("an address outside the direct map is refused with a clear message", () => {
+test("an unmapped vmalloc-range address is an oops; an address no model covers is bad input", () => {
+  const r = inTask(
+    () =>
+      Effect.sync(() => {
+        mem_read(0xf8000000, 4);
+      }),
+    M,
+  );
+  assert.equal(r.reports.map((x) => x.title), ["BUG: unable to handle kernel paging request at f8000000"]);
+  assert.match(r.stop, /^stopped: /);
   assert.throws(
     () =>
       inTask(
         () =>
           Effect.sync(() => {
-            mem_read(0xf8000000, 4);
+            mem_read(0xffc00000, 4);
           }),
         M,
       ),
-    /access to 0xf8000000: only the kernel direct map \(lowmem\) is mapped in this version/,
+    /access to 0xffc00000: not a direct-map or vmalloc address/,
   );
 });
 

@@ -1,0 +1,181 @@
+// mm/vmalloc.c reduced: vmalloc / vzalloc / vmalloc_32 / vfree over the vmlist address
+// allocator (vmalloc_area.ts), mapping one page at a time (HighMem allowed, except vmalloc_32)
+// into the kernel master page table (init_mm, swapper_pg_dir) with global, writable PTEs; the
+// page-table pages below the top level come from the page allocator as Linux's
+// pte_alloc_kernel does. vfree unmaps, flushes the kmap range from every CPU's TLB and frees the
+// pages; it is a BUG in interrupt context (2.6). /proc/vmallocinfo lists the areas.
+// Simplified: swapper_pg_dir itself lives in a frame just past the end of RAM (Linux has it in
+// the reserved kernel image, which mmsim does not model); the TLB flush reaches the other CPUs
+// at once (no shootdown IPIs or waiting yet); the page array is not allocated (no kmalloc yet);
+// process page tables and the lazy vmalloc fault are not modelled.
+import * as Effect from "effect/Effect";
+import { kernel, type Kernel } from "../kernel.ts";
+import { in_interrupt } from "../sched/core.ts";
+import { BUG } from "../api_misc.ts";
+import * as HW from "../../hw/mmu/paging.ts";
+import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from "./gfp.ts";
+import type { MmState } from "./mm_state.ts";
+import { __free_page, alloc_page, mm_of } from "./page_alloc.ts";
+import { format_kaddr, type kaddr_t } from "./page.ts";
+import { VM_ALLOC, VmList, vmalloc_range, type vm_struct } from "./vmalloc_area.ts";
+
+const PAGE = 4096;
+
+/** init_mm's page tables and the vmalloc areas' pages, created on first use. */
+export interface KernelVm {
+  readonly mem: HW.PageTableMemory;
+  readonly fmt: HW.PagingFormat;
+  /** swapper_pg_dir. */
+  readonly root: number;
+  readonly list: VmList;
+  /** Each area's pages, by start address. */
+  readonly pages: Map<kaddr_t, number[]>;
+  /** Page-table pages allocated for the vmalloc range. */
+  table_pages: number;
+}
+
+const vms = new WeakMap<MmState, KernelVm>();
+
+export function kernel_vm(mm: MmState): KernelVm {
+  let v = vms.get(mm);
+  if (v === undefined) {
+    const r = vmalloc_range(mm.dm, mm.era);
+    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "i386" ? "2level" : "4level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), table_pages: 0 };
+    vms.set(mm, v);
+  }
+  return v;
+}
+
+/** The kernel vm state if vmalloc was ever used on this machine. */
+export const kernel_vm_if_used = (mm: MmState): KernelVm | undefined => vms.get(mm);
+
+/** The linear address the MMU sees for a kernel address. */
+export const linear_of = (mm: MmState, addr: kaddr_t): number => (mm.arch === "i386" ? addr : addr + 2 ** 47);
+
+/** Maps `pfn` at `addr` in init_mm, allocating the missing page-table pages. Context: may sleep. */
+const map_kernel_page = (mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number): Effect.Effect<boolean> =>
+  Effect.gen(function* () {
+    const lin = linear_of(mm, addr);
+    let table = v.root;
+    for (let level = 0; level < v.fmt.bits.length - 1; level++) {
+      const idx = HW.level_index(v.fmt, level, lin);
+      const e = HW.read_entry(v.mem, v.fmt, table, idx);
+      if (!(e.lo & HW._PAGE_PRESENT)) {
+        const pt = yield* alloc_page(GFP_KERNEL | __GFP_ZERO);
+        if (pt === null) return false;
+        v.table_pages++;
+        HW.write_entry(v.mem, v.fmt, table, idx, HW.make_entry(pt, HW._PAGE_PRESENT | HW._PAGE_RW));
+        table = pt;
+      } else table = HW.entry_pfn(e);
+    }
+    const last = v.fmt.bits.length - 1;
+    HW.write_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, last, lin), HW.make_entry(pfn, HW._PAGE_PRESENT | HW._PAGE_RW | HW._PAGE_GLOBAL));
+    return true;
+  });
+
+/** Clears the PTE mapping `addr` (the page-table pages stay, as in Linux). */
+function unmap_kernel_page(mm: MmState, v: KernelVm, addr: kaddr_t): void {
+  const lin = linear_of(mm, addr);
+  let table = v.root;
+  for (let level = 0; level < v.fmt.bits.length - 1; level++) {
+    const e = HW.read_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, level, lin));
+    if (!(e.lo & HW._PAGE_PRESENT)) return;
+    table = HW.entry_pfn(e);
+  }
+  HW.write_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, v.fmt.bits.length - 1, lin), { lo: 0, hi: 0 });
+}
+
+/** flush_tlb_kernel_range(): every CPU drops its non-global and global entries (flush_tlb_all). */
+function flush_tlb_kernel_range(k: Kernel): void {
+  const me = k.this_cpu().id;
+  k.machine.tlbs.forEach((t, cpu) => {
+    t.flush_all(false);
+    if (cpu !== me) t.shootdowns++;
+  });
+  // The initiator pays for the IPIs it would send (one wakeup-sized cost per other CPU).
+  k.charge(k.costs.wakeup * (k.machine.tlbs.length - 1));
+}
+
+/** __vmalloc(size, gfp): `size` bytes of virtually contiguous memory, or 0. Context: may sleep. */
+export const __vmalloc = (size: number, gfp: gfp_t, caller = "vmalloc"): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    // __get_vm_area_node(): BUG_ON(in_interrupt()); the page allocations below check might_sleep.
+    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vmalloc() in interrupt context");
+    if (!Number.isInteger(size) || size <= 0) return 0;
+    const v = kernel_vm(mm);
+    const area = v.list.get_vm_area(size, VM_ALLOC, caller);
+    if (area === null) return 0;
+    const n = (area.size - PAGE) / PAGE;
+    const pages: number[] = [];
+    v.pages.set(area.addr, pages);
+    for (let i = 0; i < n; i++) {
+      const p = yield* alloc_page(gfp);
+      if (p === null || !(yield* map_kernel_page(mm, v, area.addr + i * PAGE, p))) {
+        if (p !== null) yield* __free_page(p);
+        yield* vunmap_free(k, mm, v, area);
+        return 0;
+      }
+      pages.push(p);
+    }
+    return area.addr;
+  });
+
+export const vmalloc = (size: number): Effect.Effect<kaddr_t> => __vmalloc(size, GFP_KERNEL | __GFP_HIGHMEM, "vmalloc");
+export const vzalloc = (size: number): Effect.Effect<kaddr_t> => __vmalloc(size, GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO, "vzalloc");
+/** vmalloc_32(): pages the 32-bit DMA engines can reach (GFP_KERNEL on i386, GFP_DMA32 on x86_64). */
+export const vmalloc_32 = (size: number): Effect.Effect<kaddr_t> =>
+  Effect.suspend(() => __vmalloc(size, mm_of(kernel()).arch === "x86_64" ? GFP_KERNEL | __GFP_DMA32 : GFP_KERNEL, "vmalloc_32"));
+
+const vunmap_free = (k: Kernel, mm: MmState, v: KernelVm, area: vm_struct): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    v.list.remove_vm_area(area.addr);
+    const pages = v.pages.get(area.addr) ?? [];
+    v.pages.delete(area.addr);
+    for (let i = 0; i < pages.length; i++) unmap_kernel_page(mm, v, area.addr + i * PAGE);
+    flush_tlb_kernel_range(k);
+    for (const p of pages) yield* __free_page(p);
+  });
+
+/** vfree(addr): unmaps and frees a vmalloc area; vfree(0) does nothing. Context: process (BUG in interrupt). */
+export const vfree = (addr: kaddr_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (addr === 0) return;
+    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vfree() in interrupt context");
+    const v = kernel_vm(mm);
+    const area = v.list.areas.find((a) => a.addr === addr);
+    if (area === undefined) {
+      k.report("bug", [`WARNING: at mm/vmalloc.c vfree(): Trying to vfree() nonexistent vm area (${"0x" + format_kaddr(mm.dm, addr)})`].join("\n"));
+      return;
+    }
+    yield* vunmap_free(k, mm, v, area);
+  });
+
+/** /proc/vmallocinfo: one line per area, "0x<start>-0x<end> <size> <caller> pages=<n> vmalloc". */
+export function vmallocinfo(mm: MmState): string {
+  const v = vms.get(mm);
+  if (v === undefined) return "";
+  return v.list.areas
+    .map((a) => {
+      const pages = v.pages.get(a.addr)?.length ?? 0;
+      return `0x${format_kaddr(mm.dm, a.addr)}-0x${format_kaddr(mm.dm, a.addr + a.size)} ${String(a.size).padStart(7)} ${a.caller} pages=${pages} vmalloc\n`;
+    })
+    .join("");
+}
+
+/** Used by the access path: the frame mapping `addr` in init_mm, walking the tables, or throws. */
+export function vmalloc_walk(mm: MmState, addr: kaddr_t, write: boolean): HW.Walk | null {
+  const v = vms.get(mm);
+  if (v === undefined) return null;
+  return HW.walk(v.mem, v.fmt, v.root, linear_of(mm, addr), write, false);
+}
+
+/** The physical addresses of the entries a walk of `addr` reads, level by level. */
+export function walk_entry_addresses(mm: MmState, addr: kaddr_t, tables: readonly number[]): number[] {
+  const v = vms.get(mm)!;
+  const lin = linear_of(mm, addr);
+  return tables.map((t, level) => t * PAGE + HW.level_index(v.fmt, level, lin) * 4 * v.fmt.words);
+}

@@ -1,0 +1,110 @@
+// vmalloc on a 64 MiB i386 machine: VMALLOC_START = 0xc4000000 + 8 MiB = 0xc4800000.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as Effect from "effect/Effect";
+import { inTask, inline, run } from "../../helpers.ts";
+import { kernel } from "../../../src/kernel/kernel.ts";
+import { format_kaddr, kthread_run, mem_read, mem_write, request_irq, vfree, vmalloc, IRQ_HANDLED, nic } from "../../../src/kernel/index.ts";
+import { kernel_vm } from "../../../src/kernel/mm/vmalloc.ts";
+
+const M = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 64 } } as const;
+
+test("vmalloc maps fresh pages at VMALLOC_START with a guard page; access walks and then hits the TLB", () => {
+  const seen: unknown[] = [];
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const k = kernel();
+        const a = yield* vmalloc(3 * 4096);
+        const b = yield* vmalloc(100);
+        seen.push(format_kaddr(a), format_kaddr(b));
+        const v = kernel_vm(k.mm!);
+        // One page-table page covers the 4 MiB at PDE 0xc48 >> 2 = 786 (0xc4800000 >> 22).
+        seen.push(v.table_pages, v.pages.get(a)!.length);
+        const tlb = k.machine.tlbs[k.this_cpu().id]!;
+        mem_write(a, 8);
+        mem_read(a + 8, 8);
+        mem_write(a + 4096, 8);
+        seen.push(tlb.misses, tlb.hits);
+        yield* vfree(a);
+        yield* vfree(b);
+        seen.push(tlb.valid, v.list.areas.length);
+      }),
+    M,
+    { verify: true, proc: ["vmallocinfo", "meminfo"] },
+  );
+  assert.equal(r.reports, []);
+  // 3 pages + guard = 0x4000; b follows. Two misses (one per page touched), one hit.
+  assert.equal(seen, ["c4800000", "c4804000", 1, 3, 2, 1, 0, 0]);
+  assert.is(r.proc.vmallocinfo, "");
+});
+
+test("/proc/vmallocinfo and meminfo's VmallocUsed while areas exist", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        yield* vmalloc(3 * 4096);
+        yield* vmalloc(8192);
+      }),
+    M,
+    { proc: ["vmallocinfo", "meminfo"] },
+  );
+  assert.is(r.proc.vmallocinfo, "0xc4800000-0xc4804000   16384 vmalloc pages=3 vmalloc\n0xc4804000-0xc4807000   12288 vmalloc pages=2 vmalloc\n");
+  assert.ok(r.proc.meminfo!.includes("\nVmallocUsed:          28 kB\n"));
+});
+
+test("vfree flushes every CPU's TLB (a shootdown on the others)", () => {
+  let flushes: number[] = [];
+  let shoot: number[] = [];
+  inTask(
+    () =>
+      Effect.gen(function* () {
+        const a = yield* vmalloc(4096);
+        yield* vfree(a);
+        flushes = kernel().machine.tlbs.map((t) => t.flushes);
+        shoot = kernel().machine.tlbs.map((t) => t.shootdowns);
+      }),
+    M,
+  );
+  assert.equal(flushes, [1, 1]);
+  assert.is(shoot.reduce((a, b) => a + b, 0), 1);
+});
+
+test("vfree in interrupt context: kernel BUG", () => {
+  const scn = inline(
+    () => {
+      const st = { addr: 0 };
+      request_irq(
+        11,
+        () =>
+          Effect.gen(function* () {
+            nic("eth0").reap();
+            if (st.addr !== 0) {
+              const a = st.addr;
+              st.addr = 0;
+              yield* vfree(a);
+            }
+            return IRQ_HANDLED;
+          }),
+        0,
+        "eth0",
+        null,
+      );
+      kthread_run(
+        () =>
+          Effect.gen(function* () {
+            st.addr = yield* vmalloc(4096);
+          }),
+        null,
+        "t",
+        { cpus: [0] },
+      );
+    },
+    { cpus: 1, nics: [{ name: "eth0", irq: 11, rate: 20000, cpus: [0] }], memory: { arch: "i386", kernel: "2.6", mb: 64 } },
+    { duration_ms: 5 },
+  );
+  const r = run(scn);
+  assert.equal(r.reports.map((x) => x.title), ["kernel BUG at mm/vmalloc.c: vfree() in interrupt context!"]);
+});
+
+test.run();
