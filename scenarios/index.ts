@@ -11,6 +11,7 @@ import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
 import oomKiller from "./mm/oom-killer.ts";
 import { falseSharing, falseSharingPadded } from "./mm/false-sharing.ts";
+import { staleTlb, staleTlbFixed } from "./mm/stale-tlb.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -28,6 +29,8 @@ export const scenarios: readonly Scenario<any>[] = [
   oomKiller,
   falseSharing,
   falseSharingPadded,
+  staleTlb,
+  staleTlbFixed,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

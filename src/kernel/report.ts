@@ -14,6 +14,7 @@ export type ReportKind =
   | "alloc_failure"
   | "bad_page"
   | "oom"
+  | "stale_tlb"
   | "bug";
 
 export interface BugReport {

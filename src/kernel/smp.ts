@@ -8,6 +8,8 @@ import { HARDIRQ_OFFSET } from "./preempt.ts";
 import { cpu_relax, smp_processor_id } from "./sched/core.ts";
 import { trace_ipi_entry } from "./trace.ts";
 import { irq_exit } from "./softirq.ts";
+import { local_irq_restore, local_irq_save } from "./irqflags.ts";
+import { dump_stack } from "./dumpstack.ts";
 
 import type { CallSingleData } from "./percpu.ts";
 
@@ -42,6 +44,36 @@ export const call_function_single_interrupt = (): Effect.Effect<void> =>
     }
     yield* irq_exit();
   });
+
+/**
+ * on_each_cpu(func, info, wait): `func` on every other CPU from the call-function IPI and here
+ * with interrupts off; with `wait`, returns once all have run. A CPU with interrupts off takes
+ * the IPI late and so delays the caller. Calling it with interrupts off warns (deadlock risk).
+ * Context: process, interrupts on.
+ */
+export const on_each_cpu = (func: CallFn, info: unknown, wait: boolean): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const me = smp_processor_id();
+    if (!k.this_cpu().hw.irqs_enabled && !warned_irqs_off.has(k)) {
+      warned_irqs_off.add(k);
+      k.report("bug", ["WARNING: at kernel/smp.c smp_call_function_many()", ...dump_stack(k.this_ctx(), ["smp_call_function_many", "warn_slowpath_null"])].join("\n"));
+    }
+    const pending: CallSingleData[] = [];
+    for (const pc of k.percpu) {
+      if (pc.id === me) continue;
+      const d: CallSingleData = { func, info, done: false };
+      call_queue(pc.id).push(d);
+      pending.push(d);
+      k.machine.irqchip.send_ipi(pc.id, CALL_FUNCTION_SINGLE_VECTOR, k.now());
+    }
+    const flags = local_irq_save();
+    yield* func(info);
+    yield* local_irq_restore(flags);
+    while (wait && pending.some((d) => !d.done)) yield* cpu_relax();
+  });
+
+const warned_irqs_off = new WeakSet<object>();
 
 /** Runs `func(info)` on `cpu` (directly if it is this CPU); with `wait`, returns once it ran. */
 export const smp_call_function_single = (cpu: number, func: CallFn, info: unknown, wait: boolean): Effect.Effect<number> =>

@@ -111,6 +111,8 @@ test("list names every shipped scenario with its description", () => {
     "oom-killer",
     "false-sharing",
     "false-sharing-padded",
+    "stale-tlb",
+    "stale-tlb-fixed",
   ]);
 });
 

@@ -91,4 +91,14 @@ test("false sharing: counters in one line bounce it on most writes; padded, each
   assert.ok(sum(shared, (c) => c.task_ns) > 1.3 * sum(padded, (c) => c.task_ns));
 });
 
+test("stale-tlb: a page unmapped and freed without a TLB flush is read through CPU1's stale entry", () => {
+  const bad = runScenario(scn("stale-tlb"), { seed: 1 });
+  assert.equal(bad.reports.map((x) => x.title), ["BUG: stale TLB entry: use-after-free at c4800000"]);
+  assert.is(bad.failed, false); // the report is what the scenario shows
+  const fixed = runScenario(scn("stale-tlb-fixed"), { seed: 1 });
+  assert.equal(fixed.reports, []);
+  // The flush reached CPU1 by IPI: one shootdown there.
+  assert.equal(fixed.stats.cpus.map((c) => c.tlb.shootdowns), [0, 1]);
+});
+
 test.run();

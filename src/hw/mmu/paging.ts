@@ -121,9 +121,10 @@ export type Walk =
 
 /**
  * Walks from the top-level table at `root_pfn` for an access to `va` (a write if `write`, from
- * user mode if `user`), setting Accessed and Dirty bits on success.
+ * user mode if `user`), setting Accessed and Dirty bits on success unless `update` is false (a
+ * look that changes nothing, for checkers).
  */
-export function walk(mem: PageTableMemory, fmt: PagingFormat, root_pfn: number, va: number, write: boolean, user: boolean): Walk {
+export function walk(mem: PageTableMemory, fmt: PagingFormat, root_pfn: number, va: number, write: boolean, user: boolean, update = true): Walk {
   let table = root_pfn;
   let writable = true;
   let usr = true;
@@ -143,10 +144,10 @@ export function walk(mem: PageTableMemory, fmt: PagingFormat, root_pfn: number, 
     const large = fmt.large.get(level);
     const last = level === fmt.bits.length - 1 || (large !== undefined && (e.lo & _PAGE_PSE) !== 0);
     if ((user && !usr) || (write && !writable)) return { ok: false, error_code: code(true), level, tables };
-    if (checks) e.lo |= _PAGE_ACCESSED;
+    if (checks && update) e.lo |= _PAGE_ACCESSED;
     if (last) {
-      if (write) e.lo |= _PAGE_DIRTY;
-      write_entry(mem, fmt, table, index, e);
+      if (write && update) e.lo |= _PAGE_DIRTY;
+      if (update) write_entry(mem, fmt, table, index, e);
       const shift = large !== undefined && level < fmt.bits.length - 1 ? large : PAGE_SHIFT;
       let pfn = entry_pfn(e);
       if (shift > PAGE_SHIFT) {
@@ -156,7 +157,7 @@ export function walk(mem: PageTableMemory, fmt: PagingFormat, root_pfn: number, 
       }
       return { ok: true, pfn, offset: va % 4096, page_shift: shift, writable, user: usr, global: (e.lo & _PAGE_GLOBAL) !== 0, tables };
     }
-    write_entry(mem, fmt, table, index, e);
+    if (update) write_entry(mem, fmt, table, index, e);
     table = entry_pfn(e);
   }
   throw new SimError("page walk ran past the last level");

@@ -39,6 +39,33 @@ function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number): number {
   );
 }
 
+const stale_reported = new WeakMap<MmState, Set<number>>();
+
+/**
+ * A TLB hit on a vmalloc address whose page-table entry is gone or points elsewhere: the page
+ * was unmapped (and maybe freed and reused) without a TLB flush reaching this CPU. The access
+ * goes through the stale translation, as on real hardware; it is reported once per page.
+ */
+function check_stale(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, pfn: number, write: boolean): void {
+  const w = vmalloc_walk(mm, addr, write, false);
+  if (w !== null && w.ok && w.pfn === pfn) return;
+  let seen = stale_reported.get(mm);
+  if (seen === undefined) stale_reported.set(mm, (seen = new Set()));
+  const page = Math.floor(addr / PAGE);
+  if (seen.has(page)) return;
+  seen.add(page);
+  const cur = k.this_cpu().curr;
+  const state = mm.alloc_order[pfn] === -1 ? "is free" : "was freed and is in use again";
+  k.report(
+    "stale_tlb",
+    [
+      `BUG: stale TLB entry: use-after-free at ${format_kaddr(mm.dm, addr)}`,
+      `CPU${cpu} ${cur.comm}/${cur.pid} ${write ? "wrote" : "read"} through a cached translation to pfn ${pfn.toString(16)}, which init_mm no longer maps and which ${state}: no TLB flush reached this CPU since the page was unmapped`,
+      ...dump_stack(k.this_ctx(), ["mem_access"]),
+    ].join("\n"),
+  );
+}
+
 /** A vmalloc-range address: walk init_mm's tables; an unmapped page is an oops. */
 function translate_vmalloc(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
   const w = vmalloc_walk(mm, addr, write);
@@ -61,8 +88,11 @@ function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: bo
   const tlb = k.machine.tlbs[cpu]!;
   const lin = linear(mm, addr);
   const hit = tlb.lookup(lin);
-  if (hit !== null) return [hit.pfn * PAGE + (lin % PAGE), 0];
   const vr = vmalloc_range(dm, mm.era);
+  if (hit !== null) {
+    if (addr >= vr.start && addr < vr.end) check_stale(k, mm, cpu, addr, hit.pfn, write);
+    return [hit.pfn * PAGE + (lin % PAGE), 0];
+  }
   if (addr >= vr.start && addr < vr.end) return translate_vmalloc(k, mm, cpu, addr, write);
   if (!(pa >= 0 && pa < dm.max_low_pfn * PAGE)) {
     throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: not a direct-map or vmalloc address (kmap addresses are not modelled yet)`);

@@ -3,15 +3,17 @@
 // into the kernel master page table (init_mm, swapper_pg_dir) with global, writable PTEs; the
 // page-table pages below the top level come from the page allocator as Linux's
 // pte_alloc_kernel does. vfree unmaps, flushes the kmap range from every CPU's TLB and frees the
-// pages; it is a BUG in interrupt context (2.6). /proc/vmallocinfo lists the areas.
+// pages; it is a BUG in interrupt context (2.6). The flush is flush_tlb_kernel_range(): an IPI
+// to every other CPU, waiting until each has flushed (a CPU with interrupts off delays it).
+// /proc/vmallocinfo lists the areas.
 // Simplified: swapper_pg_dir itself lives in a frame just past the end of RAM (Linux has it in
-// the reserved kernel image, which mmsim does not model); the TLB flush reaches the other CPUs
-// at once (no shootdown IPIs or waiting yet); the page array is not allocated (no kmalloc yet);
+// the reserved kernel image, which mmsim does not model); the page array is not allocated (no kmalloc yet);
 // process page tables and the lazy vmalloc fault are not modelled.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { in_interrupt } from "../sched/core.ts";
 import { BUG } from "../api_misc.ts";
+import { on_each_cpu } from "../smp.ts";
 import * as HW from "../../hw/mmu/paging.ts";
 import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -85,15 +87,35 @@ function unmap_kernel_page(mm: MmState, v: KernelVm, addr: kaddr_t): void {
   HW.write_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, v.fmt.bits.length - 1, lin), { lo: 0, hi: 0 });
 }
 
-/** flush_tlb_kernel_range(): every CPU drops its non-global and global entries (flush_tlb_all). */
-function flush_tlb_kernel_range(k: Kernel): void {
-  const me = k.this_cpu().id;
-  k.machine.tlbs.forEach((t, cpu) => {
-    t.flush_all(false);
-    if (cpu !== me) t.shootdowns++;
+/** do_flush_tlb_all(): this CPU drops every entry, global ones included; a remote one counts a shootdown. */
+const do_flush_tlb_all = (initiator: unknown): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const k = kernel();
+    const cpu = k.this_cpu().id;
+    k.machine.tlbs[cpu]!.flush_all(false);
+    if (cpu !== initiator) k.machine.tlbs[cpu]!.shootdowns++;
+    k.trace("tlb_flush", `reason=remote shootdown pages=-1`);
   });
-  // The initiator pays for the IPIs it would send (one wakeup-sized cost per other CPU).
-  k.charge(k.costs.wakeup * (k.machine.tlbs.length - 1));
+
+/**
+ * flush_tlb_kernel_range(start, end): x86 flushes everything on every CPU (flush_tlb_all by IPI)
+ * and waits until all did. Context: process, interrupts on.
+ */
+export const flush_tlb_kernel_range = (_start: kaddr_t, _end: kaddr_t): Effect.Effect<void> =>
+  Effect.suspend(() => on_each_cpu(do_flush_tlb_all, kernel().this_cpu().id, true));
+
+/** unmap_kernel_range_noflush(addr, size): clears the PTEs without any TLB flush (the caller's job). */
+export function unmap_kernel_range_noflush(addr: kaddr_t, size: number): void {
+  const mm = mm_of(kernel());
+  const v = kernel_vm(mm);
+  for (let a = addr; a < addr + size; a += PAGE) unmap_kernel_page(mm, v, a);
+}
+
+/** vmalloc_to_page(addr): the page mapped at a vmalloc address, or null. */
+export function vmalloc_to_page(addr: kaddr_t): number | null {
+  const mm = mm_of(kernel());
+  const w = vmalloc_walk(mm, addr, false, false);
+  return w !== null && w.ok ? w.pfn : null;
 }
 
 /** __vmalloc(size, gfp): `size` bytes of virtually contiguous memory, or 0. Context: may sleep. */
@@ -134,7 +156,7 @@ const vunmap_free = (k: Kernel, mm: MmState, v: KernelVm, area: vm_struct): Effe
     const pages = v.pages.get(area.addr) ?? [];
     v.pages.delete(area.addr);
     for (let i = 0; i < pages.length; i++) unmap_kernel_page(mm, v, area.addr + i * PAGE);
-    flush_tlb_kernel_range(k);
+    yield* flush_tlb_kernel_range(area.addr, area.addr + area.size);
     for (const p of pages) yield* __free_page(p);
   });
 
@@ -167,10 +189,10 @@ export function vmallocinfo(mm: MmState): string {
 }
 
 /** Used by the access path: the frame mapping `addr` in init_mm, walking the tables, or throws. */
-export function vmalloc_walk(mm: MmState, addr: kaddr_t, write: boolean): HW.Walk | null {
+export function vmalloc_walk(mm: MmState, addr: kaddr_t, write: boolean, update = true): HW.Walk | null {
   const v = vms.get(mm);
   if (v === undefined) return null;
-  return HW.walk(v.mem, v.fmt, v.root, linear_of(mm, addr), write, false);
+  return HW.walk(v.mem, v.fmt, v.root, linear_of(mm, addr), write, false, update);
 }
 
 /** The physical addresses of the entries a walk of `addr` reads, level by level. */

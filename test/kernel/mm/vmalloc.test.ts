@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask, inline, run } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { format_kaddr, kthread_run, mem_read, mem_write, request_irq, vfree, vmalloc, IRQ_HANDLED, nic } from "../../../src/kernel/index.ts";
+import { flush_tlb_kernel_range, format_kaddr, kthread_run, local_irq_restore, local_irq_save, mdelay, mem_read, mem_write, request_irq, vfree, vmalloc, IRQ_HANDLED, nic } from "../../../src/kernel/index.ts";
 import { kernel_vm } from "../../../src/kernel/mm/vmalloc.ts";
 
 const M = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 64 } } as const;
@@ -105,6 +105,51 @@ test("vfree in interrupt context: kernel BUG", () => {
   );
   const r = run(scn);
   assert.equal(r.reports.map((x) => x.title), ["kernel BUG at mm/vmalloc.c: vfree() in interrupt context!"]);
+});
+
+test("vfree waits for every CPU's flush: a CPU with interrupts off for 1 ms delays it", () => {
+  let took = 0;
+  const scn = inline(() => {
+    kthread_run(
+      () =>
+        Effect.gen(function* () {
+          const flags = local_irq_save();
+          yield* mdelay(1);
+          yield* local_irq_restore(flags);
+        }),
+      null,
+      "irqsoff",
+      { cpus: [1] },
+    );
+    kthread_run(
+      () =>
+        Effect.gen(function* () {
+          const a = yield* vmalloc(4096);
+          const t0 = kernel().now();
+          yield* vfree(a);
+          took = kernel().now() - t0;
+        }),
+      null,
+      "freer",
+      { cpus: [0] },
+    );
+  }, M);
+  const r = run(scn);
+  assert.equal(r.reports, []);
+  assert.ok(took > 900_000, `vfree took ${took} ns`);
+});
+
+test("flush_tlb_kernel_range with interrupts off: the smp_call_function_many warning", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const flags = local_irq_save();
+        yield* flush_tlb_kernel_range(0, 0);
+        yield* local_irq_restore(flags);
+      }),
+    { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 64 } },
+  );
+  assert.equal(r.reports.map((x) => x.title), ["WARNING: at kernel/smp.c smp_call_function_many()"]);
 });
 
 test.run();
