@@ -12,6 +12,7 @@ import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
 import oomKiller from "./mm/oom-killer.ts";
 import { falseSharing, falseSharingPadded } from "./mm/false-sharing.ts";
 import { staleTlb, staleTlbFixed } from "./mm/stale-tlb.ts";
+import kmapPressure from "./mm/kmap-pressure.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -31,6 +32,7 @@ export const scenarios: readonly Scenario<any>[] = [
   falseSharingPadded,
   staleTlb,
   staleTlbFixed,
+  kmapPressure,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

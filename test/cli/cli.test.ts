@@ -113,6 +113,7 @@ test("list names every shipped scenario with its description", () => {
     "false-sharing-padded",
     "stale-tlb",
     "stale-tlb-fixed",
+    "kmap-pressure",
   ]);
 });
 

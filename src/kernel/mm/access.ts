@@ -15,6 +15,9 @@ import type { MmState } from "./mm_state.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
 import { vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
+import { PKMAP_BASE } from "./highmem_pkmap.ts";
+
+const LAST_PKMAP = 1024;
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioBug } from "../bug.ts";
 
@@ -37,6 +40,13 @@ function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number): number {
     caches.access(cpu, pgd + PAGE + pud * 8, 8, false) +
     caches.access(cpu, pgd + 2 * PAGE + (pud % 64) * PAGE + pmd * 8, 8, false)
   );
+}
+
+/** vmalloc and (i386) pkmap addresses: translated by walking init_mm's simulated tables. */
+function in_init_mm_tables(mm: MmState, addr: kaddr_t): boolean {
+  const vr = vmalloc_range(mm.dm, mm.era);
+  if (addr >= vr.start && addr < vr.end) return true;
+  return mm.arch === "i386" && addr >= PKMAP_BASE && addr < PKMAP_BASE + LAST_PKMAP * PAGE;
 }
 
 const stale_reported = new WeakMap<MmState, Set<number>>();
@@ -88,14 +98,14 @@ function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: bo
   const tlb = k.machine.tlbs[cpu]!;
   const lin = linear(mm, addr);
   const hit = tlb.lookup(lin);
-  const vr = vmalloc_range(dm, mm.era);
+  const walked = in_init_mm_tables(mm, addr);
   if (hit !== null) {
-    if (addr >= vr.start && addr < vr.end) check_stale(k, mm, cpu, addr, hit.pfn, write);
+    if (walked) check_stale(k, mm, cpu, addr, hit.pfn, write);
     return [hit.pfn * PAGE + (lin % PAGE), 0];
   }
-  if (addr >= vr.start && addr < vr.end) return translate_vmalloc(k, mm, cpu, addr, write);
+  if (walked) return translate_vmalloc(k, mm, cpu, addr, write);
   if (!(pa >= 0 && pa < dm.max_low_pfn * PAGE)) {
-    throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: not a direct-map or vmalloc address (kmap addresses are not modelled yet)`);
+    throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: not a direct-map, vmalloc or kmap address`);
   }
   const cost = walk_cost(k, mm, cpu, lin);
   tlb.insert(lin, { pfn: Math.floor(pa / PAGE), page_shift: mm.arch === "i386" ? 22 : 21, writable: true, user: false, global: true });

@@ -54,8 +54,8 @@ export const kernel_vm_if_used = (mm: MmState): KernelVm | undefined => vms.get(
 /** The linear address the MMU sees for a kernel address. */
 export const linear_of = (mm: MmState, addr: kaddr_t): number => (mm.arch === "i386" ? addr : addr + 2 ** 47);
 
-/** Maps `pfn` at `addr` in init_mm, allocating the missing page-table pages. Context: may sleep. */
-const map_kernel_page = (mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number): Effect.Effect<boolean> =>
+/** Allocates the page-table pages init_mm lacks for `addr` (pte_alloc_kernel). Context: may sleep. */
+export const ensure_kernel_tables = (mm: MmState, v: KernelVm, addr: kaddr_t): Effect.Effect<boolean> =>
   Effect.gen(function* () {
     const lin = linear_of(mm, addr);
     let table = v.root;
@@ -70,13 +70,11 @@ const map_kernel_page = (mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number): 
         table = pt;
       } else table = HW.entry_pfn(e);
     }
-    const last = v.fmt.bits.length - 1;
-    HW.write_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, last, lin), HW.make_entry(pfn, HW._PAGE_PRESENT | HW._PAGE_RW | HW._PAGE_GLOBAL));
     return true;
   });
 
-/** Clears the PTE mapping `addr` (the page-table pages stay, as in Linux). */
-function unmap_kernel_page(mm: MmState, v: KernelVm, addr: kaddr_t): void {
+/** set_pte for a kernel address whose page tables exist: maps `pfn` (0 entry: unmaps). */
+export function set_kernel_pte(mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number | null): void {
   const lin = linear_of(mm, addr);
   let table = v.root;
   for (let level = 0; level < v.fmt.bits.length - 1; level++) {
@@ -84,8 +82,19 @@ function unmap_kernel_page(mm: MmState, v: KernelVm, addr: kaddr_t): void {
     if (!(e.lo & HW._PAGE_PRESENT)) return;
     table = HW.entry_pfn(e);
   }
-  HW.write_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, v.fmt.bits.length - 1, lin), { lo: 0, hi: 0 });
+  const entry = pfn === null ? { lo: 0, hi: 0 } : HW.make_entry(pfn, HW._PAGE_PRESENT | HW._PAGE_RW | HW._PAGE_GLOBAL);
+  HW.write_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, v.fmt.bits.length - 1, lin), entry);
 }
+
+/** Maps `pfn` at `addr` in init_mm, allocating the missing page-table pages. Context: may sleep. */
+const map_kernel_page = (mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number): Effect.Effect<boolean> =>
+  Effect.map(ensure_kernel_tables(mm, v, addr), (ok) => {
+    if (ok) set_kernel_pte(mm, v, addr, pfn);
+    return ok;
+  });
+
+/** Clears the PTE mapping `addr` (the page-table pages stay, as in Linux). */
+const unmap_kernel_page = (mm: MmState, v: KernelVm, addr: kaddr_t): void => set_kernel_pte(mm, v, addr, null);
 
 /** do_flush_tlb_all(): this CPU drops every entry, global ones included; a remote one counts a shootdown. */
 const do_flush_tlb_all = (initiator: unknown): Effect.Effect<void> =>

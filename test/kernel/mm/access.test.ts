@@ -56,7 +56,7 @@ test("an unmapped vmalloc-range address is an oops; an address no model covers i
           }),
         M,
       ),
-    /access to 0xffc00000: not a direct-map or vmalloc address/,
+    /access to 0xffc00000: not a direct-map, vmalloc or kmap address/,
   );
 });
 

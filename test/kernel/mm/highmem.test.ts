@@ -1,0 +1,111 @@
+// kmap / kunmap on a 1 GiB i386 machine (HighMem holds pfn 229376 and up; PKMAP_BASE 0xff800000).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as Effect from "effect/Effect";
+import { inTask, inline, run } from "../../helpers.ts";
+import { kernel } from "../../../src/kernel/kernel.ts";
+import { GFP_HIGHUSER, GFP_KERNEL, IRQ_HANDLED, __free_page, alloc_page, current, format_kaddr, kmap, kthread_run, kunmap, mem_write, msleep, nic, page_address, request_irq, type page } from "../../../src/kernel/index.ts";
+import { pkmap_of } from "../../../src/kernel/mm/highmem.ts";
+
+const G1 = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 1024 } } as const;
+
+test("a lowmem page maps to its direct-map address; a HighMem page to pkmap slot 1", () => {
+  const seen: unknown[] = [];
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const low = (yield* alloc_page(GFP_KERNEL))!;
+        seen.push((yield* kmap(low)) === page_address(low));
+        const high = (yield* alloc_page(GFP_HIGHUSER))!;
+        const a = yield* kmap(high);
+        seen.push(format_kaddr(a), page_address(high) === a);
+        mem_write(a, 64); // walks init_mm's pkmap page table
+        const again = yield* kmap(high); // still mapped: same address, one more user
+        const pk = pkmap_of(kernel().mm!)!;
+        seen.push(again === a, pk.count[1]);
+        yield* kunmap(high);
+        yield* kunmap(high);
+        seen.push(pk.count[1], page_address(high) === a); // unused, still mapped until a flush
+        yield* kunmap(low);
+      }),
+    G1,
+  );
+  assert.equal(r.reports, []);
+  assert.equal(seen, [true, "ff801000", true, true, 3, 1, true]);
+});
+
+test("more kmaps than LAST_PKMAP: the second task sleeps until the first unmaps, after one wrap-around flush", () => {
+  const st = { slept: -1, done: 0, flushes: 0 };
+  const holder = (n: number, hold_ms: number) => () =>
+    Effect.gen(function* () {
+      const pages: page[] = [];
+      for (let i = 0; i < n; i++) pages.push((yield* alloc_page(GFP_HIGHUSER))!);
+      for (const p of pages) yield* kmap(p);
+      if (hold_ms > 0) yield* msleep(hold_ms);
+      for (const p of pages) yield* kunmap(p);
+      for (const p of pages) yield* __free_page(p);
+      if (current().comm === "late") st.slept = current().nvcsw;
+      if (++st.done === 2) st.flushes = pkmap_of(kernel().mm!)!.flushes;
+    });
+  const scn = inline(() => {
+    kthread_run(holder(700, 5), null, "early", { cpus: [0] });
+    kthread_run(
+      () =>
+        Effect.gen(function* () {
+          yield* msleep(1);
+          yield* holder(700, 0)();
+        }),
+      null,
+      "late",
+      { cpus: [1] },
+    );
+  }, G1);
+  const r = run(scn, { verify: true });
+  assert.equal(r.reports, []);
+  assert.is(st.done, 2);
+  // 1023 usable slots before the first wrap (slot 0 comes after it): 700 + 323 fit, then "late"
+  // waits for "early" to unmap; the wrap flushes the unused slots once.
+  assert.ok(st.slept >= 2, `late slept ${st.slept} times`);
+  assert.ok(st.flushes >= 1);
+});
+
+test("kmap in an interrupt handler: might_sleep; kunmap there: kernel BUG", () => {
+  const scn = inline(
+    () => {
+      const st = { page: -1 };
+      request_irq(
+        11,
+        () =>
+          Effect.gen(function* () {
+            nic("eth0").reap();
+            if (st.page >= 0) {
+              const p = st.page;
+              st.page = -1;
+              yield* kmap(p);
+              yield* kunmap(p);
+            }
+            return IRQ_HANDLED;
+          }),
+        0,
+        "eth0",
+        null,
+      );
+      kthread_run(
+        () =>
+          Effect.gen(function* () {
+            st.page = (yield* alloc_page(GFP_HIGHUSER))!;
+          }),
+        null,
+        "t",
+        { cpus: [0] },
+      );
+    },
+    { cpus: 1, nics: [{ name: "eth0", irq: 11, rate: 20000, cpus: [0] }], memory: { arch: "i386", kernel: "2.6", mb: 1024 } },
+    { duration_ms: 5 },
+  );
+  const r = run(scn);
+  assert.equal(r.reports.map((x) => x.kind), ["might_sleep", "bug"]);
+  assert.is(r.reports[1]!.title, "kernel BUG at arch/x86/mm/highmem_32.c: kunmap() in interrupt context!");
+});
+
+test.run();
