@@ -13,6 +13,7 @@ import oomKiller from "./mm/oom-killer.ts";
 import { falseSharing, falseSharingPadded } from "./mm/false-sharing.ts";
 import { staleTlb, staleTlbFixed } from "./mm/stale-tlb.ts";
 import kmapPressure from "./mm/kmap-pressure.ts";
+import { kmapAtomicIrq, kmapAtomicIrqFixed } from "./mm/kmap-atomic-irq.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -33,6 +34,8 @@ export const scenarios: readonly Scenario<any>[] = [
   staleTlb,
   staleTlbFixed,
   kmapPressure,
+  kmapAtomicIrq,
+  kmapAtomicIrqFixed,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

@@ -94,5 +94,6 @@ export { page_cache_fill, mark_page_accessed, set_page_dirty } from "./mm/filema
 export { mem_read, mem_write, memset, memcpy } from "./mm/access.ts";
 export { vmalloc, vzalloc, vmalloc_32, vfree, vmalloc_to_page, unmap_kernel_range_noflush, flush_tlb_kernel_range } from "./mm/vmalloc.ts";
 export { on_each_cpu } from "./smp.ts";
-export { kmap, kunmap } from "./mm/highmem.ts";
+export { kmap, kunmap, kmap_atomic, kunmap_atomic, kmap_local_page, kunmap_local } from "./mm/highmem.ts";
+export { KM_TYPES, type km_type } from "./mm/highmem_atomic.ts";
 export { process_run, touch_anon_pages, fatal_signal_pending, signal_check } from "./mm/memory.ts";

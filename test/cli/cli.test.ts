@@ -114,6 +114,8 @@ test("list names every shipped scenario with its description", () => {
     "stale-tlb",
     "stale-tlb-fixed",
     "kmap-pressure",
+    "kmap-atomic-irq",
+    "kmap-atomic-irq-fixed",
   ]);
 });
 

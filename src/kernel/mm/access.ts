@@ -16,8 +16,6 @@ import { format_kaddr, type kaddr_t } from "./page.ts";
 import { vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
 import { PKMAP_BASE } from "./highmem_pkmap.ts";
-
-const LAST_PKMAP = 1024;
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioBug } from "../bug.ts";
 
@@ -46,7 +44,8 @@ function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number): number {
 function in_init_mm_tables(mm: MmState, addr: kaddr_t): boolean {
   const vr = vmalloc_range(mm.dm, mm.era);
   if (addr >= vr.start && addr < vr.end) return true;
-  return mm.arch === "i386" && addr >= PKMAP_BASE && addr < PKMAP_BASE + LAST_PKMAP * PAGE;
+  // pkmap slots, then the fixmap (kmap_atomic / kmap_local) below FIXADDR_TOP.
+  return mm.arch === "i386" && addr >= PKMAP_BASE && addr < 0xfffff000;
 }
 
 const stale_reported = new WeakMap<MmState, Set<number>>();

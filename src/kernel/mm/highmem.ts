@@ -8,16 +8,20 @@
 // (Linux takes it from boot memory); page_address_htable is a map, not 128 hashed buckets.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
-import { __might_sleep, current, in_interrupt, schedule } from "../sched/core.ts";
+import { ScenarioError } from "../../sim/errors.ts";
+import { __might_sleep, current, in_interrupt, preempt_disable, preempt_enable, schedule } from "../sched/core.ts";
+import { dump_stack } from "../dumpstack.ts";
+import { GFP_ATOMIC } from "./gfp.ts";
+import { KmapAtomicSlots, KM_TYPE_NR, type km_type } from "./highmem_atomic.ts";
 import { TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { DEFINE_WAIT, finish_wait, init_waitqueue_head, prepare_to_wait, wake_up, type wait_queue_head_t } from "../sched/wait.ts";
 import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from "../locking/spinlock.ts";
 import { BUG } from "../api_misc.ts";
 import type { MmState } from "./mm_state.ts";
 import { mm_of, type page } from "./page_alloc.ts";
-import { page_address, set_page_address, type kaddr_t } from "./page.ts";
+import { format_kaddr, page_address, set_page_address, type kaddr_t } from "./page.ts";
 import { Pkmap, PKMAP_BASE } from "./highmem_pkmap.ts";
-import { ensure_kernel_tables, flush_tlb_kernel_range, kernel_vm, set_kernel_pte } from "./vmalloc.ts";
+import { ensure_kernel_tables, flush_tlb_kernel_range, kernel_vm, linear_of, set_kernel_pte } from "./vmalloc.ts";
 
 export const LAST_PKMAP = 1024;
 
@@ -120,3 +124,101 @@ export const kunmap = (p: page): Effect.Effect<void> =>
 
 /** The pkmap slots of this machine (for tests and statistics), or undefined if kmap was never used. */
 export const pkmap_of = (mm: MmState): Pkmap | undefined => states.get(mm)?.pkmap;
+
+// ---------------------------------------------------------------- kmap_atomic (2.6) and kmap_local_page (6.x)
+
+/** __fix_to_virt(FIX_KMAP_BEGIN + idx): FIXADDR_TOP 0xfffff000, FIX_KMAP_BEGIN taken as 64 (it depends on the build's fixmap). */
+const FIXADDR_TOP = 0xfffff000;
+const FIX_KMAP_BEGIN = 64;
+export function fix_to_virt(idx: number): kaddr_t {
+  const v = FIXADDR_TOP - (FIX_KMAP_BEGIN + idx) * 4096;
+  if (v < PKMAP_BASE + LAST_PKMAP * 4096) throw new ScenarioError(`kmap_atomic/kmap_local: fixmap slot ${idx} would overlap the pkmap area in mmsim's fixed i386 layout (use at most 32 CPUs)`);
+  return v;
+}
+/** 6.x KM_MAX_IDX: kmap_local slots per CPU. */
+export const KM_MAX_IDX = 16;
+
+const atomic_slots = new WeakMap<MmState, KmapAtomicSlots>();
+function slots_of(k: Kernel, mm: MmState): KmapAtomicSlots {
+  let s = atomic_slots.get(mm);
+  if (s === undefined) atomic_slots.set(mm, (s = new KmapAtomicSlots(k.percpu.length)));
+  return s;
+}
+
+/** The fixmap page table, made on first use with GFP_ATOMIC (Linux sets it up at boot). */
+const fixmap_table = (mm: MmState, addr: kaddr_t): Effect.Effect<boolean> => ensure_kernel_tables(mm, kernel_vm(mm), addr, GFP_ATOMIC);
+
+/**
+ * kmap_atomic(page, type): maps the page in this CPU's `type` slot with preemption off (2.6).
+ * A slot still in use on this CPU (an interrupt taking the task's KM_USER0) is a kernel BUG,
+ * as BUG_ON(!pte_none(...)) in kmap_atomic_prot. Context: any; never sleeps.
+ */
+export const kmap_atomic = (p: page, type: km_type): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    preempt_disable(); // pagefault_disable()
+    if (!is_highmem(mm, p)) return page_address(mm.dm, p);
+    const cpu = k.this_cpu().id;
+    const idx = KmapAtomicSlots.idx(type, cpu);
+    const vaddr = fix_to_virt(idx);
+    const cur = k.this_ctx();
+    const prev = slots_of(k, mm).map(type, cpu, { pfn: p, by: `${cur.name}` });
+    if (prev !== null) {
+      return yield* BUG(`arch/x86/mm/highmem_32.c: kmap_atomic(${type}) on CPU${cpu}: the slot still maps pfn ${prev.pfn.toString(16)} for ${prev.by}`);
+    }
+    if (!(yield* fixmap_table(mm, vaddr))) return 0;
+    set_kernel_pte(mm, kernel_vm(mm), vaddr, p);
+    return vaddr;
+  });
+
+/** kunmap_atomic(addr, type): clears the slot with a local TLB flush of its page, then preemption back on. */
+export const kunmap_atomic = (addr: kaddr_t, type: km_type): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    const cpu = k.this_cpu().id;
+    const idx = KmapAtomicSlots.idx(type, cpu);
+    if (Math.floor(addr / 4096) * 4096 === fix_to_virt(idx)) {
+      slots_of(k, mm).unmap(type, cpu);
+      set_kernel_pte(mm, kernel_vm(mm), fix_to_virt(idx), null);
+      k.machine.tlbs[cpu]!.flush_page(linear_of(mm, fix_to_virt(idx)));
+    }
+    yield* preempt_enable();
+  });
+
+/**
+ * kmap_local_page(page) (6.x): the next of the task's stacked slots on this CPU. Mappings must be
+ * released in reverse order. Context: any; never sleeps.
+ */
+export const kmap_local_page = (p: page): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (!is_highmem(mm, p)) return page_address(mm.dm, p);
+    const task = current();
+    const stack = (task.kmap_local ??= []);
+    if (stack.length >= KM_MAX_IDX) return yield* BUG("mm/highmem.c: kmap_local_page(): more than KM_MAX_IDX nested mappings");
+    const vaddr = fix_to_virt(KM_TYPE_NR * k.percpu.length + k.this_cpu().id * KM_MAX_IDX + stack.length);
+    if (!(yield* fixmap_table(mm, vaddr))) return 0;
+    set_kernel_pte(mm, kernel_vm(mm), vaddr, p);
+    stack.push(vaddr);
+    return vaddr;
+  });
+
+/** kunmap_local(addr): releases the task's most recent kmap_local mapping; any other is a warning. */
+export const kunmap_local = (addr: kaddr_t): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (addr >= mm.dm.page_offset && addr < mm.dm.page_offset + mm.dm.max_low_pfn * 4096) return; // a lowmem page
+    const stack = current().kmap_local ?? [];
+    const top = stack[stack.length - 1];
+    if (top === undefined || Math.floor(addr / 4096) * 4096 !== top) {
+      k.report("bug", [`WARNING: at mm/highmem.c kunmap_local_indexed(): unmapping ${format_kaddr(mm.dm, addr)} out of order`, ...dump_stack(k.this_ctx(), ["kunmap_local_indexed", "warn_slowpath_null"])].join("\n"));
+      return;
+    }
+    stack.pop();
+    set_kernel_pte(mm, kernel_vm(mm), top, null);
+    k.machine.tlbs[k.this_cpu().id]!.flush_page(linear_of(mm, top));
+  });

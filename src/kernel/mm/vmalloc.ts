@@ -55,7 +55,7 @@ export const kernel_vm_if_used = (mm: MmState): KernelVm | undefined => vms.get(
 export const linear_of = (mm: MmState, addr: kaddr_t): number => (mm.arch === "i386" ? addr : addr + 2 ** 47);
 
 /** Allocates the page-table pages init_mm lacks for `addr` (pte_alloc_kernel). Context: may sleep. */
-export const ensure_kernel_tables = (mm: MmState, v: KernelVm, addr: kaddr_t): Effect.Effect<boolean> =>
+export const ensure_kernel_tables = (mm: MmState, v: KernelVm, addr: kaddr_t, gfp: gfp_t = GFP_KERNEL): Effect.Effect<boolean> =>
   Effect.gen(function* () {
     const lin = linear_of(mm, addr);
     let table = v.root;
@@ -63,7 +63,7 @@ export const ensure_kernel_tables = (mm: MmState, v: KernelVm, addr: kaddr_t): E
       const idx = HW.level_index(v.fmt, level, lin);
       const e = HW.read_entry(v.mem, v.fmt, table, idx);
       if (!(e.lo & HW._PAGE_PRESENT)) {
-        const pt = yield* alloc_page(GFP_KERNEL | __GFP_ZERO);
+        const pt = yield* alloc_page(gfp | __GFP_ZERO);
         if (pt === null) return false;
         v.table_pages++;
         HW.write_entry(v.mem, v.fmt, table, idx, HW.make_entry(pt, HW._PAGE_PRESENT | HW._PAGE_RW));

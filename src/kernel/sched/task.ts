@@ -48,6 +48,8 @@ export class Task {
   memdie = false;
   /** A SIGKILL is pending (fatal_signal_pending). */
   sigkill = false;
+  /** 6.x kmap_local_page mappings, innermost last. */
+  kmap_local: number[] | undefined;
   state: TaskState = TASK_RUNNING;
   /** CPU the task last ran on (or is queued on). */
   cpu = 0;

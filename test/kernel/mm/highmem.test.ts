@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask, inline, run } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { GFP_HIGHUSER, GFP_KERNEL, IRQ_HANDLED, __free_page, alloc_page, current, format_kaddr, kmap, kthread_run, kunmap, mem_write, msleep, nic, page_address, request_irq, type page } from "../../../src/kernel/index.ts";
+import { GFP_HIGHUSER, GFP_KERNEL, IRQ_HANDLED, __free_page, alloc_page, current, format_kaddr, kmap, kmap_atomic, kmap_local_page, kthread_run, kunmap, kunmap_atomic, kunmap_local, mem_write, msleep, nic, page_address, request_irq, udelay, type page } from "../../../src/kernel/index.ts";
 import { pkmap_of } from "../../../src/kernel/mm/highmem.ts";
 
 const G1 = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 1024 } } as const;
@@ -106,6 +106,77 @@ test("kmap in an interrupt handler: might_sleep; kunmap there: kernel BUG", () =
   const r = run(scn);
   assert.equal(r.reports.map((x) => x.kind), ["might_sleep", "bug"]);
   assert.is(r.reports[1]!.title, "kernel BUG at arch/x86/mm/highmem_32.c: kunmap() in interrupt context!");
+});
+
+test("kmap_atomic: per-CPU slots from the fixmap, usable at once; an interrupt reusing KM_USER0 is a BUG", () => {
+  const seen: unknown[] = [];
+  const ok = inTask(
+    () =>
+      Effect.gen(function* () {
+        const p = (yield* alloc_page(GFP_HIGHUSER))!;
+        const a = yield* kmap_atomic(p, "KM_USER0");
+        mem_write(a, 64);
+        seen.push(format_kaddr(a), kernel().this_cpu().preempt_count > 0);
+        yield* kunmap_atomic(a, "KM_USER0");
+        seen.push(kernel().this_cpu().preempt_count);
+      }),
+    { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 1024 } },
+  );
+  assert.equal(ok.reports, []);
+  // Slot KM_USER0 (3) on CPU0: 0xfffff000 - (64 + 3) * 4096 = 0xfffbc000.
+  assert.equal(seen, ["fffbc000", true, 0]);
+  const scn = inline(
+    () => {
+      const st = { page: -1 };
+      request_irq(
+        11,
+        () =>
+          Effect.gen(function* () {
+            nic("eth0").reap();
+            if (st.page >= 0) yield* kmap_atomic(st.page, "KM_USER0"); // wrong slot for an interrupt
+            return IRQ_HANDLED;
+          }),
+        0,
+        "eth0",
+        null,
+      );
+      kthread_run(
+        () =>
+          Effect.gen(function* () {
+            st.page = (yield* alloc_page(GFP_HIGHUSER))!;
+            const a = yield* kmap_atomic(st.page, "KM_USER0");
+            yield* udelay(2000); // busy with the mapping while interrupts arrive
+            yield* kunmap_atomic(a, "KM_USER0");
+          }),
+        null,
+        "t",
+        { cpus: [0] },
+      );
+    },
+    { cpus: 1, nics: [{ name: "eth0", irq: 11, rate: 20000, cpus: [0] }], memory: { arch: "i386", kernel: "2.6", mb: 1024 } },
+    { duration_ms: 5 },
+  );
+  const r = run(scn);
+  // The task's page is HighMem's first: pfn 0x3fc00, the head of its last order-10 block.
+  assert.equal(r.reports.map((x) => x.title), ["kernel BUG at arch/x86/mm/highmem_32.c: kmap_atomic(KM_USER0) on CPU0: the slot still maps pfn 3fc00 for t!"]);
+});
+
+test("kmap_local_page (6): stacked mappings, released in reverse order; out of order warns", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const p = (yield* alloc_page(GFP_HIGHUSER))!;
+        const q = (yield* alloc_page(GFP_HIGHUSER))!;
+        const a = yield* kmap_local_page(p);
+        const b = yield* kmap_local_page(q);
+        yield* kunmap_local(a); // wrong: b is the innermost
+        yield* kunmap_local(b);
+        yield* kunmap_local(a);
+      }),
+    { cpus: 1, memory: { arch: "i386", kernel: "6", mb: 1024 } },
+  );
+  // The first kmap_local slot on a 1-CPU machine comes after the 13 kmap_atomic ones: 0xfffff000 - (64 + 13) * 4096.
+  assert.equal(r.reports.map((x) => x.title), ["WARNING: at mm/highmem.c kunmap_local_indexed(): unmapping fffb2000 out of order"]);
 });
 
 test.run();
