@@ -14,6 +14,8 @@ import { falseSharing, falseSharingPadded } from "./mm/false-sharing.ts";
 import { staleTlb, staleTlbFixed } from "./mm/stale-tlb.ts";
 import kmapPressure from "./mm/kmap-pressure.ts";
 import { kmapAtomicIrq, kmapAtomicIrqFixed } from "./mm/kmap-atomic-irq.ts";
+import tlbReach from "./mm/tlb-reach.ts";
+import vfreeShootdown from "./mm/vfree-shootdown.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -36,6 +38,8 @@ export const scenarios: readonly Scenario<any>[] = [
   kmapPressure,
   kmapAtomicIrq,
   kmapAtomicIrqFixed,
+  tlbReach,
+  vfreeShootdown,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

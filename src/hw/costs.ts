@@ -20,6 +20,8 @@ export interface Costs {
   readonly buddyOp: number;
   /** Moving one page on or off a per-CPU page list. */
   readonly pcpOp: number;
+  /** Sending one inter-processor interrupt (an APIC ICR write and its wait for delivery). */
+  readonly ipiSend: number;
 }
 
 export const DEFAULT_COSTS: Costs = {
@@ -32,4 +34,5 @@ export const DEFAULT_COSTS: Costs = {
   wakeup: 300,
   buddyOp: 100,
   pcpOp: 20,
+  ipiSend: 300,
 };

@@ -55,3 +55,15 @@ export function disk(name: string): Disk {
 
 /** The kernel era the machine runs ("2.6" or "6"), for scenarios whose expectations differ. */
 export const kernel_era = (): "2.6" | "6" => kernel().config.era;
+
+/** ktime_get_ns(): the current CPU's virtual time in ns. */
+export const ktime_get_ns = (): number => kernel().now();
+
+/** This CPU's hardware counters (as perf would read them): TLB and data cache. */
+export function cpu_counters(): { readonly tlb_hits: number; readonly tlb_misses: number; readonly cache_hits: number; readonly cache_misses: number } {
+  const k = kernel();
+  const cpu = k.this_cpu().id;
+  const t = k.machine.tlbs[cpu]!;
+  const c = k.machine.caches.counters(cpu);
+  return { tlb_hits: t.hits, tlb_misses: t.misses, cache_hits: c.hits, cache_misses: c.misses };
+}

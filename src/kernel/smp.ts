@@ -65,6 +65,7 @@ export const on_each_cpu = (func: CallFn, info: unknown, wait: boolean): Effect.
       const d: CallSingleData = { func, info, done: false };
       call_queue(pc.id).push(d);
       pending.push(d);
+      k.charge(k.costs.ipiSend);
       k.machine.irqchip.send_ipi(pc.id, CALL_FUNCTION_SINGLE_VECTOR, k.now());
     }
     const flags = local_irq_save();

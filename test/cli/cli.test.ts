@@ -116,6 +116,8 @@ test("list names every shipped scenario with its description", () => {
     "kmap-pressure",
     "kmap-atomic-irq",
     "kmap-atomic-irq-fixed",
+    "tlb-reach",
+    "vfree-shootdown",
   ]);
 });
 

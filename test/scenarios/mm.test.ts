@@ -115,4 +115,23 @@ test("kmap-pressure: the second kmap user sleeps for slots and both finish", () 
   assert.is(r.failed, false, r.expectations.join("; "));
 });
 
+test("tlb-reach: 4 MiB from the direct map costs one TLB miss, from vmalloc 1024", () => {
+  const r = runScenario(scn("tlb-reach"), { seed: 1 });
+  assert.is(r.failed, false, r.expectations.join("; "));
+});
+
+test("vfree-shootdown: each vfree waits for more IPIs on 16 CPUs than on 4", () => {
+  const per = (cpus: number) => {
+    const r = runScenario(scn("vfree-shootdown"), { seed: 1, cpus });
+    assert.is(r.failed, false);
+    // Every CPU but the freer's took 20 flush IPIs.
+    assert.equal(r.stats.cpus.map((c) => c.tlb.shootdowns), [0, ...Array(cpus - 1).fill(20)]);
+    return Number(/vfree on \d+ CPUs: ([\d.]+) us each/.exec(r.log.join("\n"))![1]);
+  };
+  const four = per(4);
+  const sixteen = per(16);
+  // 12 more IPIs at 300 ns each, at least.
+  assert.ok(sixteen - four >= 3.6, `${four} us on 4 CPUs, ${sixteen} us on 16`);
+});
+
 test.run();
