@@ -16,6 +16,7 @@ import kmapPressure from "./mm/kmap-pressure.ts";
 import { kmapAtomicIrq, kmapAtomicIrqFixed } from "./mm/kmap-atomic-irq.ts";
 import tlbReach from "./mm/tlb-reach.ts";
 import vfreeShootdown from "./mm/vfree-shootdown.ts";
+import vmallocFault from "./mm/vmalloc-fault.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -40,6 +41,7 @@ export const scenarios: readonly Scenario<any>[] = [
   kmapAtomicIrqFixed,
   tlbReach,
   vfreeShootdown,
+  vmallocFault,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

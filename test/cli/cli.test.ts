@@ -118,6 +118,7 @@ test("list names every shipped scenario with its description", () => {
     "kmap-atomic-irq-fixed",
     "tlb-reach",
     "vfree-shootdown",
+    "vmalloc-fault",
   ]);
 });
 

@@ -134,4 +134,10 @@ test("vfree-shootdown: each vfree waits for more IPIs on 16 CPUs than on 4", () 
   assert.ok(sixteen - four >= 3.6, `${four} us on 4 CPUs, ${sixteen} us on 16`);
 });
 
+test("vmalloc-fault: a process created before the vmalloc takes exactly one lazy vmalloc fault", () => {
+  const r = runScenario(scn("vmalloc-fault"), { seed: 1 });
+  assert.is(r.failed, false, r.expectations.join("; "));
+  assert.ok(r.log.some((l) => l.endsWith("app: read the driver's buffer after 1 vmalloc fault(s)")));
+});
+
 test.run();

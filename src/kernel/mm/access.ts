@@ -13,7 +13,7 @@ import { kernel, type Kernel } from "../kernel.ts";
 import { mm_of } from "./page_alloc.ts";
 import type { MmState } from "./mm_state.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
-import { vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
+import { pgd_alloc, vmalloc_fault, vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
 import { PKMAP_BASE } from "./highmem_pkmap.ts";
 import { dump_stack } from "../dumpstack.ts";
@@ -75,15 +75,27 @@ function check_stale(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, pfn: nu
   );
 }
 
-/** A vmalloc-range address: walk init_mm's tables; an unmapped page is an oops. */
+/**
+ * A vmalloc, pkmap or fixmap address: walk the running process's page table (init_mm's for a
+ * kernel thread). A top-level miss that init_mm has is the lazy vmalloc fault: its entry is
+ * copied and the walk retried. An unmapped page is an oops.
+ */
 function translate_vmalloc(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
-  const w = vmalloc_walk(mm, addr, write);
+  const task = k.this_cpu().curr;
+  const pgd = task.mm !== null && k.this_ctx().kind === "task" ? (task.mm.pgd ??= pgd_alloc(mm, task.pid)) : undefined;
+  let w = vmalloc_walk(mm, addr, write, true, pgd);
+  let fault_cost = 0;
+  if (pgd !== undefined && w !== null && !w.ok && w.level === 0 && vmalloc_fault(mm, pgd, addr)) {
+    k.trace("page_fault_kernel", `address=${format_kaddr(mm.dm, addr)} vmalloc_fault`);
+    fault_cost = k.costs.irqEntry; // the #PF entry and exit
+    w = vmalloc_walk(mm, addr, write, true, pgd);
+  }
   if (w === null || !w.ok) {
     const a = format_kaddr(mm.dm, addr);
     k.report("bug", [`BUG: unable to handle kernel paging request at ${a}`, `Oops: ${String((w !== null && !w.ok ? w.error_code : write ? 2 : 0)).padStart(4, "0")} [#1] SMP`, ...dump_stack(k.this_ctx(), ["page_fault", "do_page_fault"])].join("\n"));
     throw new ScenarioBug(`unable to handle kernel paging request at ${a}`);
   }
-  let cost = 0;
+  let cost = fault_cost;
   for (const pa of walk_entry_addresses(mm, addr, w.tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
   const lin = linear(mm, addr);
   k.machine.tlbs[cpu]!.insert(lin, { pfn: w.pfn, page_shift: w.page_shift, writable: w.writable, user: w.user, global: w.global });

@@ -17,6 +17,7 @@ import { alloc_pages, free_pages_prepared, mm_of, with_frame } from "./page_allo
 import { PG_swapbacked } from "./page-flags.ts";
 import { del_page_from_lru, lru_cache_add_lru } from "./swap.ts";
 import { out_of_memory } from "./oom_kill.ts";
+import { pgd_alloc } from "./vmalloc.ts";
 
 /** The exit a SIGKILL causes, caught by the process's top level. */
 class SigKill extends Error {
@@ -91,7 +92,8 @@ export function process_run<D>(fn: (data: D) => Effect.Effect<unknown>, data: D,
       yield* exit_mm(mm, task!);
     });
   task = kthread_run(user_process, data, comm, opts);
-  task.mm = { anon: [], total_vm: 0 };
+  // fork's pgd_alloc: the kernel half of the page table as init_mm has it now.
+  task.mm = { anon: [], total_vm: 0, pgd: pgd_alloc(mm, task.pid) };
   return task;
 }
 

@@ -34,6 +34,8 @@ export interface KernelVm {
   readonly pages: Map<kaddr_t, number[]>;
   /** Page-table pages allocated for the vmalloc range. */
   table_pages: number;
+  /** Lazy syncs of a process page table from init_mm (vmalloc_fault). */
+  vmalloc_faults: number;
 }
 
 const vms = new WeakMap<MmState, KernelVm>();
@@ -42,11 +44,43 @@ export function kernel_vm(mm: MmState): KernelVm {
   let v = vms.get(mm);
   if (v === undefined) {
     const r = vmalloc_range(mm.dm, mm.era);
-    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "i386" ? "2level" : "4level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), table_pages: 0 };
+    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "i386" ? "2level" : "4level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), table_pages: 0, vmalloc_faults: 0 };
     vms.set(mm, v);
   }
   return v;
 }
+
+/**
+ * pgd_alloc(): a process's top-level table with the kernel half copied from swapper_pg_dir as
+ * it is now (pgd_ctor's clone_pgd_range). Entries init_mm gains later (vmalloc) reach the process
+ * lazily, through vmalloc_fault. The frame is taken past the end of RAM, as swapper_pg_dir's.
+ */
+export function pgd_alloc(mm: MmState, pid: number): number {
+  const v = kernel_vm(mm);
+  const pgd = mm.mem_map.nr_pages + 1 + pid;
+  const top = 2 ** v.fmt.bits[0]!;
+  const first_kernel = mm.arch === "i386" ? Math.floor(0xc0000000 / 2 ** 22) : top / 2;
+  for (let i = first_kernel; i < top; i++) HW.write_entry(v.mem, v.fmt, pgd, i, HW.read_entry(v.mem, v.fmt, v.root, i));
+  return pgd;
+}
+
+/**
+ * vmalloc_fault(): a kernel address the process's table lacks at the top level but init_mm maps:
+ * copy init_mm's top-level entry and return true (the access is retried).
+ */
+export function vmalloc_fault(mm: MmState, pgd: number, addr: kaddr_t): boolean {
+  const v = vms.get(mm);
+  if (v === undefined) return false;
+  const i = HW.level_index(v.fmt, 0, linear_of(mm, addr));
+  const ref = HW.read_entry(v.mem, v.fmt, v.root, i);
+  if (!(ref.lo & HW._PAGE_PRESENT)) return false;
+  HW.write_entry(v.mem, v.fmt, pgd, i, ref);
+  v.vmalloc_faults++;
+  return true;
+}
+
+/** vmalloc faults taken so far (lazy syncs of process page tables). */
+export const vmalloc_faults = (): number => vms.get(mm_of(kernel()))?.vmalloc_faults ?? 0;
 
 /** The kernel vm state if vmalloc was ever used on this machine. */
 export const kernel_vm_if_used = (mm: MmState): KernelVm | undefined => vms.get(mm);
@@ -198,14 +232,15 @@ export function vmallocinfo(mm: MmState): string {
 }
 
 /** Used by the access path: the frame mapping `addr` in init_mm, walking the tables, or throws. */
-export function vmalloc_walk(mm: MmState, addr: kaddr_t, write: boolean, update = true): HW.Walk | null {
+export function vmalloc_walk(mm: MmState, addr: kaddr_t, write: boolean, update = true, root?: number): HW.Walk | null {
   const v = vms.get(mm);
   if (v === undefined) return null;
-  return HW.walk(v.mem, v.fmt, v.root, linear_of(mm, addr), write, false, update);
+  return HW.walk(v.mem, v.fmt, root ?? v.root, linear_of(mm, addr), write, false, update);
 }
 
 /** The physical addresses of the entries a walk of `addr` reads, level by level. */
 export function walk_entry_addresses(mm: MmState, addr: kaddr_t, tables: readonly number[]): number[] {
+  // (root frames past the end of RAM are still given addresses; the cache model does not care)
   const v = vms.get(mm)!;
   const lin = linear_of(mm, addr);
   return tables.map((t, level) => t * PAGE + HW.level_index(v.fmt, level, lin) * 4 * v.fmt.words);

@@ -37,6 +37,8 @@ export interface TaskMm {
   readonly anon: number[];
   /** total_vm: pages mapped (only the anonymous ones here). */
   total_vm: number;
+  /** The process's top-level page table (mm->pgd), or null before its first use. */
+  pgd?: number | null;
 }
 
 export class Task {
