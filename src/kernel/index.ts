@@ -92,7 +92,7 @@ export type { kaddr_t } from "./mm/page.ts";
 export type { Zone } from "./mm/mmzone.ts";
 export { page_cache_fill, mark_page_accessed, set_page_dirty } from "./mm/filemap.ts";
 export { mem_read, mem_write, memset, memcpy } from "./mm/access.ts";
-export { vmalloc, vzalloc, vmalloc_32, vfree, vmalloc_to_page, unmap_kernel_range_noflush, flush_tlb_kernel_range, vmalloc_faults } from "./mm/vmalloc.ts";
+export { vmalloc, vzalloc, vmalloc_32, vfree, vmap, vunmap, vmalloc_to_page, unmap_kernel_range_noflush, flush_tlb_kernel_range, flush_tlb_all, __flush_tlb_one, vmalloc_faults } from "./mm/vmalloc.ts";
 export { on_each_cpu } from "./smp.ts";
 export { kmap, kunmap, kmap_atomic, kunmap_atomic, kmap_local_page, kunmap_local } from "./mm/highmem.ts";
 export { KM_TYPES, type km_type } from "./mm/highmem_atomic.ts";

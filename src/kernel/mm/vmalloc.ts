@@ -19,7 +19,7 @@ import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from "
 import type { MmState } from "./mm_state.ts";
 import { __free_page, alloc_page, mm_of } from "./page_alloc.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
-import { VM_ALLOC, VmList, vmalloc_range, type vm_struct } from "./vmalloc_area.ts";
+import { VM_ALLOC, VM_MAP, VmList, vmalloc_range, type vm_struct } from "./vmalloc_area.ts";
 
 const PAGE = 4096;
 
@@ -30,8 +30,10 @@ export interface KernelVm {
   /** swapper_pg_dir. */
   readonly root: number;
   readonly list: VmList;
-  /** Each area's pages, by start address. */
+  /** Each vmalloc area's pages, by start address (freed by vfree). */
   readonly pages: Map<kaddr_t, number[]>;
+  /** Each vmap area's pages, by start address (the caller's; vunmap does not free them). */
+  readonly mapped: Map<kaddr_t, number[]>;
   /** Page-table pages allocated for the vmalloc range. */
   table_pages: number;
   /** Lazy syncs of a process page table from init_mm (vmalloc_fault). */
@@ -44,7 +46,7 @@ export function kernel_vm(mm: MmState): KernelVm {
   let v = vms.get(mm);
   if (v === undefined) {
     const r = vmalloc_range(mm.dm, mm.era);
-    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "i386" ? "2level" : "4level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), table_pages: 0, vmalloc_faults: 0 };
+    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "i386" ? "2level" : "4level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), mapped: new Map(), table_pages: 0, vmalloc_faults: 0 };
     vms.set(mm, v);
   }
   return v;
@@ -203,6 +205,54 @@ const vunmap_free = (k: Kernel, mm: MmState, v: KernelVm, area: vm_struct): Effe
     for (const p of pages) yield* __free_page(p);
   });
 
+/** flush_tlb_all(): every CPU flushes its whole TLB, by IPI, and the caller waits. Context: process, interrupts on. */
+export const flush_tlb_all = (): Effect.Effect<void> => Effect.suspend(() => on_each_cpu(do_flush_tlb_all, kernel().this_cpu().id, true));
+
+/** __flush_tlb_one(addr): invlpg on this CPU only. Context: any. */
+export function __flush_tlb_one(addr: kaddr_t): void {
+  const k = kernel();
+  k.machine.tlbs[k.this_cpu().id]!.flush_page(linear_of(mm_of(k), addr));
+}
+
+/** vmap(pages, count): maps the caller's pages contiguously in the vmalloc range, or 0. Context: may sleep. */
+export const vmap = (pages: readonly number[], count: number): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vmap() in interrupt context");
+    if (count < 1 || count > pages.length) return 0;
+    const v = kernel_vm(mm);
+    const area = v.list.get_vm_area(count * PAGE, VM_MAP, "vmap");
+    if (area === null) return 0;
+    for (let i = 0; i < count; i++) {
+      if (!(yield* map_kernel_page(mm, v, area.addr + i * PAGE, pages[i]!))) {
+        for (let j = 0; j < i; j++) unmap_kernel_page(mm, v, area.addr + j * PAGE);
+        v.list.remove_vm_area(area.addr);
+        return 0;
+      }
+    }
+    v.mapped.set(area.addr, pages.slice(0, count));
+    return area.addr;
+  });
+
+/** vunmap(addr): unmaps a vmap area and flushes the TLBs; the pages stay the caller's. Context: process (BUG in interrupt). */
+export const vunmap = (addr: kaddr_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vunmap() in interrupt context");
+    const v = kernel_vm(mm);
+    const pages = v.mapped.get(addr);
+    if (pages === undefined) {
+      k.report("bug", `WARNING: at mm/vmalloc.c vunmap(): Trying to vunmap() nonexistent vm area (0x${format_kaddr(mm.dm, addr)})`);
+      return;
+    }
+    v.mapped.delete(addr);
+    const area = v.list.remove_vm_area(addr)!;
+    for (let i = 0; i < pages.length; i++) unmap_kernel_page(mm, v, addr + i * PAGE);
+    yield* flush_tlb_kernel_range(addr, addr + area.size);
+  });
+
 /** vfree(addr): unmaps and frees a vmalloc area; vfree(0) does nothing. Context: process (BUG in interrupt). */
 export const vfree = (addr: kaddr_t): Effect.Effect<void> =>
   Effect.gen(function* () {
@@ -225,8 +275,10 @@ export function vmallocinfo(mm: MmState): string {
   if (v === undefined) return "";
   return v.list.areas
     .map((a) => {
-      const pages = v.pages.get(a.addr)?.length ?? 0;
-      return `0x${format_kaddr(mm.dm, a.addr)}-0x${format_kaddr(mm.dm, a.addr + a.size)} ${String(a.size).padStart(7)} ${a.caller} pages=${pages} vmalloc\n`;
+      const range = `0x${format_kaddr(mm.dm, a.addr)}-0x${format_kaddr(mm.dm, a.addr + a.size)} ${String(a.size).padStart(7)} ${a.caller}`;
+      const mapped = v.mapped.get(a.addr);
+      // s_show(): "pages=%d" for vmalloc areas, then the flags: " vmalloc" or " vmap".
+      return mapped !== undefined ? `${range} vmap\n` : `${range} pages=${v.pages.get(a.addr)?.length ?? 0} vmalloc\n`;
     })
     .join("");
 }

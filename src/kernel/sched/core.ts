@@ -51,12 +51,18 @@ export function preempt_disable(): void {
   kernel().this_cpu().preempt_count += PREEMPT_OFFSET;
 }
 
-/** sub_preempt_count() with CONFIG_DEBUG_PREEMPT: an underflow warns and leaves the count. */
+/**
+ * sub_preempt_count() with CONFIG_DEBUG_PREEMPT: an underflow (an unbalanced preempt_enable, or
+ * kunmap_atomic without kmap_atomic) warns once, turning debug_locks off, and leaves the count.
+ */
 export function preempt_enable_no_resched(): void {
   const k = kernel();
   const pc = k.this_cpu();
   if ((pc.preempt_count & 0xff) === 0) {
-    if (k.debug_locks) k.printk("DEBUG_LOCKS_WARN_ON(val > preempt_count())");
+    if (k.debug_locks) {
+      k.debug_locks = false;
+      k.report("bug", ["WARNING: at kernel/sched.c sub_preempt_count()", "DEBUG_LOCKS_WARN_ON(val > preempt_count())", ...dump_stack(k.this_ctx(), ["sub_preempt_count", "warn_slowpath_fmt"])].join("\n"));
+    }
     return;
   }
   pc.preempt_count -= PREEMPT_OFFSET;

@@ -179,4 +179,19 @@ test("kmap_local_page (6): stacked mappings, released in reverse order; out of o
   assert.equal(r.reports.map((x) => x.title), ["WARNING: at mm/highmem.c kunmap_local_indexed(): unmapping fffb2000 out of order"]);
 });
 
+test("an unbalanced kunmap_atomic: the preempt count underflow warning", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const p = (yield* alloc_page(GFP_HIGHUSER))!;
+        const a = yield* kmap_atomic(p, "KM_USER1");
+        yield* kunmap_atomic(a, "KM_USER1");
+        yield* kunmap_atomic(a, "KM_USER1"); // once too often
+      }),
+    { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 1024 } },
+  );
+  assert.equal(r.reports.map((x) => x.title), ["WARNING: at kernel/sched.c sub_preempt_count()"]);
+  assert.match(r.reports[0]!.text, /\nDEBUG_LOCKS_WARN_ON\(val > preempt_count\(\)\)\n/);
+});
+
 test.run();

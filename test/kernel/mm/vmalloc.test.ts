@@ -4,8 +4,8 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask, inline, run } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { flush_tlb_kernel_range, format_kaddr, kthread_run, local_irq_restore, local_irq_save, mdelay, mem_read, mem_write, request_irq, vfree, vmalloc, IRQ_HANDLED, nic } from "../../../src/kernel/index.ts";
-import { kernel_vm } from "../../../src/kernel/mm/vmalloc.ts";
+import { GFP_KERNEL, __free_page, alloc_page, vmap, vunmap, flush_tlb_kernel_range, format_kaddr, kthread_run, local_irq_restore, local_irq_save, mdelay, mem_read, mem_write, request_irq, vfree, vmalloc, IRQ_HANDLED, nic } from "../../../src/kernel/index.ts";
+import { kernel_vm, vmallocinfo } from "../../../src/kernel/mm/vmalloc.ts";
 
 const M = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 64 } } as const;
 
@@ -150,6 +150,26 @@ test("flush_tlb_kernel_range with interrupts off: the smp_call_function_many war
     { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 64 } },
   );
   assert.equal(r.reports.map((x) => x.title), ["WARNING: at kernel/smp.c smp_call_function_many()"]);
+});
+
+test("vmap maps the caller's pages contiguously; vunmap unmaps and flushes but leaves them allocated", () => {
+  const seen: unknown[] = [];
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const pages = [(yield* alloc_page(GFP_KERNEL))!, (yield* alloc_page(GFP_KERNEL))!];
+        const a = yield* vmap(pages, 2);
+        mem_write(a + 4096, 8);
+        seen.push(format_kaddr(a), vmallocinfo(kernel().mm!));
+        yield* vunmap(a);
+        seen.push(kernel().mm!.alloc_order[pages[0]!], kernel().machine.tlbs[0]!.flushes);
+        for (const p of pages) yield* __free_page(p);
+      }),
+    { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 64 } },
+    { verify: true },
+  );
+  assert.equal(r.reports, []);
+  assert.equal(seen, ["c4800000", "0xc4800000-0xc4803000   12288 vmap vmap\n", 0, 1]);
 });
 
 test.run();
