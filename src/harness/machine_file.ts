@@ -4,10 +4,12 @@
 //     "min_free_kbytes": 67584 }
 // Every field is checked; an error names the field and what it accepts.
 import { ScenarioError } from "../sim/errors.ts";
-import type { MachineSpec } from "./scenario.ts";
+import type { MachineSpec, MmuSpec } from "./scenario.ts";
 import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
 
-const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "hz", "preempt"];
+const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "hz", "preempt", "tlb", "cache", "mmu_detail"];
+const TLB_FIELDS = ["entries", "ways", "large_entries", "large_ways"];
+const CACHE_FIELDS = ["size", "ways", "line", "policy"];
 const ZONE_FIELDS = ["name", "managed", "present", "spanned", "node"];
 
 function int(o: Record<string, unknown>, k: string, min: number, max: number): number | undefined {
@@ -15,6 +17,31 @@ function int(o: Record<string, unknown>, k: string, min: number, max: number): n
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw new ScenarioError(`"${k}" must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function sub_object(o: Record<string, unknown>, key: string, fields: readonly string[]): Record<string, unknown> | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ScenarioError(`"${key}" must be an object with ${fields.join(", ")}`);
+  const so = v as Record<string, unknown>;
+  for (const k of Object.keys(so)) if (!fields.includes(k)) throw new ScenarioError(`${key}: unknown field "${k}" (accepted: ${fields.join(", ")})`);
+  return so;
+}
+
+/** The TLB / cache geometry and the memory detail level; geometry is checked when the machine is built. */
+function parse_mmu(o: Record<string, unknown>): MmuSpec | undefined {
+  const t = sub_object(o, "tlb", TLB_FIELDS);
+  const c = sub_object(o, "cache", CACHE_FIELDS);
+  if (o.mmu_detail !== undefined && o.mmu_detail !== "off" && o.mmu_detail !== "locks") throw new ScenarioError(`"mmu_detail" must be "off" or "locks", got ${JSON.stringify(o.mmu_detail)}`);
+  if (t === undefined && c === undefined && o.mmu_detail === undefined) return undefined;
+  const tlb = t === undefined ? undefined : { entries: int(t, "entries", 1, 4096), ways: int(t, "ways", 1, 64), large_entries: int(t, "large_entries", 1, 4096), large_ways: int(t, "large_ways", 1, 64) };
+  let cache;
+  if (c !== undefined) {
+    if (c.policy !== undefined && c.policy !== "write-back" && c.policy !== "write-through") throw new ScenarioError(`cache.policy must be "write-back" or "write-through", got ${JSON.stringify(c.policy)}`);
+    cache = { size: int(c, "size", 1024, 64 << 20), ways: int(c, "ways", 1, 64), line: int(c, "line", 16, 256), policy: c.policy as "write-back" | "write-through" | undefined };
+  }
+  const strip = <T extends object>(x: T | undefined) => (x === undefined ? undefined : (Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>));
+  return { tlb: strip(tlb) as MmuSpec["tlb"], cache: strip(cache) as MmuSpec["cache"], detail: o.mmu_detail as MmuSpec["detail"] };
 }
 
 /** Parses a machine file's JSON value into the parts of a MachineSpec it sets. */
@@ -56,7 +83,9 @@ export function parseMachineFile(v: unknown): MachineSpec {
       pcp: o.pcp as boolean | undefined,
   };
   zone_layout(memory); // checks the zones against the arch
+  const mmu = parse_mmu(o);
   return {
+    ...(mmu !== undefined ? { mmu } : {}),
     ...(cpus !== undefined ? { cpus } : {}),
     ...(hz !== undefined ? { hz } : {}),
     ...(o.preempt !== undefined ? { preempt: o.preempt as boolean } : {}),

@@ -15,6 +15,8 @@ import { format_log_line } from "../kernel/printk.ts";
 import type { BugReport } from "../kernel/report.ts";
 import { irq_set_affinity } from "../kernel/irq/irqdesc.ts";
 import { mem_init } from "../kernel/mm/page_alloc.ts";
+import { DEFAULT_TLB } from "../hw/mmu/tlb.ts";
+import { DEFAULT_CACHE } from "../hw/mmu/cache.ts";
 import { verify_interval, verify_mm, verify_mm_quick } from "./checkers.ts";
 import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
@@ -72,6 +74,7 @@ function kernel_config(m: MachineSpec): KernelConfig {
     watchdog_thresh: m.watchdog_thresh ?? DEFAULT_KERNEL_CONFIG.watchdog_thresh,
     hung_task_timeout_secs: m.hung_task_timeout_secs ?? DEFAULT_KERNEL_CONFIG.hung_task_timeout_secs,
     era: m.memory?.kernel ?? DEFAULT_KERNEL_CONFIG.era,
+    lock_words: m.mmu?.detail === "locks",
   };
 }
 
@@ -112,7 +115,11 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
     timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
     traceCapacity: opts.traceCapacity,
   });
-  const machine = new Machine(engine, streams, { cpus: spec.cpus! });
+  const machine = new Machine(engine, streams, {
+    cpus: spec.cpus!,
+    tlb: { ...DEFAULT_TLB, ...spec.mmu?.tlb },
+    cache: { ...DEFAULT_CACHE, ...spec.mmu?.cache },
+  });
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {
     add_devices(k, spec);

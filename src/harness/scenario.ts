@@ -3,6 +3,8 @@
 import type { NicConfig } from "../hw/devices/nic.ts";
 import type { DiskConfig } from "../hw/devices/disk.ts";
 import type { MemorySpec } from "../kernel/mm/mmzone.ts";
+import type { TlbConfig } from "../hw/mmu/tlb.ts";
+import type { CacheConfig } from "../hw/mmu/cache.ts";
 import type { ReportKind } from "../kernel/report.ts";
 
 export interface NicSpec extends NicConfig {
@@ -14,6 +16,19 @@ export interface NicSpec extends NicConfig {
 export interface DiskSpec extends DiskConfig {
   readonly cpus?: readonly number[];
   readonly delivery?: "fixed" | "round-robin";
+}
+
+export interface MmuSpec {
+  /** TLB entries and ways (4 KiB and large pages); defaults 64 / 4 and 32 / 4. */
+  readonly tlb?: Partial<TlbConfig>;
+  /** Data cache size, ways, line size and policy; defaults 32 KiB, 8, 64, write-back. */
+  readonly cache?: Partial<CacheConfig>;
+  /**
+   * What kernel code touches through the caches besides explicit mem_read/mem_write: "off"
+   * (default, plain runs stay fast) or "locks" (spinlocks write their lock word, so a contended
+   * lock's line bounces between CPUs).
+   */
+  readonly detail?: "off" | "locks";
 }
 
 export interface MachineSpec {
@@ -32,6 +47,8 @@ export interface MachineSpec {
   readonly disks?: readonly DiskSpec[];
   /** Physical memory and the page allocator; without it the machine has no allocator. */
   readonly memory?: MemorySpec;
+  /** The CPUs' TLB and cache geometry, and what kernel code touches through them. */
+  readonly mmu?: MmuSpec;
 }
 
 export interface Expect {

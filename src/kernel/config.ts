@@ -14,6 +14,8 @@ export interface KernelConfig {
   readonly hung_task_timeout_secs: number;
   /** The kernel era the machine's memory description names: report headers follow it. */
   readonly era: "2.6" | "6";
+  /** Spinlocks write their lock word through the CPU's cache (machine.mmu.detail "locks"). */
+  readonly lock_words?: boolean;
 }
 
 export const DEFAULT_KERNEL_CONFIG: KernelConfig = {

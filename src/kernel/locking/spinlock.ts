@@ -43,6 +43,9 @@ export class spinlock_t {
    */
   free_at = 0;
 
+  /** Where the lock word lives: a pseudo-physical address in the kernel's data, one cache line per registered lock. */
+  word_address = 0x3fffffc0;
+
   constructor(readonly name: string) {}
 
   /** Called by the lock code only. */
@@ -73,7 +76,9 @@ export class spinlock_t {
 /** spin_lock_init() / DEFINE_SPINLOCK(): registers the lock for statistics. */
 export function spin_lock_init(name: string): spinlock_t {
   const l = new spinlock_t(name);
-  kernel().locks.push(l);
+  const k = kernel();
+  l.word_address = 0x40000000 + k.locks.length * 64;
+  k.locks.push(l);
   return l;
 }
 export const DEFINE_SPINLOCK = spin_lock_init;
@@ -122,6 +127,8 @@ const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
     debug_spin_lock_before(k, lock);
     trace_lock_acquire(lock.name, "");
     k.charge(k.costs.atomic);
+    // The lock word's cache line: a write (the ticket xadd) that bounces between contending CPUs.
+    if (k.config.lock_words) k.charge(k.machine.caches.access(k.this_cpu().id, lock.word_address, 4, true));
     if (lock.holder === null) {
       const now = k.now();
       if (lock.free_at > now) spin_until_free(k, lock, now);
