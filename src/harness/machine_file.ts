@@ -32,7 +32,7 @@ function sub_object(o: Record<string, unknown>, key: string, fields: readonly st
 function parse_mmu(o: Record<string, unknown>): MmuSpec | undefined {
   const t = sub_object(o, "tlb", TLB_FIELDS);
   const c = sub_object(o, "cache", CACHE_FIELDS);
-  if (o.mmu_detail !== undefined && o.mmu_detail !== "off" && o.mmu_detail !== "locks") throw new ScenarioError(`"mmu_detail" must be "off" or "locks", got ${JSON.stringify(o.mmu_detail)}`);
+  if (o.mmu_detail !== undefined && o.mmu_detail !== "off" && o.mmu_detail !== "locks" && o.mmu_detail !== "all") throw new ScenarioError(`"mmu_detail" must be "off", "locks" or "all", got ${JSON.stringify(o.mmu_detail)}`);
   if (t === undefined && c === undefined && o.mmu_detail === undefined) return undefined;
   const tlb = t === undefined ? undefined : { entries: int(t, "entries", 1, 4096), ways: int(t, "ways", 1, 64), large_entries: int(t, "large_entries", 1, 4096), large_ways: int(t, "large_ways", 1, 64) };
   let cache;

@@ -74,7 +74,8 @@ function kernel_config(m: MachineSpec): KernelConfig {
     watchdog_thresh: m.watchdog_thresh ?? DEFAULT_KERNEL_CONFIG.watchdog_thresh,
     hung_task_timeout_secs: m.hung_task_timeout_secs ?? DEFAULT_KERNEL_CONFIG.hung_task_timeout_secs,
     era: m.memory?.kernel ?? DEFAULT_KERNEL_CONFIG.era,
-    lock_words: m.mmu?.detail === "locks",
+    lock_words: m.mmu?.detail === "locks" || m.mmu?.detail === "all",
+    page_touches: m.mmu?.detail === "all",
   };
 }
 

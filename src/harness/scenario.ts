@@ -25,10 +25,11 @@ export interface MmuSpec {
   readonly cache?: Partial<CacheConfig>;
   /**
    * What kernel code touches through the caches besides explicit mem_read/mem_write: "off"
-   * (default, plain runs stay fast) or "locks" (spinlocks write their lock word, so a contended
-   * lock's line bounces between CPUs).
+   * (default, plain runs stay fast), "locks" (spinlocks write their lock word, so a contended
+   * lock's line bounces between CPUs) or "all" (also the allocator's free-list heads, pcp list
+   * heads and struct pages).
    */
-  readonly detail?: "off" | "locks";
+  readonly detail?: "off" | "locks" | "all";
 }
 
 export interface MachineSpec {

@@ -14,8 +14,10 @@ export interface KernelConfig {
   readonly hung_task_timeout_secs: number;
   /** The kernel era the machine's memory description names: report headers follow it. */
   readonly era: "2.6" | "6";
-  /** Spinlocks write their lock word through the CPU's cache (machine.mmu.detail "locks"). */
+  /** Spinlocks write their lock word through the CPU's cache (machine.mmu.detail "locks" or "all"). */
   readonly lock_words?: boolean;
+  /** The allocator touches its list heads and struct pages through the cache (machine.mmu.detail "all"). */
+  readonly page_touches?: boolean;
 }
 
 export const DEFAULT_KERNEL_CONFIG: KernelConfig = {

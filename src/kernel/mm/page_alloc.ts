@@ -173,7 +173,7 @@ const rmqueue_bulk = (z: Zone, count: number, cold: boolean, pcp: Zone["pageset"
     for (let i = 0; i < count; i++) {
       const p = __rmqueue_smallest(z, 0);
       if (p < 0) break;
-      k.charge(k.costs.buddyOp);
+      buddy_op(k, z, p);
       // As 2.6.34 links them: hot pages in ascending order from the head (the head is taken
       // first), cold ones descending towards the tail (the tail is taken first).
       if (cold) pcp.list.add(p);
@@ -182,6 +182,33 @@ const rmqueue_bulk = (z: Zone, count: number, cold: boolean, pcp: Zone["pageset"
     }
     yield* spin_unlock(z.lock);
   });
+
+// The allocator's own memory traffic, with machine.mmu.detail "all": the zone's free-list heads
+// (one line per zone, what zone->lock protects), this CPU's pcp list head, and the struct page
+// moved (32 bytes each in a mem_map at a pseudo-physical base). Plain runs charge flat costs.
+const FREE_AREA_BASE = 0x48000000;
+const PCP_BASE = 0x48100000;
+const MEM_MAP_BASE = 0x50000000;
+
+/** A buddy list operation on page `p` (-1: a page whose pfn is not at hand). */
+function buddy_op(k: Kernel, z: Zone, p: number): void {
+  k.charge(k.costs.buddyOp);
+  if (!k.config.page_touches) return;
+  const cpu = k.this_cpu().id;
+  let ns = k.machine.caches.access(cpu, FREE_AREA_BASE + zone_id(k, z) * 64, 8, true);
+  if (p >= 0) ns += k.machine.caches.access(cpu, MEM_MAP_BASE + p * 32, 32, true);
+  k.charge(ns);
+}
+
+/** A pcp list operation on page `p`. */
+function pcp_op(k: Kernel, z: Zone, p: number): void {
+  k.charge(k.costs.pcpOp);
+  if (!k.config.page_touches) return;
+  const cpu = k.this_cpu().id;
+  k.charge(k.machine.caches.access(cpu, PCP_BASE + (zone_id(k, z) * k.percpu.length + cpu) * 64, 8, true) + k.machine.caches.access(cpu, MEM_MAP_BASE + p * 32, 32, true));
+}
+
+const zone_id = (k: Kernel, z: Zone): number => mm_of(k).zones.indexOf(z);
 
 /** Freeing into a zone clears its all_unreclaimable state (free_pcppages_bulk, free_one_page). */
 function zone_freed(z: Zone): void {
@@ -198,7 +225,7 @@ const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]
     for (let i = 0; i < count && pcp.count > 0; i++) {
       __free_one_page(z, pcp.list.pop(), 0);
       pcp.count--;
-      k.charge(k.costs.buddyOp);
+      buddy_op(k, z, -1);
     }
     yield* spin_unlock(z.lock);
   });
@@ -216,7 +243,7 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
       if (pcp.count > 0) {
         p = cold ? pcp.list.pop() : pcp.list.shift();
         pcp.count--;
-        k.charge(k.costs.pcpOp);
+        pcp_op(k, z, p);
         mm.alloc_order[p] = 0; // off the free structures: allocated from here on
       }
       yield* local_irq_restore(flags);
@@ -229,7 +256,7 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
 const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): Effect.Effect<number> =>
   Effect.flatMap(spin_lock_irqsave(z.lock), (flags) => {
     const p = __rmqueue_smallest(z, order);
-    k.charge(k.costs.buddyOp);
+    buddy_op(k, z, p);
     if (p >= 0) mm.alloc_order[p] = order;
     return Effect.as(spin_unlock_irqrestore(z.lock, flags), p);
   });
@@ -456,7 +483,7 @@ function fast_alloc(k: Kernel, mm: MmState, zones: Zone[], gfp: G.gfp_t): Effect
     const p = cold ? pcp.list.pop() : pcp.list.shift();
     pcp.count--;
     mm.alloc_order[p] = 0;
-    k.charge(k.costs.pcpOp);
+    pcp_op(k, z, p);
     return Effect.map(local_irq_restore(flags), () => {
       if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
       prep_new_page(kernel(), mm, z, p, 0, gfp);
@@ -530,7 +557,7 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
       else pcp.list.add(p);
       mm.alloc_order[p] = -1;
       pcp.count++;
-      k.charge(k.costs.pcpOp);
+      pcp_op(k, z, p);
       const restore = Effect.map(local_irq_restore(flags), () => wake_congested(mm));
       return pcp.count >= pcp.high ? Effect.flatMap(free_pcppages_bulk(z, pcp.batch, pcp), () => restore) : restore;
     }
@@ -538,7 +565,7 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
       zone_freed(z);
       mm.alloc_order[p] = -1;
       __free_one_page(z, p, order);
-      k.charge(k.costs.buddyOp);
+      buddy_op(k, z, p);
       return Effect.map(spin_unlock_irqrestore(z.lock, flags), () => wake_congested(mm));
     });
   });
