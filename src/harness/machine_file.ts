@@ -7,7 +7,7 @@ import { ScenarioError } from "../sim/errors.ts";
 import type { MachineSpec, MmuSpec } from "./scenario.ts";
 import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
 
-const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "hz", "preempt", "tlb", "cache", "mmu_detail"];
+const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail"];
 const TLB_FIELDS = ["entries", "ways", "large_entries", "large_ways"];
 const CACHE_FIELDS = ["size", "ways", "line", "policy"];
 const ZONE_FIELDS = ["name", "managed", "present", "spanned", "node"];
@@ -67,6 +67,7 @@ export function parseMachineFile(v: unknown): MachineSpec {
     });
   }
   if (o.pcp !== undefined && typeof o.pcp !== "boolean") throw new ScenarioError(`"pcp" must be true or false`);
+  if (o.pae !== undefined && typeof o.pae !== "boolean") throw new ScenarioError(`"pae" must be true or false`);
   if (o.preempt !== undefined && typeof o.preempt !== "boolean") throw new ScenarioError(`"preempt" must be true or false`);
   const cpus = int(o, "cpus", 1, 64);
   const hz = int(o, "hz", 100, 1000);
@@ -77,6 +78,7 @@ export function parseMachineFile(v: unknown): MachineSpec {
       mb: int(o, "mb", 16, 65536),
       nodes: int(o, "nodes", 1, 8),
       writeback_us: int(o, "writeback_us", 1, 10_000_000),
+      pae: o.pae as boolean | undefined,
       zones,
       min_free_kbytes: int(o, "min_free_kbytes", 128, 1 << 22),
       watermark_scale_factor: int(o, "watermark_scale_factor", 1, 1000),

@@ -29,7 +29,11 @@ const linear = (mm: MmState, addr: kaddr_t): number => (mm.arch === "i386" ? add
 function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number): number {
   const caches = k.machine.caches;
   const pgd = KERNEL_PGD_PHYS[mm.arch];
-  if (mm.arch === "i386") return caches.access(cpu, pgd + Math.floor(lin / 2 ** 22) * 4, 4, false);
+  if (mm.arch === "i386" && !mm.dm.pae) return caches.access(cpu, pgd + Math.floor(lin / 2 ** 22) * 4, 4, false);
+  if (mm.arch === "i386") {
+    // PAE: the PDPT entry, then the PMD entry of the kernel's (shared) PMD page.
+    return caches.access(cpu, pgd + Math.floor(lin / 2 ** 30) * 8, 8, false) + caches.access(cpu, pgd + PAGE + (Math.floor(lin / 2 ** 21) % 512) * 8, 8, false);
+  }
   const pml4 = Math.floor(lin / 2 ** 39) % 512;
   const pud = Math.floor(lin / 2 ** 30) % 512;
   const pmd = Math.floor(lin / 2 ** 21) % 512;
@@ -119,7 +123,7 @@ function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: bo
     throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: not a direct-map, vmalloc or kmap address`);
   }
   const cost = walk_cost(k, mm, cpu, lin);
-  tlb.insert(lin, { pfn: Math.floor(pa / PAGE), page_shift: mm.arch === "i386" ? 22 : 21, writable: true, user: false, global: true });
+  tlb.insert(lin, { pfn: Math.floor(pa / PAGE), page_shift: mm.dm.large_shift, writable: true, user: false, global: true });
   return [pa, cost];
 }
 

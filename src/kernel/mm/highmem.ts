@@ -23,7 +23,8 @@ import { format_kaddr, page_address, set_page_address, type kaddr_t } from "./pa
 import { Pkmap, PKMAP_BASE } from "./highmem_pkmap.ts";
 import { ensure_kernel_tables, flush_tlb_kernel_range, kernel_vm, linear_of, set_kernel_pte } from "./vmalloc.ts";
 
-export const LAST_PKMAP = 1024;
+/** LAST_PKMAP: 1024 slots, 512 with PAE. */
+export const last_pkmap = (mm: MmState): number => (mm.dm.pae ? 512 : 1024);
 
 interface KmapState {
   readonly pkmap: Pkmap;
@@ -37,7 +38,7 @@ const states = new WeakMap<MmState, KmapState>();
 function kmap_state(mm: MmState): KmapState {
   let s = states.get(mm);
   if (s === undefined) {
-    s = { pkmap: new Pkmap(LAST_PKMAP), lock: spin_lock_init("kmap_lock"), wait: init_waitqueue_head("pkmap_map_wait"), table_ready: false };
+    s = { pkmap: new Pkmap(last_pkmap(mm)), lock: spin_lock_init("kmap_lock"), wait: init_waitqueue_head("pkmap_map_wait"), table_ready: false };
     states.set(mm, s);
   }
   return s;
@@ -58,8 +59,8 @@ const map_new_virtual = (k: Kernel, mm: MmState, s: KmapState, p: page): Effect.
       }
       if (s.pkmap.flushes !== flushes) {
         // flush_all_zero_pkmaps(): the freed slots' PTEs go, then one flush of the kmap range.
-        for (let i = 0; i < LAST_PKMAP; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, v, Pkmap.addr(i), null);
-        yield* flush_tlb_kernel_range(PKMAP_BASE, Pkmap.addr(LAST_PKMAP));
+        for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, v, Pkmap.addr(i), null);
+        yield* flush_tlb_kernel_range(PKMAP_BASE, Pkmap.addr(s.pkmap.last_pkmap));
       }
       if (nr >= 0) {
         const vaddr = Pkmap.addr(nr);
@@ -132,7 +133,7 @@ const FIXADDR_TOP = 0xfffff000;
 const FIX_KMAP_BEGIN = 64;
 export function fix_to_virt(idx: number): kaddr_t {
   const v = FIXADDR_TOP - (FIX_KMAP_BEGIN + idx) * 4096;
-  if (v < PKMAP_BASE + LAST_PKMAP * 4096) throw new ScenarioError(`kmap_atomic/kmap_local: fixmap slot ${idx} would overlap the pkmap area in mmsim's fixed i386 layout (use at most 32 CPUs)`);
+  if (v < PKMAP_BASE + 1024 * 4096) throw new ScenarioError(`kmap_atomic/kmap_local: fixmap slot ${idx} would overlap the pkmap area in mmsim's fixed i386 layout (use at most 32 CPUs)`);
   return v;
 }
 /** 6.x KM_MAX_IDX: kmap_local slots per CPU. */

@@ -53,6 +53,7 @@ export class MmState implements MemLayout {
   readonly zones;
   readonly min_free_kbytes;
   readonly pcp;
+  readonly pae;
   readonly dm: DirectMap;
   /** Allocation order of each allocated block head, -1 when not allocated. */
   readonly alloc_order: Int8Array;
@@ -86,7 +87,8 @@ export class MmState implements MemLayout {
     this.zones = layout.zones;
     this.min_free_kbytes = layout.min_free_kbytes;
     this.pcp = layout.pcp;
-    this.dm = direct_map(layout.arch, layout.era, layout.mem_map.nr_pages);
+    this.pae = layout.pae;
+    this.dm = direct_map(layout.arch, layout.era, layout.mem_map.nr_pages, layout.pae);
     this.alloc_order = new Int8Array(layout.mem_map.nr_pages).fill(-1);
     this.congestion_wait = init_waitqueue_head("congestion_wait");
     this.reclaim = layout.nodes.map((n) => ({ kswapd: null, kswapd_wait: init_waitqueue_head(`kswapd${n.node_id}`), kswapd_max_order: 0 }));

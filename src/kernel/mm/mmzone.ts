@@ -54,6 +54,8 @@ export interface MemorySpec {
   readonly pcp?: boolean;
   /** Average time the writeback disk takes per page, microseconds (default 5000). */
   readonly writeback_us?: number;
+  /** i386 only: CONFIG_X86_PAE (three-level paging; memory up to 64 GiB instead of 4 GiB). */
+  readonly pae?: boolean;
 }
 
 export interface per_cpu_pages {
@@ -165,6 +167,7 @@ export interface MemLayout {
   readonly zones: Zone[];
   readonly min_free_kbytes: number;
   readonly pcp: boolean;
+  readonly pae: boolean;
 }
 
 const MiB_PAGES = 256;
@@ -243,9 +246,11 @@ function place(mem: MemorySpec, specs: PlacedZone[]): Span[] {
 
 /** free_area_init_nodes + setup_per_zone_wmarks + lowmem reserve + pagesets; all pages start free. */
 export function build_memory(mem: MemorySpec, ncpus: number): MemLayout {
+  if (mem.pae && mem.arch !== "i386") throw new ScenarioError(`memory.pae is an i386 option (x86_64 always has 64-bit page tables)`);
   const spans = place(mem, zone_layout(mem));
   const nr_nodes = mem.nodes ?? 1;
   const end = spans.reduce((m, s) => Math.max(m, s.start + s.spanned), 0);
+  if (mem.arch === "i386" && !mem.pae && end > 4096 * MiB_PAGES) throw new ScenarioError(`i386 without PAE addresses 4 GiB of memory; this layout ends at ${Math.ceil(end / MiB_PAGES)} MiB (set "pae": true for up to 64 GiB)`);
   const mem_map = new MemMap(end);
   const names = ZONE_NAMES[mem.arch];
   const nodes: pg_data_t[] = [];
@@ -277,7 +282,7 @@ export function build_memory(mem: MemorySpec, ncpus: number): MemLayout {
       free_zone_pages(z);
     });
   }
-  return { era: mem.kernel, arch: mem.arch, mem_map, nodes, zones, min_free_kbytes, pcp: mem.pcp ?? true };
+  return { era: mem.kernel, arch: mem.arch, mem_map, nodes, zones, min_free_kbytes, pcp: mem.pcp ?? true, pae: mem.pae ?? false };
 }
 
 /** free_all_bootmem: the zone's managed pages, freed in the largest aligned blocks. */

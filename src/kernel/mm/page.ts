@@ -23,13 +23,17 @@ export interface DirectMap {
   readonly max_low_pfn: number;
   /** page_address_htable: addresses of kmap'ed HighMem pages. */
   readonly htable: Map<number, kaddr_t>;
+  /** i386 with CONFIG_X86_PAE: three-level page tables and 2 MiB large pages. */
+  readonly pae: boolean;
+  /** log2 of the direct map's large pages: 22 (4 MiB, i386 PSE) or 21 (2 MiB, PAE and x86_64). */
+  readonly large_shift: number;
 }
 
-export function direct_map(arch: Arch, era: Era, nr_pages: number): DirectMap {
+export function direct_map(arch: Arch, era: Era, nr_pages: number, pae = false): DirectMap {
   const page_offset =
     arch === "i386" ? 0xc0000000 : Number((era === "2.6" ? 0xffff880000000000n : 0xffff888000000000n) - KERNEL_BASE.x86_64);
   const max_low_pfn = arch === "i386" ? Math.min(nr_pages, (896 << 20) >>> PAGE_SHIFT) : nr_pages;
-  return { arch, page_offset, max_low_pfn, htable: new Map() };
+  return { arch, page_offset, max_low_pfn, htable: new Map(), pae, large_shift: arch === "i386" && !pae ? 22 : 21 };
 }
 
 /** The real address, as %p prints it (8 hex digits on i386, 16 on x86_64). */
@@ -89,11 +93,11 @@ export function vmalloc_total_kb(dm: DirectMap): number {
 /**
  * The direct map's page sizes for meminfo's DirectMap lines: simplified to 4 KiB pages for the
  * first large page (the BIOS/ISA area) and any tail that does not fill a large page, large pages
- * (4 MiB on non-PAE i386, 2 MiB on x86_64) for the rest.
+ * (4 MiB on non-PAE i386, 2 MiB with PAE and on x86_64) for the rest.
  */
 export function direct_map_kb(dm: DirectMap): { readonly small: number; readonly large: number; readonly large_name: string } {
-  const large_pages = dm.arch === "i386" ? 1024 : 512;
+  const large_pages = 2 ** (dm.large_shift - PAGE_SHIFT);
   const total = dm.max_low_pfn;
   const whole = Math.max(0, Math.floor(total / large_pages) - 1);
-  return { small: (total - whole * large_pages) * 4, large: whole * large_pages * 4, large_name: dm.arch === "i386" ? "DirectMap4M" : "DirectMap2M" };
+  return { small: (total - whole * large_pages) * 4, large: whole * large_pages * 4, large_name: dm.large_shift === 22 ? "DirectMap4M" : "DirectMap2M" };
 }

@@ -108,7 +108,7 @@ function show_free_areas_6(k: Kernel, mm: MmState): string[] {
   }
   out.push(...buddy_lines(mm, node));
   for (const n of mm.nodes) {
-    out.push(`Node ${n.node_id} hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=${mm.arch === "i386" ? 4096 : 2048}kB`);
+    out.push(`Node ${n.node_id} hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=${mm.dm.large_shift === 22 ? 4096 : 2048}kB`);
     if (mm.arch === "x86_64") out.push(`Node ${n.node_id} hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=1048576kB`);
   }
   out.push(`${g((z) => z.stat.nr_file_pages)} total pagecache pages`, "0 pages in swap cache", "Free swap  = 0kB", "Total swap = 0kB");

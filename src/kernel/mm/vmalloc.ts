@@ -46,7 +46,7 @@ export function kernel_vm(mm: MmState): KernelVm {
   let v = vms.get(mm);
   if (v === undefined) {
     const r = vmalloc_range(mm.dm, mm.era);
-    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "i386" ? "2level" : "4level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), mapped: new Map(), table_pages: 0, vmalloc_faults: 0 };
+    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "x86_64" ? "4level" : mm.dm.pae ? "pae" : "2level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), mapped: new Map(), table_pages: 0, vmalloc_faults: 0 };
     vms.set(mm, v);
   }
   return v;
@@ -61,7 +61,9 @@ export function pgd_alloc(mm: MmState, pid: number): number {
   const v = kernel_vm(mm);
   const pgd = mm.mem_map.nr_pages + 1 + pid;
   const top = 2 ** v.fmt.bits[0]!;
-  const first_kernel = mm.arch === "i386" ? Math.floor(0xc0000000 / 2 ** 22) : top / 2;
+  // The top-level entries from PAGE_OFFSET up: 768.. with 2-level tables, PDPT entry 3 with PAE
+  // (whose kernel PMD is then shared, so PAE never needs the lazy fault), the upper half on x86_64.
+  const first_kernel = mm.arch === "i386" ? Math.floor(0xc0000000 / 2 ** (32 - v.fmt.bits[0]!)) : top / 2;
   for (let i = first_kernel; i < top; i++) HW.write_entry(v.mem, v.fmt, pgd, i, HW.read_entry(v.mem, v.fmt, v.root, i));
   return pgd;
 }

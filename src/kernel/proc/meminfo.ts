@@ -66,7 +66,7 @@ function tail(mm: MmState, era: "2.6" | "6"): string[] {
     "HugePages_Free:        0",
     "HugePages_Rsvd:        0",
     "HugePages_Surp:        0",
-    `Hugepagesize:   ${String(mm.arch === "i386" ? 4096 : 2048).padStart(8)} kB`,
+    `Hugepagesize:   ${String(mm.dm.large_shift === 22 ? 4096 : 2048).padStart(8)} kB`,
     ...(era === "6" ? [`Hugetlb:        ${String(0).padStart(8)} kB`] : []),
     `DirectMap4k:    ${String(dm.small).padStart(8)} kB`,
     `${dm.large_name}:    ${String(dm.large).padStart(8)} kB`,
