@@ -14,9 +14,11 @@ export default defineScenario({
   setup() {
     const st = { addr: 0, faults_after_first: -1, faults_after_second: -1 };
     const ready = init_completion();
+    const started = init_completion();
     process_run(
       () =>
         Effect.gen(function* () {
+          complete(started); // the process exists, its page table made
           yield* wait_for_completion(ready);
           mem_read(st.addr, 256); // in a system call: the driver's buffer
           st.faults_after_first = vmalloc_faults();
@@ -31,6 +33,7 @@ export default defineScenario({
     kthread_run(
       () =>
         Effect.gen(function* () {
+          yield* wait_for_completion(started);
           st.addr = yield* vmalloc(8 * 4096);
           complete(ready);
         }),

@@ -13,7 +13,7 @@ import { kernel, type Kernel } from "../kernel.ts";
 import { mm_of } from "./page_alloc.ts";
 import type { MmState } from "./mm_state.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
-import { pgd_alloc, vmalloc_fault, vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
+import { vmalloc_fault, vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
 import { PKMAP_BASE } from "./highmem_pkmap.ts";
 import { dump_stack } from "../dumpstack.ts";
@@ -86,7 +86,7 @@ function check_stale(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, pfn: nu
  */
 function translate_vmalloc(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
   const task = k.this_cpu().curr;
-  const pgd = task.mm !== null && k.this_ctx().kind === "task" ? (task.mm.pgd ??= pgd_alloc(mm, task.pid)) : undefined;
+  const pgd = task.mm?.pgd !== undefined && task.mm.pgd !== null && k.this_ctx().kind === "task" ? task.mm.pgd : undefined;
   let w = vmalloc_walk(mm, addr, write, true, pgd);
   let fault_cost = 0;
   if (pgd !== undefined && w !== null && !w.ok && w.level === 0 && vmalloc_fault(mm, pgd, addr)) {

@@ -10,14 +10,14 @@ import { current, kthread_run, type KthreadOptions } from "../sched/core.ts";
 import { ScenarioError } from "../../sim/errors.ts";
 import { PF_EXITING, type Task } from "../sched/task.ts";
 import { spin_lock_irq, spin_unlock_irq } from "../locking/spinlock.ts";
-import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from "./gfp.ts";
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from "./gfp.ts";
 import { LRU_ACTIVE_ANON } from "./mmzone.ts";
 import type { MmState } from "./mm_state.ts";
-import { alloc_pages, free_pages_prepared, mm_of, with_frame } from "./page_alloc.ts";
+import { __free_page, alloc_page, alloc_pages, free_pages_prepared, mm_of, with_frame } from "./page_alloc.ts";
 import { PG_swapbacked } from "./page-flags.ts";
 import { del_page_from_lru, lru_cache_add_lru } from "./swap.ts";
 import { out_of_memory } from "./oom_kill.ts";
-import { pgd_alloc } from "./vmalloc.ts";
+import { pgd_alloc, pgd_free } from "./vmalloc.ts";
 
 /** The exit a SIGKILL causes, caught by the process's top level. */
 class SigKill extends Error {
@@ -88,12 +88,17 @@ export function process_run<D>(fn: (data: D) => Effect.Effect<unknown>, data: D,
   let task: Task | null = null;
   const user_process = (d: D) =>
     Effect.gen(function* () {
+      // fork's pgd_alloc: a page for the top-level table, its kernel half copied from init_mm.
+      const frame = yield* alloc_page(GFP_KERNEL | __GFP_ZERO);
+      if (frame === null) return; // fork failed: -ENOMEM
+      task!.mm!.pgd = pgd_alloc(mm, frame);
       yield* Effect.catchDefect(Effect.asVoid(fn(d)), (e) => ((e as Error)?.name === "SigKill" ? Effect.void : Effect.die(e)));
       yield* exit_mm(mm, task!);
+      pgd_free(mm, frame);
+      yield* __free_page(frame);
     });
   task = kthread_run(user_process, data, comm, opts);
-  // fork's pgd_alloc: the kernel half of the page table as init_mm has it now.
-  task.mm = { anon: [], total_vm: 0, pgd: pgd_alloc(mm, task.pid) };
+  task.mm = { anon: [], total_vm: 0, pgd: null };
   return task;
 }
 

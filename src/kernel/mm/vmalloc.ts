@@ -55,17 +55,21 @@ export function kernel_vm(mm: MmState): KernelVm {
 /**
  * pgd_alloc(): a process's top-level table with the kernel half copied from swapper_pg_dir as
  * it is now (pgd_ctor's clone_pgd_range). Entries init_mm gains later (vmalloc) reach the process
- * lazily, through vmalloc_fault. The frame is taken past the end of RAM, as swapper_pg_dir's.
+ * lazily, through vmalloc_fault. `pgd` is the page the caller allocated for it.
  */
-export function pgd_alloc(mm: MmState, pid: number): number {
+export function pgd_alloc(mm: MmState, pgd: number): number {
   const v = kernel_vm(mm);
-  const pgd = mm.mem_map.nr_pages + 1 + pid;
   const top = 2 ** v.fmt.bits[0]!;
   // The top-level entries from PAGE_OFFSET up: 768.. with 2-level tables, PDPT entry 3 with PAE
   // (whose kernel PMD is then shared, so PAE never needs the lazy fault), the upper half on x86_64.
   const first_kernel = mm.arch === "i386" ? Math.floor(0xc0000000 / 2 ** (32 - v.fmt.bits[0]!)) : top / 2;
   for (let i = first_kernel; i < top; i++) HW.write_entry(v.mem, v.fmt, pgd, i, HW.read_entry(v.mem, v.fmt, v.root, i));
   return pgd;
+}
+
+/** pgd_free(): forgets the table in the frame (the caller frees the page). */
+export function pgd_free(mm: MmState, pgd: number): void {
+  kernel_vm(mm).mem.release(pgd);
 }
 
 /**
