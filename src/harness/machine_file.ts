@@ -9,7 +9,7 @@ import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone
 
 const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail"];
 const TLB_FIELDS = ["entries", "ways", "large_entries", "large_ways"];
-const CACHE_FIELDS = ["size", "ways", "line", "policy"];
+const CACHE_FIELDS = ["size", "ways", "line", "policy", "llc_size", "llc_ways"];
 const ZONE_FIELDS = ["name", "managed", "present", "spanned", "node"];
 
 function int(o: Record<string, unknown>, k: string, min: number, max: number): number | undefined {
@@ -38,7 +38,7 @@ function parse_mmu(o: Record<string, unknown>): MmuSpec | undefined {
   let cache;
   if (c !== undefined) {
     if (c.policy !== undefined && c.policy !== "write-back" && c.policy !== "write-through") throw new ScenarioError(`cache.policy must be "write-back" or "write-through", got ${JSON.stringify(c.policy)}`);
-    cache = { size: int(c, "size", 1024, 64 << 20), ways: int(c, "ways", 1, 64), line: int(c, "line", 16, 256), policy: c.policy as "write-back" | "write-through" | undefined };
+    cache = { size: int(c, "size", 1024, 64 << 20), ways: int(c, "ways", 1, 64), line: int(c, "line", 16, 256), policy: c.policy as "write-back" | "write-through" | undefined, llc_size: int(c, "llc_size", 0, 1 << 30), llc_ways: int(c, "llc_ways", 1, 64) };
   }
   const strip = <T extends object>(x: T | undefined) => (x === undefined ? undefined : (Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>));
   return { tlb: strip(tlb) as MmuSpec["tlb"], cache: strip(cache) as MmuSpec["cache"], detail: o.mmu_detail as MmuSpec["detail"] };

@@ -52,6 +52,10 @@ export const call_function_single_interrupt = (): Effect.Effect<void> =>
  * Context: process, interrupts on.
  */
 export const on_each_cpu = (func: CallFn, info: unknown, wait: boolean): Effect.Effect<void> =>
+  Effect.suspend(() => on_cpus(kernel().percpu.map((pc) => pc.id), func, info, wait));
+
+/** smp_call_function_many() plus the local call: `func` on the CPUs in `cpus`. Context: process, interrupts on. */
+export const on_cpus = (cpus: readonly number[], func: CallFn, info: unknown, wait: boolean): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const me = smp_processor_id();
@@ -61,16 +65,18 @@ export const on_each_cpu = (func: CallFn, info: unknown, wait: boolean): Effect.
     }
     const pending: CallSingleData[] = [];
     for (const pc of k.percpu) {
-      if (pc.id === me) continue;
+      if (pc.id === me || !cpus.includes(pc.id)) continue;
       const d: CallSingleData = { func, info, done: false };
       call_queue(pc.id).push(d);
       pending.push(d);
       k.charge(k.costs.ipiSend);
       k.machine.irqchip.send_ipi(pc.id, CALL_FUNCTION_SINGLE_VECTOR, k.now());
     }
-    const flags = local_irq_save();
-    yield* func(info);
-    yield* local_irq_restore(flags);
+    if (cpus.includes(me)) {
+      const flags = local_irq_save();
+      yield* func(info);
+      yield* local_irq_restore(flags);
+    }
     while (wait && pending.some((d) => !d.done)) yield* cpu_relax();
   });
 

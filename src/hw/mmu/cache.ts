@@ -5,8 +5,10 @@
 // else has it). A write needs the line Modified: other copies are invalidated. Write-through
 // caches never hold Modified lines: every write also goes to memory. Costs per access come from
 // CacheCosts; counters per CPU include lines bounced between CPUs and false sharing (a CPU
-// writing a line another CPU last wrote at a different offset). Not modelled: a shared last-level
-// cache, prefetching, store buffers, instruction caches.
+// writing a line another CPU last wrote at a different offset). An optional shared last-level
+// cache (llc_size bytes, llc_ways; LRU, holding every line any CPU brought in) serves misses no
+// other CPU's cache can, at llc_hit instead of memory. Not modelled: prefetching, store buffers,
+// instruction caches, LLC inclusion victims in the CPUs' caches.
 import { ScenarioError } from "../../sim/errors.ts";
 
 export interface CacheConfig {
@@ -14,6 +16,9 @@ export interface CacheConfig {
   readonly ways: number;
   readonly line: number;
   readonly policy: "write-back" | "write-through";
+  /** A shared last-level cache: bytes (0: none) and ways. */
+  readonly llc_size?: number;
+  readonly llc_ways?: number;
 }
 
 export const DEFAULT_CACHE: CacheConfig = { size: 32 * 1024, ways: 8, line: 64, policy: "write-back" };
@@ -26,9 +31,11 @@ export interface CacheCosts {
   readonly transfer: number;
   /** Invalidating other CPUs' copies before a write. */
   readonly invalidate: number;
+  /** A line found in the shared last-level cache. */
+  readonly llc_hit: number;
 }
 
-export const DEFAULT_CACHE_COSTS: CacheCosts = { hit: 1, memory: 80, transfer: 40, invalidate: 20 };
+export const DEFAULT_CACHE_COSTS: CacheCosts = { hit: 1, memory: 80, transfer: 40, invalidate: 20, llc_hit: 12 };
 
 export const I = 0;
 export const S = 1;
@@ -44,13 +51,16 @@ export interface CacheCounters {
   bounces: number;
   false_sharing: number;
   writebacks: number;
+  /** Misses served by the shared last-level cache, and those that went to memory. */
+  llc_hits: number;
+  llc_misses: number;
 }
 
 class CpuCache {
   readonly tag: Float64Array;
   readonly state: Uint8Array;
   readonly used: Float64Array;
-  readonly counters: CacheCounters = { hits: 0, misses: 0, invalidations: 0, bounces: 0, false_sharing: 0, writebacks: 0 };
+  readonly counters: CacheCounters = { hits: 0, misses: 0, invalidations: 0, bounces: 0, false_sharing: 0, writebacks: 0, llc_hits: 0, llc_misses: 0 };
 
   constructor(
     readonly sets: number,
@@ -75,6 +85,8 @@ export class Caches {
   /** line -> [cpu, offset] of its last write, for false-sharing detection. */
   private readonly last_write = new Map<number, readonly [number, number]>();
   private clock = 0;
+  /** The shared last-level cache, if configured: one CpuCache used by all. */
+  private readonly llc: CpuCache | null;
 
   constructor(
     ncpus: number,
@@ -86,6 +98,38 @@ export class Caches {
       throw new ScenarioError(`cache: ${config.size} bytes in ${config.line}-byte lines cannot be ${config.ways}-way`);
     }
     this.cpus = Array.from({ length: ncpus }, () => new CpuCache(lines / config.ways, config.ways));
+    const llc_lines = (config.llc_size ?? 0) / config.line;
+    const llc_ways = config.llc_ways ?? 16;
+    if (llc_lines > 0 && (!Number.isInteger(llc_lines / llc_ways) || llc_lines < llc_ways)) {
+      throw new ScenarioError(`cache: a ${config.llc_size}-byte last-level cache cannot be ${llc_ways}-way with ${config.line}-byte lines`);
+    }
+    this.llc = llc_lines > 0 ? new CpuCache(llc_lines / llc_ways, llc_ways) : null;
+  }
+
+  /** A miss no other CPU can serve: the LLC (filling it on a miss) or memory. */
+  private from_below(c: CpuCache, line: number): number {
+    const llc = this.llc;
+    if (llc === null) return this.costs.memory;
+    const i = llc.find(line);
+    if (i >= 0) {
+      llc.used[i] = ++this.clock;
+      c.counters.llc_hits++;
+      return this.costs.llc_hit;
+    }
+    c.counters.llc_misses++;
+    const set = line % llc.sets;
+    let way = set * llc.ways;
+    for (let j = set * llc.ways; j < (set + 1) * llc.ways; j++) {
+      if (llc.state[j] === I) {
+        way = j;
+        break;
+      }
+      if (llc.used[j]! < llc.used[way]!) way = j;
+    }
+    llc.tag[way] = line;
+    llc.state[way] = S;
+    llc.used[way] = ++this.clock;
+    return this.costs.memory;
   }
 
   counters(cpu: number): CacheCounters {
@@ -181,12 +225,12 @@ export class Caches {
         }
         this.fill(cpu, line, write ? (this.config.policy === "write-back" ? M : E) : S);
       } else {
-        cost = this.costs.memory;
+        cost = this.from_below(c, line);
         this.fill(cpu, line, write && this.config.policy === "write-back" ? M : E);
       }
     }
     if (write) {
-      if (this.config.policy === "write-through") cost += this.costs.memory;
+      if (this.config.policy === "write-through") cost += this.llc !== null ? this.costs.llc_hit : this.costs.memory;
       const last = this.last_write.get(line);
       if (last !== undefined && last[0] !== cpu && last[1] !== write_offset) c.counters.false_sharing++;
       this.last_write.set(line, [cpu, write_offset]);

@@ -13,7 +13,8 @@ import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { in_interrupt } from "../sched/core.ts";
 import { BUG } from "../api_misc.ts";
-import { on_each_cpu } from "../smp.ts";
+import { on_cpus, on_each_cpu } from "../smp.ts";
+import type { Task } from "../sched/task.ts";
 import * as HW from "../../hw/mmu/paging.ts";
 import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -213,6 +214,30 @@ const vunmap_free = (k: Kernel, mm: MmState, v: KernelVm, area: vm_struct): Effe
 
 /** flush_tlb_all(): every CPU flushes its whole TLB, by IPI, and the caller waits. Context: process, interrupts on. */
 export const flush_tlb_all = (): Effect.Effect<void> => Effect.suspend(() => on_each_cpu(do_flush_tlb_all, kernel().this_cpu().id, true));
+
+/**
+ * flush_tlb_mm(task): the non-global entries of the CPUs running `task`'s address space (this
+ * one included), by IPI to the others (mm_cpumask reduced to the CPUs running it now).
+ * Context: process, interrupts on.
+ */
+export const flush_tlb_mm = (task: Task): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    const me = k.this_cpu().id;
+    const cpus = k.percpu.filter((pc) => pc.id === me || (task.mm !== null && pc.curr.mm === task.mm)).map((pc) => pc.id);
+    return on_cpus(
+      cpus,
+      (initiator) =>
+        Effect.sync(() => {
+          const kk = kernel();
+          const cpu = kk.this_cpu().id;
+          kk.machine.tlbs[cpu]!.flush_all(true);
+          if (cpu !== initiator) kk.machine.tlbs[cpu]!.shootdowns++;
+        }),
+      me,
+      true,
+    );
+  });
 
 /** __flush_tlb_one(addr): invlpg on this CPU only. Context: any. */
 export function __flush_tlb_one(addr: kaddr_t): void {

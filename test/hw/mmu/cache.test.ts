@@ -56,4 +56,13 @@ test("write-through: every write also pays for memory, and no line is ever Modif
   assert.is(c.state(0, 0x40), E);
 });
 
+test("a shared last-level cache: a line one CPU evicted comes back at llc_hit, not from memory", () => {
+  const c = new Caches(2, { size: 32 * 1024, ways: 8, line: 64, policy: "write-back", llc_size: 1 << 20, llc_ways: 16 });
+  assert.is(c.access(0, 0, 4, false), 80); // memory, now in CPU0's cache and the LLC
+  for (let i = 1; i <= 8; i++) c.access(0, i * 4096, 4, false); // evicts line 0 from CPU0's 8-way set
+  assert.is(c.access(0, 0, 4, false), 12);
+  assert.equal([c.counters(0).llc_hits, c.counters(0).llc_misses], [1, 9]);
+  assert.throws(() => new Caches(1, { size: 32 * 1024, ways: 8, line: 64, policy: "write-back", llc_size: 1000 }), /last-level cache cannot be 16-way/);
+});
+
 test.run();

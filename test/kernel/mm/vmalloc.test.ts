@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask, inline, run } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { GFP_KERNEL, __free_page, alloc_page, vmap, vunmap, flush_tlb_kernel_range, format_kaddr, kthread_run, local_irq_restore, local_irq_save, mdelay, mem_read, mem_write, request_irq, vfree, vmalloc, IRQ_HANDLED, nic } from "../../../src/kernel/index.ts";
+import { GFP_KERNEL, __free_page, alloc_page, vmap, vunmap, flush_tlb_mm, process_run, udelay, flush_tlb_kernel_range, format_kaddr, kthread_run, local_irq_restore, local_irq_save, mdelay, mem_read, mem_write, request_irq, vfree, vmalloc, IRQ_HANDLED, nic } from "../../../src/kernel/index.ts";
 import { kernel_vm, vmallocinfo } from "../../../src/kernel/mm/vmalloc.ts";
 
 const M = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 64 } } as const;
@@ -170,6 +170,39 @@ test("vmap maps the caller's pages contiguously; vunmap unmaps and flushes but l
   );
   assert.equal(r.reports, []);
   assert.equal(seen, ["c4800000", "0xc4800000-0xc4803000   12288 vmap vmap\n", 0, 1]);
+});
+
+test("flush_tlb_mm: only the CPUs running the process flush (keeping global entries)", () => {
+  const flushes: number[] = [];
+  const scn = inline(() => {
+    const st = { go: false };
+    const app = process_run(
+      () =>
+        Effect.gen(function* () {
+          while (!st.go) yield* udelay(1);
+          yield* udelay(50);
+        }),
+      null,
+      "app",
+      { cpus: [1] },
+    );
+    kthread_run(
+      () =>
+        Effect.gen(function* () {
+          yield* udelay(5);
+          st.go = true;
+          yield* flush_tlb_mm(app);
+          flushes.push(...kernel().machine.tlbs.map((t) => t.flushes));
+        }),
+      null,
+      "flusher",
+      { cpus: [0] },
+    );
+  }, { cpus: 3, memory: { arch: "i386", kernel: "2.6", mb: 64 } });
+  const r = run(scn);
+  assert.equal(r.reports, []);
+  // CPU0 (the caller) and CPU1 (running app); CPU2 runs neither.
+  assert.equal(flushes, [1, 1, 0]);
 });
 
 test.run();
