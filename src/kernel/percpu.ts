@@ -3,6 +3,7 @@
 import type { Cpu } from "../hw/cpu.ts";
 import type { ExecContext } from "./context.ts";
 import type { Task } from "./sched/task.ts";
+import type { mm_struct } from "./mm/mm_types.ts";
 import type { tasklet_struct } from "./softirq.ts";
 
 import type { Effect } from "effect/Effect";
@@ -43,6 +44,11 @@ export class PerCpu {
   irqs = 0;
   softirqs = 0;
   context_switches = 0;
+  /**
+   * The address space whose page table CR3 holds (cpu_tlbstate.active_mm), null for init_mm's
+   * swapper_pg_dir. A kernel thread keeps the previous one (lazy TLB mode).
+   */
+  active_mm: mm_struct | null = null;
 
   constructor(readonly hw: Cpu, readonly idle: Task) {
     this.curr = idle;

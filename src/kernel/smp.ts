@@ -52,10 +52,10 @@ export const call_function_single_interrupt = (): Effect.Effect<void> =>
  * Context: process, interrupts on.
  */
 export const on_each_cpu = (func: CallFn, info: unknown, wait: boolean): Effect.Effect<void> =>
-  Effect.suspend(() => on_cpus(kernel().percpu.map((pc) => pc.id), func, info, wait));
+  Effect.suspend(() => on_each_cpu_mask(kernel().percpu.map((pc) => pc.id), func, info, wait));
 
-/** smp_call_function_many() plus the local call: `func` on the CPUs in `cpus`. Context: process, interrupts on. */
-export const on_cpus = (cpus: readonly number[], func: CallFn, info: unknown, wait: boolean): Effect.Effect<void> =>
+/** on_each_cpu_mask(mask, func, info, wait): `func` on the CPUs in `cpus` (by IPI, and here if listed). Context: process, interrupts on. */
+export const on_each_cpu_mask = (cpus: readonly number[], func: CallFn, info: unknown, wait: boolean): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const me = smp_processor_id();

@@ -140,6 +140,11 @@ export class Tlb {
   /** invlpg: drops any entry, small or large, covering `va`. */
   flush_page(va: number): void {
     this.flushes++;
+    this.invalidate(va);
+  }
+
+  /** Drops any entry covering `va` without counting a flush (the CPU's own drop on a protection fault). */
+  invalidate(va: number): void {
     const i = this.small.find(va, 12);
     if (i >= 0) this.small.flags[i] = 0;
     for (const shift of [21, 22, 30]) {

@@ -18,6 +18,7 @@ import { vmalloc_range } from "./vmalloc_area.ts";
 import { PKMAP_BASE } from "./highmem_pkmap.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioBug } from "../bug.ts";
+import type * as HW from "../../hw/mmu/paging.ts";
 
 const PAGE = 4096;
 const KERNEL_PGD_PHYS = { i386: 0x00800000, x86_64: 0x01c00000 } as const;
@@ -52,32 +53,35 @@ function in_init_mm_tables(mm: MmState, addr: kaddr_t): boolean {
   return mm.arch === "i386" && addr >= PKMAP_BASE && addr < 0xfffff000;
 }
 
-const stale_reported = new WeakMap<MmState, Set<number>>();
+const stale_reported = new WeakMap<MmState, Set<string>>();
 
 /**
- * A TLB hit on a vmalloc address whose page-table entry is gone or points elsewhere: the page
- * was unmapped (and maybe freed and reused) without a TLB flush reaching this CPU. The access
- * goes through the stale translation, as on real hardware; it is reported once per page.
+ * A TLB hit on an address whose page-table entry is gone or points elsewhere (`w`, the walk of
+ * the table now): the page was unmapped (and maybe freed and reused) without a TLB flush
+ * reaching this CPU. The access goes through the stale translation, as on real hardware; it is
+ * reported once per page. `table` names the page table ("init_mm", or the process's).
  */
-function check_stale(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, pfn: number, write: boolean): void {
-  const w = vmalloc_walk(mm, addr, write, false);
+export function check_stale(k: Kernel, mm: MmState, cpu: number, addr: string, pfn: number, write: boolean, w: HW.Walk | null, table: string): void {
   if (w !== null && w.ok && w.pfn === pfn) return;
   let seen = stale_reported.get(mm);
   if (seen === undefined) stale_reported.set(mm, (seen = new Set()));
-  const page = Math.floor(addr / PAGE);
-  if (seen.has(page)) return;
-  seen.add(page);
+  const key = `${table} ${addr.slice(0, -3)}`;
+  if (seen.has(key)) return;
+  seen.add(key);
   const cur = k.this_cpu().curr;
-  const state = mm.alloc_order[pfn] === -1 ? "is free" : "was freed and is in use again";
+  const state = pfn >= mm.mem_map.nr_pages ? "is the kernel's" : mm.alloc_order[pfn] === -1 ? "is free" : "was freed and is in use again";
   k.report(
     "stale_tlb",
     [
-      `BUG: stale TLB entry: use-after-free at ${format_kaddr(mm.dm, addr)}`,
-      `CPU${cpu} ${cur.comm}/${cur.pid} ${write ? "wrote" : "read"} through a cached translation to pfn ${pfn.toString(16)}, which init_mm no longer maps and which ${state}: no TLB flush reached this CPU since the page was unmapped`,
+      `BUG: stale TLB entry: use-after-free at ${addr}`,
+      `CPU${cpu} ${cur.comm}/${cur.pid} ${write ? "wrote" : "read"} through a cached translation to pfn ${pfn.toString(16)}, which ${table} no longer maps and which ${state}: no TLB flush reached this CPU since the page was unmapped`,
       ...dump_stack(k.this_ctx(), ["mem_access"]),
     ].join("\n"),
   );
 }
+
+/** The page table this CPU's CR3 holds: its active mm's, or swapper_pg_dir (undefined). */
+const cr3 = (k: Kernel): number | undefined => k.this_cpu().active_mm?.pgd ?? undefined;
 
 /**
  * A vmalloc, pkmap or fixmap address: walk the running process's page table (init_mm's for a
@@ -85,8 +89,7 @@ function check_stale(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, pfn: nu
  * copied and the walk retried. An unmapped page is an oops.
  */
 function translate_vmalloc(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
-  const task = k.this_cpu().curr;
-  const pgd = task.mm?.pgd !== undefined && task.mm.pgd !== null && k.this_ctx().kind === "task" ? task.mm.pgd : undefined;
+  const pgd = cr3(k);
   let w = vmalloc_walk(mm, addr, write, true, pgd);
   let fault_cost = 0;
   if (pgd !== undefined && w !== null && !w.ok && w.level === 0 && vmalloc_fault(mm, pgd, addr)) {
@@ -100,8 +103,8 @@ function translate_vmalloc(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, w
     throw new ScenarioBug(`unable to handle kernel paging request at ${a}`);
   }
   let cost = fault_cost;
-  for (const pa of walk_entry_addresses(mm, addr, w.tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
   const lin = linear(mm, addr);
+  for (const pa of walk_entry_addresses(mm, lin, w.tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
   k.machine.tlbs[cpu]!.insert(lin, { pfn: w.pfn, page_shift: w.page_shift, writable: w.writable, user: w.user, global: w.global });
   return [w.pfn * PAGE + w.offset, cost];
 }
@@ -115,7 +118,7 @@ function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: bo
   const hit = tlb.lookup(lin);
   const walked = in_init_mm_tables(mm, addr);
   if (hit !== null) {
-    if (walked) check_stale(k, mm, cpu, addr, hit.pfn, write);
+    if (walked) check_stale(k, mm, cpu, format_kaddr(dm, addr), hit.pfn, write, vmalloc_walk(mm, addr, write, false), "init_mm");
     return [hit.pfn * PAGE + (lin % PAGE), 0];
   }
   if (walked) return translate_vmalloc(k, mm, cpu, addr, write);

@@ -36,6 +36,8 @@ export const __GFP_MEMALLOC = 1 << 21;
 const NOWAIT_NOWARN_6 = 1 << 22;
 /** Marks GFP_TEMPORARY, which 4.15 removed. */
 const TEMPORARY = 1 << 23;
+/** Charge the allocation to the memory cgroup (4.5+; no 2.6 value). */
+export const __GFP_ACCOUNT = 1 << 24;
 
 export const __GFP_RECLAIM = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM;
 export const GFP_ATOMIC = __GFP_HIGH | __GFP_KSWAPD_RECLAIM;
@@ -43,6 +45,7 @@ export const GFP_NOWAIT = __GFP_KSWAPD_RECLAIM | NOWAIT_NOWARN_6;
 export const GFP_NOIO = __GFP_RECLAIM;
 export const GFP_NOFS = __GFP_RECLAIM | __GFP_IO;
 export const GFP_KERNEL = __GFP_RECLAIM | __GFP_IO | __GFP_FS;
+export const GFP_KERNEL_ACCOUNT = GFP_KERNEL | __GFP_ACCOUNT;
 export const GFP_TEMPORARY = GFP_KERNEL | __GFP_RECLAIMABLE | TEMPORARY;
 export const GFP_USER = GFP_KERNEL | __GFP_HARDWALL;
 export const GFP_HIGHUSER = GFP_USER | __GFP_HIGHMEM;
@@ -74,6 +77,7 @@ const BITS: ReadonlyArray<readonly [number, number, number, string]> = [
   [__GFP_KSWAPD_RECLAIM, 0, 0x800, "__GFP_KSWAPD_RECLAIM"],
   [__GFP_RETRY_MAYFAIL, 0, 0x4000, "__GFP_RETRY_MAYFAIL"],
   [__GFP_MEMALLOC, 0, 0x20000, "__GFP_MEMALLOC"],
+  [__GFP_ACCOUNT, 0, 0x400000, "__GFP_ACCOUNT"],
   [NOWAIT_NOWARN_6, 0, 0x2000, "__GFP_NOWARN"],
 ];
 
@@ -94,6 +98,7 @@ const COMPOSITES: ReadonlyArray<readonly [string, gfp_t]> = [
   ["GFP_HIGHUSER_MOVABLE", GFP_HIGHUSER_MOVABLE],
   ["GFP_HIGHUSER", GFP_HIGHUSER],
   ["GFP_USER", GFP_USER],
+  ["GFP_KERNEL_ACCOUNT", GFP_KERNEL_ACCOUNT],
   ["GFP_KERNEL", GFP_KERNEL],
   ["GFP_NOFS", GFP_NOFS],
   ["GFP_ATOMIC", GFP_ATOMIC],
@@ -116,7 +121,7 @@ function format_gfp_uncached(gfp: gfp_t, era: Era): string {
   let v = gfp_value(gfp, era);
   const names: string[] = [];
   for (const [name, mask] of COMPOSITES) {
-    if (name === "GFP_TEMPORARY" && era === "6") continue;
+    if ((name === "GFP_TEMPORARY" && era === "6") || (name === "GFP_KERNEL_ACCOUNT" && era === "2.6")) continue;
     const m = gfp_value(mask, era);
     if (m !== 0 && (v & m) === m) {
       names.push(name);

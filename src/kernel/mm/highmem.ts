@@ -21,7 +21,8 @@ import type { MmState } from "./mm_state.ts";
 import { mm_of, type page } from "./page_alloc.ts";
 import { format_kaddr, page_address, set_page_address, type kaddr_t } from "./page.ts";
 import { Pkmap, PKMAP_BASE } from "./highmem_pkmap.ts";
-import { ensure_kernel_tables, flush_tlb_kernel_range, kernel_vm, linear_of, set_kernel_pte } from "./vmalloc.ts";
+import { ensure_kernel_tables, kernel_vm, linear_of, set_kernel_pte } from "./vmalloc.ts";
+import { flush_tlb_kernel_range } from "./tlb.ts";
 
 /** LAST_PKMAP: 1024 slots, 512 with PAE. */
 export const last_pkmap = (mm: MmState): number => (mm.dm.pae ? 512 : 1024);

@@ -1,106 +1,176 @@
-// mm/memory.c do_anonymous_page() and kernel/exit.c exit_mm(), reduced to what memory pressure
-// needs: a user process (a task with an mm) faults in anonymous pages (GFP_HIGHUSER_MOVABLE |
-// __GFP_ZERO, on the active anon LRU, counted in total_vm and rss); a failed fault runs
-// pagefault_out_of_memory() and retries. A SIGKILL (from the OOM killer) is acted on when the
-// process returns to user space, which here is after a fault or at fatal_signal_pending(); the
-// process then exits and exit_mm frees its pages. No page tables, no swap.
+// mm/memory.c (2.6.34) reduced to private anonymous memory: handle_mm_fault() allocates the
+// missing page tables and then
+// - do_anonymous_page(): a write fault maps a new zeroed page (GFP_HIGHUSER_MOVABLE | __GFP_ZERO,
+//   on the active anon LRU, counted in MM_ANONPAGES); a read fault maps the shared zero page
+//   read-only (as 2.6.32+ does);
+// - do_wp_page(): a write to the zero page gets a new page; ptep_clear_flush() clears the PTE and
+//   flushes it from every CPU that may cache it (flush_tlb_page) before the new one is set.
+// zap_page_range() clears PTEs into an mmu_gather: the pages are freed only after the TLB flush
+// (tlb_finish_mmu), in batches of FREE_PTE_NR (506) pages on 2.6.34 SMP (one flush per batch),
+// at once on a uniprocessor (fast mode); 6.1 gathers everything and flushes once.
+// Not modelled: file mappings, swap, fork/COW of anonymous pages, rmap beyond _mapcount, mmap_sem
+// and the page-table locks (a process is one thread), NUMA policies.
 import * as Effect from "effect/Effect";
+import * as HW from "../../hw/mmu/paging.ts";
 import { kernel } from "../kernel.ts";
-import { current, kthread_run, type KthreadOptions } from "../sched/core.ts";
-import { ScenarioError } from "../../sim/errors.ts";
-import { PF_EXITING, type Task } from "../sched/task.ts";
 import { spin_lock_irq, spin_unlock_irq } from "../locking/spinlock.ts";
-import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from "./gfp.ts";
+import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from "./gfp.ts";
 import { LRU_ACTIVE_ANON } from "./mmzone.ts";
 import type { MmState } from "./mm_state.ts";
-import { __free_page, alloc_page, alloc_pages, free_pages_prepared, mm_of, with_frame } from "./page_alloc.ts";
+import type { mm_struct } from "./mm_types.ts";
+import { __free_page, alloc_pages, free_pages_prepared, with_frame } from "./page_alloc.ts";
 import { PG_swapbacked } from "./page-flags.ts";
+import { find_pte_table, user_pte_table } from "./pgtable.ts";
 import { del_page_from_lru, lru_cache_add_lru } from "./swap.ts";
-import { out_of_memory } from "./oom_kill.ts";
-import { pgd_alloc, pgd_free } from "./vmalloc.ts";
+import { flush_tlb_mm, flush_tlb_page, flush_tlb_range } from "./tlb.ts";
+import { kernel_vm } from "./vmalloc.ts";
 
-/** The exit a SIGKILL causes, caught by the process's top level. */
-class SigKill extends Error {
-  override readonly name = "SigKill";
-}
+const PAGE = 4096;
+/** 2.6.34 asm-generic/tlb.h FREE_PTE_NR on SMP: pages an mmu_gather holds before it flushes. */
+export const FREE_PTE_NR = 506;
 
-/** fatal_signal_pending(current). */
-export const fatal_signal_pending = (p: Task = current()): boolean => p.sigkill;
+/** empty_zero_page's frame: in the kernel image, which sits past the end of RAM here. */
+export const zero_pfn = (mm: MmState): number => mm.mem_map.nr_pages + 1;
 
-/** Returning to user space: a pending SIGKILL ends the process here. */
-const return_to_user = (): Effect.Effect<void> => (current().sigkill ? Effect.die(new SigKill("SIGKILL")) : Effect.void);
+/** What a fault came to: mapped, VM_FAULT_OOM, or no mapping there (bad_area: SIGSEGV). */
+export type FaultResult = "ok" | "oom" | "sigsegv";
+
+const USER_PTE = HW._PAGE_PRESENT | HW._PAGE_USER;
+
+/** find_vma() + the range check of do_page_fault(): the mapping holding `addr`, or undefined. */
+export const find_vma = (tmm: mm_struct, addr: number) => tmm.mmap.find((a) => a.vm_start <= addr && addr < a.vm_end);
+
+/** A new anonymous page for a fault, on the LRU and counted; null when none could be had. */
+const new_anon_page = (mm: MmState, tmm: mm_struct): Effect.Effect<number | null> =>
+  Effect.gen(function* () {
+    const p = yield* with_frame("handle_mm_fault", alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0));
+    if (p === null) return null;
+    // page_add_new_anon_rmap() and lru_cache_add_active_or_unevictable().
+    mm.mem_map.mapping[p] = -1; // PAGE_MAPPING_ANON
+    mm.mem_map._mapcount[p] = 0;
+    mm.mem_map.set(p, PG_swapbacked);
+    mm.page_zone(p)!.stat.nr_anon_pages++;
+    yield* lru_cache_add_lru(mm, p, LRU_ACTIVE_ANON);
+    tmm.rss++;
+    return p;
+  });
 
 /**
- * touch_anon_pages(nr): the current user process writes to `nr` new pages of anonymous memory,
- * each one a page fault. Context: user process.
+ * handle_mm_fault(): resolves a user-mode fault at `addr` of the process `tmm` (a write if
+ * `write`). Context: process, may sleep.
  */
-export const touch_anon_pages = (nr: number): Effect.Effect<void> =>
+export const handle_mm_fault = (mm: MmState, tmm: mm_struct, addr: number, write: boolean): Effect.Effect<FaultResult> =>
   Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    const me = current();
-    if (me.mm === null) throw new ScenarioError(`touch_anon_pages: ${me.comm} is a kernel thread (start it with process_run)`);
-    for (let i = 0; i < nr; i++) {
-      yield* return_to_user();
-      mm.ev.pgfault++;
-      const p = yield* with_frame("handle_mm_fault", alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0));
-      if (p === null) {
-        // VM_FAULT_OOM: pagefault_out_of_memory(), then the fault is taken again.
-        if (!me.sigkill) yield* out_of_memory(mm, 0, 0);
-        i--;
+    mm.ev.pgfault++;
+    if (find_vma(tmm, addr) === undefined) return "sigsegv";
+    const pt = yield* user_pte_table(mm, tmm, addr);
+    if (pt === null) return "oom";
+    const v = kernel_vm(mm);
+    const idx = HW.level_index(v.fmt, v.fmt.bits.length - 1, addr);
+    const pte = HW.read_entry(v.mem, v.fmt, pt, idx);
+    if (!(pte.lo & HW._PAGE_PRESENT)) {
+      // do_anonymous_page()
+      if (!write) {
+        HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(zero_pfn(mm), USER_PTE));
+        return "ok";
+      }
+      const p = yield* new_anon_page(mm, tmm);
+      if (p === null) return "oom";
+      HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(p, USER_PTE | HW._PAGE_RW));
+      return "ok";
+    }
+    if (write && !(pte.lo & HW._PAGE_RW)) {
+      // do_wp_page() on the zero page: a page of its own, the old PTE flushed everywhere first.
+      const p = yield* new_anon_page(mm, tmm);
+      if (p === null) return "oom";
+      HW.write_entry(v.mem, v.fmt, pt, idx, { lo: 0, hi: 0 });
+      yield* flush_tlb_page(tmm, addr);
+      HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(p, USER_PTE | HW._PAGE_RW));
+    }
+    return "ok"; // present and allowed: a stale TLB entry of this CPU, now gone
+  });
+
+/** struct mmu_gather: pages unmapped but not yet freed, waiting for the TLB flush. */
+export interface MmuGather {
+  readonly mm: mm_struct;
+  readonly fullmm: boolean;
+  /** 2.6.34 fast mode (one CPU online): pages are freed at once. */
+  readonly fast: boolean;
+  readonly pages: number[];
+  start: number;
+  end: number;
+}
+
+/** tlb_gather_mmu(mm, fullmm). */
+export function tlb_gather_mmu(mm: MmState, tmm: mm_struct, fullmm: boolean): MmuGather {
+  const fast = mm.era === "2.6" && kernel().percpu.length === 1;
+  return { mm: tmm, fullmm, fast, pages: [], start: Infinity, end: 0 };
+}
+
+/** Frees a page the gather held: an anonymous page leaves the LRU first (release_pages). */
+const release_page = (mm: MmState, pg: number): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    if (mm.mem_map.mapping[pg] !== -1) return yield* __free_page(pg); // a page-table page
+    const z = mm.page_zone(pg)!;
+    yield* spin_lock_irq(z.lru_lock);
+    del_page_from_lru(mm, z, pg);
+    yield* spin_unlock_irq(z.lru_lock);
+    z.stat.nr_anon_pages--;
+    mm.mem_map.mapping[pg] = 0;
+    mm.mem_map._count[pg] = 0;
+    yield* free_pages_prepared(mm, z, pg, 0, false);
+  });
+
+/** tlb_flush_mmu(): the TLB flush the gathered range needs, then the pages go. */
+export const tlb_flush_mmu = (mm: MmState, tlb: MmuGather): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    if (tlb.fullmm) yield* flush_tlb_mm(tlb.mm);
+    else if (tlb.end > tlb.start) yield* flush_tlb_range(tlb.mm, tlb.start, tlb.end);
+    for (const pg of tlb.pages.splice(0)) yield* release_page(mm, pg);
+  });
+
+/** tlb_remove_page(): queue a page for freeing after the flush (2.6.34 flushes every FREE_PTE_NR). */
+export const tlb_remove_page = (mm: MmState, tlb: MmuGather, pg: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (tlb.fast) return release_page(mm, pg);
+    tlb.pages.push(pg);
+    return mm.era === "2.6" && tlb.pages.length >= FREE_PTE_NR ? tlb_flush_mmu(mm, tlb) : Effect.void;
+  });
+
+/**
+ * zap_page_range(): clears the PTEs of [start, end) (page_remove_rmap, MM_ANONPAGES) and queues
+ * the anonymous pages on the gather; the zero page is only unmapped.
+ */
+export const zap_page_range = (mm: MmState, tlb: MmuGather, start: number, end: number): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const v = kernel_vm(mm);
+    const last = v.fmt.bits.length - 1;
+    const span = 2 ** (12 + v.fmt.bits[last]!); // what one PTE table maps
+    tlb.start = Math.min(tlb.start, start);
+    tlb.end = Math.max(tlb.end, end);
+    for (let addr = start; addr < end; ) {
+      const pt = find_pte_table(mm, tlb.mm, addr);
+      if (pt === null) {
+        addr = (Math.floor(addr / span) + 1) * span;
         continue;
       }
-      mm.mem_map.mapping[p] = -1; // PAGE_MAPPING_ANON
-      mm.mem_map.set(p, PG_swapbacked);
-      mm.page_zone(p)!.stat.nr_anon_pages++;
-      yield* lru_cache_add_lru(mm, p, LRU_ACTIVE_ANON);
-      me.mm.anon.push(p);
-      me.mm.total_vm++;
+      const idx = HW.level_index(v.fmt, last, addr);
+      const e = HW.read_entry(v.mem, v.fmt, pt, idx);
+      addr += PAGE;
+      if (!(e.lo & HW._PAGE_PRESENT)) continue;
+      HW.write_entry(v.mem, v.fmt, pt, idx, { lo: 0, hi: 0 });
+      const pg = HW.entry_pfn(e);
+      if (pg === zero_pfn(mm)) continue;
+      mm.mem_map._mapcount[pg] = -1;
+      tlb.mm.rss--;
+      yield* tlb_remove_page(mm, tlb, pg);
     }
-    yield* return_to_user();
   });
 
-/** exit_mm(): unmaps and frees every anonymous page of the exiting process. */
-const exit_mm = (mm: MmState, p: Task): Effect.Effect<void> =>
+/** tlb_finish_mmu(): the last flush, then the gathered pages and the freed tables go. */
+export const tlb_finish_mmu = (mm: MmState, tlb: MmuGather, tables: readonly number[]): Effect.Effect<void> =>
   Effect.gen(function* () {
-    p.flags |= PF_EXITING;
-    const pages = p.mm!.anon.splice(0);
-    for (const pg of pages) {
-      const z = mm.page_zone(pg)!;
-      yield* spin_lock_irq(z.lru_lock);
-      del_page_from_lru(mm, z, pg);
-      yield* spin_unlock_irq(z.lru_lock);
-      z.stat.nr_anon_pages--;
-      mm.mem_map.mapping[pg] = 0;
-      mm.mem_map._count[pg] = 0;
-      yield* free_pages_prepared(mm, z, pg, 0, false);
-    }
-    p.mm!.total_vm = 0;
+    // free_pgtables() queued the table pages through the gather too (pte_free_tlb).
+    tlb.pages.push(...tables);
+    yield* tlb_flush_mmu(mm, tlb);
   });
-
-/**
- * process_run(fn, data, comm): starts a user process (a task with an address space, which the
- * OOM killer may choose). It runs `fn`; a SIGKILL ends it at its next return to user space.
- * Its memory is freed when it exits either way.
- */
-export function process_run<D>(fn: (data: D) => Effect.Effect<unknown>, data: D, comm: string, opts: KthreadOptions = {}): Task {
-  const mm = mm_of(kernel());
-  let task: Task | null = null;
-  const user_process = (d: D) =>
-    Effect.gen(function* () {
-      // fork's pgd_alloc: a page for the top-level table, its kernel half copied from init_mm.
-      const frame = yield* alloc_page(GFP_KERNEL | __GFP_ZERO);
-      if (frame === null) return; // fork failed: -ENOMEM
-      task!.mm!.pgd = pgd_alloc(mm, frame);
-      yield* Effect.catchDefect(Effect.asVoid(fn(d)), (e) => ((e as Error)?.name === "SigKill" ? Effect.void : Effect.die(e)));
-      yield* exit_mm(mm, task!);
-      pgd_free(mm, frame);
-      yield* __free_page(frame);
-    });
-  task = kthread_run(user_process, data, comm, opts);
-  task.mm = { anon: [], total_vm: 0, pgd: null };
-  return task;
-}
-
-/** Returns to user space between steps of a process's work: exits if SIGKILL is pending. */
-export const signal_check = return_to_user;

@@ -104,3 +104,37 @@ export class PageList {
     for (let p = this.head; p >= 0; p = this.mm.lru_next[p]!) yield p;
   }
 }
+
+/** struct vm_area_struct reduced to its range: a private, read-write, anonymous mapping. */
+export interface vm_area_struct {
+  vm_start: number;
+  vm_end: number;
+}
+
+/**
+ * struct mm_struct reduced: the page table (pgd, and PAE's preallocated PMDs), the anonymous
+ * mappings, the counters the OOM killer and /proc read, and mm_cpumask (the CPUs whose CR3 holds
+ * this page table, so whose TLB may cache its translations). User addresses are numbers below
+ * TASK_SIZE (exact on x86_64 too: the user half is below 2^47).
+ */
+export class mm_struct {
+  /** The top-level table's frame, or null before pgd_alloc. */
+  pgd: number | null = null;
+  /** PAE: the three user PMD frames pgd_alloc preallocates (preallocate_pmds). */
+  pmds: number[] = [];
+  /** The mappings, sorted by vm_start (mm->mmap). */
+  readonly mmap: vm_area_struct[] = [];
+  /** total_vm: pages mapped. */
+  total_vm = 0;
+  /** MM_ANONPAGES (2.6.34's anon_rss): anonymous pages faulted in. */
+  rss = 0;
+  /** 2.6.34 mm->nr_ptes: PTE tables. */
+  nr_ptes = 0;
+  /** 6.1 mm->pgtables_bytes: the PTE, PMD and PUD tables (mm_inc_nr_ptes/pmds/puds). */
+  pgtables_bytes = 0;
+  /** mm_cpumask(mm). */
+  readonly cpumask = new Set<number>();
+
+  /** `mmap_base`: arch_pick_mmap_layout()'s top of the top-down mmap area. */
+  constructor(readonly mmap_base: number) {}
+}

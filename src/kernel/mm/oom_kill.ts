@@ -1,6 +1,7 @@
 // mm/oom_kill.c (2.6.34, or 6.1 with kernel "6"; formats in docs/mm-proc-formats.md §5): when
-// reclaim makes no progress, pick the user process with the highest badness (2.6.34: total_vm,
-// the first of equals wins; 6.1: rss + swap entries + page tables, the last of equals wins), print
+// reclaim makes no progress, pick the user process with the highest badness (2.6.34: total_vm
+// with the root divisors, the first of equals wins; 6.1: rss + swap entries + page tables, the
+// last of equals wins), print
 // the report (its header rate limited), mark it TIF_MEMDIE (it may use the reserves to exit) and
 // send it SIGKILL. Kernel threads (no mm) are never chosen; while a chosen task has not exited,
 // no other is killed. 2.6.34 prints no task list (oom_dump_tasks defaults to 0 there).
@@ -20,10 +21,14 @@ import { PAGE_SHIFT } from "./watermarks.ts";
 
 const K = (pages: number) => pages << (PAGE_SHIFT - 10);
 
-/** badness() (2.6.34: total_vm) / oom_badness() (6.1: rss + swap entries + page tables). */
+/**
+ * badness() (2.6.34: total_vm, divided by 4 for CAP_SYS_ADMIN and by 4 again for CAP_SYS_RAWIO,
+ * which every process here has: they run as root, UID 0) / oom_badness() (6.1: rss + swap
+ * entries + page tables; no root bonus since 4.17).
+ */
 export function badness(p: Task, era: "2.6" | "6"): number {
   if (p.mm === null) return 0;
-  return era === "2.6" ? p.mm.total_vm : p.mm.anon.length;
+  return era === "2.6" ? Math.floor(Math.floor(p.mm.total_vm / 4) / 4) : p.mm.rss + p.mm.pgtables_bytes / 4096;
 }
 
 const MAX_POINTS = Number.MAX_SAFE_INTEGER;
@@ -56,7 +61,7 @@ function dump_tasks(k: Kernel): string[] {
   const rows = ["Tasks state (memory values in pages):", "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"];
   for (const p of k.tasks) {
     if (p.mm === null || p.state === TASK_DEAD || p.pid === 1) continue;
-    rows.push(`[${pad(p.pid, 7)}] ${pad(0, 5)} ${pad(p.pid, 5)} ${pad(p.mm.total_vm, 8)} ${pad(p.mm.anon.length, 8)} ${pad(0, 8)} ${pad(0, 8)}         ${pad(0, 5)} ${p.comm}`);
+    rows.push(`[${pad(p.pid, 7)}] ${pad(0, 5)} ${pad(p.pid, 5)} ${pad(p.mm.total_vm, 8)} ${pad(p.mm.rss, 8)} ${pad(p.mm.pgtables_bytes, 8)} ${pad(0, 8)}         ${pad(0, 5)} ${p.comm}`);
   }
   return rows;
 }
@@ -79,14 +84,15 @@ function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, 
     return;
   }
   const vm = victim.mm!.total_vm;
-  const anon = victim.mm!.anon.length;
+  const anon = victim.mm!.rss;
+  const pgtables = victim.mm!.pgtables_bytes >> 10;
   const tail =
     mm.era === "2.6"
       ? [
           `Out of memory: kill process ${victim.pid} (${victim.comm}) score ${points} or a child`,
           `Killed process ${victim.pid} (${victim.comm}) vsz:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB`,
         ]
-      : [`Out of memory: Killed process ${victim.pid} (${victim.comm}) total-vm:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:0kB oom_score_adj:0`];
+      : [`Out of memory: Killed process ${victim.pid} (${victim.comm}) total-vm:${K(vm)}kB, anon-rss:${K(anon)}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:${pgtables}kB oom_score_adj:0`];
   // dump_header() is rate limited (printk_ratelimit in 2.6.34, oom_rs in 6.1, where the
   // constraint summary is part of it); the kill lines are not.
   const allowed = mm.era === "2.6" ? k.printk_ratelimit() : mm.ratelimit(mm.oom_rs, "oom_kill_process");

@@ -6,15 +6,16 @@
 // pages; it is a BUG in interrupt context (2.6). The flush is flush_tlb_kernel_range(): an IPI
 // to every other CPU, waiting until each has flushed (a CPU with interrupts off delays it).
 // /proc/vmallocinfo lists the areas.
+// A process page table made before a vmalloc lacks its top-level entry; vmalloc_fault() copies it
+// from init_mm when the process touches the area (the lazy vmalloc fault).
 // Simplified: swapper_pg_dir itself lives in a frame just past the end of RAM (Linux has it in
-// the reserved kernel image, which mmsim does not model); the page array is not allocated (no kmalloc yet);
-// process page tables and the lazy vmalloc fault are not modelled.
+// the reserved kernel image, which mmsim does not model); the page array is not allocated (no
+// kmalloc yet).
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { in_interrupt } from "../sched/core.ts";
 import { BUG } from "../api_misc.ts";
-import { on_cpus, on_each_cpu } from "../smp.ts";
-import type { Task } from "../sched/task.ts";
+import { flush_tlb_kernel_range } from "./tlb.ts";
 import * as HW from "../../hw/mmu/paging.ts";
 import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -51,26 +52,6 @@ export function kernel_vm(mm: MmState): KernelVm {
     vms.set(mm, v);
   }
   return v;
-}
-
-/**
- * pgd_alloc(): a process's top-level table with the kernel half copied from swapper_pg_dir as
- * it is now (pgd_ctor's clone_pgd_range). Entries init_mm gains later (vmalloc) reach the process
- * lazily, through vmalloc_fault. `pgd` is the page the caller allocated for it.
- */
-export function pgd_alloc(mm: MmState, pgd: number): number {
-  const v = kernel_vm(mm);
-  const top = 2 ** v.fmt.bits[0]!;
-  // The top-level entries from PAGE_OFFSET up: 768.. with 2-level tables, PDPT entry 3 with PAE
-  // (whose kernel PMD is then shared, so PAE never needs the lazy fault), the upper half on x86_64.
-  const first_kernel = mm.arch === "i386" ? Math.floor(0xc0000000 / 2 ** (32 - v.fmt.bits[0]!)) : top / 2;
-  for (let i = first_kernel; i < top; i++) HW.write_entry(v.mem, v.fmt, pgd, i, HW.read_entry(v.mem, v.fmt, v.root, i));
-  return pgd;
-}
-
-/** pgd_free(): forgets the table in the frame (the caller frees the page). */
-export function pgd_free(mm: MmState, pgd: number): void {
-  kernel_vm(mm).mem.release(pgd);
 }
 
 /**
@@ -139,23 +120,6 @@ const map_kernel_page = (mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number): 
 /** Clears the PTE mapping `addr` (the page-table pages stay, as in Linux). */
 const unmap_kernel_page = (mm: MmState, v: KernelVm, addr: kaddr_t): void => set_kernel_pte(mm, v, addr, null);
 
-/** do_flush_tlb_all(): this CPU drops every entry, global ones included; a remote one counts a shootdown. */
-const do_flush_tlb_all = (initiator: unknown): Effect.Effect<void> =>
-  Effect.sync(() => {
-    const k = kernel();
-    const cpu = k.this_cpu().id;
-    k.machine.tlbs[cpu]!.flush_all(false);
-    if (cpu !== initiator) k.machine.tlbs[cpu]!.shootdowns++;
-    k.trace("tlb_flush", `reason=remote shootdown pages=-1`);
-  });
-
-/**
- * flush_tlb_kernel_range(start, end): x86 flushes everything on every CPU (flush_tlb_all by IPI)
- * and waits until all did. Context: process, interrupts on.
- */
-export const flush_tlb_kernel_range = (_start: kaddr_t, _end: kaddr_t): Effect.Effect<void> =>
-  Effect.suspend(() => on_each_cpu(do_flush_tlb_all, kernel().this_cpu().id, true));
-
 /** unmap_kernel_range_noflush(addr, size): clears the PTEs without any TLB flush (the caller's job). */
 export function unmap_kernel_range_noflush(addr: kaddr_t, size: number): void {
   const mm = mm_of(kernel());
@@ -211,39 +175,6 @@ const vunmap_free = (k: Kernel, mm: MmState, v: KernelVm, area: vm_struct): Effe
     yield* flush_tlb_kernel_range(area.addr, area.addr + area.size);
     for (const p of pages) yield* __free_page(p);
   });
-
-/** flush_tlb_all(): every CPU flushes its whole TLB, by IPI, and the caller waits. Context: process, interrupts on. */
-export const flush_tlb_all = (): Effect.Effect<void> => Effect.suspend(() => on_each_cpu(do_flush_tlb_all, kernel().this_cpu().id, true));
-
-/**
- * flush_tlb_mm(task): the non-global entries of the CPUs running `task`'s address space (this
- * one included), by IPI to the others (mm_cpumask reduced to the CPUs running it now).
- * Context: process, interrupts on.
- */
-export const flush_tlb_mm = (task: Task): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const k = kernel();
-    const me = k.this_cpu().id;
-    const cpus = k.percpu.filter((pc) => pc.id === me || (task.mm !== null && pc.curr.mm === task.mm)).map((pc) => pc.id);
-    return on_cpus(
-      cpus,
-      (initiator) =>
-        Effect.sync(() => {
-          const kk = kernel();
-          const cpu = kk.this_cpu().id;
-          kk.machine.tlbs[cpu]!.flush_all(true);
-          if (cpu !== initiator) kk.machine.tlbs[cpu]!.shootdowns++;
-        }),
-      me,
-      true,
-    );
-  });
-
-/** __flush_tlb_one(addr): invlpg on this CPU only. Context: any. */
-export function __flush_tlb_one(addr: kaddr_t): void {
-  const k = kernel();
-  k.machine.tlbs[k.this_cpu().id]!.flush_page(linear_of(mm_of(k), addr));
-}
 
 /** vmap(pages, count): maps the caller's pages contiguously in the vmalloc range, or 0. Context: may sleep. */
 export const vmap = (pages: readonly number[], count: number): Effect.Effect<kaddr_t> =>
@@ -321,10 +252,9 @@ export function vmalloc_walk(mm: MmState, addr: kaddr_t, write: boolean, update 
   return HW.walk(v.mem, v.fmt, root ?? v.root, linear_of(mm, addr), write, false, update);
 }
 
-/** The physical addresses of the entries a walk of `addr` reads, level by level. */
-export function walk_entry_addresses(mm: MmState, addr: kaddr_t, tables: readonly number[]): number[] {
+/** The physical addresses of the entries a walk of linear address `lin` read, level by level. */
+export function walk_entry_addresses(mm: MmState, lin: number, tables: readonly number[]): number[] {
   // (root frames past the end of RAM are still given addresses; the cache model does not care)
   const v = vms.get(mm)!;
-  const lin = linear_of(mm, addr);
   return tables.map((t, level) => t * PAGE + HW.level_index(v.fmt, level, lin) * 4 * v.fmt.words);
 }

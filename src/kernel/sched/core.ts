@@ -2,6 +2,7 @@
 // schedule(), wake-ups, kthreads, preemption points and the "scheduling while atomic" and
 // might_sleep checks. A woken or new task goes to an idle CPU it may run on if there is one,
 // else to the least loaded; there is no periodic load balancing.
+import { switch_mm } from "../mm/tlb.ts";
 import * as Effect from "effect/Effect";
 import { ScenarioError, SimError } from "../../sim/errors.ts";
 import { ExecContext, park } from "../context.ts";
@@ -186,6 +187,8 @@ export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
   if (next !== prev) {
     pc.context_switches++;
     k.charge(k.costs.contextSwitch);
+    // context_switch(): a process loads its page table; a kernel thread borrows the last one.
+    if (next.mm !== null) switch_mm(k, pc, next.mm);
   }
   // finish_task_switch() drops rq->lock with spin_unlock_irq: the next task runs with
   // interrupts on, whatever the previous one had.

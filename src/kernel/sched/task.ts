@@ -1,6 +1,7 @@
 // include/linux/sched.h reduced to what the simulator needs of struct task_struct: pid, comm,
 // state, the CPU it last ran on, its saved preempt_count and its execution context (one fiber).
 import type { ExecContext } from "../context.ts";
+import type { mm_struct } from "../mm/mm_types.ts";
 
 export const TASK_RUNNING = 0;
 export const TASK_INTERRUPTIBLE = 1;
@@ -31,21 +32,11 @@ export const PF_MEMALLOC = 0x00000800;
 export const PF_KSWAPD = 0x00040000;
 export const PF_KTHREAD = 0x00200000;
 
-/** struct mm_struct reduced to what the OOM killer and meminfo read (pages). */
-export interface TaskMm {
-  /** Anonymous pages faulted in (pfns), freed by exit_mm. */
-  readonly anon: number[];
-  /** total_vm: pages mapped (only the anonymous ones here). */
-  total_vm: number;
-  /** The process's top-level page table (mm->pgd), or null before its first use. */
-  pgd?: number | null;
-}
-
 export class Task {
   /** task->flags (PF_*). */
   flags = 0;
   /** The address space of a user process; null for kernel threads. */
-  mm: TaskMm | null = null;
+  mm: mm_struct | null = null;
   /** TIF_MEMDIE: chosen by the OOM killer, may use the memory reserves to exit. */
   memdie = false;
   /** A SIGKILL is pending (fatal_signal_pending). */

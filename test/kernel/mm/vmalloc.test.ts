@@ -172,8 +172,8 @@ test("vmap maps the caller's pages contiguously; vunmap unmaps and flushes but l
   assert.equal(seen, ["c4800000", "0xc4800000-0xc4803000   12288 vmap vmap\n", 0, 1]);
 });
 
-test("flush_tlb_mm: only the CPUs running the process flush (keeping global entries)", () => {
-  const flushes: number[] = [];
+test("flush_tlb_mm: an IPI only to the CPU whose CR3 holds the process's page table", () => {
+  const seen: { flushes: number[]; shootdowns: number[]; mask: number[] } = { flushes: [], shootdowns: [], mask: [] };
   const scn = inline(() => {
     const st = { go: false };
     const app = process_run(
@@ -191,8 +191,10 @@ test("flush_tlb_mm: only the CPUs running the process flush (keeping global entr
         Effect.gen(function* () {
           yield* udelay(5);
           st.go = true;
-          yield* flush_tlb_mm(app);
-          flushes.push(...kernel().machine.tlbs.map((t) => t.flushes));
+          seen.mask = [...app.mm!.cpumask];
+          yield* flush_tlb_mm(app.mm!);
+          seen.flushes = kernel().machine.tlbs.map((t) => t.flushes);
+          seen.shootdowns = kernel().machine.tlbs.map((t) => t.shootdowns);
         }),
       null,
       "flusher",
@@ -201,8 +203,11 @@ test("flush_tlb_mm: only the CPUs running the process flush (keeping global entr
   }, { cpus: 3, memory: { arch: "i386", kernel: "2.6", mb: 64 } });
   const r = run(scn);
   assert.equal(r.reports, []);
-  // CPU0 (the caller) and CPU1 (running app); CPU2 runs neither.
-  assert.equal(flushes, [1, 1, 0]);
+  // Only CPU1 ever loaded app's page table. CPU0 (the caller, a kernel thread that never ran
+  // app) flushes nothing; CPU1 flushed twice: the CR3 load when app was switched in, then the IPI.
+  assert.equal(seen.mask, [1]);
+  assert.equal(seen.flushes, [0, 2, 0]);
+  assert.equal(seen.shootdowns, [0, 1, 0]);
 });
 
 test.run();
