@@ -1,19 +1,18 @@
 // Memory accesses from kernel code: a read or write of `size` bytes at a kernel virtual address
 // goes MMU -> TLB -> cache on the current CPU and charges its cost to the CPU's clock. No data
-// is stored (the simulator models where bytes are, not what they are). The direct map (lowmem)
-// uses large pages (4 MiB on i386 with PSE, 2 MiB on x86_64) as global TLB entries; its TLB
-// misses cost one cached read per level at fixed physical addresses (swapper_pg_dir taken at
-// 8 MiB on i386, init_level4_pgt at 28 MiB on x86_64, the direct map's PUD and PMD pages after
-// it) rather than a walk of simulated tables. vmalloc addresses are walked through init_mm's
-// simulated tables (vmalloc.ts), entry by entry through the cache; an unmapped one is an oops
-// ("BUG: unable to handle kernel paging request") that stops the machine. kmap addresses come
-// with kmap.
+// is stored (the simulator models where bytes are, not what they are). A TLB miss walks the page
+// table CR3 holds (the running process's, or swapper_pg_dir), entry by entry through the cache:
+// the direct map's large pages (init.ts), vmalloc areas, kmap slots and the fixmap. A process
+// table made before a vmalloc takes the lazy vmalloc fault; an address nothing maps is an oops
+// ("BUG: unable to handle kernel paging request", or "NULL pointer dereference" below 4 KiB on
+// i386) that stops the machine. A TLB hit on a vmalloc or kmap address whose entry has gone is
+// a stale translation, reported.
 import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import { mm_of } from "./page_alloc.ts";
 import type { MmState } from "./mm_state.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
-import { vmalloc_fault, vmalloc_walk, walk_entry_addresses } from "./vmalloc.ts";
+import { kernel_walk, vmalloc_fault, walk_entry_addresses } from "./vmalloc.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
 import { PKMAP_BASE } from "./highmem_pkmap.ts";
 import { dump_stack } from "../dumpstack.ts";
@@ -21,32 +20,11 @@ import { ScenarioBug } from "../bug.ts";
 import type * as HW from "../../hw/mmu/paging.ts";
 
 const PAGE = 4096;
-const KERNEL_PGD_PHYS = { i386: 0x00800000, x86_64: 0x01c00000 } as const;
-
 /** The linear address the MMU sees: i386 as is; x86_64 with the upper half folded to 2^47 and up. */
 const linear = (mm: MmState, addr: kaddr_t): number => (mm.arch === "i386" ? addr : addr + 2 ** 47);
 
-/** The cost of walking the kernel tables for a direct-map address, entry by entry through the cache. */
-function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number): number {
-  const caches = k.machine.caches;
-  const pgd = KERNEL_PGD_PHYS[mm.arch];
-  if (mm.arch === "i386" && !mm.dm.pae) return caches.access(cpu, pgd + Math.floor(lin / 2 ** 22) * 4, 4, false);
-  if (mm.arch === "i386") {
-    // PAE: the PDPT entry, then the PMD entry of the kernel's (shared) PMD page.
-    return caches.access(cpu, pgd + Math.floor(lin / 2 ** 30) * 8, 8, false) + caches.access(cpu, pgd + PAGE + (Math.floor(lin / 2 ** 21) % 512) * 8, 8, false);
-  }
-  const pml4 = Math.floor(lin / 2 ** 39) % 512;
-  const pud = Math.floor(lin / 2 ** 30) % 512;
-  const pmd = Math.floor(lin / 2 ** 21) % 512;
-  return (
-    caches.access(cpu, pgd + pml4 * 8, 8, false) +
-    caches.access(cpu, pgd + PAGE + pud * 8, 8, false) +
-    caches.access(cpu, pgd + 2 * PAGE + (pud % 64) * PAGE + pmd * 8, 8, false)
-  );
-}
-
-/** vmalloc and (i386) pkmap addresses: translated by walking init_mm's simulated tables. */
-function in_init_mm_tables(mm: MmState, addr: kaddr_t): boolean {
+/** vmalloc and (i386) pkmap and fixmap addresses: mappings that are made and torn down. */
+function remapped(mm: MmState, addr: kaddr_t): boolean {
   const vr = vmalloc_range(mm.dm, mm.era);
   if (addr >= vr.start && addr < vr.end) return true;
   // pkmap slots, then the fixmap (kmap_atomic / kmap_local) below FIXADDR_TOP.
@@ -84,50 +62,44 @@ export function check_stale(k: Kernel, mm: MmState, cpu: number, addr: string, p
 const cr3 = (k: Kernel): number | undefined => k.this_cpu().active_mm?.pgd ?? undefined;
 
 /**
- * A vmalloc, pkmap or fixmap address: walk the running process's page table (init_mm's for a
- * kernel thread). A top-level miss that init_mm has is the lazy vmalloc fault: its entry is
- * copied and the walk retried. An unmapped page is an oops.
+ * A TLB miss: walk the page table CR3 holds (a process's, or swapper_pg_dir) in supervisor mode.
+ * A top-level miss that init_mm has is the lazy vmalloc fault: its entry is copied and the walk
+ * retried. An unmapped address is an oops. Returns [physical address, cost of the walk].
  */
-function translate_vmalloc(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
+function walk_kernel(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
   const pgd = cr3(k);
-  let w = vmalloc_walk(mm, addr, write, true, pgd);
+  let w = kernel_walk(mm, addr, write, true, pgd);
   let fault_cost = 0;
-  if (pgd !== undefined && w !== null && !w.ok && w.level === 0 && vmalloc_fault(mm, pgd, addr)) {
+  if (pgd !== undefined && !w.ok && w.level === 0 && vmalloc_fault(mm, pgd, addr)) {
     k.trace("page_fault_kernel", `address=${format_kaddr(mm.dm, addr)} vmalloc_fault`);
     fault_cost = k.costs.irqEntry; // the #PF entry and exit
-    w = vmalloc_walk(mm, addr, write, true, pgd);
+    w = kernel_walk(mm, addr, write, true, pgd);
   }
-  if (w === null || !w.ok) {
-    const a = format_kaddr(mm.dm, addr);
-    k.report("bug", [`BUG: unable to handle kernel paging request at ${a}`, `Oops: ${String((w !== null && !w.ok ? w.error_code : write ? 2 : 0)).padStart(4, "0")} [#1] SMP`, ...dump_stack(k.this_ctx(), ["page_fault", "do_page_fault"])].join("\n"));
-    throw new ScenarioBug(`unable to handle kernel paging request at ${a}`);
-  }
-  let cost = fault_cost;
   const lin = linear(mm, addr);
+  if (!w.ok) oops(k, mm, addr, w.error_code);
+  let cost = fault_cost;
   for (const pa of walk_entry_addresses(mm, lin, w.tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
   k.machine.tlbs[cpu]!.insert(lin, { pfn: w.pfn, page_shift: w.page_shift, writable: w.writable, user: w.user, global: w.global });
   return [w.pfn * PAGE + w.offset, cost];
 }
 
+/** no_context(): the oops for a kernel access the page tables do not map; the machine stops. */
+function oops(k: Kernel, mm: MmState, addr: kaddr_t, error_code: number): never {
+  const a = format_kaddr(mm.dm, addr);
+  const what = mm.arch === "i386" && addr < PAGE ? "NULL pointer dereference" : "paging request";
+  k.report("bug", [`BUG: unable to handle kernel ${what} at ${a}`, `Oops: ${error_code.toString(16).padStart(4, "0")} [#1] SMP`, ...dump_stack(k.this_ctx(), ["page_fault", "do_page_fault"])].join("\n"));
+  throw new ScenarioBug(`unable to handle kernel ${what} at ${a}`);
+}
+
 /** Translates `addr` on `cpu` through its TLB; returns [physical address, walk cost]. */
 function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
-  const dm = mm.dm;
-  const pa = addr - dm.page_offset;
   const tlb = k.machine.tlbs[cpu]!;
   const lin = linear(mm, addr);
   const hit = tlb.lookup(lin);
-  const walked = in_init_mm_tables(mm, addr);
-  if (hit !== null) {
-    if (walked) check_stale(k, mm, cpu, format_kaddr(dm, addr), hit.pfn, write, vmalloc_walk(mm, addr, write, false), "init_mm");
-    return [hit.pfn * PAGE + (lin % PAGE), 0];
-  }
-  if (walked) return translate_vmalloc(k, mm, cpu, addr, write);
-  if (!(pa >= 0 && pa < dm.max_low_pfn * PAGE)) {
-    throw new ScenarioError(`access to 0x${format_kaddr(dm, addr)}: not a direct-map, vmalloc or kmap address`);
-  }
-  const cost = walk_cost(k, mm, cpu, lin);
-  tlb.insert(lin, { pfn: Math.floor(pa / PAGE), page_shift: mm.dm.large_shift, writable: true, user: false, global: true });
-  return [pa, cost];
+  if (hit === null) return walk_kernel(k, mm, cpu, addr, write);
+  // Mappings that change (vmalloc, kmap): a hit must still agree with the page table.
+  if (remapped(mm, addr)) check_stale(k, mm, cpu, format_kaddr(mm.dm, addr), hit.pfn, write, kernel_walk(mm, addr, write, false), "init_mm");
+  return [hit.pfn * PAGE + (lin % PAGE), 0];
 }
 
 function access(addr: kaddr_t, size: number, write: boolean): void {

@@ -30,7 +30,7 @@ const PAGE = 4096;
 export const FREE_PTE_NR = 506;
 
 /** empty_zero_page's frame: in the kernel image, which sits past the end of RAM here. */
-export const zero_pfn = (mm: MmState): number => mm.mem_map.nr_pages + 1;
+export const zero_pfn = (mm: MmState): number => kernel_vm(mm).zero_pfn;
 
 /** What a fault came to: mapped, VM_FAULT_OOM, or no mapping there (bad_area: SIGSEGV). */
 export type FaultResult = "ok" | "oom" | "sigsegv";

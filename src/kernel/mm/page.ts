@@ -10,6 +10,7 @@ import { ScenarioError } from "../../sim/errors.ts";
 import type { Arch } from "./mmzone.ts";
 import type { Era } from "./gfp.ts";
 import { PAGE_SHIFT } from "./watermarks.ts";
+import { direct_map_layout } from "./init.ts";
 
 export type kaddr_t = number;
 
@@ -91,13 +92,11 @@ export function vmalloc_total_kb(dm: DirectMap): number {
 }
 
 /**
- * The direct map's page sizes for meminfo's DirectMap lines: simplified to 4 KiB pages for the
- * first large page (the BIOS/ISA area) and any tail that does not fill a large page, large pages
- * (4 MiB on non-PAE i386, 2 MiB with PAE and on x86_64) for the rest.
+ * The direct map's page sizes for meminfo's DirectMap lines, as init_memory_mapping() builds it
+ * (init.ts): 4 KiB pages for the first large page and any tail that does not fill a large page,
+ * large pages (4 MiB on non-PAE i386, 2 MiB with PAE and on x86_64) for the rest.
  */
 export function direct_map_kb(dm: DirectMap): { readonly small: number; readonly large: number; readonly large_name: string } {
-  const large_pages = 2 ** (dm.large_shift - PAGE_SHIFT);
-  const total = dm.max_low_pfn;
-  const whole = Math.max(0, Math.floor(total / large_pages) - 1);
-  return { small: (total - whole * large_pages) * 4, large: whole * large_pages * 4, large_name: dm.large_shift === 22 ? "DirectMap4M" : "DirectMap2M" };
+  const l = direct_map_layout(dm.max_low_pfn, dm.large_shift);
+  return { small: (l.small_head + l.small_tail) * 4, large: l.large * 4, large_name: dm.large_shift === 22 ? "DirectMap4M" : "DirectMap2M" };
 }

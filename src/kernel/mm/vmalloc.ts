@@ -16,6 +16,7 @@ import { kernel, type Kernel } from "../kernel.ts";
 import { in_interrupt } from "../sched/core.ts";
 import { BUG } from "../api_misc.ts";
 import { flush_tlb_kernel_range } from "./tlb.ts";
+import { init_memory_mapping } from "./init.ts";
 import * as HW from "../../hw/mmu/paging.ts";
 import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -29,8 +30,10 @@ const PAGE = 4096;
 export interface KernelVm {
   readonly mem: HW.PageTableMemory;
   readonly fmt: HW.PagingFormat;
-  /** swapper_pg_dir. */
+  /** swapper_pg_dir, then empty_zero_page, then the boot-time tables: frames past the end of RAM. */
   readonly root: number;
+  readonly zero_pfn: number;
+  next_boot_frame: number;
   readonly list: VmList;
   /** Each vmalloc area's pages, by start address (freed by vfree). */
   readonly pages: Map<kaddr_t, number[]>;
@@ -48,7 +51,9 @@ export function kernel_vm(mm: MmState): KernelVm {
   let v = vms.get(mm);
   if (v === undefined) {
     const r = vmalloc_range(mm.dm, mm.era);
-    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "x86_64" ? "4level" : mm.dm.pae ? "pae" : "2level"], root: mm.mem_map.nr_pages, list: new VmList(r.start, r.end), pages: new Map(), mapped: new Map(), table_pages: 0, vmalloc_faults: 0 };
+    const root = mm.mem_map.nr_pages;
+    v = { mem: new HW.PageTableMemory(), fmt: HW.FORMATS[mm.arch === "x86_64" ? "4level" : mm.dm.pae ? "pae" : "2level"], root, zero_pfn: root + 1, next_boot_frame: root + 2, list: new VmList(r.start, r.end), pages: new Map(), mapped: new Map(), table_pages: 0, vmalloc_faults: 0 };
+    init_memory_mapping(mm, v, linear_of(mm, mm.dm.page_offset));
     vms.set(mm, v);
   }
   return v;
@@ -72,7 +77,7 @@ export function vmalloc_fault(mm: MmState, pgd: number, addr: kaddr_t): boolean 
 /** vmalloc faults taken so far (lazy syncs of process page tables). */
 export const vmalloc_faults = (): number => vms.get(mm_of(kernel()))?.vmalloc_faults ?? 0;
 
-/** The kernel vm state if vmalloc was ever used on this machine. */
+/** The kernel page tables if anything has used them on this machine. */
 export const kernel_vm_if_used = (mm: MmState): KernelVm | undefined => vms.get(mm);
 
 /** The linear address the MMU sees for a kernel address. */
@@ -130,8 +135,8 @@ export function unmap_kernel_range_noflush(addr: kaddr_t, size: number): void {
 /** vmalloc_to_page(addr): the page mapped at a vmalloc address, or null. */
 export function vmalloc_to_page(addr: kaddr_t): number | null {
   const mm = mm_of(kernel());
-  const w = vmalloc_walk(mm, addr, false, false);
-  return w !== null && w.ok ? w.pfn : null;
+  const w = kernel_walk(mm, addr, false, false);
+  return w.ok ? w.pfn : null;
 }
 
 /** __vmalloc(size, gfp): `size` bytes of virtually contiguous memory, or 0. Context: may sleep. */
@@ -245,10 +250,9 @@ export function vmallocinfo(mm: MmState): string {
     .join("");
 }
 
-/** Used by the access path: the frame mapping `addr` in init_mm, walking the tables, or throws. */
-export function vmalloc_walk(mm: MmState, addr: kaddr_t, write: boolean, update = true, root?: number): HW.Walk | null {
-  const v = vms.get(mm);
-  if (v === undefined) return null;
+/** A supervisor-mode walk of kernel address `addr` from `root` (default swapper_pg_dir), as the access path does. */
+export function kernel_walk(mm: MmState, addr: kaddr_t, write: boolean, update = true, root?: number): HW.Walk {
+  const v = kernel_vm(mm);
   return HW.walk(v.mem, v.fmt, root ?? v.root, linear_of(mm, addr), write, false, update);
 }
 
