@@ -7,7 +7,7 @@ import { ScenarioError } from "../sim/errors.ts";
 import type { MachineSpec, MmuSpec } from "./scenario.ts";
 import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
 
-const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail"];
+const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail", "costs"];
 const TLB_FIELDS = ["entries", "ways", "large_entries", "large_ways"];
 const CACHE_FIELDS = ["size", "ways", "line", "policy", "llc_size", "llc_ways"];
 const ZONE_FIELDS = ["name", "managed", "present", "spanned", "node"];
@@ -86,7 +86,9 @@ export function parseMachineFile(v: unknown): MachineSpec {
   };
   zone_layout(memory); // checks the zones against the arch
   const mmu = parse_mmu(o);
+  if (o.costs !== undefined && (typeof o.costs !== "object" || o.costs === null || Array.isArray(o.costs))) throw new ScenarioError(`"costs" must be an object of ns figures, e.g. { "memory": 100, "cache_hit": 2 }`);
   return {
+    ...(o.costs !== undefined ? { costs: o.costs as Record<string, number> } : {}),
     ...(mmu !== undefined ? { mmu } : {}),
     ...(cpus !== undefined ? { cpus } : {}),
     ...(hz !== undefined ? { hz } : {}),

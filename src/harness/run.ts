@@ -16,7 +16,8 @@ import type { BugReport } from "../kernel/report.ts";
 import { irq_set_affinity } from "../kernel/irq/irqdesc.ts";
 import { mem_init } from "../kernel/mm/page_alloc.ts";
 import { DEFAULT_TLB } from "../hw/mmu/tlb.ts";
-import { DEFAULT_CACHE } from "../hw/mmu/cache.ts";
+import { CACHE_COST_KEYS, DEFAULT_CACHE, DEFAULT_CACHE_COSTS, type CacheCosts } from "../hw/mmu/cache.ts";
+import { COST_KEYS, DEFAULT_COSTS, type Costs } from "../hw/costs.ts";
 import { verify_interval, verify_mm, verify_mm_quick } from "./checkers.ts";
 import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
@@ -108,6 +109,21 @@ function stop_text(s: StopReason): string {
   }
 }
 
+/** The `costs` overrides, checked: hardware operation costs and cache costs. */
+function machine_costs(c: Readonly<Record<string, number>> | undefined): { costs?: Costs; cache_costs?: CacheCosts } {
+  if (c === undefined) return {};
+  const hw: Record<string, number> = { ...DEFAULT_COSTS };
+  const cache: Record<string, number> = { ...DEFAULT_CACHE_COSTS };
+  for (const [key, v] of Object.entries(c)) {
+    const field = COST_KEYS[key] ?? CACHE_COST_KEYS[key];
+    if (field === undefined) throw new ScenarioError(`costs: unknown field "${key}" (accepted: ${[...Object.keys(COST_KEYS), ...Object.keys(CACHE_COST_KEYS)].join(", ")})`);
+    if (!Number.isInteger(v) || v < 0 || v > 1e9) throw new ScenarioError(`costs.${key} must be a whole number of ns from 0 to 1000000000, got ${JSON.stringify(v)}`);
+    if (key in COST_KEYS) hw[field] = v;
+    else cache[field] = v;
+  }
+  return { costs: hw as unknown as Costs, cache_costs: cache as unknown as CacheCosts };
+}
+
 /** Builds the engine, the machine and the kernel for `spec`, and boots (memory included). */
 function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Streams } {
   const streams = new Streams(opts.seed, opts.replay);
@@ -120,6 +136,7 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
     cpus: spec.cpus!,
     tlb: { ...DEFAULT_TLB, ...spec.mmu?.tlb },
     cache: { ...DEFAULT_CACHE, ...spec.mmu?.cache },
+    ...machine_costs(spec.costs),
   });
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {

@@ -50,6 +50,12 @@ export interface MachineSpec {
   readonly memory?: MemorySpec;
   /** The CPUs' TLB and cache geometry, and what kernel code touches through them. */
   readonly mmu?: MmuSpec;
+  /**
+   * Virtual-time costs in ns, overriding src/hw/costs.ts and the cache model's defaults: step,
+   * atomic, line_transfer, irq_entry, softirq_entry, context_switch, wakeup, buddy_op, pcp_op,
+   * ipi_send; cache_hit, memory, cache_transfer, invalidate, llc_hit.
+   */
+  readonly costs?: Readonly<Record<string, number>>;
 }
 
 export interface Expect {

@@ -36,3 +36,17 @@ export const DEFAULT_COSTS: Costs = {
   pcpOp: 20,
   ipiSend: 300,
 };
+
+/** The machine file's / scenario's `costs` keys for the fields above (snake_case, as other machine fields). */
+export const COST_KEYS: Readonly<Record<string, keyof Costs>> = {
+  step: "step",
+  atomic: "atomic",
+  line_transfer: "lineTransfer",
+  irq_entry: "irqEntry",
+  softirq_entry: "softirqEntry",
+  context_switch: "contextSwitch",
+  wakeup: "wakeup",
+  buddy_op: "buddyOp",
+  pcp_op: "pcpOp",
+  ipi_send: "ipiSend",
+};

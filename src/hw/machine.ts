@@ -1,7 +1,7 @@
 // The machine: CPUs, the interrupt controller, the per-CPU timers and the devices, all driven by
 // one engine. Devices draw from their own labelled seeded streams.
 import { Tlb, DEFAULT_TLB, type TlbConfig } from "./mmu/tlb.ts";
-import { Caches, DEFAULT_CACHE, type CacheConfig } from "./mmu/cache.ts";
+import { Caches, DEFAULT_CACHE, DEFAULT_CACHE_COSTS, type CacheConfig, type CacheCosts } from "./mmu/cache.ts";
 import type { Engine } from "../sim/engine.ts";
 import type { Streams } from "../sim/rng.ts";
 import { Cpu } from "./cpu.ts";
@@ -21,6 +21,7 @@ export interface HwConfig {
   readonly tlb?: TlbConfig;
   /** Each CPU's data cache (default: 32 KiB, 8-way, 64-byte lines, write-back). */
   readonly cache?: CacheConfig;
+  readonly cache_costs?: CacheCosts;
 }
 
 export class Machine {
@@ -44,7 +45,7 @@ export class Machine {
     this.timer = new LapicTimer(engine, this.cpus);
     this.costs = config.costs ?? DEFAULT_COSTS;
     this.tlbs = this.cpus.map(() => new Tlb(config.tlb ?? DEFAULT_TLB));
-    this.caches = new Caches(config.cpus, config.cache ?? DEFAULT_CACHE);
+    this.caches = new Caches(config.cpus, config.cache ?? DEFAULT_CACHE, config.cache_costs ?? DEFAULT_CACHE_COSTS);
     engine.lanes = this.cpus;
   }
 

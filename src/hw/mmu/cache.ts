@@ -37,6 +37,9 @@ export interface CacheCosts {
 
 export const DEFAULT_CACHE_COSTS: CacheCosts = { hit: 1, memory: 80, transfer: 40, invalidate: 20, llc_hit: 12 };
 
+/** The machine file's / scenario's `costs` keys for the fields above. */
+export const CACHE_COST_KEYS: Readonly<Record<string, keyof CacheCosts>> = { cache_hit: "hit", memory: "memory", cache_transfer: "transfer", invalidate: "invalidate", llc_hit: "llc_hit" };
+
 export const I = 0;
 export const S = 1;
 export const E = 2;

@@ -78,4 +78,25 @@ test("the direct map's first 4 MiB are 4 KiB pages (2 levels walked, one TLB ent
   assert.equal(seen, [240 + 82, 2, 81 + 80, 3]);
 });
 
+test("costs come from the machine: memory 200 ns and a cache hit 2 ns change the first touch and a hit; a bad key is named", () => {
+  const cost: number[] = [];
+  inTask(
+    () =>
+      Effect.gen(function* () {
+        const a = yield* __get_free_page(GFP_KERNEL);
+        const k = kernel();
+        let t0 = k.now();
+        mem_read(a, 8);
+        cost.push(k.now() - t0); // the PSE entry and the line, both from memory
+        t0 = k.now();
+        mem_read(a, 8);
+        cost.push(k.now() - t0);
+      }),
+    { ...M, costs: { memory: 200, cache_hit: 2 } },
+  );
+  assert.equal(cost, [400, 2]);
+  assert.throws(() => inTask(() => Effect.void, { ...M, costs: { dram: 1 } }), /costs: unknown field "dram" \(accepted: step, atomic, .*, llc_hit\)/);
+  assert.throws(() => inTask(() => Effect.void, { ...M, costs: { memory: -1 } }), /costs.memory must be a whole number of ns/);
+});
+
 test.run();
