@@ -36,7 +36,7 @@ export const BUG_ON = (cond: boolean, where: string): Effect.Effect<void> => (co
 export function WARN_ON(cond: boolean, where: string): boolean {
   if (!cond) return false;
   const k = kernel();
-  const text = [`WARNING: at ${where}`, ...dump_stack(k.this_ctx(), ["warn_slowpath_null"])].join("\n");
+  const text = [k.config.era === "2.6" ? `WARNING: at ${where}` : `WARNING: CPU: ${k.this_cpu().id} PID: ${k.this_cpu().curr.pid} at ${where}`, ...dump_stack(k.this_ctx(), ["warn_slowpath_null"])].join("\n");
   k.report("bug", text);
   return true;
 }

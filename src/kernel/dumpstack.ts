@@ -32,6 +32,19 @@ export function dump_stack(ctx: ExecContext, inner: readonly string[]): string[]
 
 const kernel_era = (): "2.6" | "6" => kernel().config.era;
 
+/**
+ * The first line of a WARN(): 2.6.34's "WARNING: at FILE FUNC()" or 6.1's "WARNING: CPU: N PID:
+ * P at FILE FUNC" (both without the :line and +offset/size Linux has, which mmsim does not know).
+ */
+export function warn_header(ctx: ExecContext, file: string, func: string): string {
+  return kernel_era() === "2.6" ? `WARNING: at ${file} ${func}()` : `WARNING: CPU: ${ctx.cpu.id} PID: ${ctx.cpu.curr.pid} at ${file} ${func}`;
+}
+
+/** A WARN() report: the header, any message lines, and the backtrace through `func`. */
+export function warn_text(ctx: ExecContext, file: string, func: string, message: readonly string[] = []): string {
+  return [warn_header(ctx, file, func), ...message, ...dump_stack(ctx, [func, message.length > 0 ? "warn_slowpath_fmt" : "warn_slowpath_null"])].join("\n");
+}
+
 /** Contexts whose locks lockdep attributes to `p`: all contexts on its CPU if it is running there. */
 function contexts_of(k: Kernel, p: Task): ExecContext[] {
   const pc = k.percpu[p.cpu]!;

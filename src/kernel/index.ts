@@ -101,4 +101,5 @@ export { process_run, touch_anon_pages } from "./mm/process.ts";
 export { fatal_signal_pending, signal_check } from "./signal.ts";
 export { mmap_anon, munmap, TASK_SIZE } from "./mm/mmap.ts";
 export { user_read, user_write } from "./mm/fault.ts";
+export { loadsegment, gdt_selectors, current_ds } from "./segment.ts";
 export type { mm_struct } from "./mm/mm_types.ts";

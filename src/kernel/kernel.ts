@@ -62,6 +62,8 @@ export class Kernel {
   /** Set once a lockup or panic ended the run, with the virtual time of its last report. */
   halted = false;
   halted_at = 0;
+  /** die_counter: the [#N] of each oops. */
+  die_counter = 0;
   readonly tick_ns: number;
   readonly costs: Costs;
 

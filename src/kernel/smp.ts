@@ -9,7 +9,7 @@ import { cpu_relax, smp_processor_id } from "./sched/core.ts";
 import { trace_ipi_entry } from "./trace.ts";
 import { irq_exit } from "./softirq.ts";
 import { local_irq_restore, local_irq_save } from "./irqflags.ts";
-import { dump_stack } from "./dumpstack.ts";
+import { warn_text } from "./dumpstack.ts";
 
 import type { CallSingleData } from "./percpu.ts";
 
@@ -61,7 +61,7 @@ export const on_each_cpu_mask = (cpus: readonly number[], func: CallFn, info: un
     const me = smp_processor_id();
     if (!k.this_cpu().hw.irqs_enabled && !warned_irqs_off.has(k)) {
       warned_irqs_off.add(k);
-      k.report("bug", ["WARNING: at kernel/smp.c smp_call_function_many()", ...dump_stack(k.this_ctx(), ["smp_call_function_many", "warn_slowpath_null"])].join("\n"));
+      k.report("bug", warn_text(k.this_ctx(), "kernel/smp.c", "smp_call_function_many"));
     }
     const pending: CallSingleData[] = [];
     for (const pc of k.percpu) {

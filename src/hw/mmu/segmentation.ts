@@ -34,7 +34,7 @@ export class Gdt {
     if (sel & 4) return { fault: "#GP", error_code: sel & 0xfffc }; // no LDT here
     const d = this.entries[selector_index(sel)];
     if (d === undefined) return { fault: "#GP", error_code: sel & 0xfffc };
-    if (d === null) return { fault: "#GP", error_code: 0 };
+    if (d === null) return { fault: "#GP", error_code: sel & 0xfffc }; // an empty (all-zero) descriptor
     return d;
   }
 

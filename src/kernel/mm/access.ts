@@ -12,12 +12,13 @@ import { kernel, type Kernel } from "../kernel.ts";
 import { mm_of } from "./page_alloc.ts";
 import type { MmState } from "./mm_state.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
-import { kernel_walk, vmalloc_fault, walk_entry_addresses } from "./vmalloc.ts";
+import { kernel_vm, kernel_walk, vmalloc_fault, walk_entry_addresses } from "./vmalloc.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
 import { PKMAP_BASE } from "./highmem_pkmap.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioBug } from "../bug.ts";
-import type * as HW from "../../hw/mmu/paging.ts";
+import * as HW from "../../hw/mmu/paging.ts";
+import { data_linear } from "../segment.ts";
 
 const PAGE = 4096;
 /** The linear address the MMU sees: i386 as is; x86_64 with the upper half folded to 2^47 and up. */
@@ -83,12 +84,48 @@ function walk_kernel(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: 
   return [w.pfn * PAGE + w.offset, cost];
 }
 
-/** no_context(): the oops for a kernel access the page tables do not map; the machine stops. */
+const hex = (v: number, digits: number): string => v.toString(16).padStart(digits, "0");
+
+/** dump_pagetable(): the entries the walk of `addr` met, as 2.6.34 and 6.1 print them. */
+function dump_pagetable(mm: MmState, addr: kaddr_t): string {
+  const v = kernel_vm(mm);
+  const k = kernel();
+  let table = k.this_cpu().active_mm?.pgd ?? v.root;
+  const lin = linear(mm, addr);
+  const parts: string[] = [];
+  const names = v.fmt.mode === "4level" ? (mm.era === "2.6" ? ["PGD", "PUD", "PMD", "PTE"] : ["PGD", "P4D", "PUD", "PMD", "PTE"]) : v.fmt.mode === "pae" ? ["*pdpt", "*pde", "*pte"] : ["*pde", "*pte"];
+  for (let level = 0, n = 0; level < v.fmt.bits.length; level++, n++) {
+    const e = HW.read_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, level, lin));
+    const val = e.hi * 2 ** 32 + (e.lo >>> 0);
+    // Each printk ends in a space but x86_64's "PTE %lx"; the line then ends.
+    if (v.fmt.mode === "4level") {
+      parts.push(`${names[n]} ${val.toString(16)}${level === 3 ? "" : " "}`);
+      if (mm.era === "6" && level === 0) parts.push(`${names[++n]} ${val.toString(16)} `); // the folded P4D
+    } else parts.push(`${names[n]} = ${hex(val, v.fmt.words * 8)} `);
+    if (!(e.lo & HW._PAGE_PRESENT) || e.lo & HW._PAGE_PSE) break;
+    table = HW.entry_pfn(e);
+  }
+  return parts.join("");
+}
+
+/** no_context() / page_fault_oops(): the oops for a kernel access nothing maps; the machine stops. */
 function oops(k: Kernel, mm: MmState, addr: kaddr_t, error_code: number): never {
   const a = format_kaddr(mm.dm, addr);
-  const what = mm.arch === "i386" && addr < PAGE ? "NULL pointer dereference" : "paging request";
-  k.report("bug", [`BUG: unable to handle kernel ${what} at ${a}`, `Oops: ${error_code.toString(16).padStart(4, "0")} [#1] SMP`, ...dump_stack(k.this_ctx(), ["page_fault", "do_page_fault"])].join("\n"));
-  throw new ScenarioBug(`unable to handle kernel ${what} at ${a}`);
+  const is_null = mm.arch === "i386" && addr < PAGE;
+  const preempt = k.config.preempt ? " PREEMPT" : "";
+  const die = `Oops: ${hex(error_code, 4)} [#${++k.die_counter}]${preempt} SMP`;
+  const lines =
+    mm.era === "2.6"
+      ? [`BUG: unable to handle kernel ${is_null ? "NULL pointer dereference" : "paging request"} at ${a}`, dump_pagetable(mm, addr), `${die} `]
+      : [
+          is_null ? `BUG: kernel NULL pointer dereference, address: ${a}` : `BUG: unable to handle page fault for address: ${a}`,
+          `#PF: supervisor ${error_code & HW.PF_WRITE ? "write access" : "read access"} in kernel mode`,
+          `#PF: error_code(0x${hex(error_code, 4)}) - ${error_code & HW.PF_PROT ? "permissions violation" : "not-present page"}`,
+          dump_pagetable(mm, addr),
+          die,
+        ];
+  k.report("bug", [...lines, ...dump_stack(k.this_ctx(), ["page_fault", "do_page_fault"])].join("\n"));
+  throw new ScenarioBug(lines[0]!);
 }
 
 /** Translates `addr` on `cpu` through its TLB; returns [physical address, walk cost]. */
@@ -96,6 +133,10 @@ function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: bo
   const tlb = k.machine.tlbs[cpu]!;
   const lin = linear(mm, addr);
   const hit = tlb.lookup(lin);
+  if (hit !== null && write && !hit.writable) {
+    tlb.invalidate(lin); // a write through a read-only entry faults; the walk gives the error code
+    return walk_kernel(k, mm, cpu, addr, write);
+  }
   if (hit === null) return walk_kernel(k, mm, cpu, addr, write);
   // Mappings that change (vmalloc, kmap): a hit must still agree with the page table.
   if (remapped(mm, addr)) check_stale(k, mm, cpu, format_kaddr(mm.dm, addr), hit.pfn, write, kernel_walk(mm, addr, write, false), "init_mm");
@@ -107,6 +148,10 @@ function access(addr: kaddr_t, size: number, write: boolean): void {
   const mm = mm_of(k);
   const cpu = k.this_cpu().id;
   if (!Number.isInteger(size) || size < 0) throw new ScenarioError(`memory access of ${size} bytes: the size must be a non-negative integer`);
+  if (mm.arch === "i386" && addr >= PAGE && addr < mm.dm.page_offset) {
+    throw new ScenarioError(`kernel access to 0x${format_kaddr(mm.dm, addr)}: a user address (below PAGE_OFFSET); a process touches its memory with user_read/user_write`);
+  }
+  data_linear(k, addr, size); // logical -> linear through DS (flat: the same address)
   let cost = 0;
   // Page by page: each page is translated, its bytes go through the cache line by line.
   for (let at = addr, left = size; left > 0; ) {

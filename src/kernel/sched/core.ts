@@ -11,7 +11,7 @@ import type { PerCpu } from "../percpu.ts";
 import { Task, TASK_DEAD, TASK_NORMAL, TASK_RUNNING, type TaskState } from "./task.ts";
 import { PREEMPT_OFFSET, hardirq_count, irq_count, softirq_count } from "../preempt.ts";
 import { trace_sched_process_exit, trace_sched_switch, trace_sched_wakeup } from "../trace.ts";
-import { dump_stack, print_held_locks } from "../dumpstack.ts";
+import { dump_stack, print_held_locks, warn_text } from "../dumpstack.ts";
 import { catch_up } from "../entry.ts";
 import { tick_nohz_restart } from "../time/tick.ts";
 import { ScenarioBug } from "../bug.ts";
@@ -62,7 +62,9 @@ export function preempt_enable_no_resched(): void {
   if ((pc.preempt_count & 0xff) === 0) {
     if (k.debug_locks) {
       k.debug_locks = false;
-      k.report("bug", ["WARNING: at kernel/sched.c sub_preempt_count()", "DEBUG_LOCKS_WARN_ON(val > preempt_count())", ...dump_stack(k.this_ctx(), ["sub_preempt_count", "warn_slowpath_fmt"])].join("\n"));
+      // 2.6.34 kernel/sched.c sub_preempt_count(); 6.1 kernel/sched/core.c preempt_count_sub().
+      const [file, func] = k.config.era === "2.6" ? ["kernel/sched.c", "sub_preempt_count"] : ["kernel/sched/core.c", "preempt_count_sub"];
+      k.report("bug", warn_text(k.this_ctx(), file, func, ["DEBUG_LOCKS_WARN_ON(val > preempt_count())"]));
     }
     return;
   }

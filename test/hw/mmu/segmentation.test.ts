@@ -41,6 +41,8 @@ test("a limit: an access past it is #GP, or #SS through SS; a not-present segmen
   assert.equal(linear_address(d as never, "ds", 0xffd, 4), { fault: "#GP", error_code: 0 });
   assert.equal(linear_address(d as never, "ss", 0x1000, 1), { fault: "#SS", error_code: 0 });
   assert.equal(gdt.load("es", selector(2, 0), 0), { fault: "#NP", error_code: 0x10 });
+  // A GDT slot with no descriptor (all zero) is #GP with the selector, not the null selector's #GP(0).
+  assert.equal(linux_gdt("i386").gdt.load("ds", selector(16, 0), 0), { fault: "#GP", error_code: 0x80 });
 });
 
 test.run();

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { GFP_KERNEL, __get_free_page, mem_read, mem_write, memcpy, memset } from "../../../src/kernel/index.ts";
+import { GFP_KERNEL, __get_free_page, current_ds, gdt_selectors, loadsegment, mem_read, mem_write, memcpy, memset } from "../../../src/kernel/index.ts";
 
 const M = { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 64 } } as const;
 
@@ -52,7 +52,8 @@ for (const [addr, title] of [
       M,
     );
     assert.equal(r.reports.map((x) => x.title), [title]);
-    assert.match(r.reports[0]!.text, /\nOops: 0000 \[#1\] SMP\n/);
+    // 2.6.34 dump_pagetable(): the PDE read ("*pde = %08x "), then die()'s line with CONFIG_PREEMPT.
+    assert.match(r.reports[0]!.text, /\n\*pde = 00000000 \nOops: 0000 \[#1\] PREEMPT SMP \n/);
     assert.match(r.stop, /^stopped: /);
   });
 }
@@ -97,6 +98,62 @@ test("costs come from the machine: memory 200 ns and a cache hit 2 ns change the
   assert.equal(cost, [400, 2]);
   assert.throws(() => inTask(() => Effect.void, { ...M, costs: { dram: 1 } }), /costs: unknown field "dram" \(accepted: step, atomic, .*, llc_hit\)/);
   assert.throws(() => inTask(() => Effect.void, { ...M, costs: { memory: -1 } }), /costs.memory must be a whole number of ns/);
+});
+
+test("kernel 6 prints 6.1's page-fault oops: the #PF lines, the table walk, PREEMPT SMP", () => {
+  const r = inTask(
+    () =>
+      Effect.sync(() => {
+        mem_read(0x10, 4);
+      }),
+    { cpus: 1, memory: { arch: "i386", kernel: "6", mb: 64 } },
+  );
+  assert.equal(r.reports[0]!.text.split("\n").slice(0, 5), [
+    "BUG: kernel NULL pointer dereference, address: 00000010",
+    "#PF: supervisor read access in kernel mode",
+    "#PF: error_code(0x0000) - not-present page",
+    "*pde = 00000000 ",
+    "Oops: 0000 [#1] PREEMPT SMP",
+  ]);
+});
+
+test("a kernel access to a user address is bad input: processes use user_read/user_write", () => {
+  assert.throws(() => inTask(() => Effect.sync(() => mem_read(0x08048000, 4)), M), /kernel access to 0x08048000: a user address \(below PAGE_OFFSET\)/);
+});
+
+test("segmentation: DS is __USER_DS (0x7b) and flat; a null DS faults on use with #GP, a bad selector on load", () => {
+  const seen: unknown[] = [];
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const a = yield* __get_free_page(GFP_KERNEL);
+        seen.push(current_ds(), gdt_selectors());
+        loadsegment("ds", gdt_selectors().__KERNEL_DS); // 0x68: allowed at CPL 0
+        mem_read(a, 4);
+        loadsegment("ds", 0); // a null selector may be loaded into DS...
+        seen.push(current_ds());
+        mem_read(a, 4); // ...but not used
+        seen.push("not reached");
+      }),
+    M,
+  );
+  assert.equal(seen, [0x7b, { __KERNEL_CS: 0x60, __KERNEL_DS: 0x68, __USER_CS: 0x73, __USER_DS: 0x7b }, 0]);
+  assert.equal(r.reports.map((x) => x.title), ["general protection fault: 0000 [#1] PREEMPT SMP "]);
+  const bad = inTask(() => Effect.sync(() => loadsegment("ds", 0x80)), M); // GDT entry 16: none there
+  assert.equal(bad.reports.map((x) => x.title), ["general protection fault: 0080 [#1] PREEMPT SMP "]);
+  // x86_64, 64-bit mode: DS's base and limit are ignored; a null DS is harmless.
+  const x = inTask(
+    () =>
+      Effect.gen(function* () {
+        const a = yield* __get_free_page(GFP_KERNEL);
+        loadsegment("ds", 0);
+        mem_read(a, 4);
+        seen.push(gdt_selectors().__USER_DS);
+      }),
+    { cpus: 1, memory: { arch: "x86_64", kernel: "2.6", mb: 64 } },
+  );
+  assert.equal(x.reports, []);
+  assert.is(seen[seen.length - 1], 0x2b);
 });
 
 test.run();
