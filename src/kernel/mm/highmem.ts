@@ -3,14 +3,22 @@
 // table and an entry in page_address_htable (set_page_address). With every slot in use the
 // caller sleeps on pkmap_map_wait until a kunmap leaves a slot unused; a scan that wraps flushes
 // the unused slots and the whole kmap range from every CPU's TLB (flush_tlb_kernel_range).
-// kmap may sleep (might_sleep); kunmap in interrupt context is a BUG (2.6).
+// kmap may sleep (might_sleep); kunmap in interrupt context is a BUG in 2.6 and a might_sleep
+// report in 6.1. Temporary mappings in the fixmap: 2.6's kmap_atomic(page, km_type) uses one slot
+// per type and CPU (arch/x86/mm/highmem_32.c); 6.1's kmap_local_page and kmap_atomic (which is
+// kmap_local with preemption off, no km_type) stack per task: the task's i-th mapping uses slot
+// KM_MAX_IDX * cpu + i, the task cannot migrate meanwhile, and a context switch takes its PTEs
+// off the CPU and puts them back (__kmap_local_sched_out/in).
 // Simplified: the pkmap page table is allocated from the page allocator on the first kmap
-// (Linux takes it from boot memory); page_address_htable is a map, not 128 hashed buckets.
+// (Linux takes it from boot memory); page_address_htable is a map, not 128 hashed buckets; the
+// fixmap's layout is assumed (FIX_KMAP_BEGIN 64 slots below FIXADDR_TOP); kernel 2.6 also has
+// kmap_local_page (which 2.6.34 lacks), after its km_type slots.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { ScenarioError } from "../../sim/errors.ts";
 import { __might_sleep, current, in_interrupt, preempt_disable, preempt_enable, schedule } from "../sched/core.ts";
-import { dump_stack } from "../dumpstack.ts";
+import { dump_stack, warn_text } from "../dumpstack.ts";
+import type { Task } from "../sched/task.ts";
 import { GFP_ATOMIC } from "./gfp.ts";
 import { KmapAtomicSlots, KM_TYPE_NR, type km_type } from "./highmem_atomic.ts";
 import { TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
@@ -109,7 +117,9 @@ export const kunmap = (p: page): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const mm = mm_of(k);
-    if (in_interrupt()) return yield* BUG("arch/x86/mm/highmem_32.c: kunmap() in interrupt context");
+    // 2.6.34: BUG_ON(in_interrupt()); 6.1's kunmap() (highmem-internal.h) only might_sleep()s.
+    if (mm.era === "6") __might_sleep("include/linux/highmem-internal.h", 0, 0);
+    else if (in_interrupt()) return yield* BUG("arch/x86/mm/highmem_32.c: kunmap() in interrupt context");
     if (!is_highmem(mm, p)) return;
     const s = kmap_state(mm);
     yield* spin_lock(s.lock);
@@ -151,9 +161,11 @@ function slots_of(k: Kernel, mm: MmState): KmapAtomicSlots {
 const fixmap_table = (mm: MmState, addr: kaddr_t): Effect.Effect<boolean> => ensure_kernel_tables(mm, kernel_vm(mm), addr, GFP_ATOMIC);
 
 /**
- * kmap_atomic(page, type): maps the page in this CPU's `type` slot with preemption off (2.6).
- * A slot still in use on this CPU (an interrupt taking the task's KM_USER0) is a kernel BUG,
- * as BUG_ON(!pte_none(...)) in kmap_atomic_prot. Context: any; never sleeps.
+ * kmap_atomic(page, type): maps the page with preemption off. 2.6: in this CPU's `type` slot; a
+ * slot still in use on this CPU (an interrupt taking the task's KM_USER0) is a kernel BUG, as
+ * BUG_ON(!pte_none(...)) in kmap_atomic_prot. 6.1 has no km_type: `type` is ignored and the page
+ * takes the next kmap_local slot (kmap_atomic is kmap_local with preemption off). Context: any;
+ * never sleeps.
  */
 export const kmap_atomic = (p: page, type: km_type): Effect.Effect<kaddr_t> =>
   Effect.gen(function* () {
@@ -161,6 +173,7 @@ export const kmap_atomic = (p: page, type: km_type): Effect.Effect<kaddr_t> =>
     const mm = mm_of(k);
     preempt_disable(); // pagefault_disable()
     if (!is_highmem(mm, p)) return page_address(mm.dm, p);
+    if (mm.era === "6") return yield* kmap_local_push(k, mm, p);
     const cpu = k.this_cpu().id;
     const idx = KmapAtomicSlots.idx(type, cpu);
     const vaddr = fix_to_virt(idx);
@@ -174,53 +187,105 @@ export const kmap_atomic = (p: page, type: km_type): Effect.Effect<kaddr_t> =>
     return vaddr;
   });
 
-/** kunmap_atomic(addr, type): clears the slot with a local TLB flush of its page, then preemption back on. */
+/** kunmap_atomic(addr, type): clears the slot with a local TLB flush of its page (6.1: kunmap_local_indexed), then preemption back on. */
 export const kunmap_atomic = (addr: kaddr_t, type: km_type): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const mm = mm_of(k);
-    const cpu = k.this_cpu().id;
-    const idx = KmapAtomicSlots.idx(type, cpu);
-    if (Math.floor(addr / 4096) * 4096 === fix_to_virt(idx)) {
-      slots_of(k, mm).unmap(type, cpu);
-      set_kernel_pte(mm, kernel_vm(mm), fix_to_virt(idx), null);
-      k.machine.tlbs[cpu]!.flush_page(linear_of(mm, fix_to_virt(idx)));
+    if (mm.era === "6") yield* kunmap_local_indexed(k, mm, addr);
+    else {
+      const cpu = k.this_cpu().id;
+      const idx = KmapAtomicSlots.idx(type, cpu);
+      if (Math.floor(addr / 4096) * 4096 === fix_to_virt(idx)) {
+        slots_of(k, mm).unmap(type, cpu);
+        set_kernel_pte(mm, kernel_vm(mm), fix_to_virt(idx), null);
+        k.machine.tlbs[cpu]!.flush_page(linear_of(mm, fix_to_virt(idx)));
+      }
     }
     yield* preempt_enable();
   });
 
 /**
- * kmap_local_page(page) (6.x): the next of the task's stacked slots on this CPU. Mappings must be
- * released in reverse order. Context: any; never sleeps.
+ * The fixmap slot of kmap_local index `i` on `cpu` (6.1: FIX_KMAP_BEGIN + KM_MAX_IDX * cpu + i;
+ * kernel 2.6 has no kmap_local, mmsim puts its slots after the km_type ones).
  */
-export const kmap_local_page = (p: page): Effect.Effect<kaddr_t> =>
+function kmap_local_slot(k: Kernel, mm: MmState, cpu: number, i: number): kaddr_t {
+  const base = mm.era === "6" ? 0 : KM_TYPE_NR * k.percpu.length;
+  return fix_to_virt(base + cpu * KM_MAX_IDX + i);
+}
+
+/** __kmap_local_pfn_prot(): migrate_disable, the task's next index, its PTE (remembered for a context switch). */
+const kmap_local_push = (k: Kernel, mm: MmState, p: page): Effect.Effect<kaddr_t> =>
   Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (!is_highmem(mm, p)) return page_address(mm.dm, p);
     const task = current();
     const stack = (task.kmap_local ??= []);
-    if (stack.length >= KM_MAX_IDX) return yield* BUG("mm/highmem.c: kmap_local_page(): more than KM_MAX_IDX nested mappings");
-    const vaddr = fix_to_virt(KM_TYPE_NR * k.percpu.length + k.this_cpu().id * KM_MAX_IDX + stack.length);
+    if (stack.length >= KM_MAX_IDX) return yield* BUG("mm/highmem.c: kmap_local_idx_push(): more than KM_MAX_IDX nested mappings");
+    const vaddr = kmap_local_slot(k, mm, k.this_cpu().id, stack.length);
     if (!(yield* fixmap_table(mm, vaddr))) return 0;
+    task.migrate_disabled++;
     set_kernel_pte(mm, kernel_vm(mm), vaddr, p);
-    stack.push(vaddr);
+    stack.push(p);
     return vaddr;
   });
 
-/** kunmap_local(addr): releases the task's most recent kmap_local mapping; any other is a warning. */
-export const kunmap_local = (addr: kaddr_t): Effect.Effect<void> =>
-  Effect.sync(() => {
+/**
+ * kunmap_local_indexed(): releases the task's innermost mapping. An address that is not the
+ * innermost slot is a WARN_ON_ONCE; the innermost is released anyway, as in 6.1.
+ */
+function kunmap_local_indexed(k: Kernel, mm: MmState, addr: kaddr_t): Effect.Effect<void> {
+  if (addr >= mm.dm.page_offset && addr < mm.dm.page_offset + mm.dm.max_low_pfn * 4096) return Effect.void; // a lowmem page's own address
+  const task = current();
+  const stack = task.kmap_local ?? [];
+  const cpu = k.this_cpu().id;
+  if (stack.length === 0) return BUG(`mm/highmem.c: kmap_local_idx_pop(): ${task.comm} has no kmap_local mapping left`);
+  const top = kmap_local_slot(k, mm, cpu, stack.length - 1);
+  if (Math.floor(addr / 4096) * 4096 !== top && !warned_out_of_order.has(k)) {
+    warned_out_of_order.add(k);
+    k.report("bug", warn_text(k.this_ctx(), "mm/highmem.c", "kunmap_local_indexed", [`unmapping ${format_kaddr(mm.dm, addr)}, the innermost mapping is ${format_kaddr(mm.dm, top)}`]));
+  }
+  stack.pop();
+  set_kernel_pte(mm, kernel_vm(mm), top, null);
+  k.machine.tlbs[cpu]!.flush_page(linear_of(mm, top));
+  task.migrate_disabled--;
+  return Effect.void;
+}
+const warned_out_of_order = new WeakSet<Kernel>();
+
+/**
+ * kmap_local_page(page) (6.x): the next of the task's stacked slots on this CPU; the task cannot
+ * migrate until it unmaps them (migrate_disable), and a context switch saves and restores them.
+ * Mappings must be released in reverse order. Context: any; never sleeps.
+ */
+export const kmap_local_page = (p: page): Effect.Effect<kaddr_t> =>
+  Effect.suspend(() => {
     const k = kernel();
     const mm = mm_of(k);
-    if (addr >= mm.dm.page_offset && addr < mm.dm.page_offset + mm.dm.max_low_pfn * 4096) return; // a lowmem page
-    const stack = current().kmap_local ?? [];
-    const top = stack[stack.length - 1];
-    if (top === undefined || Math.floor(addr / 4096) * 4096 !== top) {
-      k.report("bug", [`WARNING: at mm/highmem.c kunmap_local_indexed(): unmapping ${format_kaddr(mm.dm, addr)} out of order`, ...dump_stack(k.this_ctx(), ["kunmap_local_indexed", "warn_slowpath_null"])].join("\n"));
-      return;
-    }
-    stack.pop();
-    set_kernel_pte(mm, kernel_vm(mm), top, null);
-    k.machine.tlbs[k.this_cpu().id]!.flush_page(linear_of(mm, top));
+    return is_highmem(mm, p) ? kmap_local_push(k, mm, p) : Effect.succeed(page_address(mm.dm, p));
   });
+
+/** kunmap_local(addr): releases the task's most recent kmap_local mapping. Context: any. */
+export const kunmap_local = (addr: kaddr_t): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    return kunmap_local_indexed(k, mm_of(k), addr);
+  });
+
+/**
+ * __kmap_local_sched_out() / __kmap_local_sched_in(): a task switched out takes its kmap_local
+ * PTEs off this CPU's slots (with a local flush of each); switched back in, they are restored.
+ */
+export function kmap_local_sched_out(k: Kernel, cpu: number, task: Task): void {
+  const mm = k.mm;
+  if (mm === null || task.kmap_local === undefined) return;
+  for (let i = 0; i < task.kmap_local.length; i++) {
+    const vaddr = kmap_local_slot(k, mm, cpu, i);
+    set_kernel_pte(mm, kernel_vm(mm), vaddr, null);
+    k.machine.tlbs[cpu]!.flush_page(linear_of(mm, vaddr));
+  }
+}
+
+export function kmap_local_sched_in(k: Kernel, cpu: number, task: Task): void {
+  const mm = k.mm;
+  if (mm === null || task.kmap_local === undefined) return;
+  task.kmap_local.forEach((p, i) => set_kernel_pte(mm, kernel_vm(mm), kmap_local_slot(k, mm, cpu, i), p));
+}

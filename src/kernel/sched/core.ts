@@ -3,6 +3,7 @@
 // might_sleep checks. A woken or new task goes to an idle CPU it may run on if there is one,
 // else to the least loaded; there is no periodic load balancing.
 import { switch_mm } from "../mm/tlb.ts";
+import { kmap_local_sched_in, kmap_local_sched_out } from "../mm/highmem.ts";
 import * as Effect from "effect/Effect";
 import { ScenarioError, SimError } from "../../sim/errors.ts";
 import { ExecContext, park } from "../context.ts";
@@ -189,6 +190,8 @@ export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
   if (next !== prev) {
     pc.context_switches++;
     k.charge(k.costs.contextSwitch);
+    if (prev.kmap_local?.length) kmap_local_sched_out(k, pc.id, prev);
+    if (next.kmap_local?.length) kmap_local_sched_in(k, pc.id, next);
     // context_switch(): a process loads its page table; a kernel thread borrows the last one.
     if (next.mm !== null) switch_mm(k, pc, next.mm);
   }
@@ -212,8 +215,9 @@ function enqueue(pc: PerCpu, p: Task): void {
 
 /** select_task_rq(): an idle allowed CPU (lowest number), else the least loaded allowed one. */
 function select_task_rq(k: Kernel, p: Task): PerCpu {
-  const allowed = p.cpus_allowed.length > 0 ? p.cpus_allowed.map((c) => k.percpu[c]!) : k.percpu;
   const last = k.percpu[p.cpu]!;
+  if (p.migrate_disabled > 0) return last; // migrate_disable(): it stays where it is
+  const allowed = p.cpus_allowed.length > 0 ? p.cpus_allowed.map((c) => k.percpu[c]!) : k.percpu;
   if (allowed.includes(last) && last.isIdle() && last.rq.length === 0) return last;
   let best: PerCpu | undefined;
   let bestLoad = Infinity;

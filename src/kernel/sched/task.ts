@@ -41,8 +41,10 @@ export class Task {
   memdie = false;
   /** A SIGKILL is pending (fatal_signal_pending). */
   sigkill = false;
-  /** 6.x kmap_local_page mappings, innermost last. */
+  /** 6.x kmap_local_page mappings (the pages), innermost last. */
   kmap_local: number[] | undefined;
+  /** migrate_disable() depth: while non-zero the task stays on its CPU. */
+  migrate_disabled = 0;
   state: TaskState = TASK_RUNNING;
   /** CPU the task last ran on (or is queued on). */
   cpu = 0;

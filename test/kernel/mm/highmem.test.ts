@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask, inline, run } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { GFP_HIGHUSER, GFP_KERNEL, IRQ_HANDLED, __free_page, alloc_page, current, format_kaddr, kmap, kmap_atomic, kmap_local_page, kthread_run, kunmap, kunmap_atomic, kunmap_local, mem_write, msleep, nic, page_address, request_irq, udelay, type page } from "../../../src/kernel/index.ts";
+import { complete, init_completion, wait_for_completion, smp_processor_id, vmalloc_to_page, mem_read, GFP_HIGHUSER, GFP_KERNEL, IRQ_HANDLED, __free_page, alloc_page, current, format_kaddr, kmap, kmap_atomic, kmap_local_page, kthread_run, kunmap, kunmap_atomic, kunmap_local, mem_write, msleep, nic, page_address, request_irq, udelay, type page } from "../../../src/kernel/index.ts";
 import { pkmap_of } from "../../../src/kernel/mm/highmem.ts";
 
 const G1 = { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 1024 } } as const;
@@ -161,7 +161,8 @@ test("kmap_atomic: per-CPU slots from the fixmap, usable at once; an interrupt r
   assert.equal(r.reports.map((x) => x.title), ["kernel BUG at arch/x86/mm/highmem_32.c: kmap_atomic(KM_USER0) on CPU0: the slot still maps pfn 3fc00 for t!"]);
 });
 
-test("kmap_local_page (6): stacked mappings, released in reverse order; out of order warns", () => {
+test("kmap_local_page (6): stacked mappings, released in reverse order; out of order warns once", () => {
+  const seen: number[] = [];
   const r = inTask(
     () =>
       Effect.gen(function* () {
@@ -169,14 +170,16 @@ test("kmap_local_page (6): stacked mappings, released in reverse order; out of o
         const q = (yield* alloc_page(GFP_HIGHUSER))!;
         const a = yield* kmap_local_page(p);
         const b = yield* kmap_local_page(q);
-        yield* kunmap_local(a); // wrong: b is the innermost
-        yield* kunmap_local(b);
-        yield* kunmap_local(a);
+        yield* kunmap_local(a); // wrong: b is the innermost (WARN_ON_ONCE, and b's slot goes)
+        yield* kunmap_local(b); // silent now; a's slot goes
+        seen.push(current().kmap_local!.length, current().migrate_disabled);
       }),
     { cpus: 1, memory: { arch: "i386", kernel: "6", mb: 1024 } },
   );
-  // The first kmap_local slot on a 1-CPU machine comes after the 13 kmap_atomic ones: 0xfffff000 - (64 + 13) * 4096.
-  assert.equal(r.reports.map((x) => x.title), ["WARNING: at mm/highmem.c kunmap_local_indexed(): unmapping fffb2000 out of order"]);
+  // 6.1's slots: FIX_KMAP_BEGIN + KM_MAX_IDX * cpu + i, at 0xfffff000 - (64 + i) * 4096 on CPU0.
+  assert.equal(r.reports.map((x) => x.title), ["WARNING: CPU: 0 PID: 3 at mm/highmem.c kunmap_local_indexed"]);
+  assert.match(r.reports[0]!.text, /\nunmapping fffbf000, the innermost mapping is fffbe000\n/);
+  assert.equal(seen, [0, 0]);
 });
 
 test("an unbalanced kunmap_atomic: the preempt count underflow warning", () => {
@@ -192,6 +195,94 @@ test("an unbalanced kunmap_atomic: the preempt count underflow warning", () => {
   );
   assert.equal(r.reports.map((x) => x.title), ["WARNING: at kernel/sched.c sub_preempt_count()"]);
   assert.match(r.reports[0]!.text, /\nDEBUG_LOCKS_WARN_ON\(val > preempt_count\(\)\)\n/);
+});
+
+const K6 = { cpus: 2, memory: { arch: "i386", kernel: "6", mb: 1024 } } as const;
+
+test("kmap_local (6) is per task: a task switched out gives its slot up and gets its page back when it returns", () => {
+  const seen: unknown[] = [];
+  const r = run(
+    inline(() => {
+      const st = { a_mapped: false };
+      kthread_run(
+        () =>
+          Effect.gen(function* () {
+            const p = (yield* alloc_page(GFP_HIGHUSER))!;
+            const a = yield* kmap_local_page(p);
+            st.a_mapped = true;
+            yield* msleep(2); // B runs meanwhile on this CPU, in the same slot
+            seen.push(["A", format_kaddr(a), vmalloc_to_page(a) === p]);
+            mem_read(a, 4);
+            yield* kunmap_local(a);
+          }),
+        null,
+        "A",
+        { cpus: [0] },
+      );
+      kthread_run(
+        () =>
+          Effect.gen(function* () {
+            while (!st.a_mapped) yield* msleep(1);
+            const q = (yield* alloc_page(GFP_HIGHUSER))!;
+            const b = yield* kmap_local_page(q);
+            seen.push(["B", format_kaddr(b), vmalloc_to_page(b) === q]);
+            mem_read(b, 4);
+            yield* kunmap_local(b);
+          }),
+        null,
+        "B",
+        { cpus: [0] },
+      );
+    }, K6),
+  );
+  assert.equal(r.reports, []);
+  // Both use CPU0's first slot, 0xfffff000 - 64 * 4096; each sees its own page there.
+  assert.equal(seen, [["B", "fffbf000", true], ["A", "fffbf000", true]]);
+});
+
+test("kmap_local (6): the task cannot migrate while it holds a mapping (migrate_disable)", () => {
+  const seen: number[] = [];
+  const run_with = (unmap_first: boolean) => {
+    seen.length = 0;
+    return run(
+      inline(() => {
+        const st = { mapped: false, done: init_completion() };
+        kthread_run(
+          () =>
+            Effect.gen(function* () {
+              const p = (yield* alloc_page(GFP_HIGHUSER))!;
+              const a = yield* kmap_local_page(p);
+              seen.push(smp_processor_id());
+              if (unmap_first) yield* kunmap_local(a);
+              st.mapped = true;
+              yield* wait_for_completion(st.done); // woken by "busy", whose CPU stays busy
+              seen.push(smp_processor_id());
+              if (!unmap_first) yield* kunmap_local(a);
+            }),
+          null,
+          "A",
+          { cpus: [0, 1] },
+        );
+        kthread_run(
+          () =>
+            Effect.gen(function* () {
+              while (!st.mapped) yield* msleep(1);
+              complete(st.done);
+              yield* udelay(2000);
+            }),
+          null,
+          "busy",
+          { cpus: [1] },
+        );
+      }, K6),
+    );
+  };
+  // A starts on CPU1 (CPU0 runs the boot work first). Woken while CPU1 is busy and CPU0 idle, it
+  // moves to CPU0, unless it holds a kmap_local mapping.
+  assert.equal(run_with(true).reports, []);
+  assert.equal(seen, [1, 0]);
+  assert.equal(run_with(false).reports, []);
+  assert.equal(seen, [1, 1]);
 });
 
 test.run();
