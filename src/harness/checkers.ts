@@ -5,9 +5,10 @@
 // LRU list holds allocated pages of its zone flagged for that list; nr_file_pages,
 // nr_anon_pages, nr_dirty and nr_writeback match the pages themselves. A violation is a
 // simulator bug (SimError naming the zone and numbers). The harness runs the counter identities
-// (verify_mm_quick: nr_free sums, list counts) after every step and the full walk, which costs
-// time in proportion to memory, every pages/1024 steps (every 4 steps on 16 MiB, 16 on 64 MiB)
-// and once more at the end of the run.
+// (verify_mm_quick: nr_free sums, list counts, and pages conserved by the zone's counts, with
+// the allocated pages from the allocator's own nr_allocated) after every step, and the full
+// walk, which recounts the allocated pages from mem_map and costs time in proportion to memory,
+// every pages/1024 steps (every 4 steps on 16 MiB, 16 on 64 MiB) and once more at the end.
 import { SimError } from "../sim/errors.ts";
 import type { MmState } from "../kernel/mm/mm_state.ts";
 import type { Zone } from "../kernel/mm/mmzone.ts";
@@ -109,6 +110,7 @@ export function verify_mm(mm: MmState): void {
     const free = check_free_lists(mm, z);
     const pcp = check_pcp(mm, z);
     const used = allocated_pages(mm, z);
+    if (used !== z.nr_allocated) fail(z, `mem_map holds ${used} allocated pages, nr_allocated says ${z.nr_allocated}`);
     if (free + pcp + used !== z.managed_pages) fail(z, `pages not conserved: ${free} free + ${pcp} on pcp lists + ${used} allocated != ${z.managed_pages} managed`);
     check_lru(mm, z);
     check_counters(mm, z);
@@ -118,7 +120,10 @@ export function verify_mm(mm: MmState): void {
 /** The steps between two full checks: one per 4 MiB of memory, so the walk costs about the same per step. */
 export const verify_interval = (mm: MmState): number => Math.max(1, Math.ceil(mm.mem_map.nr_pages / 1024));
 
-/** The counter identities, in time independent of memory size: for after every step. */
+/**
+ * The counter identities, in time independent of memory size: for after every step. Pages are
+ * conserved by the counts alone: NR_FREE_PAGES + the pcp counts + nr_allocated = managed.
+ */
 export function verify_mm_quick(mm: MmState): void {
   for (const z of mm.zones) {
     if (!z.populated) continue;
@@ -128,8 +133,11 @@ export function verify_mm_quick(mm: MmState): void {
       free += area.nr_free << o;
     });
     if (free !== z.free_pages) fail(z, `free lists hold ${free} pages, NR_FREE_PAGES says ${z.free_pages}`);
-    z.pageset.forEach((pcp, cpu) => {
-      if (pcp.list.count !== pcp.count) fail(z, `CPU${cpu} pcp list holds ${pcp.list.count} pages, count says ${pcp.count}`);
+    let pcp = 0;
+    z.pageset.forEach((p, cpu) => {
+      if (p.list.count !== p.count) fail(z, `CPU${cpu} pcp list holds ${p.list.count} pages, count says ${p.count}`);
+      pcp += p.count;
     });
+    if (free + pcp + z.nr_allocated !== z.managed_pages) fail(z, `pages not conserved: ${free} free + ${pcp} on pcp lists + ${z.nr_allocated} allocated != ${z.managed_pages} managed`);
   }
 }

@@ -1,7 +1,8 @@
 // include/linux/mmzone.h reduced: nodes (pg_data_t) each with one zone of every type of the arch
 // (i386: DMA, Normal, HighMem, Movable; x86_64: DMA, DMA32, Normal, Movable; a type the node's
 // memory does not reach is an empty, unpopulated zone as in Linux), their free areas, watermarks,
-// lowmem_reserve ("protection"), per-CPU pagesets and LRU lists. Built from a memory description
+// lowmem_reserve ("protection"), per-CPU pagesets and LRU lists (and, for verify mode, a count of
+// the allocated pages that Linux does not keep). Built from a memory description
 // by profile or by explicit zone sizes. Memory is one flat pfn range (one mem_map); node N holds
 // the N-th equal slice of it and the CPUs are split evenly among nodes.
 // Simplified: each zone starts at its arch boundary (16 MiB, 896 MiB or 4 GiB); present = spanned
@@ -100,6 +101,12 @@ export class ZoneStat {
 export class Zone implements BuddyZone {
   readonly free_area: FreeArea[];
   free_pages = 0;
+  /**
+   * Not a Linux counter: pages handed out by the allocator and not yet freed (kept where
+   * alloc_order is set and cleared), so verify mode can check free + pcp + allocated = managed
+   * after every step without walking mem_map.
+   */
+  nr_allocated = 0;
   watermark: Watermarks = { min: 0, low: 0, high: 0 };
   lowmem_reserve: number[] = [];
   pageset: per_cpu_pages[] = [];

@@ -2,15 +2,23 @@
 // front of the buddy lists. Order-0 pages go through the per-CPU pagesets with local interrupts
 // off (rmqueue_bulk / free_pcppages_bulk take zone->lock), larger orders take zone->lock with
 // spin_lock_irqsave. The slow path wakes kswapd, retries at the min watermark with the caller's
-// reductions, lets PF_MEMALLOC / TIF_MEMDIE callers ignore watermarks, fails a caller that cannot
-// sleep (allocation-failure warning + Mem-Info), and otherwise does direct reclaim, calls the OOM
-// killer when reclaim made no progress, and sleeps in congestion_wait(HZ/50) before retrying.
+// reductions, lets PF_MEMALLOC / TIF_MEMDIE callers ignore watermarks (6.x: an OOM victim gets
+// ALLOC_OOM, down to half of min), fails a caller that cannot sleep (allocation-failure warning +
+// Mem-Info), and otherwise does direct reclaim, calls the OOM killer when reclaim made no
+// progress, and sleeps in congestion_wait(HZ/50) before reclaiming again. Kernel 6 keeps that
+// flow but with 6.x's steps where they differ: alloc flags as 6.3+'s gfp_to_alloc_flags (only
+// __GFP_HIGH reaches below min; kswapd woken only for __GFP_KSWAPD_RECLAIM), a freelist try at
+// each retry, and direct reclaim's drain-and-retry of the pcp lists (2.6.34 drains only for
+// order > 0, before its one try).
 // A `page` is its pfn (struct page * in Linux); null is NULL. No migrate types, no compaction
-// (2.6.35+), no cpusets or mempolicies: every node is allowed.
+// (2.6.35+), no highatomic reserve, no cpusets or mempolicies: every node is allowed; no rt tasks
+// (2.6.34's ALLOC_HARDER, 6.x's ALLOC_MIN_RESERVE for them). Each zone counts its allocated pages
+// (nr_allocated) where alloc_order is set and cleared, for verify mode's per-step conservation check.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
-import { __might_sleep, cond_resched, current, in_interrupt } from "../sched/core.ts";
+import { __might_sleep, cond_resched, current, in_interrupt, preempt_count } from "../sched/core.ts";
 import { PF_MEMALLOC } from "../sched/task.ts";
+import { SOFTIRQ_OFFSET } from "../preempt.ts";
 import { local_irq_restore, local_irq_save } from "../irqflags.ts";
 import { spin_lock, spin_lock_init, spin_unlock, spinlock_t } from "../locking/spinlock.ts";
 import { spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock.ts";
@@ -38,8 +46,18 @@ export const ALLOC_WMARK_MIN = 0x00;
 export const ALLOC_WMARK_LOW = 0x01;
 export const ALLOC_WMARK_HIGH = 0x02;
 export const ALLOC_NO_WATERMARKS = 0x04;
+/** 6.x: an OOM victim's access to part of the reserves (mm/internal.h). */
+export const ALLOC_OOM = 0x08;
+/** 2.6.34: the caller cannot sleep (or is rt). Its 6.3+ successor ALLOC_NON_BLOCK has the same bit. */
 export const ALLOC_HARDER = 0x10;
+export const ALLOC_NON_BLOCK = 0x10;
+/** 2.6.34: __GFP_HIGH. Its 6.3+ successor ALLOC_MIN_RESERVE has the same bit. */
 export const ALLOC_HIGH = 0x20;
+export const ALLOC_MIN_RESERVE = 0x20;
+/** 6.x: a non-blocking order > 0 request (may use the highatomic reserve, which mmsim does not keep). */
+export const ALLOC_HIGHATOMIC = 0x200;
+/** 6.x: the slow path wakes kswapd (__GFP_KSWAPD_RECLAIM). */
+export const ALLOC_KSWAPD = 0x800;
 export const PAGE_ALLOC_COSTLY_ORDER = 3;
 
 /** mem_init(): builds the nodes and zones (every page free), their locks, and starts kswapd. */
@@ -123,12 +141,32 @@ export function zonelist(mm: MmState, nid: number, high_zoneidx: number): Zone[]
   return zl;
 }
 
-/** __zone_watermark_ok(): 2.6 walks the lower orders; 4.x+ asks for any free block big enough. */
-export function zone_watermark_ok(era: G.Era, z: Zone, order: number, mark: number, classzone_idx: number, alloc_flags: number): boolean {
+/** 2.6.34: ALLOC_HIGH takes half of min off, ALLOC_HARDER a quarter of what is left. */
+function reserve_min_26(mark: number, alloc_flags: number): number {
   let min = mark;
-  let free_pages = z.free_pages - (1 << order) + 1;
   if (alloc_flags & ALLOC_HIGH) min -= Math.floor(min / 2);
   if (alloc_flags & ALLOC_HARDER) min -= Math.floor(min / 4);
+  return min;
+}
+
+/**
+ * 6.3+: only ALLOC_MIN_RESERVE (__GFP_HIGH) reaches below min, half of it, and a further quarter
+ * if it also cannot block (GFP_ATOMIC: 3/8 left; GFP_NOWAIT: no cut); ALLOC_OOM halves what is left.
+ */
+function reserve_min_6(mark: number, alloc_flags: number): number {
+  let min = mark;
+  if (alloc_flags & ALLOC_MIN_RESERVE) {
+    min -= Math.floor(min / 2);
+    if (alloc_flags & ALLOC_NON_BLOCK) min -= Math.floor(min / 4);
+  }
+  if (alloc_flags & ALLOC_OOM) min -= Math.floor(min / 2);
+  return min;
+}
+
+/** __zone_watermark_ok(): 2.6 walks the lower orders; 4.x+ asks for any free block big enough. */
+export function zone_watermark_ok(era: G.Era, z: Zone, order: number, mark: number, classzone_idx: number, alloc_flags: number): boolean {
+  let min = era === "2.6" ? reserve_min_26(mark, alloc_flags) : reserve_min_6(mark, alloc_flags);
+  let free_pages = z.free_pages - (1 << order) + 1;
   if (free_pages <= min + (z.lowmem_reserve[classzone_idx] ?? 0)) return false;
   if (era === "2.6") {
     for (let o = 0; o < order; o++) {
@@ -144,23 +182,45 @@ export function zone_watermark_ok(era: G.Era, z: Zone, order: number, mark: numb
 }
 
 /**
- * gfp_to_alloc_flags() (2.6.34): watermark min, __GFP_HIGH -> ALLOC_HIGH, cannot sleep ->
- * ALLOC_HARDER; outside interrupts a PF_MEMALLOC or TIF_MEMDIE task ignores the watermarks
- * unless __GFP_NOMEMALLOC.
+ * gfp_to_alloc_flags(): watermark min and the mask's claim on the reserves. 2.6.34: __GFP_HIGH ->
+ * ALLOC_HIGH, cannot sleep -> ALLOC_HARDER. 6.3+: __GFP_HIGH -> ALLOC_MIN_RESERVE,
+ * __GFP_KSWAPD_RECLAIM -> ALLOC_KSWAPD, cannot sleep and not __GFP_NOMEMALLOC -> ALLOC_NON_BLOCK
+ * (and ALLOC_HIGHATOMIC for order > 0).
  */
-export function gfp_to_alloc_flags(gfp: G.gfp_t, task_memalloc = false): number {
+export function gfp_to_alloc_flags(era: G.Era, gfp: G.gfp_t, order = 0): number {
   let f = ALLOC_WMARK_MIN;
   if (gfp & G.__GFP_HIGH) f |= ALLOC_HIGH;
-  if (!G.gfpflags_allow_blocking(gfp)) f |= ALLOC_HARDER;
-  if (!(gfp & G.__GFP_NOMEMALLOC) && task_memalloc) f |= ALLOC_NO_WATERMARKS;
+  const blocking = G.gfpflags_allow_blocking(gfp);
+  if (era === "2.6") return blocking ? f : f | ALLOC_HARDER;
+  if (gfp & G.__GFP_KSWAPD_RECLAIM) f |= ALLOC_KSWAPD;
+  if (!blocking && !(gfp & G.__GFP_NOMEMALLOC)) f |= ALLOC_NON_BLOCK | (order > 0 ? ALLOC_HIGHATOMIC : 0);
   return f;
 }
 
-/** Outside interrupts, the current task is PF_MEMALLOC (reclaiming) or TIF_MEMDIE (an OOM victim). */
-function task_memalloc(): boolean {
-  if (in_interrupt()) return false;
+/**
+ * The reserves the current context may use whatever its mask (2.6.34's tail of
+ * gfp_to_alloc_flags, 6.x's __gfp_pfmemalloc_flags); never with __GFP_NOMEMALLOC. 2.6.34:
+ * outside interrupts, a PF_MEMALLOC or TIF_MEMDIE task ignores the watermarks. 6.x: so do
+ * __GFP_MEMALLOC and a softirq serving a PF_MEMALLOC task; an OOM victim gets ALLOC_OOM.
+ */
+export function gfp_pfmemalloc_flags(era: G.Era, gfp: G.gfp_t): number {
+  if (gfp & G.__GFP_NOMEMALLOC) return 0;
   const p = current();
-  return (p.flags & PF_MEMALLOC) !== 0 || p.memdie;
+  if (era === "6") {
+    if (gfp & G.__GFP_MEMALLOC) return ALLOC_NO_WATERMARKS;
+    if ((preempt_count() & SOFTIRQ_OFFSET) !== 0 && p.flags & PF_MEMALLOC) return ALLOC_NO_WATERMARKS; // in_serving_softirq()
+  }
+  if (in_interrupt()) return 0;
+  if (p.flags & PF_MEMALLOC) return ALLOC_NO_WATERMARKS;
+  if (p.memdie) return era === "2.6" ? ALLOC_NO_WATERMARKS : ALLOC_OOM;
+  return 0;
+}
+
+/** The slow path's flags: 2.6.34 adds the context's reserves to the mask's; 6.x replaces them (keeping ALLOC_KSWAPD). */
+function slowpath_alloc_flags(mm: MmState, base: number, gfp: G.gfp_t): number {
+  const reserve = gfp_pfmemalloc_flags(mm.era, gfp);
+  if (reserve === 0) return base;
+  return mm.era === "2.6" ? base | reserve : reserve | (base & ALLOC_KSWAPD);
 }
 
 const mark_of = (z: Zone, f: number): number => ((f & 3) === ALLOC_WMARK_LOW ? z.watermark.low : (f & 3) === ALLOC_WMARK_HIGH ? z.watermark.high : z.watermark.min);
@@ -230,6 +290,18 @@ const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]
     yield* spin_unlock(z.lock);
   });
 
+/** The block at `p` leaves the free structures: allocated, and counted in the zone's nr_allocated. */
+function set_allocated(mm: MmState, z: Zone, p: number, order: number): void {
+  mm.alloc_order[p] = order;
+  z.nr_allocated += 1 << order;
+}
+
+/** The block at `p` (allocated with `order`) goes back to a pcp list or the buddy lists. */
+function clear_allocated(mm: MmState, z: Zone, p: number, order: number): void {
+  mm.alloc_order[p] = -1;
+  z.nr_allocated -= 1 << order;
+}
+
 /** buffered_rmqueue(): one block from `z`, or -1. */
 const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Effect.Effect<number> =>
   Effect.gen(function* () {
@@ -244,7 +316,7 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
         p = cold ? pcp.list.pop() : pcp.list.shift();
         pcp.count--;
         pcp_op(k, z, p);
-        mm.alloc_order[p] = 0; // off the free structures: allocated from here on
+        set_allocated(mm, z, p, 0); // off the free structures: allocated from here on
       }
       yield* local_irq_restore(flags);
       return p;
@@ -257,7 +329,7 @@ const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): Effect.E
   Effect.flatMap(spin_lock_irqsave(z.lock), (flags) => {
     const p = __rmqueue_smallest(z, order);
     buddy_op(k, z, p);
-    if (p >= 0) mm.alloc_order[p] = order;
+    if (p >= 0) set_allocated(mm, z, p, order);
     return Effect.as(spin_unlock_irqrestore(z.lock, flags), p);
   });
 
@@ -297,13 +369,13 @@ function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number
   z.ev.pgalloc += 1 << order;
   // clear_highpage() for __GFP_ZERO: about 8 bytes a ns.
   if (gfp & G.__GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
-  trace_mm_page_alloc(p, order, G.format_gfp(gfp, mm.era));
+  trace_mm_page_alloc(p, order, G.show_gfp_flags(gfp, mm.era));
 }
 
 /** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"), then show_mem(). */
 function warn_alloc_failed(k: Kernel, mm: MmState, gfp: G.gfp_t, order: number): void {
   mm.ev.pgalloc_fail++;
-  if (gfp & G.__GFP_NOWARN) return;
+  if (G.gfp_nowarn(gfp, mm.era)) return;
   if (!(mm.era === "2.6" ? k.printk_ratelimit() : mm.ratelimit(mm.nopage_rs, "warn_alloc"))) return;
   const comm = current().comm;
   const head =
@@ -364,42 +436,67 @@ export const drain_all_pages = (mm: MmState): Effect.Effect<void> =>
     }
   });
 
-/** __alloc_pages_slowpath() (2.6.34). */
+/** __alloc_pages_high_priority(): ignoring the watermarks; __GFP_NOFAIL waits and tries until it gets a page. */
+const alloc_pages_high_priority = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number): Effect.Effect<page | null> =>
+  Effect.gen(function* () {
+    for (;;) {
+      const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_NO_WATERMARKS);
+      if (p !== null || !(gfp & G.__GFP_NOFAIL)) return p;
+      yield* congestion_wait(mm, Math.floor(kernel().config.hz / 50));
+    }
+  });
+
+/**
+ * __alloc_pages_direct_reclaim(): try_to_free_pages() as PF_MEMALLOC, then one try at the
+ * allocation if it made progress. 2.6.34 drains the pcp lists first for order > 0; 6.x drains
+ * them and tries again when that try fails. Context: may sleep.
+ */
+const alloc_pages_direct_reclaim = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.Effect<{ page: page | null; progress: number }> =>
+  Effect.gen(function* () {
+    const me = current();
+    yield* cond_resched();
+    me.flags |= PF_MEMALLOC;
+    const progress = yield* try_to_free_pages(mm, zones, order, gfp);
+    me.flags &= ~PF_MEMALLOC;
+    yield* cond_resched();
+    if (mm.era === "2.6" && order !== 0) yield* drain_all_pages(mm);
+    if (progress === 0) return { page: null, progress };
+    let p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
+    if (p === null && mm.era === "6") {
+      yield* drain_all_pages(mm);
+      p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
+    }
+    return { page: p, progress };
+  });
+
+/**
+ * __alloc_pages_slowpath(), 2.6.34's: `restart` wakes kswapd, sets the flags and tries once;
+ * `rebalance` (the inner loop) uses the reserves the context allows, then reclaims directly
+ * and, without progress, calls the OOM killer and restarts, or waits in congestion_wait and
+ * reclaims again while should_alloc_retry(). Kernel 6 goes back to `restart` instead, as 6.x's
+ * `retry` wakes kswapd and tries the freelists before each reclaim.
+ */
 const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
   Effect.gen(function* () {
     const k = kernel();
     const wait = G.gfpflags_allow_blocking(gfp);
     let pages_reclaimed = 0;
     restart: for (;;) {
-      for (const z of zones) wakeup_kswapd(mm, z, order);
-      const alloc_flags = gfp_to_alloc_flags(gfp, task_memalloc());
+      const base = gfp_to_alloc_flags(mm.era, gfp, order);
+      if (mm.era === "2.6" || base & ALLOC_KSWAPD) for (const z of zones) wakeup_kswapd(mm, z, order);
+      const alloc_flags = slowpath_alloc_flags(mm, base, gfp);
+      // The last chance, in general, before nopage.
+      let p = yield* get_page_from_freelist(mm, zones, gfp, order, base);
+      if (p !== null) return p;
       for (;;) {
-        // rebalance: the last chance, in general, before nopage.
-        let p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags & ~ALLOC_NO_WATERMARKS);
+        if (alloc_flags & ALLOC_NO_WATERMARKS) p = yield* alloc_pages_high_priority(mm, zones, gfp, order);
+        else if (alloc_flags !== base) p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags); // 6.x ALLOC_OOM
         if (p !== null) return p;
-        if (alloc_flags & ALLOC_NO_WATERMARKS) {
-          do {
-            p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_NO_WATERMARKS);
-            if (p === null && gfp & G.__GFP_NOFAIL) yield* congestion_wait(mm, Math.floor(k.config.hz / 50));
-          } while (p === null && gfp & G.__GFP_NOFAIL);
-          if (p !== null) return p;
-        }
         const me = current();
         if (!wait || me.flags & PF_MEMALLOC || (me.memdie && !(gfp & G.__GFP_NOFAIL))) break restart;
-        // __alloc_pages_direct_reclaim: reclaim, then retry, draining the pcp lists once.
-        yield* cond_resched();
-        me.flags |= PF_MEMALLOC;
-        const progress = yield* try_to_free_pages(mm, zones, order, gfp);
-        me.flags &= ~PF_MEMALLOC;
-        yield* cond_resched();
-        if (progress > 0) {
-          p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
-          if (p === null) {
-            yield* drain_all_pages(mm);
-            p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
-          }
-          if (p !== null) return p;
-        } else if (gfp & G.__GFP_FS && !(gfp & G.__GFP_NORETRY)) {
+        const r = yield* alloc_pages_direct_reclaim(mm, zones, gfp, order, alloc_flags);
+        if (r.page !== null) return r.page;
+        if (r.progress === 0 && gfp & G.__GFP_FS && !(gfp & G.__GFP_NORETRY)) {
           p = yield* alloc_pages_may_oom(mm, zones, gfp, order, high_zoneidx);
           if (p !== null) return p;
           if (!(gfp & G.__GFP_NOFAIL)) {
@@ -409,9 +506,10 @@ const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
           }
           continue restart;
         }
-        pages_reclaimed += progress;
+        pages_reclaimed += r.progress;
         if (!should_alloc_retry(gfp, order, pages_reclaimed)) break restart;
         yield* congestion_wait(mm, Math.floor(k.config.hz / 50));
+        if (mm.era === "6") continue restart;
       }
     }
     warn_alloc_failed(k, mm, gfp, order);
@@ -433,7 +531,7 @@ export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effe
     if (G.gfpflags_allow_blocking(gfp)) __might_sleep("mm/page_alloc.c", 2116, 0);
     if (order >= MAX_ORDER) {
       // WARN_ON_ONCE(!(gfp_mask & __GFP_NOWARN)) in __alloc_pages_slowpath.
-      if (!(gfp & G.__GFP_NOWARN) && !mm.warned_max_order) {
+      if (!G.gfp_nowarn(gfp, mm.era) && !mm.warned_max_order) {
         mm.warned_max_order = true;
         k.report("bug", [`WARNING: at mm/page_alloc.c __alloc_pages_nodemask()`, ...dump_stack(k.this_ctx(), ["__alloc_pages_nodemask", "__alloc_pages_slowpath"])].join("\n"));
       }
@@ -482,7 +580,7 @@ function fast_alloc(k: Kernel, mm: MmState, zones: Zone[], gfp: G.gfp_t): Effect
     const flags = local_irq_save();
     const p = cold ? pcp.list.pop() : pcp.list.shift();
     pcp.count--;
-    mm.alloc_order[p] = 0;
+    set_allocated(mm, z, p, 0);
     pcp_op(k, z, p);
     return Effect.map(local_irq_restore(flags), () => {
       if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
@@ -555,7 +653,7 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
       const pcp = z.pageset[k.this_cpu().id]!;
       if (cold) pcp.list.add_tail(p);
       else pcp.list.add(p);
-      mm.alloc_order[p] = -1;
+      clear_allocated(mm, z, p, 0);
       pcp.count++;
       pcp_op(k, z, p);
       const restore = Effect.map(local_irq_restore(flags), () => wake_congested(mm));
@@ -563,7 +661,7 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
     }
     return Effect.flatMap(spin_lock_irqsave(z.lock), (flags) => {
       zone_freed(z);
-      mm.alloc_order[p] = -1;
+      clear_allocated(mm, z, p, order);
       __free_one_page(z, p, order);
       buddy_op(k, z, p);
       return Effect.map(spin_unlock_irqrestore(z.lock, flags), () => wake_congested(mm));

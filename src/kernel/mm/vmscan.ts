@@ -185,7 +185,10 @@ const shrink_zone = (mm: MmState, priority: number, z: Zone, sc: ScanControl): E
 
 /**
  * try_to_free_pages(): direct reclaim over the zonelist, priority 12 down to 0, until 32 pages
- * are freed; returns the pages freed, or 0 when every zone is all_unreclaimable. Context: may sleep.
+ * are freed. Returns as 2.6.34's do_try_to_free_pages(): the pages freed once they reach 32;
+ * otherwise, after priority 0, the pages freed (0 too) if its last pass found a zone that is not
+ * all_unreclaimable, else 0 whatever was freed (the allocator's did_some_progress: 0 means the
+ * OOM path). Not 2.6.35+'s "1 while any zone is reclaimable". Context: may sleep.
  */
 export const try_to_free_pages = (mm: MmState, zones: Zone[], order: number, gfp: gfp_t): Effect.Effect<number> =>
   Effect.gen(function* () {
@@ -213,6 +216,7 @@ export const try_to_free_pages = (mm: MmState, zones: Zone[], order: number, gfp
     // out: the zones remember the priority this reclaim reached.
     for (const z of zones) z.prev_priority = Math.max(priority, 0);
     k.trace("mm_vmscan_direct_reclaim_end", `nr_reclaimed=${sc.nr_reclaimed} scanned=${total_scanned}`);
+    // "top priority shrink_zones still had more to do? don't OOM, then": ret = nr_reclaimed.
     return sc.nr_reclaimed >= sc.nr_to_reclaim || !sc.all_unreclaimable ? sc.nr_reclaimed : 0;
   });
 

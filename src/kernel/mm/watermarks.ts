@@ -1,7 +1,7 @@
 // mm/page_alloc.c sizing formulas, per era (reference section 2 and 3), as pure integer
 // functions: init_per_zone_wmark_min (min_free_kbytes), setup_per_zone_wmarks,
 // setup_per_zone_lowmem_reserve, zone_batchsize and setup_pageset. 2.6.34 sizes zones by
-// present_pages, 4.x+ by managed_pages.
+// present_pages, 4.x+ by managed_pages; 6.1 gives a zone with no managed pages no reserve.
 import type { Era } from "./gfp.ts";
 
 export const PAGE_SHIFT = 12;
@@ -64,15 +64,16 @@ export function lowmem_reserve_ratio(name: string): number {
 
 /**
  * setup_per_zone_lowmem_reserve(): zone[i].lowmem_reserve[j] = pages of zones i+1..j divided
- * by zone i's ratio, for i < j; 0 for i >= j. A ratio below 1 counts as 1 in 2.6.34 and gives
- * no reserve in newer kernels.
+ * by zone i's ratio, for i < j; 0 for i >= j. A ratio below 1 counts as 1 in 2.6.34; 6.1
+ * clears zone i's reserves when its ratio is 0 or it has no managed pages (`clear`).
  */
 export function setup_per_zone_lowmem_reserve(zones: readonly ZoneSize[], era: Era): number[][] {
   return zones.map((_, i) => {
     let ratio = lowmem_reserve_ratio(zones[i]!.name);
     if (ratio < 1 && era === "2.6") ratio = 1;
+    const clear = era !== "2.6" && (ratio < 1 || zones[i]!.managed === 0);
     return zones.map((__, j) => {
-      if (j <= i || ratio < 1) return 0;
+      if (j <= i || clear) return 0;
       let pages = 0;
       for (let k = i + 1; k <= j; k++) pages += sized(zones[k]!, era);
       return Math.floor(pages / ratio);

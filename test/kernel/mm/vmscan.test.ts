@@ -7,6 +7,8 @@ import { inTask } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
 import { mark_page_accessed, msleep, page_cache_fill, alloc_page, GFP_KERNEL, vm_events } from "../../../src/kernel/index.ts";
 import { LRU_ACTIVE_FILE, LRU_INACTIVE_FILE } from "../../../src/kernel/mm/mmzone.ts";
+import { try_to_free_pages } from "../../../src/kernel/mm/vmscan.ts";
+import { gfp_zone, zonelist } from "../../../src/kernel/mm/page_alloc.ts";
 import { PG_active, PG_referenced } from "../../../src/kernel/mm/page-flags.ts";
 import type { MachineSpec } from "../../../src/harness/scenario.ts";
 
@@ -109,6 +111,55 @@ test("verify mode passes a run that reclaims, writes back and frees", () => {
     { verify: true },
   );
   assert.equal(r.reports, []);
+});
+
+/**
+ * One direct reclaim on the 64 MiB machine after reading `cached` clean pages (all in Normal, on
+ * its inactive file list), with `prepare` run first; what try_to_free_pages returned, the
+ * pages it freed and how many are left on Normal's inactive list.
+ */
+function direct_reclaim(cached: number, prepare: () => void = () => {}): number[] {
+  const out: number[] = [];
+  inTask(
+    () =>
+      Effect.gen(function* () {
+        yield* page_cache_fill(cached);
+        const mm = kernel().mm!;
+        prepare();
+        const ret = yield* try_to_free_pages(mm, zonelist(mm, 0, gfp_zone(mm, GFP_KERNEL)), 0, GFP_KERNEL);
+        out.push(ret, mm.zones[1]!.ev.pgsteal, mm.zones[1]!.lru[LRU_INACTIVE_FILE]!.count);
+      }),
+    M64,
+  );
+  return out;
+}
+
+// 2.6.34 do_try_to_free_pages(): ret = nr_reclaimed once it reaches nr_to_reclaim (32); after
+// priority 0, ret = nr_reclaimed if the last shrink_zones() found a zone that is not
+// all_unreclaimable (sc->all_unreclaimable == 0), else ret stays 0. The "return 1 if a zone is
+// still reclaimable" rule is 2.6.35's (bb21c7ce) and 2.6.36's all_unreclaimable(); 2.6.34 has
+// neither.
+test("try_to_free_pages (2.6.34): fewer than 32 reclaimed and zones reclaimable: returns what it freed", () => {
+  // 20 pages: the inactive scan count is 20 >> priority, batched until 32 (nr_scan_try_batch):
+  // 1 at priority 4, 3, 8, 18, then 38 at priority 0, which scans all 20 and frees them.
+  assert.equal(direct_reclaim(20), [20, 20, 0]);
+});
+
+test("try_to_free_pages (2.6.34): nothing reclaimable but no zone all_unreclaimable: 0, not 1", () => {
+  // No page cache: nothing to scan at any priority. 2.6.35+ would return 1 here (no OOM).
+  assert.equal(direct_reclaim(0), [0, 0, 0]);
+});
+
+test("try_to_free_pages (2.6.34): every zone all_unreclaimable: 0 even with pages freed at priority 12", () => {
+  // kswapd gave up on both zones, and earlier passes left Normal's batched scan count at 32:
+  // priority 12 scans them anyway (priority == DEF_PRIORITY) and frees all 10 pages, which stay
+  // on the pcp list (2 + 10 < high 18, so no free_pcppages_bulk clears all_unreclaimable);
+  // priorities 11..0 skip both zones, so the last pass leaves sc->all_unreclaimable set.
+  const ret = direct_reclaim(10, () => {
+    for (const z of kernel().mm!.zones) z.all_unreclaimable = true;
+    kernel().mm!.zones[1]!.nr_saved_scan[LRU_INACTIVE_FILE] = 32;
+  });
+  assert.equal(ret, [0, 10, 0]);
 });
 
 test.run();

@@ -73,6 +73,28 @@ test("6.x lowmem_reserve by managed pages", () => {
   ]);
 });
 
+test("6.1 lowmem_reserve: a zone with no managed pages keeps none (clear); 2.6.34 computes it anyway", () => {
+  // x86_64 with only DMA32 (262144) and Normal (65536): DMA is empty, so 6.1's `clear` zeroes its
+  // row. DMA32: 65536/256 = 256 for Normal and Movable. Normal: Movable's 0 pages / 32 = 0.
+  const noDma: W.ZoneSize[] = [
+    { name: "DMA", highmem: false, present: 0, managed: 0 },
+    { name: "DMA32", highmem: false, present: 262144, managed: 262144 },
+    { name: "Normal", highmem: false, present: 65536, managed: 65536 },
+    { name: "Movable", highmem: false, present: 0, managed: 0 },
+  ];
+  assert.equal(W.setup_per_zone_lowmem_reserve(noDma, "6"), [
+    [0, 0, 0, 0],
+    [0, 0, 256, 256],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ]);
+  // 2.6.34 has no such test: DMA gets 262144/256 = 1024, then 327680/256 = 1280.
+  assert.equal(W.setup_per_zone_lowmem_reserve(noDma, "2.6")[0], [0, 1024, 1280, 1280]);
+  // A zone with pages but ratio 0 (HighMem, Movable) has none in 6.1 either: i386 6.1, the
+  // Normal row is 32768/32 = 1024, the HighMem row 0.
+  assert.equal(W.setup_per_zone_lowmem_reserve(i386, "6")[2], [0, 0, 0, 0]);
+});
+
 test("6.x min_free_kbytes default is clamped at 262144", () => {
   // 2^31 pages = 2^33 KiB: int_sqrt(2^37) = 370727, above both clamps. (256 GiB gives exactly 65536.)
   const big: W.ZoneSize[] = [{ name: "Normal", highmem: false, present: 2 ** 31, managed: 2 ** 31 }];

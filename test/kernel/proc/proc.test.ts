@@ -95,6 +95,25 @@ test("6 zoneinfo: every zone, node stats under the first populated one, empty zo
   assert.fixture(procOfFreshMachine(x86_64_6, "zoneinfo"), expected);
 });
 
+test("6 zoneinfo without a DMA zone: the empty DMA zone prints protection: (0, 0, 0, 0)", () => {
+  // 6.1 setup_per_zone_lowmem_reserve clears a zone's reserves when it has no managed pages; the
+  // populated DMA32 zone (1 GiB) keeps Normal's 65536 pages / 256 = 256 for Normal and Movable.
+  const machine = { cpus: 1, memory: { arch: "x86_64", kernel: "6", zones: [{ name: "DMA32", managed: 262144 }, { name: "Normal", managed: 65536 }] } } as const;
+  const protection = procOfFreshMachine(machine, "zoneinfo")
+    .split("\n")
+    .filter((l) => /^Node 0, zone|protection:/.test(l));
+  assert.equal(protection, [
+    "Node 0, zone      DMA",
+    "        protection: (0, 0, 0, 0)",
+    "Node 0, zone    DMA32",
+    "        protection: (0, 0, 256, 256)",
+    "Node 0, zone   Normal",
+    "        protection: (0, 0, 0, 0)",
+    "Node 0, zone  Movable",
+    "        protection: (0, 0, 0, 0)",
+  ]);
+});
+
 test("2.6 meminfo on i386: 16-column labels, HighTotal..LowFree, vmalloc from high_memory + 8 MiB", () => {
   // VmallocTotal = (0xff7fe000 - (0xc1000000 + 0x800000)) / 1024 = 1015800 kB. The direct map:
   // 4 MiB pages for 3 of the 4 large pages, the first one in 4 KiB pages.
