@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
 import { runScenario, procOfFreshMachine, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
 import { PROC_FILES, isProcFile, type ProcFile } from "../harness/proc.ts";
 import { parseMachineFile } from "../harness/machine_file.ts";
-import type { MachineSpec } from "../harness/scenario.ts";
+import type { MachineOverride } from "../harness/scenario.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { validateSchedule, type MachineSpecJson, type ScheduleFile } from "../sim/schedule.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
@@ -35,7 +35,7 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
 };
 
 /** Reads --machine FILE, if given: the spec, and the file's JSON for schedules. */
-function machineOption(p: Parsed): { spec: MachineSpec; raw: MachineSpecJson } | undefined {
+function machineOption(p: Parsed): { spec: MachineOverride; raw: MachineSpecJson } | undefined {
   const path = p.options.get("machine");
   if (path === undefined) return undefined;
   let v: unknown;
@@ -206,7 +206,7 @@ function cmdReplay(argv: readonly string[], io: Io): number {
   const { scenario } = loadScenario(file.source ?? file.scenario);
   let r: RunResult;
   try {
-    let machine: MachineSpec | undefined;
+    let machine: MachineOverride | undefined;
     try {
       machine = file.machine !== undefined ? parseMachineFile(file.machine) : undefined;
     } catch (e) {
@@ -236,14 +236,13 @@ function cmdProc(argv: readonly string[], io: Io): number {
   if (file === undefined || extra.length > 0 || !isProcFile(file)) {
     throw new UsageError(`proc takes one file name (accepted: ${PROC_FILES.join(", ")})${file !== undefined ? `, got "${[file, ...extra].join(" ")}"` : ""}`);
   }
-  const machine = machineOption(p)?.spec ?? DEFAULT_PROC_MACHINE;
+  const given = machineOption(p)?.spec ?? {};
+  const machine = { ...given, memory: given.memory ?? {} }; // memory fields over DEFAULT_MEMORY (i386, kernel 2.6, 128 MiB)
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   io.out(procOfFreshMachine({ ...machine, ...(cpus !== undefined ? { cpus } : {}) }, file).replace(/\n$/, ""));
   return 0;
 }
 
-/** The machine `mmsim proc` boots without --machine: i386, kernel 2.6, 128 MiB. */
-const DEFAULT_PROC_MACHINE: MachineSpec = { memory: { arch: "i386", kernel: "2.6", mb: 128 } };
 
 function cmdSweep(argv: readonly string[], io: Io): "pending" {
   const p = parseArgs("sweep", argv, {

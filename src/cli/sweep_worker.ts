@@ -4,14 +4,14 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { runScenario } from "../harness/run.ts";
 import { loadScenario } from "./load.ts";
-import type { MachineSpec } from "../harness/scenario.ts";
+import type { MachineOverride } from "../harness/scenario.ts";
 
 export interface SweepJob {
   /** Scenario name or file path. */
   readonly ref: string;
   readonly cpus: number | undefined;
   /** From --machine FILE (plain JSON data, so it crosses to worker threads). */
-  readonly machine?: MachineSpec;
+  readonly machine?: MachineOverride;
   /** The --machine path, for the replay command. */
   readonly machinePath?: string;
   readonly verify?: boolean;

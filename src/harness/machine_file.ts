@@ -4,7 +4,7 @@
 //     "min_free_kbytes": 67584 }
 // Every field is checked; an error names the field and what it accepts.
 import { ScenarioError } from "../sim/errors.ts";
-import type { MachineSpec, MmuSpec } from "./scenario.ts";
+import type { MachineOverride, MmuSpec } from "./scenario.ts";
 import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
 
 const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail", "costs"];
@@ -44,8 +44,12 @@ function parse_mmu(o: Record<string, unknown>): MmuSpec | undefined {
   return { tlb: strip(tlb) as MmuSpec["tlb"], cache: strip(cache) as MmuSpec["cache"], detail: o.mmu_detail as MmuSpec["detail"] };
 }
 
-/** Parses a machine file's JSON value into the parts of a MachineSpec it sets. */
-export function parseMachineFile(v: unknown): MachineSpec {
+/**
+ * Parses a machine file's JSON value into the parts of a machine it sets. Memory fields lie over
+ * the scenario's memory (runScenario merges them); without a scenario's, over i386, kernel 2.6,
+ * 128 MiB. A file with no memory field leaves the scenario's memory as it is.
+ */
+export function parseMachineFile(v: unknown): MachineOverride {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ScenarioError("the machine file must hold a JSON object");
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!FIELDS.includes(k)) throw new ScenarioError(`unknown field "${k}" (accepted: ${FIELDS.join(", ")})`);
@@ -72,9 +76,10 @@ export function parseMachineFile(v: unknown): MachineSpec {
   const cpus = int(o, "cpus", 1, 64);
   const hz = int(o, "hz", 100, 1000);
   if (hz !== undefined && ![100, 250, 300, 1000].includes(hz)) throw new ScenarioError(`"hz" must be 100, 250, 300 or 1000, got ${hz}`);
-  const memory: MemorySpec = {
-      arch,
-      kernel,
+  const given = <T extends object>(x: T): Partial<T> => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const memory: Partial<MemorySpec> = given({
+      arch: o.arch as MemorySpec["arch"] | undefined,
+      kernel: o.kernel as MemorySpec["kernel"] | undefined,
       mb: int(o, "mb", 16, 65536),
       nodes: int(o, "nodes", 1, 8),
       writeback_us: int(o, "writeback_us", 1, 10_000_000),
@@ -83,8 +88,9 @@ export function parseMachineFile(v: unknown): MachineSpec {
       min_free_kbytes: int(o, "min_free_kbytes", 128, 1 << 22),
       watermark_scale_factor: int(o, "watermark_scale_factor", 1, 1000),
       pcp: o.pcp as boolean | undefined,
-  };
-  zone_layout(memory); // checks the zones against the arch
+  });
+  // Zones are checked against the arch here when the file names it, else when the machine boots.
+  if (o.arch !== undefined && (memory.zones !== undefined || memory.mb !== undefined)) zone_layout({ ...memory, arch, kernel } as MemorySpec);
   const mmu = parse_mmu(o);
   if (o.costs !== undefined && (typeof o.costs !== "object" || o.costs === null || Array.isArray(o.costs))) throw new ScenarioError(`"costs" must be an object of ns figures, e.g. { "memory": 100, "cache_hit": 2 }`);
   return {
@@ -93,6 +99,6 @@ export function parseMachineFile(v: unknown): MachineSpec {
     ...(cpus !== undefined ? { cpus } : {}),
     ...(hz !== undefined ? { hz } : {}),
     ...(o.preempt !== undefined ? { preempt: o.preempt as boolean } : {}),
-    memory,
+    ...(Object.keys(memory).length > 0 ? { memory } : {}),
   };
 }

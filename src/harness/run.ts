@@ -19,7 +19,8 @@ import { DEFAULT_TLB } from "../hw/mmu/tlb.ts";
 import { CACHE_COST_KEYS, DEFAULT_CACHE, DEFAULT_CACHE_COSTS, type CacheCosts } from "../hw/mmu/cache.ts";
 import { COST_KEYS, DEFAULT_COSTS, type Costs } from "../hw/costs.ts";
 import { verify_interval, verify_mm, verify_mm_quick } from "./checkers.ts";
-import type { Scenario, MachineSpec, Expect } from "./scenario.ts";
+import type { Scenario, MachineSpec, MachineOverride, Expect } from "./scenario.ts";
+import type { MemorySpec } from "../kernel/mm/mmzone.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
 import { read_proc, type ProcFile } from "./proc.ts";
 
@@ -27,8 +28,8 @@ export interface RunOptions {
   readonly seed: Seed;
   /** Overrides the scenario's CPU count. */
   readonly cpus?: number;
-  /** Overrides the scenario's machine (from --machine FILE). */
-  readonly machine?: MachineSpec;
+  /** Overrides the scenario's machine (from --machine FILE; memory fields lie over the scenario's). */
+  readonly machine?: MachineOverride;
   /** /proc files to read at the end of the run (RunResult.proc). */
   readonly proc?: readonly ProcFile[];
   /** Replays these recorded draws instead of drawing from the seed. */
@@ -149,9 +150,30 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
   return { k, streams };
 }
 
+/** The memory a machine file describes without a scenario's to lay over: i386, kernel 2.6, 128 MiB. */
+export const DEFAULT_MEMORY: MemorySpec = { arch: "i386", kernel: "2.6", mb: 128 };
+
+/**
+ * The scenario's memory with a machine file's fields over it. A file giving the layout (mb,
+ * zones or nodes) replaces the scenario's layout whole.
+ */
+function merge_memory(base: MemorySpec | undefined, o: Partial<MemorySpec> | undefined): MemorySpec | undefined {
+  if (o === undefined) return base;
+  const b: Partial<MemorySpec> = { ...(base ?? DEFAULT_MEMORY) };
+  if (o.mb !== undefined || o.zones !== undefined || o.nodes !== undefined) {
+    delete (b as { mb?: number }).mb;
+    delete (b as { zones?: unknown }).zones;
+    delete (b as { nodes?: number }).nodes;
+  }
+  return { ...b, ...o } as MemorySpec;
+}
+
 /** The scenario's machine with the command line's overrides (--cpus, --machine FILE). */
 function machine_spec(scn: Scenario<unknown> | undefined, opts: RunOptions): MachineSpec {
-  const m = { ...scn?.machine, ...opts.machine };
+  const base: MachineSpec = scn?.machine ?? {};
+  const { memory: over, ...rest } = opts.machine ?? {};
+  const memory = merge_memory(base.memory, over);
+  const m: MachineSpec = { ...base, ...rest, ...(memory !== undefined ? { memory } : {}) };
   return { ...m, cpus: opts.cpus ?? m.cpus ?? 2 };
 }
 
@@ -173,7 +195,7 @@ export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
 }
 
 /** A /proc file of a freshly booted machine (`mmsim proc`). */
-export function procOfFreshMachine(machine: MachineSpec, file: ProcFile): string {
+export function procOfFreshMachine(machine: MachineOverride, file: ProcFile): string {
   const spec = machine_spec(undefined, { seed: 0, machine });
   const { k } = boot(spec, { seed: 0 });
   try {

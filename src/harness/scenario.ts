@@ -58,6 +58,9 @@ export interface MachineSpec {
   readonly costs?: Readonly<Record<string, number>>;
 }
 
+/** What --machine FILE sets: any machine fields, and memory fields laid over the scenario's. */
+export type MachineOverride = Omit<MachineSpec, "memory"> & { readonly memory?: Partial<MemorySpec> };
+
 export interface Expect {
   /** Records a failed expectation unless `cond` holds. */
   that(cond: boolean, message: string): void;
