@@ -49,6 +49,8 @@ export class PerCpu {
    * swapper_pg_dir. A kernel thread keeps the previous one (lazy TLB mode).
    */
   active_mm: mm_struct | null = null;
+  /** 6.1 cpu_tlbstate.ctxs[0].tlb_gen: the active mm's tlb_gen this CPU's TLB has caught up to. */
+  loaded_tlb_gen = 0;
 
   constructor(readonly hw: Cpu, readonly idle: Task) {
     this.curr = idle;

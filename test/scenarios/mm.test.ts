@@ -179,4 +179,12 @@ test("vmalloc-fault: a process created before the vmalloc takes exactly one lazy
   assert.ok(r.log.some((l) => l.endsWith("app: read the driver's buffer after 1 vmalloc fault(s)")));
 });
 
+test("vmalloc-fault on kernel 6: the new pgd entry reached app's page table at map time, so the read takes no fault", () => {
+  for (const arch of ["i386", "x86_64"] as const) {
+    const r = runScenario(scn("vmalloc-fault"), { seed: 1, machine: { memory: { arch, kernel: "6", mb: 64 } } });
+    assert.is(r.failed, false, `${arch}: ${r.expectations.join("; ")}`);
+    assert.ok(r.log.some((l) => l.endsWith("app: read the driver's buffer after 0 vmalloc fault(s)")), arch);
+  }
+});
+
 test.run();

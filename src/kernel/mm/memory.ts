@@ -22,7 +22,7 @@ import { __free_page, alloc_pages, free_pages_prepared, with_frame } from "./pag
 import { PG_swapbacked } from "./page-flags.ts";
 import { find_pte_table, user_pte_table } from "./pgtable.ts";
 import { del_page_from_lru, lru_cache_add_lru } from "./swap.ts";
-import { flush_tlb_mm, flush_tlb_page, flush_tlb_range } from "./tlb.ts";
+import { flush_tlb_page, tlb_flush } from "./tlb.ts";
 import { kernel_vm } from "./vmalloc.ts";
 
 const PAGE = 4096;
@@ -99,12 +99,14 @@ export interface MmuGather {
   readonly pages: number[];
   start: number;
   end: number;
+  /** Page tables are being freed (pte_free_tlb): 6.1 then flushes lazy CPUs too. */
+  freed_tables: boolean;
 }
 
 /** tlb_gather_mmu(mm, fullmm). */
 export function tlb_gather_mmu(mm: MmState, tmm: mm_struct, fullmm: boolean): MmuGather {
   const fast = mm.era === "2.6" && kernel().percpu.length === 1;
-  return { mm: tmm, fullmm, fast, pages: [], start: Infinity, end: 0 };
+  return { mm: tmm, fullmm, fast, pages: [], start: Infinity, end: 0, freed_tables: false };
 }
 
 /** Frees a page the gather held: an anonymous page leaves the LRU first (release_pages). */
@@ -124,8 +126,7 @@ const release_page = (mm: MmState, pg: number): Effect.Effect<void> =>
 /** tlb_flush_mmu(): the TLB flush the gathered range needs, then the pages go. */
 export const tlb_flush_mmu = (mm: MmState, tlb: MmuGather): Effect.Effect<void> =>
   Effect.gen(function* () {
-    if (tlb.fullmm) yield* flush_tlb_mm(tlb.mm);
-    else if (tlb.end > tlb.start) yield* flush_tlb_range(tlb.mm, tlb.start, tlb.end);
+    yield* tlb_flush(tlb);
     for (const pg of tlb.pages.splice(0)) yield* release_page(mm, pg);
   });
 
@@ -171,6 +172,7 @@ export const zap_page_range = (mm: MmState, tlb: MmuGather, start: number, end: 
 export const tlb_finish_mmu = (mm: MmState, tlb: MmuGather, tables: readonly number[]): Effect.Effect<void> =>
   Effect.gen(function* () {
     // free_pgtables() queued the table pages through the gather too (pte_free_tlb).
+    if (tables.length > 0) tlb.freed_tables = true;
     tlb.pages.push(...tables);
     yield* tlb_flush_mmu(mm, tlb);
   });

@@ -134,6 +134,8 @@ export class mm_struct {
   pgtables_bytes = 0;
   /** mm_cpumask(mm). */
   readonly cpumask = new Set<number>();
+  /** 6.1 mm->context.tlb_gen: bumped by every flush of this mm (init_new_context sets 0). */
+  tlb_gen = 0;
 
   /** `mmap_base`: arch_pick_mmap_layout()'s top of the top-down mmap area. */
   constructor(readonly mmap_base: number) {}

@@ -65,6 +65,8 @@ export function process_run<D>(fn: (data: D) => Effect.Effect<unknown>, data: D,
       });
       yield* exit_mm(task!);
     });
+  // Backtraces (and vmallocinfo's caller) name the scenario's function, not this wrapper.
+  Object.defineProperty(user_process, "name", { value: fn.name || comm });
   task = kthread_run(user_process, data, comm, opts);
   task.mm = new mm_struct(mmap_base(mm));
   return task;

@@ -4,7 +4,7 @@
 // hits an unmapped page. i386: VMALLOC_START = high_memory + VMALLOC_OFFSET (8 MiB gap),
 // VMALLOC_END = PKMAP_BASE - 2 pages (PKMAP_BASE taken as 0xff800000; see page.ts). x86_64 (both
 // eras, 4-level paging): 0xffffc90000000000 to 0xffffe8ffffffffff. This file is only the address
-// allocator; mapping pages into init_mm comes with the MMU work.
+// allocator; vmalloc.ts maps the pages into init_mm.
 import type { DirectMap, kaddr_t } from "./page.ts";
 import { vmalloc_total_kb } from "./page.ts";
 import type { Era } from "./gfp.ts";
@@ -17,7 +17,7 @@ export interface vm_struct {
   /** Bytes, the guard page included (as Linux's vm_struct->size). */
   readonly size: number;
   readonly flags: number;
-  /** The caller's name for /proc/vmallocinfo. */
+  /** The caller for /proc/vmallocinfo: the name of the function that called vmalloc or vmap. */
   readonly caller: string;
 }
 
