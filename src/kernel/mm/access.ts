@@ -14,7 +14,7 @@ import type { MmState } from "./mm_state.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
 import { kernel_vm, kernel_walk, vmalloc_fault, walk_entry_addresses } from "./vmalloc.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
-import { PKMAP_BASE } from "./highmem_pkmap.ts";
+import { FIXADDR_TOP, PKMAP_BASE } from "./pgtable_32_types.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioBug } from "../bug.ts";
 import * as HW from "../../hw/mmu/paging.ts";
@@ -29,7 +29,7 @@ function remapped(mm: MmState, addr: kaddr_t): boolean {
   const vr = vmalloc_range(mm.dm, mm.era);
   if (addr >= vr.start && addr < vr.end) return true;
   // pkmap slots, then the fixmap (kmap_atomic / kmap_local) below FIXADDR_TOP.
-  return mm.arch === "i386" && addr >= PKMAP_BASE && addr < 0xfffff000;
+  return mm.arch === "i386" && addr >= PKMAP_BASE(mm.dm.pae) && addr < FIXADDR_TOP;
 }
 
 const stale_reported = new WeakMap<MmState, Set<string>>();

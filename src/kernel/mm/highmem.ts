@@ -28,12 +28,13 @@ import { BUG } from "../api_misc.ts";
 import type { MmState } from "./mm_state.ts";
 import { mm_of, type page } from "./page_alloc.ts";
 import { format_kaddr, page_address, set_page_address, type kaddr_t } from "./page.ts";
-import { Pkmap, PKMAP_BASE } from "./highmem_pkmap.ts";
+import { Pkmap } from "./highmem_pkmap.ts";
+import { FIXADDR_BOOT_START, FIXADDR_TOP, FIX_KMAP_BEGIN, LAST_PKMAP, PKMAP_BASE } from "./pgtable_32_types.ts";
 import { ensure_kernel_tables, kernel_vm, linear_of, set_kernel_pte } from "./vmalloc.ts";
 import { flush_tlb_kernel_range } from "./tlb.ts";
 
 /** LAST_PKMAP: 1024 slots, 512 with PAE. */
-export const last_pkmap = (mm: MmState): number => (mm.dm.pae ? 512 : 1024);
+export const last_pkmap = (mm: MmState): number => LAST_PKMAP(mm.dm.pae);
 
 interface KmapState {
   readonly pkmap: Pkmap;
@@ -47,7 +48,7 @@ const states = new WeakMap<MmState, KmapState>();
 function kmap_state(mm: MmState): KmapState {
   let s = states.get(mm);
   if (s === undefined) {
-    s = { pkmap: new Pkmap(last_pkmap(mm)), lock: spin_lock_init("kmap_lock"), wait: init_waitqueue_head("pkmap_map_wait"), table_ready: false };
+    s = { pkmap: new Pkmap(last_pkmap(mm), () => {}, PKMAP_BASE(mm.dm.pae)), lock: spin_lock_init("kmap_lock"), wait: init_waitqueue_head("pkmap_map_wait"), table_ready: false };
     states.set(mm, s);
   }
   return s;
@@ -68,11 +69,11 @@ const map_new_virtual = (k: Kernel, mm: MmState, s: KmapState, p: page): Effect.
       }
       if (s.pkmap.flushes !== flushes) {
         // flush_all_zero_pkmaps(): the freed slots' PTEs go, then one flush of the kmap range.
-        for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, v, Pkmap.addr(i), null);
-        yield* flush_tlb_kernel_range(PKMAP_BASE, Pkmap.addr(s.pkmap.last_pkmap));
+        for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, v, s.pkmap.addr(i), null);
+        yield* flush_tlb_kernel_range(s.pkmap.base, s.pkmap.addr(s.pkmap.last_pkmap));
       }
       if (nr >= 0) {
-        const vaddr = Pkmap.addr(nr);
+        const vaddr = s.pkmap.addr(nr);
         set_kernel_pte(mm, v, vaddr, p);
         set_page_address(mm.dm, p, vaddr);
         return vaddr;
@@ -101,13 +102,13 @@ export const kmap = (p: page): Effect.Effect<kaddr_t> =>
     const s = kmap_state(mm);
     if (!s.table_ready) {
       // The pkmap page table, allocated once (a sleeping allocation, outside kmap_lock).
-      if (!(yield* ensure_kernel_tables(mm, kernel_vm(mm), PKMAP_BASE))) return 0;
+      if (!(yield* ensure_kernel_tables(mm, kernel_vm(mm), s.pkmap.base))) return 0;
       s.table_ready = true;
     }
     yield* spin_lock(s.lock);
     let vaddr = page_address(mm.dm, p);
     if (vaddr === 0) vaddr = yield* map_new_virtual(k, mm, s, p);
-    s.pkmap.get(Pkmap.nr(vaddr));
+    s.pkmap.get(s.pkmap.nr(vaddr));
     yield* spin_unlock(s.lock);
     return vaddr;
   });
@@ -124,7 +125,7 @@ export const kunmap = (p: page): Effect.Effect<void> =>
     const s = kmap_state(mm);
     yield* spin_lock(s.lock);
     const vaddr = page_address(mm.dm, p);
-    const nr = Pkmap.nr(vaddr);
+    const nr = s.pkmap.nr(vaddr);
     if (vaddr === 0 || (s.pkmap.count[nr] ?? 0) < 2) {
       yield* spin_unlock(s.lock);
       return yield* BUG(`mm/highmem.c: kunmap_high() of ${current().comm}'s unmapped page`);
@@ -139,12 +140,10 @@ export const pkmap_of = (mm: MmState): Pkmap | undefined => states.get(mm)?.pkma
 
 // ---------------------------------------------------------------- kmap_atomic (2.6) and kmap_local_page (6.x)
 
-/** __fix_to_virt(FIX_KMAP_BEGIN + idx): FIXADDR_TOP 0xfffff000, FIX_KMAP_BEGIN taken as 64 (it depends on the build's fixmap). */
-const FIXADDR_TOP = 0xfffff000;
-const FIX_KMAP_BEGIN = 64;
+/** __fix_to_virt(FIX_KMAP_BEGIN + idx) (pgtable_32_types.ts: the fixmap's layout is assumed). */
 export function fix_to_virt(idx: number): kaddr_t {
   const v = FIXADDR_TOP - (FIX_KMAP_BEGIN + idx) * 4096;
-  if (v < PKMAP_BASE + 1024 * 4096) throw new ScenarioError(`kmap_atomic/kmap_local: fixmap slot ${idx} would overlap the pkmap area in mmsim's fixed i386 layout (use at most 32 CPUs)`);
+  if (v < FIXADDR_BOOT_START) throw new ScenarioError(`kmap_atomic/kmap_local: fixmap slot ${idx} lies below mmsim's assumed fixmap (${(FIXADDR_TOP - FIXADDR_BOOT_START) / 4096 - FIX_KMAP_BEGIN} slots: fewer CPUs)`);
   return v;
 }
 /** 6.x KM_MAX_IDX: kmap_local slots per CPU. */

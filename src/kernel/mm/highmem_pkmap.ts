@@ -5,9 +5,8 @@
 // once. This file is the slot bookkeeping; kmap_lock, sleeping on pkmap_map_wait, the page
 // table entries and the TLB flush itself are the caller's (the kmap work of issue 4).
 import type { kaddr_t } from "./page.ts";
+import { PKMAP_BASE } from "./pgtable_32_types.ts";
 
-/** PKMAP_BASE as a common 2.6.3x HIGHMEM build lays it out (the exact value depends on the fixmap). */
-export const PKMAP_BASE = 0xff800000;
 
 export class Pkmap {
   readonly count: Int32Array;
@@ -18,20 +17,22 @@ export class Pkmap {
   flushes = 0;
 
   /** `on_flush` is called when flush_all_zero_pkmaps() cleared an entry (flush_tlb_kernel_range). */
+  /** `base`: PKMAP_BASE (pgtable_32_types.ts). */
   constructor(
     readonly last_pkmap: number = 1024,
     private readonly on_flush: () => void = () => {},
+    readonly base: kaddr_t = PKMAP_BASE(false),
   ) {
     this.count = new Int32Array(last_pkmap);
     this.page = new Int32Array(last_pkmap).fill(-1);
   }
 
-  static addr(nr: number): kaddr_t {
-    return PKMAP_BASE + nr * 4096;
+  addr(nr: number): kaddr_t {
+    return this.base + nr * 4096;
   }
 
-  static nr(addr: kaddr_t): number {
-    return Math.floor((addr - PKMAP_BASE) / 4096);
+  nr(addr: kaddr_t): number {
+    return Math.floor((addr - this.base) / 4096);
   }
 
   /** flush_all_zero_pkmaps(): slots with count 1 become free; one TLB flush if any did. Returns the pages unmapped. */

@@ -1,8 +1,8 @@
 // arch/x86/mm/init.c init_memory_mapping() / kernel_physical_mapping_init(): the kernel direct map
 // in swapper_pg_dir at boot. Lowmem (all memory on x86_64) is mapped at PAGE_OFFSET with global,
 // writable entries: large pages (4 MiB PSE entries on i386, 2 MiB on PAE and x86_64) where a
-// whole large page fits, 4 KiB pages for the first large page (Linux keeps it small for the
-// fixed MTRRs there) and for a tail that does not fill one. The table pages come from early boot
+// whole large page fits, 4 KiB pages for a tail that does not fill one and, on i386, for the first
+// large page (32-bit init_memory_mapping keeps it small for the fixed MTRRs there). The table pages come from early boot
 // memory, which is not the page allocator's: here they are frames past the end of RAM, after
 // swapper_pg_dir and empty_zero_page, so they show in no zone. Not modelled: 1 GiB pages
 // (direct_gbpages), NX, the kernel text mapping, PAT.
@@ -21,12 +21,13 @@ interface BootTables {
 
 /**
  * The direct map's layout in pages of 4 KiB: [small_head, large, small_tail], so that
- * small_head + large + small_tail = lowmem pages and `large` is whole large pages.
+ * small_head + large + small_tail = lowmem pages and `large` is whole large pages. `small_first`:
+ * the first large page is mapped with 4 KiB pages (i386).
  */
-export function direct_map_layout(max_low_pfn: number, large_shift: number): { small_head: number; large: number; small_tail: number } {
+export function direct_map_layout(max_low_pfn: number, large_shift: number, small_first: boolean): { small_head: number; large: number; small_tail: number } {
   const per = 2 ** (large_shift - PAGE_SHIFT);
-  const whole = Math.max(0, Math.floor(max_low_pfn / per) - 1);
-  const small_head = Math.min(max_low_pfn, per);
+  const small_head = small_first ? Math.min(max_low_pfn, per) : 0;
+  const whole = Math.floor((max_low_pfn - small_head) / per);
   return { small_head, large: whole * per, small_tail: max_low_pfn - small_head - whole * per };
 }
 
@@ -59,7 +60,7 @@ export function init_memory_mapping(mm: MmState, v: BootTables, base: number): v
   const large_level = [...v.fmt.large.entries()].find(([, shift]) => shift === mm.dm.large_shift)![0];
   const last = v.fmt.bits.length - 1;
   const per = 2 ** (mm.dm.large_shift - PAGE_SHIFT);
-  const { small_head, large } = direct_map_layout(mm.dm.max_low_pfn, mm.dm.large_shift);
+  const { small_head, large } = direct_map_layout(mm.dm.max_low_pfn, mm.dm.large_shift, mm.arch === "i386");
   for (let pfn = 0; pfn < mm.dm.max_low_pfn; ) {
     const lin = base + pfn * 2 ** PAGE_SHIFT;
     if (pfn >= small_head && pfn < small_head + large) {

@@ -5,7 +5,8 @@
 // the allocated pages that Linux does not keep). Built from a memory description
 // by profile or by explicit zone sizes. Memory is one flat pfn range (one mem_map); node N holds
 // the N-th equal slice of it and the CPUs are split evenly among nodes.
-// Simplified: each zone starts at its arch boundary (16 MiB, 896 MiB or 4 GiB); present = spanned
+// Simplified: each zone starts at its arch boundary (16 MiB; i386 HighMem at MAXMEM, 887.99 MiB,
+// or 889.99 MiB with PAE; x86_64 Normal at 4 GiB); present = spanned
 // (no holes inside a zone) unless given; nothing is reserved at boot, so managed = present unless
 // given, and the first `managed` pages of a zone are the free ones. ZONE_MOVABLE is always empty
 // (no kernelcore=). Node distances are 10 (local) and 20 (remote).
@@ -13,6 +14,7 @@ import { ScenarioError } from "../../sim/errors.ts";
 import type { spinlock_t } from "../locking/spinlock.ts";
 import { __free_one_page, make_free_area, MAX_ORDER, type BuddyZone, type FreeArea } from "./buddy.ts";
 import type { Era } from "./gfp.ts";
+import { MAXMEM_PFN } from "./pgtable_32_types.ts";
 import { MemMap, PageList } from "./mm_types.ts";
 import {
   default_min_free_kbytes,
@@ -178,9 +180,15 @@ export interface MemLayout {
 }
 
 const MiB_PAGES = 256;
-/** Where each zone of the profile begins, in MiB (Movable has no place of its own). */
-const ZONE_START_MB: Record<Arch, readonly number[]> = { i386: [0, 16, 896], x86_64: [0, 16, 4096] };
-const ZONE_END_MB: Record<Arch, readonly number[]> = { i386: [16, 896, Infinity], x86_64: [16, 4096, Infinity] };
+/**
+ * Where each zone of the profile begins and ends, in pfns (Movable has no place of its own):
+ * DMA below 16 MiB; i386 Normal up to MAXMEM_PFN (lowmem's limit, pgtable_32_types.ts), x86_64
+ * DMA32 up to 4 GiB.
+ */
+function zone_bounds(arch: Arch, pae: boolean): { start: readonly number[]; end: readonly number[] } {
+  const top = arch === "i386" ? MAXMEM_PFN(pae) : 4096 * MiB_PAGES;
+  return { start: [0, 16 * MiB_PAGES, top], end: [16 * MiB_PAGES, top, Infinity] };
+}
 
 interface PlacedZone extends ZoneSpec {
   readonly node: number;
@@ -216,9 +224,10 @@ export function zone_layout(mem: MemorySpec): PlacedZone[] {
   for (let n = 0; n < nodes; n++) {
     const lo = ((mb / nodes) * n) * MiB_PAGES;
     const hi = ((mb / nodes) * (n + 1)) * MiB_PAGES;
-    ZONE_END_MB[mem.arch].forEach((endMb, i) => {
-      const s = Math.max(lo, ZONE_START_MB[mem.arch][i]! * MiB_PAGES);
-      const e = Math.min(hi, endMb * MiB_PAGES);
+    const b = zone_bounds(mem.arch, mem.pae ?? false);
+    b.end.forEach((end, i) => {
+      const s = Math.max(lo, b.start[i]!);
+      const e = Math.min(hi, end);
       if (e > s) out.push({ name: names[i]!, managed: e - s, node: n });
     });
   }
@@ -240,10 +249,12 @@ function place(mem: MemorySpec, specs: PlacedZone[]): Span[] {
     if (present > spanned || z.managed > present) throw new ScenarioError(`zone ${z.name}: needs managed <= present <= spanned`);
     // A zone starts at its arch boundary unless the memory below already passed it.
     const type = ZONE_NAMES[mem.arch].indexOf(z.name);
-    start = Math.max(start, ZONE_START_MB[mem.arch][type]! * MiB_PAGES);
-    const endMb = ZONE_END_MB[mem.arch][type]!;
-    if (start + spanned > endMb * MiB_PAGES) {
-      throw new ScenarioError(`zone ${z.name}${z.node ? ` (node ${z.node})` : ""}: ${spanned} pages from ${(start / MiB_PAGES).toFixed(0)} MiB run past the ${z.name} zone's end at ${endMb} MiB on ${mem.arch}`);
+    const b = zone_bounds(mem.arch, mem.pae ?? false);
+    start = Math.max(start, b.start[type]!);
+    const end = b.end[type]!;
+    if (start + spanned > end) {
+      const mib = (p: number) => `${+(p / MiB_PAGES).toFixed(2)} MiB`;
+      throw new ScenarioError(`zone ${z.name}${z.node ? ` (node ${z.node})` : ""}: ${spanned} pages from ${mib(start)} run past the ${z.name} zone's end at pfn ${end} (${mib(end)}) on ${mem.arch}`);
     }
     const s = { z, start, spanned, present };
     start += spanned;

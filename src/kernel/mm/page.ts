@@ -1,5 +1,5 @@
 // arch/x86/include/asm/page*.h and mm/highmem.c page_address(): the kernel direct map.
-// i386: PAGE_OFFSET 0xC0000000, lowmem (below 896 MiB) is mapped there; a HighMem page has an
+// i386: PAGE_OFFSET 0xC0000000, lowmem (below MAXMEM, 887.99 MiB; pgtable_32_types.ts) is mapped there; a HighMem page has an
 // address only while kmap'ed (page_address_htable, set_page_address). x86_64: all memory is
 // mapped at PAGE_OFFSET (0xffff880000000000 in 2.6, 0xffff888000000000 in 6.x).
 // Representation: a kernel virtual address is a JS number, stored relative to KERNEL_BASE (0 on
@@ -11,6 +11,7 @@ import type { Arch } from "./mmzone.ts";
 import type { Era } from "./gfp.ts";
 import { PAGE_SHIFT } from "./watermarks.ts";
 import { direct_map_layout } from "./init.ts";
+import { MAXMEM_PFN, VMALLOC_END, VMALLOC_OFFSET } from "./pgtable_32_types.ts";
 
 export type kaddr_t = number;
 
@@ -33,7 +34,7 @@ export interface DirectMap {
 export function direct_map(arch: Arch, era: Era, nr_pages: number, pae = false): DirectMap {
   const page_offset =
     arch === "i386" ? 0xc0000000 : Number((era === "2.6" ? 0xffff880000000000n : 0xffff888000000000n) - KERNEL_BASE.x86_64);
-  const max_low_pfn = arch === "i386" ? Math.min(nr_pages, (896 << 20) >>> PAGE_SHIFT) : nr_pages;
+  const max_low_pfn = arch === "i386" ? Math.min(nr_pages, MAXMEM_PFN(pae)) : nr_pages;
   return { arch, page_offset, max_low_pfn, htable: new Map(), pae, large_shift: arch === "i386" && !pae ? 22 : 21 };
 }
 
@@ -81,22 +82,21 @@ export function set_page_address(dm: DirectMap, pfn: number, v: kaddr_t): void {
 
 /**
  * The vmalloc area's size in KiB (VMALLOC_TOTAL). x86_64 (both eras, 4-level paging): 32 TiB less
- * one byte. i386: from high_memory + VMALLOC_OFFSET (8 MiB) up to VMALLOC_END, taken as 0xff7fe000
- * (PKMAP_BASE 0xff800000 less two pages, as a common 2.6.3x HIGHMEM build lays it out; the exact
- * value depends on the fixmap size of the build).
+ * one byte. i386: from high_memory + VMALLOC_OFFSET (8 MiB) up to VMALLOC_END (0xff7fe000, PAE
+ * 0xff9fe000: pgtable_32_types.ts).
  */
 export function vmalloc_total_kb(dm: DirectMap): number {
   if (dm.arch === "x86_64") return 34359738367;
   const high_memory = dm.page_offset + dm.max_low_pfn * 2 ** PAGE_SHIFT;
-  return Math.floor((0xff7fe000 - (high_memory + 8 * 2 ** 20)) / 1024);
+  return Math.floor((VMALLOC_END(dm.pae) - (high_memory + VMALLOC_OFFSET)) / 1024);
 }
 
 /**
  * The direct map's page sizes for meminfo's DirectMap lines, as init_memory_mapping() builds it
- * (init.ts): 4 KiB pages for the first large page and any tail that does not fill a large page,
+ * (init.ts): 4 KiB pages for any tail that does not fill a large page and, on i386, the first one,
  * large pages (4 MiB on non-PAE i386, 2 MiB with PAE and on x86_64) for the rest.
  */
 export function direct_map_kb(dm: DirectMap): { readonly small: number; readonly large: number; readonly large_name: string } {
-  const l = direct_map_layout(dm.max_low_pfn, dm.large_shift);
+  const l = direct_map_layout(dm.max_low_pfn, dm.large_shift, dm.arch === "i386");
   return { small: (l.small_head + l.small_tail) * 4, large: l.large * 4, large_name: dm.large_shift === 22 ? "DirectMap4M" : "DirectMap2M" };
 }

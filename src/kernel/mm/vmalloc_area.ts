@@ -2,14 +2,15 @@
 // 2.6.28's vmap_area tree): an address-sorted list of vm_structs between VMALLOC_START and
 // VMALLOC_END, searched first fit; every area is one guard page longer than asked, so an overrun
 // hits an unmapped page. i386: VMALLOC_START = high_memory + VMALLOC_OFFSET (8 MiB gap),
-// VMALLOC_END = PKMAP_BASE - 2 pages (PKMAP_BASE taken as 0xff800000; see page.ts). x86_64 (both
+// VMALLOC_END = PKMAP_BASE - 2 pages (pgtable_32_types.ts). x86_64 (both
 // eras, 4-level paging): 0xffffc90000000000 to 0xffffe8ffffffffff. This file is only the address
 // allocator; vmalloc.ts maps the pages into init_mm.
 import type { DirectMap, kaddr_t } from "./page.ts";
 import { vmalloc_total_kb } from "./page.ts";
 import type { Era } from "./gfp.ts";
 
-export const VMALLOC_OFFSET = 8 << 20;
+export { VMALLOC_OFFSET } from "./pgtable_32_types.ts";
+import { VMALLOC_OFFSET } from "./pgtable_32_types.ts";
 const PAGE_SIZE = 4096;
 
 export interface vm_struct {

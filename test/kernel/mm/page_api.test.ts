@@ -20,13 +20,16 @@ test("PAGE_OFFSET per arch and era, printed as the real address", () => {
   assert.is(P.virt_to_page(big, v), 64 * 262144 - 1);
 });
 
-test("i386: HighMem pages have no address until kmap'ed; lowmem ends at 896 MiB", () => {
+test("i386: HighMem pages have no address until kmap'ed; lowmem ends at MAXMEM (887.99 MiB)", () => {
+  // MAXMEM = VMALLOC_END 0xff7fe000 - PAGE_OFFSET - 128 MiB = 0x377fe000: max_low_pfn 0x377fe.
   const dm = P.direct_map("i386", "2.6", 262144); // 1 GiB
-  assert.is(dm.max_low_pfn, 229376);
-  assert.is(P.page_address(dm, 229375), 0xc0000000 + 229375 * 4096);
-  assert.is(P.page_address(dm, 229376), 0);
-  P.set_page_address(dm, 229376, 0xffc00000);
-  assert.is(P.page_address(dm, 229376), 0xffc00000);
+  assert.is(dm.max_low_pfn, 227326);
+  assert.is(P.page_address(dm, 227325), 0xc0000000 + 227325 * 4096);
+  assert.is(P.page_address(dm, 227326), 0);
+  P.set_page_address(dm, 227326, 0xffc00000);
+  assert.is(P.page_address(dm, 227326), 0xffc00000);
+  // PAE: PKMAP_BASE 0xffa00000 (2 MiB aligned), VMALLOC_END 0xff9fe000: 0x379fe000 of lowmem.
+  assert.is(P.direct_map("i386", "2.6", 262144, true).max_low_pfn, 0x379fe);
 });
 
 test("__get_free_page returns the page's direct-map address; free_page takes it back", () => {
@@ -49,9 +52,10 @@ test("__get_free_page returns the page's direct-map address; free_page takes it 
     { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 1024 } },
   );
   assert.equal(r.reports, []);
-  // 1 GiB: HighMem holds pfn 229376..262143, Normal 4096..229375; GFP_KERNEL's first page is
-  // the head of Normal's last order-10 block: pfn 228352 = 0xdf800000 - 0xc0000000 >> 12.
-  assert.equal(out, ["f7c00000", 228352 * 4096, 228352, true, 0]);
+  // 1 GiB: Normal holds pfn 4096..227325 (it ends at MAXMEM_PFN 227326), HighMem the rest. Its
+  // top 1022 pages are no order-10 block: blocks of order 9 at 226304 down to order 1 at 227324.
+  // GFP_KERNEL's first page comes from the smallest, the order-1 block: pfn 227324 (0xf77fc000).
+  assert.equal(out, ["f77fc000", 227324 * 4096, 227324, true, 0]);
 });
 
 test.run();

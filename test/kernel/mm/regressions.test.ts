@@ -75,7 +75,7 @@ test("an allocation no zone can serve (GFP_DMA without ZONE_DMA) returns NULL at
 test("a zone that runs past its arch boundary is bad input", () => {
   assert.throws(
     () => build_memory({ arch: "i386", kernel: "2.6", zones: [{ name: "DMA", managed: 4096 }, { name: "Normal", managed: 230000 }] }, 1),
-    /zone Normal: 230000 pages from 16 MiB run past the Normal zone's end at 896 MiB on i386/,
+    /zone Normal: 230000 pages from 16 MiB run past the Normal zone's end at pfn 227326 \(887.99 MiB\) on i386/,
   );
 });
 

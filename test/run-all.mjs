@@ -1,0 +1,64 @@
+// Runs every test file (test/**/*.test.ts) under uvu, as many at a time as the machine has cores
+// (at most 4), longest first, and prints each file's output whole when it finishes, then the
+// totals. Exit code 1 if any file failed. c8 wraps this process; the children inherit its
+// NODE_V8_COVERAGE, so coverage covers them all.
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const testDir = join(root, "test");
+
+function find(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? find(p) : name.endsWith(".test.ts") ? [p] : [];
+  });
+}
+
+// Files that spawn the CLI or run whole scenarios take longest: start them first.
+const slow = ["cli/", "scenarios/", "determinism"];
+const weight = (f) => (slow.some((s) => f.includes(s)) ? 0 : 1);
+const files = find(testDir)
+  .map((f) => relative(testDir, f))
+  .sort((a, b) => weight(a) - weight(b) || a.localeCompare(b));
+
+const jobs = Math.max(1, Math.min(4, Number(process.env.TEST_JOBS) || availableParallelism()));
+const uvu = join(root, "node_modules/uvu/bin.js");
+const totals = { total: 0, passed: 0, skipped: 0 };
+let failed = [];
+
+function runOne(file) {
+  return new Promise((resolve) => {
+    const pattern = `^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+    const child = spawn(process.execPath, ["--import", "tsx", uvu, "test", pattern], { cwd: root, env: process.env });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code) => {
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
+      for (const key of ["total", "passed", "skipped"]) {
+        const m = new RegExp(`${key}:\\s+(\\d+)`, "i").exec(plain);
+        if (m) totals[key] += Number(m[1]);
+      }
+      if (code !== 0) failed.push(file);
+      process.stdout.write(out.replace(/\n\s*Total:[\s\S]*$/, "\n"));
+      resolve();
+    });
+  });
+}
+
+const queue = [...files];
+const t0 = process.hrtime.bigint();
+await Promise.all(
+  Array.from({ length: jobs }, async () => {
+    while (queue.length > 0) await runOne(queue.shift());
+  }),
+);
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+console.log(`\n  Files:   ${files.length} (${jobs} at a time)\n  Total:   ${totals.total}\n  Passed:  ${totals.passed}\n  Skipped: ${totals.skipped}\n  Duration: ${(ms / 1000).toFixed(1)} s`);
+if (failed.length > 0 || totals.passed !== totals.total) {
+  console.log(`\n  FAILED: ${failed.join(", ") || "a test did not pass"}`);
+  process.exit(1);
+}
