@@ -1,7 +1,9 @@
 // More kmap users than LAST_PKMAP (1 GiB i386: 1024 permanent kmap slots). "early" maps 700
 // HighMem pages and holds them for 5 ms; "late" then maps 700 more: after the slots left run out
-// it sleeps on pkmap_map_wait, wakes as "early" unmaps, and the scan's wrap-around flushes the
-// unused slots (and the kmap range from every TLB) once before reusing them.
+// it sleeps on pkmap_map_wait, wakes as "early" unmaps, and each time its scan wraps around with
+// unmapped slots to reclaim, flush_all_zero_pkmaps() frees them and flushes the kmap range from
+// every TLB. The two run on different CPUs, so late rescans while early is still unmapping: many
+// wraps and flushes (on one CPU, early would unmap everything first and one flush would do).
 import * as Effect from "effect/Effect";
 import { defineScenario } from "../../src/harness/scenario.ts";
 import { GFP_HIGHUSER, __free_page, alloc_page, current, kmap, kthread_run, kunmap, msleep, printk, type page } from "../../src/kernel/index.ts";
