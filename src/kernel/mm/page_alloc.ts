@@ -625,20 +625,26 @@ function free_pages_check(mm: MmState, p: number): string | null {
   return null;
 }
 
+/**
+ * bad_page(): 2.6.34's two lines (plus the reason in parentheses, which 2.6.34 does not print and
+ * mmsim adds), or 6.1's dump_page(): "page:... refcount mapcount mapping index pfn", "flags:
+ * %pGp", "page dumped because: reason" (without 6.1's raw: lines; the page pointer unhashed).
+ */
 function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
   const map = mm.mem_map;
   const ok = p >= 0 && p < map.nr_pages;
-  k.report(
-    "bad_page",
-    [
-      `BUG: Bad page state in process ${current().comm}  pfn:${p.toString(16).padStart(5, "0")}`,
-      ok
-        ? `page:${struct_page_address(mm, p)} flags:${map.flags[p]!.toString(16).padStart(mm.arch === "i386" ? 8 : 16, "0")} count:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:${"0".repeat(mm.arch === "i386" ? 8 : 16)} index:${map.index[p]!.toString(16)}`
-        : `page:(not a page of this machine)`,
-      `(${why})`,
-      ...dump_stack(k.this_ctx(), ["bad_page"]),
-    ].join("\n"),
-  );
+  const nul = "0".repeat(mm.arch === "i386" ? 8 : 16);
+  const head = `BUG: Bad page state in process ${current().comm}  pfn:${p.toString(16).padStart(5, "0")}`;
+  const body = !ok
+    ? ["page:(not a page of this machine)", mm.era === "2.6" ? `(${why})` : `page dumped because: ${why}`]
+    : mm.era === "2.6"
+      ? [`page:${struct_page_address(mm, p)} flags:${map.flags[p]!.toString(16).padStart(nul.length, "0")} count:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:${nul} index:${map.index[p]!.toString(16)}`, `(${why})`]
+      : [
+          `page:${struct_page_address(mm, p)} refcount:${map._count[p]} mapcount:${map._mapcount[p]! + 1} mapping:${nul} index:0x${map.index[p]!.toString(16)} pfn:0x${p.toString(16)}`,
+          `flags: 0x${map.flags[p]!.toString(16)}()`,
+          `page dumped because: ${why}`,
+        ];
+  k.report("bad_page", [head, ...body, ...dump_stack(k.this_ctx(), ["bad_page"])].join("\n"));
 }
 
 /** free_hot_cold_page() / __free_pages_ok(): the block goes back to the pcp list or the buddy lists. */

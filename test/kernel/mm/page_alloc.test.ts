@@ -75,6 +75,22 @@ test("freeing with the wrong order: BUG: Bad page state", () => {
   assert.ok(r.reports[0]!.text.includes("(freed with order 1, allocated with order 2)"));
 });
 
+test("kernel 6: Bad page state in 6.1's dump_page() form", () => {
+  const r = inTaskOn(
+    () =>
+      Effect.gen(function* () {
+        const p = (yield* alloc_pages(GFP_KERNEL, 0))!;
+        yield* __free_pages(p, 0);
+        yield* __free_pages(p, 0);
+      }),
+    { cpus: 2, memory: { arch: "i386", kernel: "6", mb: 64 } },
+  );
+  const lines = r.reports[0]!.text.split("\n");
+  assert.is(lines[0], "BUG: Bad page state in process t  pfn:03c00");
+  assert.match(lines[1]!, /^page:[0-9a-f]{8} refcount:0 mapcount:0 mapping:00000000 index:0x0 pfn:0x3c00$/);
+  assert.equal(lines.slice(2, 4), ["flags: 0x0()", "page dumped because: freeing a page that is not allocated"]);
+});
+
 test("watermark check: GFP_ATOMIC digs to 3/8 of min, GFP_KERNEL stops at min", () => {
   // Normal min 192: ALLOC_HIGH halves it (96), ALLOC_HARDER takes a quarter off (72).
   const z = { free_pages: 73, lowmem_reserve: [0, 0], free_area: [] } as never;
