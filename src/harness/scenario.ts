@@ -53,7 +53,7 @@ export interface MachineSpec {
   /**
    * Virtual-time costs in ns, overriding src/hw/costs.ts and the cache model's defaults: step,
    * atomic, line_transfer, irq_entry, softirq_entry, context_switch, wakeup, buddy_op, pcp_op,
-   * ipi_send; cache_hit, memory, cache_transfer, invalidate, llc_hit.
+   * ipi_send, page_walk; cache_hit, memory, cache_transfer, invalidate, llc_hit.
    */
   readonly costs?: Readonly<Record<string, number>>;
 }

@@ -1,6 +1,7 @@
-// Virtual-time costs of the machine's basic operations, in ns. A first flat model (the cache and
-// TLB model of the hardware work will refine memory-touching costs); every figure here is a
-// round number of the order measured on a few-GHz x86, not a measurement of any one machine.
+// Virtual-time costs of the machine's basic operations, in ns: a flat model, every figure a round
+// number of the order measured on a few-GHz x86, not a measurement of any one machine. Memory
+// accesses cost what the cache model (mmu/cache.ts) says for each line, plus pageWalk for each
+// page walk (its entry reads go through the cache model too).
 export interface Costs {
   /** Any interleaving point: the work between two points is at least this. */
   readonly step: number;
@@ -22,6 +23,13 @@ export interface Costs {
   readonly pcpOp: number;
   /** Sending one inter-processor interrupt (an APIC ICR write and its wait for delivery). */
   readonly ipiSend: number;
+  /**
+   * One page walk's own latency (the page-miss handler: a TLB miss, or a write re-walking to set
+   * Dirty), on top of its entry reads, which the cache model charges. A walk whose entries hit
+   * the caches takes some tens of cycles on current x86 (and the paging-structure caches, not
+   * modelled, shorten it): 20 ns is a round figure of that order, about 60 cycles at 3 GHz.
+   */
+  readonly pageWalk: number;
 }
 
 export const DEFAULT_COSTS: Costs = {
@@ -35,6 +43,7 @@ export const DEFAULT_COSTS: Costs = {
   buddyOp: 100,
   pcpOp: 20,
   ipiSend: 300,
+  pageWalk: 20,
 };
 
 /** The machine file's / scenario's `costs` keys for the fields above (snake_case, as other machine fields). */
@@ -49,4 +58,5 @@ export const COST_KEYS: Readonly<Record<string, keyof Costs>> = {
   buddy_op: "buddyOp",
   pcp_op: "pcpOp",
   ipi_send: "ipiSend",
+  page_walk: "pageWalk",
 };

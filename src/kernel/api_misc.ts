@@ -1,4 +1,5 @@
-// printk, BUG/WARN and the device look-ups scenarios use; might_sleep() for scenario code.
+// printk, BUG/WARN and the device look-ups scenarios use; might_sleep() for scenario code; the
+// machine's counters and cost table for scenarios that measure.
 import * as Effect from "effect/Effect";
 import { kernel } from "./kernel.ts";
 import { __might_sleep } from "./sched/core.ts";
@@ -8,6 +9,8 @@ import { trace_printk } from "./trace.ts";
 import { ScenarioError } from "../sim/errors.ts";
 import type { Nic } from "../hw/devices/nic.ts";
 import type { Disk } from "../hw/devices/disk.ts";
+import { COST_KEYS } from "../hw/costs.ts";
+import { CACHE_COST_KEYS } from "../hw/mmu/cache.ts";
 
 /** printk(): one line (or several) in the log, stamped with virtual time and CPU. */
 export function printk(text: string): void {
@@ -56,8 +59,23 @@ export function disk(name: string): Disk {
 /** The kernel era the machine runs ("2.6" or "6"), for scenarios whose expectations differ. */
 export const kernel_era = (): "2.6" | "6" => kernel().config.era;
 
+/** CONFIG_X86_PAE on this machine (i386 with `pae`): three-level tables, one kernel PMD shared by every pgd. */
+export const kernel_pae = (): boolean => kernel().mm?.dm.pae ?? false;
+
 /** ktime_get_ns(): the current CPU's virtual time in ns. */
 export const ktime_get_ns = (): number => kernel().now();
+
+/**
+ * The machine's virtual-time costs in ns, by the machine file's `costs` keys (`page_walk`,
+ * `cache_hit`, `memory`, ...): what a scenario derives its expected times from.
+ */
+export function machine_costs(): Readonly<Record<string, number>> {
+  const k = kernel();
+  const out: Record<string, number> = {};
+  for (const [key, field] of Object.entries(COST_KEYS)) out[key] = k.costs[field];
+  for (const [key, field] of Object.entries(CACHE_COST_KEYS)) out[key] = k.machine.caches.costs[field];
+  return out;
+}
 
 /** This CPU's hardware counters (as perf would read them): TLB and data cache. */
 export function cpu_counters(): { readonly tlb_hits: number; readonly tlb_misses: number; readonly cache_hits: number; readonly cache_misses: number } {

@@ -1,8 +1,14 @@
 // dump_stack() and lockdep's held-locks listing, over the simulator's call frames: function
 // names only (no addresses or offsets), innermost first, an interrupt's frames above the
-// interrupted context's with "<EOI>" between them as on x86. The header is 2.6's
-// "Pid: N, comm: C Not tainted R #1" or, for kernel 6, "CPU: N PID: N Comm: C Not tainted R #1"
-// with the trace framed by <TASK> ... </TASK> (no "Hardware name:" line).
+// interrupted context's. The header is 2.6's "Pid: N, comm: C Not tainted R #1" or, for kernel
+// 6, "CPU: N PID: N Comm: C Not tainted R #1" (no "Hardware name:" line). 2.6.34 (x86_64's
+// dump_trace) prints " <EOI>" where the trace leaves an interrupt's frames for the interrupted
+// ones; 6.1's show_trace_log_lvl() names each stack it walks: the interrupt frames (every
+// interrupt context on the CPU, the softirqs run at irq_exit included) between " <IRQ>" and
+// " </IRQ>", then the task's between " <TASK>" and " </TASK>". Simplified: 6.1's x86_64 layout
+// is used on i386 too (i386 runs softirqs on a separate stack, " <SOFTIRQ>", and its entry
+// frames on the task stack); the pt_regs an interrupt saved (the RIP:/register lines 6.1
+// prints inside <TASK>) are not modelled.
 import type { ExecContext } from "./context.ts";
 import { kernel, type Kernel } from "./kernel.ts";
 import type { Task } from "./sched/task.ts";
@@ -16,17 +22,33 @@ export function dump_stack(ctx: ExecContext, inner: readonly string[]): string[]
   const out =
     era === "2.6"
       ? [`Pid: ${cur.pid}, comm: ${cur.comm} Not tainted ${UTS_RELEASE} #1`, "Call Trace:"]
-      : [`CPU: ${ctx.cpu.id} PID: ${cur.pid} Comm: ${cur.comm} Not tainted ${uts_release(era)} #1`, "Call Trace:", " <TASK>"];
+      : [`CPU: ${ctx.cpu.id} PID: ${cur.pid} Comm: ${cur.comm} Not tainted ${uts_release(era)} #1`, "Call Trace:"];
+  // The contexts from `ctx` down to the bottom of the CPU's stack, each innermost frame first.
   const stack = ctx.cpu.stack;
-  let i = stack.indexOf(ctx);
-  const frames = [...ctx.frames, ...inner];
-  for (let f = frames.length - 1; f >= 0; f--) out.push(` ${frames[f]}`);
-  while (--i >= 0) {
-    out.push(" <EOI>");
-    const below = stack[i]!.frames;
-    for (let f = below.length - 1; f >= 0; f--) out.push(` ${below[f]}`);
+  const contexts: { kind: string; frames: readonly string[] }[] = [{ kind: ctx.kind, frames: [...ctx.frames, ...inner] }];
+  for (let i = stack.indexOf(ctx) - 1; i >= 0; i--) contexts.push(stack[i]!);
+  const push = (frames: readonly string[]) => {
+    for (let f = frames.length - 1; f >= 0; f--) out.push(` ${frames[f]}`);
+  };
+  if (era === "2.6") {
+    contexts.forEach((c, n) => {
+      if (n > 0) out.push(" <EOI>");
+      push(c.frames);
+    });
+    return out;
   }
-  if (era === "6") out.push(" </TASK>");
+  const irqs = contexts.filter((c) => c.kind === "irq");
+  if (irqs.length > 0) {
+    out.push(" <IRQ>");
+    for (const c of irqs) push(c.frames);
+    out.push(" </IRQ>");
+  }
+  const task = contexts.find((c) => c.kind === "task");
+  if (task !== undefined) {
+    out.push(" <TASK>");
+    push(task.frames);
+    out.push(" </TASK>");
+  }
   return out;
 }
 

@@ -4,7 +4,8 @@
 // i386 kernel code runs with DS = __USER_DS (as entry_32.S's SAVE_ALL loads it; flat, base 0,
 // limit 4 GiB, so linear = offset) and a user process with its own __USER_DS. loadsegment()
 // checks the selector as MOV Sreg does; a fault, or an access through a null DS, is a general
-// protection fault: the oops "general protection fault: %04x [#N] ..." stops the machine. An
+// protection fault: the oops "general protection fault: %04x [#N] ..." (6.1, for a selector's
+// non-zero error code: "segment-related general protection fault: ...") stops the machine. An
 // interrupt saves and reloads DS (each context has its own). On x86_64 (64-bit mode) DS's base
 // and limit are ignored and a null DS is harmless, as on the hardware.
 // Not modelled: CS changes (far jumps), ES/FS/GS/SS use, the LDT, TLS descriptors.
@@ -44,10 +45,17 @@ function ds(k: Kernel, ctx: ExecContext): DataSegment {
   return d;
 }
 
-/** The oops for a #GP in kernel mode (die("general protection fault", regs, error_code)). */
+/**
+ * The oops for a #GP in kernel mode: 2.6.34 do_general_protection()'s die("general protection
+ * fault", regs, error_code); 6.1 exc_general_protection() calls a fault with a non-zero error
+ * code (a selector) "segment-related general protection fault". (6.1 adds ", maybe for address
+ * 0x..." to an error code 0 when it can decode the faulting instruction's address; mmsim's
+ * error-0 faults come from a null DS, whose base get_seg_base() cannot give, so no hint.)
+ */
 function general_protection(k: Kernel, error_code: number, what: string): never {
   const preempt = k.config.preempt ? " PREEMPT" : "";
-  const line = k.config.era === "2.6" ? `general protection fault: ${hex4(error_code)} [#${++k.die_counter}]${preempt} SMP ` : `general protection fault: ${hex4(error_code)} [#${++k.die_counter}]${preempt} SMP`;
+  const str = k.config.era === "6" && error_code !== 0 ? "segment-related general protection fault" : "general protection fault";
+  const line = `${str}: ${hex4(error_code)} [#${++k.die_counter}]${preempt} SMP${k.config.era === "2.6" ? " " : ""}`;
   k.report("bug", [line, ...dump_stack(k.this_ctx(), ["general_protection", "do_general_protection"])].join("\n"));
   throw new ScenarioBug(`general protection fault: ${what}`);
 }

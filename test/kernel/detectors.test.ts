@@ -20,6 +20,12 @@ import {
   completion,
   complete,
   wait_for_completion,
+  IRQ_HANDLED,
+  nic,
+  request_irq,
+  udelay,
+  vfree,
+  vmalloc,
 } from "../../src/kernel/index.ts";
 import { sleepInAtomic, msleepInAtomic } from "../../scenarios/teach/sleep-in-atomic.ts";
 
@@ -156,6 +162,102 @@ test("only the first lock-debugging report is printed (debug_locks goes off)", (
   });
   const r = run(scn);
   assert.is(reportText(r, "spinlock").length, 1);
+});
+
+const K6 = { arch: "i386", kernel: "6", mb: 64 } as const;
+
+test("kernel 6: __might_resched's format (non_block, preempt_count, RCU nest depth) and 6.1 vfree's might_sleep_if", () => {
+  // vfree under spin_lock in process context: 6.1 might_sleep_if(!in_interrupt()) reports (the
+  // line is not known: 0); 2.6.34's vfree has no might_sleep. preempt_count 1 (the lock),
+  // expected 0; CONFIG_PREEMPT selects PREEMPT_RCU: the RCU line, no rcu_read_lock held.
+  // pids: ksoftirqd/0 1, ksoftirqd/1 2, kswapd0 3, so t is 4; kswapd0 is queued on CPU0, t
+  // goes to the idle CPU1.
+  const scn = (kernel_: "2.6" | "6") =>
+    inline(
+      () => {
+        const l = DEFINE_SPINLOCK("buf_lock");
+        kthread_run(
+          function free_under_lock(_: null) {
+            return Effect.gen(function* () {
+              const a = yield* vmalloc(4096);
+              yield* spin_lock(l);
+              yield* vfree(a);
+              yield* spin_unlock(l);
+            });
+          },
+          null,
+          "t",
+        );
+      },
+      { cpus: 2, memory: { ...K6, kernel: kernel_ } },
+    );
+  assert.equal(run(scn("2.6")).reports, []);
+  const r = run(scn("6"));
+  assert.equal(r.reports.map((x) => x.kind), ["might_sleep"]);
+  assert.is(
+    r.reports[0]!.text,
+    [
+      "BUG: sleeping function called from invalid context at mm/vmalloc.c:0",
+      "in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 4, name: t",
+      "preempt_count: 1, expected: 0",
+      "RCU nest depth: 0, expected: 0",
+      "1 lock held by t/4:",
+      " #0:  (buf_lock){....}, at: spin_lock",
+      "CPU: 1 PID: 4 Comm: t Not tainted 6.1.0-mmsim #1",
+      "Call Trace:",
+      " <TASK>",
+      " __might_resched",
+      " __might_sleep",
+      " free_under_lock",
+      " kthread",
+      " </TASK>",
+    ].join("\n"),
+  );
+});
+
+test("kernel 6: a report from an interrupt frames its frames in <IRQ> ... </IRQ>, then the task's in <TASK> ... </TASK>; 2.6.34 <EOI>", () => {
+  // The NIC's handler calls might_sleep() while t busy-waits in udelay: hardirq context,
+  // preempt_count 0x10000 (HARDIRQ_OFFSET), interrupts off. 1 CPU: ksoftirqd/0 1, kswapd0 2, t 3.
+  const scn = (kernel_: "2.6" | "6") =>
+    inline(
+      () => {
+        const st = { go: false, fired: false };
+        request_irq(
+          11,
+          function eth0_interrupt() {
+            return Effect.sync(() => {
+              nic("eth0").reap();
+              if (st.go && !st.fired) {
+                st.fired = true;
+                might_sleep();
+              }
+              return IRQ_HANDLED;
+            });
+          },
+          0,
+          "eth0",
+          null,
+        );
+        kthread_run(
+          function poll(_: null) {
+            return Effect.gen(function* () {
+              st.go = true;
+              while (!st.fired) yield* udelay(10);
+            });
+          },
+          null,
+          "t",
+        );
+      },
+      { cpus: 1, nics: [{ name: "eth0", irq: 11, rate: 20000, cpus: [0] }], memory: { ...K6, kernel: kernel_ } },
+    );
+  const lines = (kernel_: "2.6" | "6") => run(scn(kernel_)).reports.find((x) => x.kind === "might_sleep")!.text.split("\n");
+  const now = lines("6");
+  assert.equal(now.slice(0, 3), ["BUG: sleeping function called from invalid context at scenario:0", "in_atomic(): 1, irqs_disabled(): 1, non_block: 0, pid: 3, name: t", "preempt_count: 10000, expected: 0"]);
+  const irq = [" __might_resched", " __might_sleep", " eth0_interrupt", " handle_IRQ_event", " handle_edge_irq", " do_IRQ", " common_interrupt"];
+  assert.equal(now.slice(now.indexOf("Call Trace:")), ["Call Trace:", " <IRQ>", ...irq, " </IRQ>", " <TASK>", " poll", " kthread", " </TASK>"]);
+  const old = lines("2.6");
+  assert.equal(old.slice(old.indexOf("Call Trace:")), ["Call Trace:", " __might_sleep", ...irq.slice(2), " <EOI>", " poll", " kthread"]);
 });
 
 test.run();

@@ -4,7 +4,8 @@
 // 64-bit formats need no BigInt. A linear address is a number below 2^32 (i386) or 2^48 (x86_64,
 // the canonical upper half folded to 2^47 and above). The walk checks P, R/W and U/S at every
 // level, sets Accessed (and Dirty on the final entry for a write) as the hardware does, and
-// returns the frame or the #PF error code. Not modelled: NX, SMEP/SMAP, PAT/caching bits, WP=0.
+// returns the frame (with the final entry's Dirty bit, which the TLB caches) or the #PF error
+// code. Not modelled: NX, SMEP/SMAP, PAT/caching bits, WP=0.
 
 import { SimError } from "../../sim/errors.ts";
 
@@ -114,6 +115,8 @@ export type Walk =
       readonly writable: boolean;
       readonly user: boolean;
       readonly global: boolean;
+      /** The mapping entry's Dirty bit after the walk (a write walk with `update` sets it). */
+      readonly dirty: boolean;
       /** The table frames read, top first (for the cost of the walk). */
       readonly tables: readonly number[];
     }
@@ -155,7 +158,7 @@ export function walk(mem: PageTableMemory, fmt: PagingFormat, root_pfn: number, 
         const frames = 2 ** (shift - PAGE_SHIFT);
         pfn = pfn - (pfn % frames) + (Math.floor(va / 4096) % frames);
       }
-      return { ok: true, pfn, offset: va % 4096, page_shift: shift, writable, user: usr, global: (e.lo & _PAGE_GLOBAL) !== 0, tables };
+      return { ok: true, pfn, offset: va % 4096, page_shift: shift, writable, user: usr, global: (e.lo & _PAGE_GLOBAL) !== 0, dirty: (e.lo & _PAGE_DIRTY) !== 0, tables };
     }
     if (update) write_entry(mem, fmt, table, index, e);
     table = entry_pfn(e);

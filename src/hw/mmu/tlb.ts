@@ -1,6 +1,9 @@
 // A CPU's data TLB: two set-associative arrays, one for 4 KiB translations and one for large
 // pages (2/4 MiB and 1 GiB share it), each with LRU replacement within a set. An entry maps a
-// virtual page number to a frame with its R/W, U/S and Global bits. Flushes: everything but
+// virtual page number to a frame with its R/W, U/S and Global bits and the Dirty flag of the
+// entry that maps the page as the walk left it (set by a write walk, or already set in the
+// PTE), as Intel's TLBs cache it: a write that hits a clean entry makes the CPU walk again to
+// set D in memory (the caller's job: Tlb only says `dirty`). Flushes: everything but
 // global entries (a CR3 reload), everything (CR4.PGE toggle), one page (invlpg). Counters for
 // the run's statistics. Not modelled: PCIDs/ASIDs, separate instruction TLB, second-level TLB.
 
@@ -24,12 +27,15 @@ export interface Translation {
   readonly writable: boolean;
   readonly user: boolean;
   readonly global: boolean;
+  /** The mapping entry's D bit when the walk cached it (a write walk sets it). */
+  readonly dirty: boolean;
 }
 
 const F_VALID = 1;
 const F_WRITE = 2;
 const F_USER = 4;
 const F_GLOBAL = 8;
+const F_DIRTY = 16;
 
 /** One set-associative array: entries keyed by the virtual page number of `shift`-sized pages. */
 class TlbArray {
@@ -94,7 +100,7 @@ export class Tlb {
     const f = a.flags[i]!;
     const shift = a.shift[i]!;
     const inside = shift > 12 ? Math.floor(va / 4096) % 2 ** (shift - 12) : 0;
-    return { pfn: a.base_pfn[i]! + inside, page_shift: shift, writable: (f & F_WRITE) !== 0, user: (f & F_USER) !== 0, global: (f & F_GLOBAL) !== 0 };
+    return { pfn: a.base_pfn[i]! + inside, page_shift: shift, writable: (f & F_WRITE) !== 0, user: (f & F_USER) !== 0, global: (f & F_GLOBAL) !== 0, dirty: (f & F_DIRTY) !== 0 };
   }
 
   /** A cached translation of `va`, counting a hit or a miss. */
@@ -125,7 +131,7 @@ export class Tlb {
     a.shift[i] = t.page_shift;
     // The frame of the page's start: the walked frame less its position inside a large page.
     a.base_pfn[i] = t.pfn - (t.page_shift > 12 ? Math.floor(va / 4096) % 2 ** (t.page_shift - 12) : 0);
-    a.flags[i] = F_VALID | (t.writable ? F_WRITE : 0) | (t.user ? F_USER : 0) | (t.global ? F_GLOBAL : 0);
+    a.flags[i] = F_VALID | (t.writable ? F_WRITE : 0) | (t.user ? F_USER : 0) | (t.global ? F_GLOBAL : 0) | (t.dirty ? F_DIRTY : 0);
     a.used[i] = ++this.clock;
   }
 

@@ -6,7 +6,9 @@
 // table made before a vmalloc takes the lazy vmalloc fault; an address nothing maps is an oops
 // ("BUG: unable to handle kernel paging request", or "NULL pointer dereference" below 4 KiB on
 // i386) that stops the machine. A TLB hit on a vmalloc or kmap address whose entry has gone is
-// a stale translation, reported.
+// a stale translation, reported. A write that hits an entry cached clean (by a read walk of a PTE
+// without Dirty) walks again to set Dirty, as the CPU does. Every walk costs Costs.pageWalk plus
+// its entry reads through the cache.
 import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import { mm_of } from "./page_alloc.ts";
@@ -18,6 +20,7 @@ import { FIXADDR_TOP, PKMAP_BASE } from "./pgtable_32_types.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { ScenarioBug } from "../bug.ts";
 import * as HW from "../../hw/mmu/paging.ts";
+import type { Translation } from "../../hw/mmu/tlb.ts";
 import { data_linear } from "../segment.ts";
 
 const PAGE = 4096;
@@ -63,24 +66,37 @@ export function check_stale(k: Kernel, mm: MmState, cpu: number, addr: string, p
 const cr3 = (k: Kernel): number | undefined => k.this_cpu().active_mm?.pgd ?? undefined;
 
 /**
- * A TLB miss: walk the page table CR3 holds (a process's, or swapper_pg_dir) in supervisor mode.
- * A top-level miss that init_mm has is the lazy vmalloc fault: its entry is copied and the walk
- * retried. An unmapped address is an oops. Returns [physical address, cost of the walk].
+ * The cost of one page walk of linear `lin` that read the entries of `tables`: the page-miss
+ * handler's own latency (Costs.pageWalk) and each entry read through this CPU's cache.
+ */
+export function walk_cost(k: Kernel, mm: MmState, cpu: number, lin: number, tables: readonly number[]): number {
+  let cost = k.costs.pageWalk;
+  for (const pa of walk_entry_addresses(mm, lin, tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
+  return cost;
+}
+
+/** What the TLB caches of a successful walk (its Dirty flag as the walk left the entry). */
+export const tlb_entry = (w: HW.Walk & { ok: true }): Translation => ({ pfn: w.pfn, page_shift: w.page_shift, writable: w.writable, user: w.user, global: w.global, dirty: w.dirty });
+
+/**
+ * A page walk of the table CR3 holds (a process's, or swapper_pg_dir) in supervisor mode, on a
+ * TLB miss or for a write through a clean entry. A top-level miss that init_mm has is the lazy
+ * vmalloc fault: its entry is copied and the walk retried (both walks cost). An unmapped address
+ * is an oops. Returns [physical address, cost of the walks].
  */
 function walk_kernel(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: boolean): [number, number] {
   const pgd = cr3(k);
+  const lin = linear(mm, addr);
   let w = kernel_walk(mm, addr, write, true, pgd);
-  let fault_cost = 0;
+  let cost = 0;
   if (pgd !== undefined && !w.ok && w.level === 0 && vmalloc_fault(mm, pgd, addr)) {
     k.trace("page_fault_kernel", `address=${format_kaddr(mm.dm, addr)} vmalloc_fault`);
-    fault_cost = k.costs.irqEntry; // the #PF entry and exit
+    cost += walk_cost(k, mm, cpu, lin, w.tables) + k.costs.irqEntry; // the walk that faulted; the #PF entry and exit
     w = kernel_walk(mm, addr, write, true, pgd);
   }
-  const lin = linear(mm, addr);
   if (!w.ok) oops(k, mm, addr, w.error_code);
-  let cost = fault_cost;
-  for (const pa of walk_entry_addresses(mm, lin, w.tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
-  k.machine.tlbs[cpu]!.insert(lin, { pfn: w.pfn, page_shift: w.page_shift, writable: w.writable, user: w.user, global: w.global });
+  cost += walk_cost(k, mm, cpu, lin, w.tables);
+  k.machine.tlbs[cpu]!.insert(lin, tlb_entry(w));
   return [w.pfn * PAGE + w.offset, cost];
 }
 
@@ -133,11 +149,14 @@ function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: bo
   const tlb = k.machine.tlbs[cpu]!;
   const lin = linear(mm, addr);
   const hit = tlb.lookup(lin);
-  if (hit !== null && write && !hit.writable) {
-    tlb.invalidate(lin); // a write through a read-only entry faults; the walk gives the error code
+  if (hit === null) return walk_kernel(k, mm, cpu, addr, write);
+  if (write && !(hit.writable && hit.dirty)) {
+    // A write through a read-only entry faults (the walk gives the error code); through a clean
+    // one the CPU walks again to set the entry's Dirty bit in memory. Either way the entry is
+    // dropped and the walk caches the new one.
+    tlb.invalidate(lin);
     return walk_kernel(k, mm, cpu, addr, write);
   }
-  if (hit === null) return walk_kernel(k, mm, cpu, addr, write);
   // Mappings that change (vmalloc, kmap): a hit must still agree with the page table.
   if (remapped(mm, addr)) check_stale(k, mm, cpu, format_kaddr(mm.dm, addr), hit.pfn, write, kernel_walk(mm, addr, write, false), "init_mm");
   return [hit.pfn * PAGE + (lin % PAGE), 0];

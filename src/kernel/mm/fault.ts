@@ -4,21 +4,24 @@
 // goes to handle_mm_fault() and the access is retried. VM_FAULT_OOM runs
 // pagefault_out_of_memory(); an address no mapping covers is bad_area: "comm[pid]: segfault at
 // addr ip (null) sp (null) error N" (user registers are not modelled, so ip and sp print as NULL
-// pointers do) and the process dies of SIGSEGV. A pending SIGKILL is acted on when the fault
-// returns to user space. A TLB hit whose PTE is gone is reported as a stale TLB entry.
+// pointers do; 6.1's %px prints zeros in full width and adds the CPU and the "Code:" line) and
+// the process dies of SIGSEGV. A pending SIGKILL is acted on when the fault
+// returns to user space. A TLB hit whose PTE is gone is reported as a stale TLB entry; a write
+// hitting an entry cached clean walks again to set the PTE's Dirty bit. Each walk costs
+// Costs.pageWalk plus its entry reads through the cache.
 import * as Effect from "effect/Effect";
 import { ScenarioError } from "../../sim/errors.ts";
 import * as HW from "../../hw/mmu/paging.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import { current } from "../sched/core.ts";
 import { return_to_user, SigSegv } from "../signal.ts";
-import { check_stale } from "./access.ts";
+import { check_stale, tlb_entry, walk_cost } from "./access.ts";
 import { handle_mm_fault } from "./memory.ts";
 import type { MmState } from "./mm_state.ts";
 import type { mm_struct } from "./mm_types.ts";
 import { out_of_memory } from "./oom_kill.ts";
 import { mm_of } from "./page_alloc.ts";
-import { kernel_vm, walk_entry_addresses } from "./vmalloc.ts";
+import { kernel_vm } from "./vmalloc.ts";
 
 const PAGE = 4096;
 
@@ -29,20 +32,36 @@ function translate_user(k: Kernel, mm: MmState, cpu: number, tmm: mm_struct, add
   const v = kernel_vm(mm);
   const tlb = k.machine.tlbs[cpu]!;
   const hit = tlb.lookup(addr);
-  if (hit !== null && hit.user && (hit.writable || !write)) {
+  if (hit !== null && hit.user && (!write || (hit.writable && hit.dirty))) {
     const now = HW.walk(v.mem, v.fmt, tmm.pgd!, addr, write, true, false);
     check_stale(k, mm, cpu, hex(addr), hit.pfn, write, now, `${current().comm}'s page table`);
     return { pa: hit.pfn * PAGE + (addr % PAGE), cost: 0 };
   }
-  // An entry that forbids the access faults, and the CPU drops it.
+  // An entry that forbids the access faults, and the CPU drops it; a write through a clean one
+  // walks again to set the PTE's Dirty bit.
   if (hit !== null) tlb.invalidate(addr);
   const w = HW.walk(v.mem, v.fmt, tmm.pgd!, addr, write, true, true);
-  let cost = 0;
-  for (const pa of walk_entry_addresses(mm, addr, w.tables)) cost += k.machine.caches.access(cpu, pa, 4, false);
-  k.charge(cost);
+  k.charge(walk_cost(k, mm, cpu, addr, w.tables));
   if (!w.ok) return { error_code: w.error_code };
-  tlb.insert(addr, { pfn: w.pfn, page_shift: w.page_shift, writable: w.writable, user: w.user, global: w.global });
+  tlb.insert(addr, tlb_entry(w));
   return { pa: w.pfn * PAGE + w.offset, cost: 0 };
+}
+
+/**
+ * show_signal_msg(): the segfault line, with ip and sp 0 (user registers are not modelled).
+ * 2.6.34 prints them with %p, "(null)" for NULL; 6.1 with %px in full width, then " likely on
+ * CPU %d (core %d, socket %d)" (6.1, c926087eb385; mmsim's CPUs are one core each on socket 0)
+ * and show_opcodes(), which cannot read the code at ip - 42.
+ */
+function show_signal_msg(k: Kernel, mm: MmState, addr: number, error_code: number): string[] {
+  const me = current();
+  const head = `${me.comm}[${me.pid}]: segfault at ${hex(addr)}`;
+  if (mm.era === "2.6") return [`${head} ip (null) sp (null) error ${hex(error_code)}`];
+  const width = mm.arch === "i386" ? 8 : 16;
+  const zero = "0".repeat(width);
+  const cpu = k.this_cpu().id;
+  const prologue = (2n ** BigInt(width * 4) - 42n).toString(16); // regs->ip - PROLOGUE_SIZE, wrapped
+  return [`${head} ip ${zero} sp ${zero} error ${hex(error_code)} likely on CPU ${cpu} (core ${cpu}, socket 0)`, `Code: Unable to access opcode bytes at 0x${prologue}.`];
 }
 
 /** do_page_fault() for a user-mode access: resolve it, or kill the process. Context: user process. */
@@ -53,8 +72,7 @@ const do_page_fault = (mm: MmState, tmm: mm_struct, addr: number, write: boolean
     k.trace("page_fault_user", `address=${hex(addr)} error_code=0x${hex(error_code)}`);
     const r = yield* handle_mm_fault(mm, tmm, addr, write);
     if (r === "sigsegv") {
-      const me = current();
-      if (k.printk_ratelimit()) k.printk(`${me.comm}[${me.pid}]: segfault at ${hex(addr)} ip (null) sp (null) error ${hex(error_code)}`);
+      if (k.printk_ratelimit()) for (const line of show_signal_msg(k, mm, addr, error_code)) k.printk(line);
       return yield* Effect.die(new SigSegv("SIGSEGV"));
     }
     // pagefault_out_of_memory(): the OOM killer, then the fault is taken again.

@@ -8,7 +8,8 @@
 // per type and CPU (arch/x86/mm/highmem_32.c); 6.1's kmap_local_page and kmap_atomic (which is
 // kmap_local with preemption off, no km_type) stack per task: the task's i-th mapping uses slot
 // KM_MAX_IDX * cpu + i, the task cannot migrate meanwhile, and a context switch takes its PTEs
-// off the CPU and puts them back (__kmap_local_sched_out/in).
+// off the CPU and puts them back (__kmap_local_sched_out/in). kmap_flush_unused() (for
+// change_page_attr) frees the unused slots with one flush, as a wrapping scan does.
 // Simplified: the pkmap page table is allocated from the page allocator on the first kmap
 // (Linux takes it from boot memory); page_address_htable is a map, not 128 hashed buckets; the
 // fixmap's layout is assumed (FIX_KMAP_BEGIN 64 slots below FIXADDR_TOP); kernel 2.6 also has
@@ -111,6 +112,27 @@ export const kmap = (p: page): Effect.Effect<kaddr_t> =>
     s.pkmap.get(s.pkmap.nr(vaddr));
     yield* spin_unlock(s.lock);
     return vaddr;
+  });
+
+/**
+ * kmap_flush_unused(): flush_all_zero_pkmaps() under kmap_lock: the slots no one uses any more
+ * (count 1) are unmapped and, if there were any, the kmap range is flushed from every CPU's TLB.
+ * Nothing to do before the first kmap of a HighMem page (and always on x86_64).
+ * Context: process, may sleep.
+ */
+export const kmap_flush_unused = (): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const mm = mm_of(kernel());
+    const s = states.get(mm);
+    if (s === undefined) return;
+    yield* spin_lock(s.lock);
+    const unmapped = s.pkmap.flush_all_zero_pkmaps();
+    for (const old of unmapped) set_page_address(mm.dm, old, 0);
+    if (unmapped.length > 0) {
+      for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, kernel_vm(mm), s.pkmap.addr(i), null);
+      yield* flush_tlb_kernel_range(s.pkmap.base, s.pkmap.addr(s.pkmap.last_pkmap));
+    }
+    yield* spin_unlock(s.lock);
   });
 
 /** kunmap(page): drops a kmap reference; waiters retry when the slot becomes unused. Context: process (BUG in interrupt). */

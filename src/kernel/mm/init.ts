@@ -32,7 +32,8 @@ export function direct_map_layout(max_low_pfn: number, large_shift: number, smal
 }
 
 const KERNEL_TABLE = HW._PAGE_PRESENT | HW._PAGE_RW | HW._PAGE_ACCESSED | HW._PAGE_DIRTY;
-const KERNEL_PAGE = HW._PAGE_PRESENT | HW._PAGE_RW | HW._PAGE_ACCESSED | HW._PAGE_DIRTY | HW._PAGE_GLOBAL;
+/** PAGE_KERNEL (__PAGE_KERNEL less NX, which mmsim does not model): Accessed and Dirty from the start. */
+export const PAGE_KERNEL = HW._PAGE_PRESENT | HW._PAGE_RW | HW._PAGE_ACCESSED | HW._PAGE_DIRTY | HW._PAGE_GLOBAL;
 
 /** The table at `level` for linear `lin`, creating boot frames down to it. */
 function table_for(v: BootTables, lin: number, level: number): number {
@@ -65,11 +66,11 @@ export function init_memory_mapping(mm: MmState, v: BootTables, base: number): v
     const lin = base + pfn * 2 ** PAGE_SHIFT;
     if (pfn >= small_head && pfn < small_head + large) {
       const t = table_for(v, lin, large_level);
-      HW.write_entry(v.mem, v.fmt, t, HW.level_index(v.fmt, large_level, lin), HW.make_entry(pfn, KERNEL_PAGE | HW._PAGE_PSE));
+      HW.write_entry(v.mem, v.fmt, t, HW.level_index(v.fmt, large_level, lin), HW.make_entry(pfn, PAGE_KERNEL | HW._PAGE_PSE));
       pfn += per;
     } else {
       const t = table_for(v, lin, last);
-      HW.write_entry(v.mem, v.fmt, t, HW.level_index(v.fmt, last, lin), HW.make_entry(pfn, KERNEL_PAGE));
+      HW.write_entry(v.mem, v.fmt, t, HW.level_index(v.fmt, last, lin), HW.make_entry(pfn, PAGE_KERNEL));
       pfn++;
     }
   }

@@ -5,7 +5,8 @@
 // Representation: a kernel virtual address is a JS number, stored relative to KERNEL_BASE (0 on
 // i386, 0xffff800000000000 on x86_64, where the kernel half of the address space starts), so
 // every x86_64 kernel address stays below 2^47 and exact in a double. format_kaddr() prints the
-// real address. NULL is 0 on both (no kernel address lies at KERNEL_BASE itself).
+// real address. NULL is 0 on both (no kernel address lies at KERNEL_BASE itself). meminfo's
+// DirectMap lines come from the boot layout less the large pages set_memory_* split since.
 import { ScenarioError } from "../../sim/errors.ts";
 import type { Arch } from "./mmzone.ts";
 import type { Era } from "./gfp.ts";
@@ -29,13 +30,15 @@ export interface DirectMap {
   readonly pae: boolean;
   /** log2 of the direct map's large pages: 22 (4 MiB, i386 PSE) or 21 (2 MiB, PAE and x86_64). */
   readonly large_shift: number;
+  /** Large pages split into 4 KiB PTEs since boot (pageattr.ts, split_page_count()). */
+  split_large: number;
 }
 
 export function direct_map(arch: Arch, era: Era, nr_pages: number, pae = false): DirectMap {
   const page_offset =
     arch === "i386" ? 0xc0000000 : Number((era === "2.6" ? 0xffff880000000000n : 0xffff888000000000n) - KERNEL_BASE.x86_64);
   const max_low_pfn = arch === "i386" ? Math.min(nr_pages, MAXMEM_PFN(pae)) : nr_pages;
-  return { arch, page_offset, max_low_pfn, htable: new Map(), pae, large_shift: arch === "i386" && !pae ? 22 : 21 };
+  return { arch, page_offset, max_low_pfn, htable: new Map(), pae, large_shift: arch === "i386" && !pae ? 22 : 21, split_large: 0 };
 }
 
 /** The real address, as %p prints it (8 hex digits on i386, 16 on x86_64). */
@@ -94,9 +97,11 @@ export function vmalloc_total_kb(dm: DirectMap): number {
 /**
  * The direct map's page sizes for meminfo's DirectMap lines, as init_memory_mapping() builds it
  * (init.ts): 4 KiB pages for any tail that does not fill a large page and, on i386, the first one,
- * large pages (4 MiB on non-PAE i386, 2 MiB with PAE and on x86_64) for the rest.
+ * large pages (4 MiB on non-PAE i386, 2 MiB with PAE and on x86_64) for the rest; each large
+ * page split since (set_memory_ro/rw of an alias) moves to the 4 KiB count, as split_page_count().
  */
 export function direct_map_kb(dm: DirectMap): { readonly small: number; readonly large: number; readonly large_name: string } {
   const l = direct_map_layout(dm.max_low_pfn, dm.large_shift, dm.arch === "i386");
-  return { small: (l.small_head + l.small_tail) * 4, large: l.large * 4, large_name: dm.large_shift === 22 ? "DirectMap4M" : "DirectMap2M" };
+  const split = dm.split_large * 2 ** (dm.large_shift - PAGE_SHIFT);
+  return { small: (l.small_head + l.small_tail + split) * 4, large: (l.large - split) * 4, large_name: dm.large_shift === 22 ? "DirectMap4M" : "DirectMap2M" };
 }

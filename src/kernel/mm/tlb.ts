@@ -19,7 +19,9 @@
 //   local + 1 == mm's), else everything. A lazy CPU skipped stays in mm_cpumask and, switching
 //   back to the mm, flushes then if the mm's tlb_gen moved meanwhile (switch_mm_irqs_off).
 // - flush_tlb_all / flush_tlb_kernel_range (kernel mappings: global entries too) go to every
-//   CPU, lazy or not; 6.1's flush_tlb_kernel_range also uses the ceiling.
+//   CPU, lazy or not; 6.1's flush_tlb_kernel_range also uses the ceiling. 2.6.34's
+//   flush_tlb_kernel_range is flush_tlb_all, whose do_flush_tlb_all() makes a lazy CPU leave_mm()
+//   (so vfree, vunmap and kmap's wrap-around drop lazy CPUs from the mm's cpumask); 6.1's does not.
 // Simplified: the IPIs are call-function IPIs (2.6.34 has its own INVALIDATE_TLB vectors, 6.1
 // uses smp_call_function_many too); no PCIDs (6.1 has one ASID context per CPU); a CPU's
 // active_mm is the mm its CR3 holds; preemption is not disabled around a user flush (get_cpu()).
@@ -240,35 +242,57 @@ export const tlb_flush = (tlb: TlbGather): Effect.Effect<void> =>
     return tlb.fullmm ? flush_tlb_mm_range(tlb.mm, 0, TLB_FLUSH_ALL, freed) : flush_tlb_mm_range(tlb.mm, tlb.start, tlb.end, freed);
   });
 
-/** do_flush_tlb_all() / do_kernel_range_flush(): this CPU, global entries included; a remote one counts a shootdown. */
+interface KernelFlush {
+  readonly initiator: number;
+  readonly start: number;
+  readonly pages: number;
+  /** 2.6.34 do_flush_tlb_all(): a CPU in lazy TLB mode then leaves the mm it kept. */
+  readonly leave_lazy: boolean;
+}
+
+/**
+ * do_flush_tlb_all() / do_kernel_range_flush() / __cpa_flush_range(): this CPU, global entries
+ * included; a remote one counts a shootdown. 2.6.34's do_flush_tlb_all() then calls leave_mm()
+ * on a CPU in lazy TLB mode (cpu_tlbstate.state == TLBSTATE_LAZY): it drops out of the kept
+ * mm's cpumask and loads swapper_pg_dir. 6.1's does not, nor does pageattr's __cpa_flush_range.
+ */
 const do_kernel_flush = (info: unknown): Effect.Effect<void> =>
   Effect.sync(() => {
-    const { initiator, start, pages } = info as { initiator: number; start: number; pages: number };
+    const { initiator, start, pages, leave_lazy } = info as KernelFlush;
     const k = kernel();
-    const cpu = k.this_cpu().id;
+    const pc = k.this_cpu();
+    const cpu = pc.id;
     const tlb = k.machine.tlbs[cpu]!;
     if (pages === TLB_FLUSH_ALL) tlb.flush_all(false);
     else for (let i = 0; i < pages; i++) tlb.flush_page(start + i * PAGE);
     if (cpu !== initiator) tlb.shootdowns++;
     trace_tlb_flush(k, cpu !== initiator ? TLB_REMOTE_SHOOTDOWN : TLB_LOCAL_SHOOTDOWN, pages);
+    if (leave_lazy && is_lazy(pc)) leave_mm(k, pc);
   });
 
-/** flush_tlb_all(): every CPU flushes its whole TLB, by IPI, and the caller waits. Context: process, interrupts on. */
-export const flush_tlb_all = (): Effect.Effect<void> =>
-  Effect.suspend(() => on_each_cpu(do_kernel_flush, { initiator: kernel().this_cpu().id, start: 0, pages: TLB_FLUSH_ALL }, true));
+const kernel_flush = (start: number, pages: number, leave_lazy: boolean): Effect.Effect<void> =>
+  Effect.suspend(() => on_each_cpu(do_kernel_flush, { initiator: kernel().this_cpu().id, start, pages, leave_lazy } satisfies KernelFlush, true));
+
+/** flush_tlb_all(): every CPU flushes its whole TLB, by IPI, and the caller waits (2.6.34: lazy CPUs leave their mm). Context: process, interrupts on. */
+export const flush_tlb_all = (): Effect.Effect<void> => Effect.suspend(() => kernel_flush(0, TLB_FLUSH_ALL, kernel().config.era === "2.6"));
+
+/**
+ * on_each_cpu(__cpa_flush_range) (2.6.34 pageattr.c; also __cpa_flush_all): __flush_tlb_all()
+ * on every CPU by IPI, waiting for all, with no lazy-mm handling. Context: process, interrupts on.
+ */
+export const cpa_flush_tlb_all = (): Effect.Effect<void> => kernel_flush(0, TLB_FLUSH_ALL, false);
 
 /**
  * flush_tlb_kernel_range(start, end): kernel mappings on every CPU, by IPI, waiting until all did:
- * 2.6.34 flushes everything (flush_tlb_all); 6.1 page by page up to the ceiling.
+ * 2.6.34 flushes everything (it is flush_tlb_all); 6.1 page by page up to the ceiling.
  * Context: process, interrupts on.
  */
 export const flush_tlb_kernel_range = (start: kaddr_t, end: kaddr_t): Effect.Effect<void> =>
   Effect.suspend(() => {
-    const k = kernel();
-    const mm = mm_of(k);
+    const mm = mm_of(kernel());
+    if (mm.era === "2.6") return flush_tlb_all();
     const pages = Math.ceil((end - start) / PAGE);
-    const all = mm.era === "2.6" || pages > tlb_single_page_flush_ceiling;
-    return on_each_cpu(do_kernel_flush, { initiator: k.this_cpu().id, start: linear_of(mm, start), pages: all ? TLB_FLUSH_ALL : pages }, true);
+    return kernel_flush(linear_of(mm, start), pages > tlb_single_page_flush_ceiling ? TLB_FLUSH_ALL : pages, false);
   });
 
 /** __flush_tlb_one(addr): invlpg on this CPU only. Context: any. */

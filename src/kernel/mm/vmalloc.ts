@@ -1,8 +1,8 @@
 // mm/vmalloc.c reduced: vmalloc / vzalloc / vmalloc_32 / vfree / vmap / vunmap over the vmlist
 // address allocator (vmalloc_area.ts), mapping one page at a time (HighMem allowed, except
-// vmalloc_32) into the kernel master page table (init_mm, swapper_pg_dir) with global, writable
-// PTEs; the page-table pages below the top level come from the page allocator as Linux's
-// pte_alloc_kernel does. __vunmap() is the common teardown (vfree = __vunmap(addr, 1), vunmap =
+// vmalloc_32) into the kernel master page table (init_mm, swapper_pg_dir) with PAGE_KERNEL
+// PTEs (global, writable, Accessed and Dirty already set); the page-table pages below the top
+// level come from the page allocator as Linux's pte_alloc_kernel does. __vunmap() is the common teardown (vfree = __vunmap(addr, 1), vunmap =
 // __vunmap(addr, 0), as in 2.6.34 and 6.1): it finds the area by its start address, unmaps it,
 // flushes the range from every CPU's TLB (flush_tlb_kernel_range(): an IPI to every other CPU,
 // waiting until each has flushed; a CPU with interrupts off delays it) and, for vfree, frees the
@@ -10,11 +10,12 @@
 // its pages allocated, as Linux does). Bad or unknown addresses are 2.6.34's WARNs "Trying to
 // vfree() bad address" / "nonexistent vm area" (the pointer unhashed, also on 6.1).
 // vfree in interrupt context: 2.6.34 checks BUG_ON(in_interrupt()) before anything else (so
-// vfree(NULL) there is a BUG too); 6.1 returns on NULL, then defers: __vfree_deferred() links the
-// area into this CPU's vfree_deferred llist (a pointer written into the area's first word) and
-// schedule_work()s free_work, which a kworker runs later in process context, __vunmap()ing each
-// area (newest first, as llist_del_all returns them). vunmap is a BUG in interrupt context in
-// both eras.
+// vfree(NULL) there is a BUG too); 6.1 first might_sleep_if(!in_interrupt()) (in process
+// context while atomic: the might_sleep report, which 2.6.34 lacks), returns on NULL, then in
+// interrupt context defers: __vfree_deferred() links the area into this CPU's vfree_deferred
+// llist (a pointer written into the area's first word) and schedule_work()s free_work, which a
+// kworker runs later in process context, __vunmap()ing each area (newest first, as
+// llist_del_all returns them). vunmap is a BUG in interrupt context in both eras.
 // Lazy vmalloc fault, 2.6: a process page table made before a vmalloc lacks its top-level entry;
 // vmalloc_fault() copies it from init_mm when the process touches the area. 6.1 keeps every
 // process page table in step instead: when init_mm gains a top-level (pgd) entry, it is copied
@@ -31,17 +32,17 @@
 // function names only.
 // Simplified: swapper_pg_dir itself lives in a frame just past the end of RAM (Linux has it in
 // the reserved kernel image, which mmsim does not model); the page array is not allocated (no
-// kmalloc yet); the TLB flush is done at once (2.6.28+ purge lazily); vmalloc and vunmap do not
-// call might_sleep().
+// kmalloc yet); the TLB flush is done at once (2.6.28+ purge lazily); vmap and vunmap do not
+// call might_sleep() (both eras' do).
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
-import { cond_resched, in_interrupt } from "../sched/core.ts";
+import { __might_sleep, cond_resched, in_interrupt } from "../sched/core.ts";
 import { BUG } from "../api_misc.ts";
 import { warn_text } from "../dumpstack.ts";
 import { INIT_WORK, schedule_work, type work_struct } from "../workqueue.ts";
 import { mem_read, mem_write } from "./access.ts";
 import { flush_tlb_kernel_range } from "./tlb.ts";
-import { init_memory_mapping } from "./init.ts";
+import { init_memory_mapping, PAGE_KERNEL } from "./init.ts";
 import * as HW from "../../hw/mmu/paging.ts";
 import { GFP_KERNEL, __GFP_DMA32, __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -164,7 +165,7 @@ export const ensure_kernel_tables = (mm: MmState, v: KernelVm, addr: kaddr_t, gf
     return true;
   });
 
-/** set_pte for a kernel address whose page tables exist: maps `pfn` (0 entry: unmaps). */
+/** set_pte for a kernel address whose page tables exist: maps `pfn` with PAGE_KERNEL (null: unmaps). */
 export function set_kernel_pte(mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number | null): void {
   const lin = linear_of(mm, addr);
   let table = v.root;
@@ -173,7 +174,7 @@ export function set_kernel_pte(mm: MmState, v: KernelVm, addr: kaddr_t, pfn: num
     if (!(e.lo & HW._PAGE_PRESENT)) return;
     table = HW.entry_pfn(e);
   }
-  const entry = pfn === null ? { lo: 0, hi: 0 } : HW.make_entry(pfn, HW._PAGE_PRESENT | HW._PAGE_RW | HW._PAGE_GLOBAL);
+  const entry = pfn === null ? { lo: 0, hi: 0 } : HW.make_entry(pfn, PAGE_KERNEL);
   HW.write_entry(v.mem, v.fmt, table, HW.level_index(v.fmt, v.fmt.bits.length - 1, lin), entry);
 }
 
@@ -337,8 +338,9 @@ function __vfree_deferred(k: Kernel, mm: MmState, addr: kaddr_t): void {
 
 /**
  * vfree(addr): unmaps and frees a vmalloc area; vfree(0) does nothing (after 2.6.34's
- * BUG_ON(in_interrupt())). Context: process; in interrupt context a BUG (2.6) or deferred to a
- * kworker (6.1, __vfree_deferred).
+ * BUG_ON(in_interrupt()), and after 6.1's might_sleep_if(!in_interrupt()): in process context
+ * under a spinlock, a might_sleep report). Context: process; in interrupt context a BUG (2.6)
+ * or deferred to a kworker (6.1, __vfree_deferred).
  */
 export const vfree = (addr: kaddr_t): Effect.Effect<void> =>
   Effect.gen(function* () {
@@ -348,6 +350,8 @@ export const vfree = (addr: kaddr_t): Effect.Effect<void> =>
       if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vfree() in interrupt context");
       return yield* __vunmap(k, mm, addr, true);
     }
+    // might_sleep_if(!in_interrupt()) comes before the NULL test (the line is not known: 0).
+    if (!in_interrupt()) __might_sleep("mm/vmalloc.c", 0, 0);
     if (addr === 0) return;
     if (in_interrupt()) return __vfree_deferred(k, mm, addr);
     yield* __vunmap(k, mm, addr, true);

@@ -312,7 +312,13 @@ export function do_exit(pc: PerCpu, p: Task): void {
 
 /**
  * __might_sleep(): reports a call that may sleep made from atomic context (preempt_count other
- * than `preempt_offset`, or interrupts off), at most once a second as Linux does.
+ * than `preempt_offset`, or interrupts off), at most once a second as Linux does. 2.6.34 prints
+ * in_atomic(), irqs_disabled(), pid and name; 6.1's __might_resched() adds non_block (0: no
+ * mmu-notifier sections here), a "preempt_count: %x, expected: %x" line and, with
+ * CONFIG_PREEMPT_RCU (which CONFIG_PREEMPT selects), "RCU nest depth: %d, expected: %u" (0:
+ * no rcu_read_lock here). Not printed: lockdep's print_irqtrace_events() with interrupts off
+ * (irq event stamps and the last enable/disable sites are not tracked), 6.1's "Preemption
+ * disabled at:" (CONFIG_DEBUG_PREEMPT; where preemption went off is not recorded), the taint.
  */
 export function __might_sleep(file: string, line: number, preempt_offset = 0): void {
   const k = kernel();
@@ -322,11 +328,20 @@ export function __might_sleep(file: string, line: number, preempt_offset = 0): v
   if (k.might_sleep_prev_jiffy >= 0 && jiffies < k.might_sleep_prev_jiffy + k.config.hz) return;
   k.might_sleep_prev_jiffy = jiffies;
   const cur = pc.curr;
+  const atomic = `in_atomic(): ${pc.preempt_count !== 0 ? 1 : 0}, irqs_disabled(): ${pc.hw.irqs_enabled ? 0 : 1}`;
+  const header =
+    k.config.era === "2.6"
+      ? [`${atomic}, pid: ${cur.pid}, name: ${cur.comm}`]
+      : [
+          `${atomic}, non_block: 0, pid: ${cur.pid}, name: ${cur.comm}`,
+          `preempt_count: ${pc.preempt_count.toString(16)}, expected: ${preempt_offset.toString(16)}`,
+          ...(k.config.preempt ? ["RCU nest depth: 0, expected: 0"] : []),
+        ];
   const text = [
     `BUG: sleeping function called from invalid context at ${file}:${line}`,
-    `in_atomic(): ${pc.preempt_count !== 0 ? 1 : 0}, irqs_disabled(): ${pc.hw.irqs_enabled ? 0 : 1}, pid: ${cur.pid}, name: ${cur.comm}`,
+    ...header,
     ...print_held_locks(k, cur),
-    ...dump_stack(k.this_ctx(), ["__might_sleep"]),
+    ...dump_stack(k.this_ctx(), k.config.era === "2.6" ? ["__might_sleep"] : ["__might_sleep", "__might_resched"]),
   ].join("\n");
   k.report("might_sleep", text);
 }

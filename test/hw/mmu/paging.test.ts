@@ -12,8 +12,10 @@ test("i386 two-level: 0xc0801234 is PDE 770, PTE 1, offset 0x234", () => {
   const mem = new P.PageTableMemory();
   P.write_entry(mem, f, 100, 770, P.make_entry(101, PR | RW));
   P.write_entry(mem, f, 101, 1, P.make_entry(5000, PR | RW | G));
+  // A read walk leaves the PTE clean and says so (what the TLB caches); the write walk sets D.
+  assert.ok(P.walk(mem, f, 100, 0xc0801234, false, false, false).ok && !(P.walk(mem, f, 100, 0xc0801234, false, false) as { dirty: boolean }).dirty);
   const w = P.walk(mem, f, 100, 0xc0801234, true, false);
-  assert.equal(w, { ok: true, pfn: 5000, offset: 0x234, page_shift: 12, writable: true, user: false, global: true, tables: [100, 101] });
+  assert.equal(w, { ok: true, pfn: 5000, offset: 0x234, page_shift: 12, writable: true, user: false, global: true, dirty: true, tables: [100, 101] });
   // The walk set Accessed on both entries and Dirty on the last.
   assert.is(P.read_entry(mem, f, 100, 770).lo & (A | D), A);
   assert.is(P.read_entry(mem, f, 101, 1).lo & (A | D), A | D);

@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Tlb } from "../../../src/hw/mmu/tlb.ts";
 
-const t4k = (pfn: number, global = false) => ({ pfn, page_shift: 12, writable: true, user: false, global });
+const t4k = (pfn: number, global = false, dirty = false) => ({ pfn, page_shift: 12, writable: true, user: false, global, dirty });
 
 test("a miss, then a hit after the walk's translation is inserted", () => {
   const tlb = new Tlb();
@@ -11,6 +11,14 @@ test("a miss, then a hit after the walk's translation is inserted", () => {
   tlb.insert(0x5000, t4k(77));
   assert.equal(tlb.lookup(0x5abc), t4k(77));
   assert.equal([tlb.hits, tlb.misses], [1, 1]);
+});
+
+test("an entry keeps the Dirty flag the walk cached; inserting the page again replaces it", () => {
+  const tlb = new Tlb();
+  tlb.insert(0x5000, t4k(77)); // a read walk of a clean PTE
+  assert.is(tlb.lookup(0x5000)!.dirty, false);
+  tlb.insert(0x5000, t4k(77, false, true)); // the write's re-walk set D
+  assert.equal([tlb.lookup(0x5000)!.dirty, tlb.valid], [true, 1]);
 });
 
 test("4-way sets: a fifth page of one set evicts the least recently used", () => {
@@ -25,7 +33,7 @@ test("4-way sets: a fifth page of one set evicts the least recently used", () =>
 
 test("a 2 MiB entry serves every 4 KiB frame inside it", () => {
   const tlb = new Tlb();
-  tlb.insert(0x200000 + 0x3000, { pfn: 0x800 + 3, page_shift: 21, writable: true, user: false, global: true });
+  tlb.insert(0x200000 + 0x3000, { pfn: 0x800 + 3, page_shift: 21, writable: true, user: false, global: true, dirty: true });
   assert.is(tlb.lookup(0x200000 + 0x1ff000)!.pfn, 0x800 + 0x1ff);
   assert.is(tlb.lookup(0x400000), null);
 });

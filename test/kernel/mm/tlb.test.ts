@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inline, run } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
-import { current, flush_tlb_mm, flush_tlb_page, flush_tlb_range, kthread_run, msleep, process_run, touch_anon_pages, udelay } from "../../../src/kernel/index.ts";
+import { current, flush_tlb_all, flush_tlb_mm, flush_tlb_page, flush_tlb_range, kthread_run, msleep, process_run, touch_anon_pages, udelay, vfree, vmalloc } from "../../../src/kernel/index.ts";
 import { TLB_FLUSH_ALL, flush_tlb_mm_range, tlb_flush } from "../../../src/kernel/mm/tlb.ts";
 import type { mm_struct } from "../../../src/kernel/mm/mm_types.ts";
 
@@ -196,5 +196,22 @@ function busy_like_all(): number[] {
   );
   return seen;
 }
+
+test("2.6.34 flush_tlb_all / vfree: do_flush_tlb_all makes the lazy CPU leave_mm; 6.1's does not", () => {
+  const vmalloc_vfree = () => Effect.flatMap(vmalloc(PAGE), vfree);
+  // 2.6.34: the IPI (1 interrupt, 1 shootdown) flushes everything (flush 2), then CPU1 is lazy
+  // (TLBSTATE_LAZY): leave_mm drops it from app's mask and loads swapper_pg_dir (flush 3); app's
+  // switch-in is then a different mm: CR3 load (flush 4). vfree's flush_tlb_kernel_range is
+  // flush_tlb_all on 2.6.34, so the same numbers.
+  for (const flush of [() => flush_tlb_all(), vmalloc_vfree]) {
+    assert.equal(lazy_case("2.6", flush), [true, [1], 1, false, [], 1, 3, 1, 0, 0, 4, true, 0]);
+  }
+  // 6.1 flush_tlb_all: the IPI flushes everything (flush 2); CPU1 stays lazy in the mask; kernel
+  // flushes do not move app's tlb_gen, so app's switch-in reloads nothing (still 2).
+  assert.equal(lazy_case("6", () => flush_tlb_all()), [true, [1], 1, true, [1], 1, 2, 1, 0, 0, 2, true, 0]);
+  // 6.1 vfree of a 1-page area: flush_tlb_kernel_range over its 2 pages (the guard page
+  // included, area->size) is 2 <= 33 invlpgs: flushes 1 + 2 = 3, nothing more on app's return.
+  assert.equal(lazy_case("6", vmalloc_vfree), [true, [1], 1, true, [1], 1, 3, 1, 0, 0, 3, true, 0]);
+});
 
 test.run();

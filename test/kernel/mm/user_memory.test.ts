@@ -9,6 +9,8 @@ import { inline, run } from "../../helpers.ts";
 import { kernel } from "../../../src/kernel/kernel.ts";
 import type { MemorySpec } from "../../../src/kernel/mm/mmzone.ts";
 import { meminfo } from "../../../src/kernel/proc/meminfo.ts";
+import * as HW from "../../../src/hw/mmu/paging.ts";
+import { kernel_vm } from "../../../src/kernel/mm/vmalloc.ts";
 import { TASK_DEAD, type Task } from "../../../src/kernel/sched/task.ts";
 import { current, flush_tlb_mm, kthread_run, mmap_anon, msleep, munmap, process_run, touch_anon_pages, udelay, user_read, user_write, vm_events } from "../../../src/kernel/index.ts";
 
@@ -97,6 +99,41 @@ test("a read fault maps the zero page read-only; the first write gets a page of 
   ]);
 });
 
+test("Dirty: an anonymous write fault maps the page dirty; a write hitting an entry a read cached clean walks again to set D", () => {
+  const seen: unknown[] = [];
+  const r = in_process({ arch: "i386", kernel: "2.6", mb: 64 }, (app) =>
+    Effect.gen(function* () {
+      const k = kernel();
+      const v = kernel_vm(k.mm!);
+      const a = mmap_anon(PAGE);
+      const pte = () => {
+        const w = HW.walk(v.mem, v.fmt, app.mm!.pgd!, a, false, true, false);
+        return { table: w.tables[1]!, idx: HW.level_index(v.fmt, 1, a), dirty: w.ok && w.dirty };
+      };
+      const timed = (e: Effect.Effect<void>) =>
+        Effect.gen(function* () {
+          const t0 = k.now();
+          yield* e;
+          return k.now() - t0;
+        });
+      yield* user_write(a, 4); // do_anonymous_page: pte_mkwrite(pte_mkdirty(entry))
+      seen.push(pte().dirty);
+      // Made clean by hand (as pte_mkclean would) and dropped from CPU1's TLB.
+      const p = pte();
+      const e = HW.read_entry(v.mem, v.fmt, p.table, p.idx);
+      HW.write_entry(v.mem, v.fmt, p.table, p.idx, { lo: e.lo & ~HW._PAGE_DIRTY, hi: e.hi });
+      k.machine.tlbs[1]!.flush_page(a);
+      const misses = k.machine.tlbs[1]!.misses;
+      // The read: a TLB miss; walk 20, PDE and PTE cached by the fault's walk (1 + 1), the line
+      // the write left Modified (1) = 23; D stays clear. The write hits the clean entry and
+      // walks again: 20 + 1 + 1, and the line (1) = 23; D is set.
+      seen.push(yield* timed(user_read(a, 4)), pte().dirty, yield* timed(user_write(a, 4)), pte().dirty, k.machine.tlbs[1]!.misses - misses);
+    }),
+  );
+  assert.equal(r.reports, []);
+  assert.equal(seen, [true, 23, false, 23, true, 1]);
+});
+
 test("munmap frees the pages and the page tables no mapping uses; 2.6.34 flushes every 506 pages, 6.1 once", () => {
   for (const [era, flushes] of [["2.6", 3], ["6", 1]] as const) {
     const seen: number[] = [];
@@ -123,6 +160,31 @@ test("munmap frees the pages and the page tables no mapping uses; 2.6.34 flushes
   }
 });
 
+test("a munmap past the mmu_gather's capacity: 6.1 i386 flushes at 9197 gathered pages (8 + 9 x 1021), 2.6.34 every 506", () => {
+  // 9216 pages from 0xb5c00000 (mmap_base 0xb8000000 - 36 MiB, 4 MiB aligned): 9 PTE tables.
+  // The munmap gathers 9216 pages, then free_pgtables' 9 tables: 9225 entries. 6.1: the 9197th
+  // page fills the last of the 9 batches: flush 1 (more than 33 pages: everything), then 19
+  // pages + 9 tables and tlb_finish_mmu's flush 2. 2.6.34: a flush at every 506 (18 x 506 =
+  // 9108) and the last one for the 117 left: 19.
+  for (const [era, flushes] of [["6", 2], ["2.6", 19]] as const) {
+    const seen: number[] = [];
+    const r = in_process({ arch: "i386", kernel: era, mb: 64, pcp: false }, (app) =>
+      Effect.gen(function* () {
+        const n = 9216;
+        const a = mmap_anon(n * PAGE);
+        for (let i = 0; i < n; i++) yield* user_write(a + i * PAGE, 4);
+        const tlb = kernel().machine.tlbs[1]!;
+        const before = tlb.flushes;
+        seen.push(a, page_tables_kb());
+        assert.is(yield* munmap(a, n * PAGE), 0);
+        seen.push(tlb.flushes - before, app.mm!.rss, page_tables_kb());
+      }),
+    );
+    assert.equal(r.reports, [], era);
+    assert.equal(seen, [0xb5c00000, 9 * 4, flushes, 0, 0], era);
+  }
+});
+
 test("a user access outside every mapping: segfault line, the process dies of SIGSEGV, its memory is freed", () => {
   const seen: string[] = [];
   let left = -1;
@@ -140,6 +202,20 @@ test("a user access outside every mapping: segfault line, the process dies of SI
   assert.equal(seen, []);
   assert.ok(r.log.some((l) => / app\[\d+\]: segfault at 1000 ip \(null\) sp \(null\) error 6$/.test(l)), r.log.join("\n"));
   assert.is(left, 0);
+});
+
+test("kernel 6's segfault line: %px zeros in full width, the likely CPU, and show_opcodes' Code line", () => {
+  // app runs on CPU1 (one core per CPU, socket 0); error 6 = PF_USER | PF_WRITE, not present.
+  // show_opcodes reads ip - 42, which wraps: 0xffffffd6 (i386), 0xffffffffffffffd6 (x86_64).
+  for (const [arch, zero, prologue] of [
+    ["i386", "00000000", "ffffffd6"],
+    ["x86_64", "0000000000000000", "ffffffffffffffd6"],
+  ] as const) {
+    const r = in_process({ arch, kernel: "6", mb: 64 }, () => user_write(0x1000, 4));
+    const at = r.log.findIndex((l) => l.includes("segfault at"));
+    assert.match(r.log[at]!, new RegExp(` app\\[\\d+\\]: segfault at 1000 ip ${zero} sp ${zero} error 6 likely on CPU 1 \\(core 1, socket 0\\)$`));
+    assert.ok(r.log[at + 1]!.endsWith(` Code: Unable to access opcode bytes at 0x${prologue}.`), r.log[at + 1]);
+  }
 });
 
 test("lazy TLB: a kernel thread keeps the process's page table; a flush IPI makes that CPU leave it", () => {
