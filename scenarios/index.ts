@@ -4,7 +4,7 @@ import demo from "./teach/demo.ts";
 import counterSpinlock from "./teach/counter-spinlock.ts";
 import counterNolock from "./teach/counter-nolock.ts";
 import { irqLockDeadlock, irqLockIrqsave } from "./teach/irq-lock.ts";
-import { sleepInAtomic, msleepInAtomic } from "./teach/sleep-in-atomic.ts";
+import { sleepInAtomic, msleepInAtomic, kmallocInAtomic, kmallocAtomicOk } from "./teach/sleep-in-atomic.ts";
 import taskletSmp from "./teach/tasklet-smp.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
@@ -17,6 +17,10 @@ import { kmapAtomicIrq, kmapAtomicIrqFixed } from "./mm/kmap-atomic-irq.ts";
 import tlbReach from "./mm/tlb-reach.ts";
 import vfreeShootdown from "./mm/vfree-shootdown.ts";
 import vmallocFault from "./mm/vmalloc-fault.ts";
+import { mempoolIo, mempoolIoNopool } from "./mm/mempool-io.ts";
+import { slabTasklet, slabTaskletKernel } from "./mm/slab-tasklet.ts";
+import kmallocVmalloc from "./mm/kmalloc-vmalloc.ts";
+import { slabColour, slabColourOff } from "./mm/slab-colour.ts";
 
 export const scenarios: readonly Scenario<any>[] = [
   demo,
@@ -26,6 +30,8 @@ export const scenarios: readonly Scenario<any>[] = [
   irqLockIrqsave,
   sleepInAtomic,
   msleepInAtomic,
+  kmallocInAtomic,
+  kmallocAtomicOk,
   taskletSmp,
   atomicStorm,
   fragmentation,
@@ -42,6 +48,13 @@ export const scenarios: readonly Scenario<any>[] = [
   tlbReach,
   vfreeShootdown,
   vmallocFault,
+  mempoolIo,
+  mempoolIoNopool,
+  slabTasklet,
+  slabTaskletKernel,
+  kmallocVmalloc,
+  slabColour,
+  slabColourOff,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

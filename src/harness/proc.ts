@@ -6,8 +6,9 @@ import { zoneinfo } from "../kernel/proc/zoneinfo.ts";
 import { meminfo } from "../kernel/proc/meminfo.ts";
 import { vmstat } from "../kernel/proc/vmstat.ts";
 import { vmallocinfo } from "../kernel/mm/vmalloc.ts";
+import { slabinfo } from "../kernel/proc/slabinfo.ts";
 
-export const PROC_FILES = ["buddyinfo", "zoneinfo", "meminfo", "vmstat", "vmallocinfo"] as const;
+export const PROC_FILES = ["buddyinfo", "zoneinfo", "meminfo", "vmstat", "vmallocinfo", "slabinfo"] as const;
 export type ProcFile = (typeof PROC_FILES)[number];
 
 export function isProcFile(f: string): f is ProcFile {
@@ -27,5 +28,7 @@ export function read_proc(k: Kernel, file: ProcFile): string {
       return vmstat(k.mm);
     case "vmallocinfo":
       return vmallocinfo(k.mm);
+    case "slabinfo":
+      return slabinfo(k.mm);
   }
 }

@@ -58,6 +58,7 @@ export { jiffies, msecs_to_jiffies, jiffies_to_msecs } from "./time/tick.ts";
 export * from "./time/sleep.ts";
 export { smp_call_function_single, smp_send_reschedule } from "./smp.ts";
 export { nic, disk, kernel_era, ktime_get_ns, cpu_counters } from "./api_misc.ts";
+export { machine_costs, kernel_pae } from "./api_misc.ts";
 export * from "./mm/gfp.ts";
 export {
   alloc_pages,
@@ -94,6 +95,7 @@ export { page_cache_fill, mark_page_accessed, set_page_dirty } from "./mm/filema
 export { mem_read, mem_write, memset, memcpy } from "./mm/access.ts";
 export { vmalloc, vzalloc, vmalloc_32, vfree, vmap, vunmap, vmalloc_to_page, unmap_kernel_range_noflush, vmalloc_faults } from "./mm/vmalloc.ts";
 export { flush_tlb_kernel_range, flush_tlb_all, flush_tlb_mm, flush_tlb_page, flush_tlb_range, __flush_tlb_one } from "./mm/tlb.ts";
+export { set_memory_ro, set_memory_rw } from "./mm/pageattr.ts";
 export { on_each_cpu, on_each_cpu_mask } from "./smp.ts";
 export { kmap, kunmap, kmap_atomic, kunmap_atomic, kmap_local_page, kunmap_local } from "./mm/highmem.ts";
 export { KM_TYPES, type km_type } from "./mm/highmem_atomic.ts";
@@ -103,3 +105,7 @@ export { mmap_anon, munmap, TASK_SIZE } from "./mm/mmap.ts";
 export { user_read, user_write } from "./mm/fault.ts";
 export { loadsegment, gdt_selectors, current_ds } from "./segment.ts";
 export type { mm_struct } from "./mm/mm_types.ts";
+export { kmem_cache_create, kmem_cache_alloc, kmem_cache_zalloc, kmem_cache_free, kmem_cache_shrink, kmem_cache_destroy, type kmem_cache } from "./mm/slab.ts";
+export { SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RED_ZONE, SLAB_PANIC, SLAB_CACHE_DMA, SLAB_RECLAIM_ACCOUNT, SLAB_STORE_USER } from "./mm/slab_geometry.ts";
+export { kmalloc, kzalloc, kcalloc, krealloc, kfree, ksize, ZERO_SIZE_PTR } from "./mm/kmalloc.ts";
+export { mempool_create, mempool_alloc, mempool_free, mempool_resize, mempool_destroy, mempool_create_slab_pool, mempool_create_kmalloc_pool, mempool_create_page_pool, mempool_alloc_slab, mempool_free_slab, mempool_kmalloc, mempool_kfree, mempool_alloc_pages, mempool_free_pages, mempool_curr_nr, type mempool_t } from "./mm/mempool.ts";

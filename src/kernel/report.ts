@@ -15,6 +15,8 @@ export type ReportKind =
   | "bad_page"
   | "oom"
   | "stale_tlb"
+  | "slab_error"
+  | "panic"
   | "bug";
 
 export interface BugReport {

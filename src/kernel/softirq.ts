@@ -68,8 +68,17 @@ function wakeup_softirqd(): void {
   if (tsk !== null && tsk.state !== TASK_RUNNING) wake_up_process(tsk);
 }
 
+/** Runs `eff` with `names` pushed on the running context's backtrace. */
+const in_frames = <A>(names: readonly string[], eff: Effect.Effect<A>): Effect.Effect<A> =>
+  Effect.suspend(() => {
+    const frames = kernel().this_ctx().frames;
+    frames.push(...names);
+    return Effect.ensuring(eff, Effect.sync(() => void frames.splice(frames.length - names.length, names.length)));
+  });
+
 /** __do_softirq(): runs pending vectors with interrupts enabled, restarting up to 10 times. */
-const __do_softirq = (): Effect.Effect<void> =>
+const __do_softirq = (): Effect.Effect<void> => in_frames(["__do_softirq"], do_softirq_body());
+const do_softirq_body = (): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const pc = k.this_cpu();
@@ -114,7 +123,7 @@ export const irq_exit = (): Effect.Effect<void> =>
   Effect.gen(function* () {
     const pc = kernel().this_cpu();
     pc.preempt_count -= HARDIRQ_OFFSET;
-    if (irq_count(pc.preempt_count) === 0 && pc.softirq_pending !== 0) yield* __do_softirq();
+    if (irq_count(pc.preempt_count) === 0 && pc.softirq_pending !== 0) yield* in_frames(["irq_exit"], __do_softirq());
   });
 
 export function local_bh_disable(): void {
@@ -227,7 +236,7 @@ function tasklet_action_common(hi: boolean): Effect.Effect<void> {
           t.running_on = pc.id;
           t.runs++;
           trace_tasklet_entry(t.name);
-          yield* t.func(t.data);
+          yield* in_frames([hi ? "tasklet_hi_action" : "tasklet_action", t.name], t.func(t.data));
           trace_tasklet_exit(t.name);
           t.running_on = -1;
           t.state &= ~(1 << TASKLET_STATE_RUN);

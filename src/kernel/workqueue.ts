@@ -5,7 +5,8 @@
 // does nothing and returns false. Simplified: one worker per CPU, started on the first
 // schedule_work() there and named kworker/N:1 (Linux has kworker/N:0 from boot and adds
 // workers as the pool needs them; no concurrency management, no rescuer, no unbound, highpri or
-// freezable workqueues, no flush_work / cancel_work_sync / delayed work).
+// freezable workqueues, no flush_work / cancel_work_sync). Delayed work (cache_reap) is a timed
+// event that queues the work.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "./kernel.ts";
 import { cond_resched, kthread_run, schedule, set_current_state, wake_up_process } from "./sched/core.ts";
@@ -69,10 +70,38 @@ export function schedule_work(work: work_struct): boolean {
   const k = kernel();
   if (work.pending) return false;
   work.pending = true;
-  const pool = pool_of(k, k.this_cpu().id);
+  insert_work(k, pool_of(k, k.this_cpu().id), work);
+  return true;
+}
+
+/** insert_work(): onto the pool's list; its worker woken, or started (2.6.34 "events/N", 6.1 "kworker/N:1"). */
+function insert_work(k: Kernel, pool: WorkerPool, work: work_struct): void {
   pool.worklist.push(work);
-  if (pool.worker === null) pool.worker = kthread_run(worker_thread, pool, `kworker/${pool.cpu}:1`, { cpus: [pool.cpu], kernelThread: true });
+  const name = k.config.era === "2.6" ? `events/${pool.cpu}` : `kworker/${pool.cpu}:1`;
+  if (pool.worker === null) pool.worker = kthread_run(worker_thread, pool, name, { cpus: [pool.cpu], kernelThread: true });
   else wake_up_process(pool.worker);
+}
+
+/** struct delayed_work: a work item and the timer that queues it. */
+export interface delayed_work {
+  readonly work: work_struct;
+}
+
+/** INIT_DELAYED_WORK(dwork, func). */
+export const INIT_DELAYED_WORK = (func: (work: work_struct) => Effect.Effect<void>): delayed_work => ({ work: INIT_WORK(func) });
+
+/**
+ * schedule_delayed_work_on(cpu, dwork, delay): queues the work on `cpu`'s pool after `delay`
+ * jiffies (at once for 0); false if it was already pending. The timer is kernel housekeeping: it
+ * does not keep a run going (as a deferrable timer does not wake an idle CPU). Context: any.
+ */
+export function schedule_delayed_work_on(cpu: number, dwork: delayed_work, delay: number): boolean {
+  const k = kernel();
+  if (dwork.work.pending) return false;
+  dwork.work.pending = true;
+  const pool = pool_of(k, cpu);
+  if (delay <= 0) insert_work(k, pool, dwork.work);
+  else k.engine.at(k.now() + delay * k.tick_ns, 3, `delayed_work/${cpu}`, () => insert_work(k, pool, dwork.work), true, true);
   return true;
 }
 

@@ -62,7 +62,7 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["proc", "buddyinfo", "--machine", "arm.json"], 'machine file arm.json: "arch" must be "i386" or "x86_64", got "arm"');
   writeFileSync(join(dir, "zones.json"), JSON.stringify({ arch: "i386", zones: [{ name: "DMA32", managed: 10 }] }));
   badInput(["proc", "buddyinfo", "--machine", "zones.json"], 'machine file zones.json: zone "DMA32" does not exist on i386 (accepted: DMA, Normal, HighMem)');
-  badInput(["proc", "slabinfo"], 'proc takes one file name (accepted: buddyinfo, zoneinfo, meminfo, vmstat, vmallocinfo), got "slabinfo"');
+  badInput(["proc", "pagetypeinfo"], 'proc takes one file name (accepted: buddyinfo, zoneinfo, meminfo, vmstat, vmallocinfo, slabinfo), got "pagetypeinfo"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
 });
@@ -103,6 +103,8 @@ test("list names every shipped scenario with its description", () => {
     "irq-lock-irqsave",
     "sleep-in-atomic",
     "msleep-in-atomic",
+    "kmalloc-in-atomic",
+    "kmalloc-atomic-ok",
     "tasklet-smp",
     "atomic-storm",
     "fragmentation",
@@ -119,6 +121,13 @@ test("list names every shipped scenario with its description", () => {
     "tlb-reach",
     "vfree-shootdown",
     "vmalloc-fault",
+    "mempool-io",
+    "mempool-io-nopool",
+    "slab-tasklet",
+    "slab-tasklet-kernel",
+    "kmalloc-vmalloc",
+    "slab-colour",
+    "slab-colour-off",
   ]);
 });
 

@@ -59,6 +59,8 @@ export interface MemorySpec {
   readonly writeback_us?: number;
   /** i386 only: CONFIG_X86_PAE (three-level paging; memory up to 64 GiB instead of 4 GiB). */
   readonly pae?: boolean;
+  /** Slab colouring on (default) or off: mmsim's switch to compare, as pcp (Linux has none). */
+  readonly slab_colouring?: boolean;
 }
 
 export interface per_cpu_pages {

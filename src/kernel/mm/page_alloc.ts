@@ -14,6 +14,7 @@
 // (2.6.35+), no highatomic reserve, no cpusets or mempolicies: every node is allowed; no rt tasks
 // (2.6.34's ALLOC_HARDER, 6.x's ALLOC_MIN_RESERVE for them). Each zone counts its allocated pages
 // (nr_allocated) where alloc_order is set and cleared, for verify mode's per-step conservation check.
+import { kmem_cache_init } from "./kmalloc.ts";
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { __might_sleep, cond_resched, current, in_interrupt, preempt_count } from "../sched/core.ts";
@@ -74,6 +75,7 @@ export function mem_init(k: Kernel, mem: MemorySpec): MmState {
   const total = layout.zones.reduce((s, z) => s + z.managed_pages, 0);
   k.printk(`Memory: ${kb(total)}k available, min_free_kbytes ${layout.min_free_kbytes}`);
   writeback_init(k, mm, mem.writeback_us ?? 5000);
+  kmem_cache_init(k, mm, mem.slab_colouring ?? true);
   for (const n of layout.nodes) kswapd_run(mm, n.node_id);
   return mm;
 }

@@ -1,0 +1,186 @@
+// The general caches and the kmalloc family: kmem_cache_init()'s caches (mm/slab.c), kmalloc /
+// kfree / ksize (include/linux/slab_def.h, mm/slab.c), kzalloc / kcalloc (include/linux/slab.h),
+// krealloc (mm/util.c).
+// 2.6.34: "size-N" and "size-N(DMA)" for N in kmalloc_sizes.h with 4 KiB pages and 64-byte
+//   L1_CACHE_BYTES: 32, 64, 128, 192, 256, 512 ... 4194304 (no 96); created INDEX_AC (size-32)
+//   and INDEX_L3 (size-64 on i386, size-128 on x86_64) first, then each size and its DMA twin;
+//   SLAB_HWCACHE_ALIGN, align ARCH_KMALLOC_MINALIGN (8). kmalloc picks the first size >= the
+//   request (GFP_DMA: its twin); 0 gives ZERO_SIZE_PTR (16); more than 4 MiB gives NULL.
+// 6.1 with CONFIG_SLAB: "kmalloc-N", "kmalloc-rcl-N" (SLAB_RECLAIM_ACCOUNT, for
+//   __GFP_RECLAIMABLE) and "dma-kmalloc-N" (GFP_DMA) for N = 32, 64, 96, 128, 192, 256, 512,
+//   1k, 2k, 4k, 8k (KMALLOC_SHIFT_LOW 5, KMALLOC_SHIFT_HIGH 13; 96 and 192 right after 64 and
+//   128; natural alignment for powers of two); larger requests go to the page allocator
+//   (__kmalloc_large_node: __GFP_COMP, counted in NR_SLAB_UNRECLAIMABLE, not in slabinfo).
+//   (SLUB, 6.1's default allocator, would add kmalloc-8 and kmalloc-16; mmsim models SLAB.)
+// Not modelled: kmalloc-cg-N (CONFIG_MEMCG_KMEM), kmalloc_track_caller's caller, kzfree.
+import * as Effect from "effect/Effect";
+import { kernel, type Kernel } from "../kernel.ts";
+import { __GFP_COMP, __GFP_DMA, __GFP_RECLAIMABLE, __GFP_ZERO, format_gfp, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
+import type { MmState } from "./mm_state.ts";
+import { __free_pages, alloc_pages, mm_of, with_frame } from "./page_alloc.ts";
+import { page_address, virt_to_page, type kaddr_t } from "./page.ts";
+import { PG_slab } from "./page-flags.ts";
+import { memcpy } from "./access.ts";
+import { __cache_alloc, cache_free_object, create_cache, object_cache, set_general_cache_lookup, slab_init, type kmem_cache } from "./slab.ts";
+import { ARCH_KMALLOC_MINALIGN, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from "./slab_geometry.ts";
+import { __might_sleep } from "../sched/core.ts";
+import { start_cache_reap } from "./slab_reap.ts";
+
+/** ZERO_SIZE_PTR: what kmalloc(0) returns; kfree takes it like NULL. */
+export const ZERO_SIZE_PTR = 16;
+const ZERO_OR_NULL_PTR = (p: kaddr_t): boolean => p <= ZERO_SIZE_PTR;
+
+/** 2.6.34 kmalloc_sizes.h with PAGE_SIZE 4096, L1_CACHE_BYTES 64, KMALLOC_MAX_SIZE 4 MiB. */
+const SIZES_26 = [32, 64, 128, 192, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304];
+/** 6.1 SLAB: kmalloc_info[] from KMALLOC_SHIFT_LOW 5 to KMALLOC_SHIFT_HIGH 13, in creation order. */
+const SIZES_6 = [32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+const KMALLOC_MAX_CACHE_SIZE_6 = 8192;
+const short = (n: number): string => (n >= 1 << 20 ? `${n >> 20}M` : n >= 1024 ? `${n >> 10}k` : `${n}`);
+
+/** The general caches by size: normal, DMA and (6.1) reclaimable. */
+interface GeneralCaches {
+  readonly sizes: readonly number[];
+  readonly normal: kmem_cache[];
+  readonly dma: kmem_cache[];
+  readonly reclaim: kmem_cache[];
+}
+const generals = new WeakMap<MmState, GeneralCaches>();
+
+/** kmem_cache_init(): the general caches of the era, in Linux's creation order; reaping starts. */
+export function kmem_cache_init(k: Kernel, mm: MmState, colouring = true): void {
+  slab_init(k, mm, colouring);
+  const g: GeneralCaches = { sizes: mm.era === "2.6" ? SIZES_26 : SIZES_6, normal: [], dma: [], reclaim: [] };
+  generals.set(mm, g);
+  set_general_cache_lookup(find_general_cachep);
+  const make = (name: string, size: number, flags: number, early: boolean): kmem_cache => {
+    const align = mm.era === "6" && (size & (size - 1)) === 0 ? Math.max(ARCH_KMALLOC_MINALIGN, size) : ARCH_KMALLOC_MINALIGN;
+    return create_cache(k, mm, name, size, align, SLAB_HWCACHE_ALIGN | SLAB_PANIC | flags, null, early)!;
+  };
+  if (mm.era === "2.6") {
+    // INDEX_AC (struct arraycache_init) and INDEX_L3 (struct kmem_list3) first, on-slab.
+    const ac = 0;
+    const l3 = mm.arch === "i386" ? 1 : 2;
+    g.normal[ac] = make("size-32", 32, 0, true);
+    g.normal[l3] = make(`size-${g.sizes[l3]}`, g.sizes[l3]!, 0, true);
+    g.sizes.forEach((n, i) => {
+      g.normal[i] ??= make(`size-${n}`, n, 0, false);
+      g.dma[i] = make(`size-${n}(DMA)`, n, SLAB_CACHE_DMA, false);
+    });
+  } else {
+    g.sizes.forEach((n, i) => (g.normal[i] = make(`kmalloc-${short(n)}`, n, 0, false)));
+    g.sizes.forEach((n, i) => (g.reclaim[i] = make(`kmalloc-rcl-${short(n)}`, n, SLAB_RECLAIM_ACCOUNT, false)));
+    g.sizes.forEach((n, i) => (g.dma[i] = make(`dma-kmalloc-${short(n)}`, n, SLAB_CACHE_DMA, false)));
+  }
+  start_cache_reap(k, mm);
+}
+
+/** __find_general_cachep() / kmalloc_slab(): the cache for `size` bytes and `gfp`, or null. */
+function find_general_cachep(mm: MmState, size: number, gfp: gfp_t): kmem_cache | null {
+  const g = generals.get(mm);
+  if (g === undefined) return null;
+  const i = g.sizes.findIndex((n) => size <= n);
+  if (i < 0) return null;
+  if (gfp & __GFP_DMA) return g.dma[i] ?? null;
+  if (mm.era === "6" && gfp & __GFP_RECLAIMABLE) return g.reclaim[i] ?? null;
+  return g.normal[i] ?? null;
+}
+
+/** The general caches of this machine (for /proc/slabinfo order and tests). */
+export const general_caches = (mm: MmState): GeneralCaches | undefined => generals.get(mm);
+
+function trace_kmalloc(k: Kernel, mm: MmState, ptr: kaddr_t, req: number, alloc: number, gfp: gfp_t): void {
+  k.trace("kmalloc", `call_site=${k.this_ctx().frames[k.this_ctx().frames.length - 1] ?? "?"} ptr=${ptr.toString(16)} bytes_req=${req} bytes_alloc=${alloc} gfp_flags=${format_gfp(gfp, mm.era)}`);
+}
+
+/** 6.1 __kmalloc_large_node(): whole pages from the page allocator, counted as unreclaimable slab. */
+const kmalloc_large = (mm: MmState, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    const order = Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096))));
+    const p = yield* alloc_pages(gfp | __GFP_COMP, order);
+    if (p === null) return 0;
+    mm.page_zone(p)!.stat.nr_slab_unreclaimable += 1 << order;
+    return page_address(mm.dm, p);
+  });
+
+/**
+ * kmalloc(size, flags): `size` bytes from the general caches, or 0 (NULL); kmalloc(0) is
+ * ZERO_SIZE_PTR. Context: may sleep if `flags` may (might_sleep in mm/slab.c).
+ */
+export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (!Number.isInteger(size) || size < 0) throw new Error(`kmalloc(${size}): the size must be a whole number of bytes`);
+    if (mm.era === "6" && size > KMALLOC_MAX_CACHE_SIZE_6) {
+      if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab_common.c", 0, 0);
+      const ptr = yield* kmalloc_large(mm, size, gfp);
+      trace_kmalloc(k, mm, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp);
+      return ptr;
+    }
+    if (size === 0) return ZERO_SIZE_PTR;
+    const c = find_general_cachep(mm, size, gfp);
+    if (c === null) return 0;
+    const ptr = yield* with_frame("__kmalloc", __cache_alloc(c, gfp));
+    trace_kmalloc(k, mm, ptr, size, c.size, gfp);
+    return ptr;
+  });
+
+/** kzalloc(size, flags): kmalloc with __GFP_ZERO. */
+export const kzalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> => kmalloc(size, gfp | __GFP_ZERO);
+
+/** kcalloc(n, size, flags): a zeroed array; NULL if n * size overflows an unsigned long. */
+export const kcalloc = (n: number, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.suspend(() => {
+    const ulong_max = mm_of(kernel()).arch === "i386" ? 0xffffffff : 2 ** 64 - 1;
+    if (size !== 0 && n > Math.floor(ulong_max / size)) return Effect.succeed(0);
+    return kmalloc(n * size, gfp | __GFP_ZERO);
+  });
+
+/** kfree(objp): back to its cache (6.1: a large kmalloc back to the page allocator); NULL and ZERO_SIZE_PTR do nothing. Context: any. */
+export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    const mm = mm_of(k);
+    k.trace("kfree", `call_site=${k.this_ctx().frames[k.this_ctx().frames.length - 1] ?? "?"} ptr=${obj.toString(16)}`);
+    if (ZERO_OR_NULL_PTR(obj)) return Effect.void;
+    if (mm.era === "6") {
+      const p = virt_to_page(mm.dm, obj);
+      if (!mm.mem_map.test(p, PG_slab)) {
+        // free_large_kmalloc(): the pages the large kmalloc took.
+        const order = Math.max(0, mm.alloc_order[p]!);
+        if (mm.alloc_order[p]! >= 0) mm.page_zone(p)!.stat.nr_slab_unreclaimable -= 1 << order;
+        return __free_pages(p, order);
+      }
+    }
+    return cache_free_object(obj);
+  });
+
+/** ksize(objp): the usable size (the object size of its cache; 6.1 large: the pages). */
+export const ksize = (obj: kaddr_t): Effect.Effect<number> =>
+  Effect.suspend(() => {
+    if (obj === 0) throw new Error("ksize(NULL): BUG_ON(!objp)");
+    if (obj === ZERO_SIZE_PTR) return Effect.succeed(0);
+    const mm = mm_of(kernel());
+    const p = virt_to_page(mm.dm, obj);
+    if (mm.era === "6" && !mm.mem_map.test(p, PG_slab)) return Effect.succeed(4096 << Math.max(0, mm.alloc_order[p]!));
+    return Effect.map(object_cache(obj), (c) => c.obj_size);
+  });
+
+/**
+ * krealloc(p, new_size, flags): the same object if it is big enough (ksize), else a new one with
+ * the old ksize bytes copied and the old one freed; krealloc(p, 0) frees p and returns
+ * ZERO_SIZE_PTR; on failure NULL and p is left alone.
+ */
+export const krealloc = (p: kaddr_t, new_size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    if (new_size === 0) {
+      yield* kfree(p);
+      return ZERO_SIZE_PTR;
+    }
+    const ks = p !== 0 ? yield* ksize(p) : 0;
+    if (ks >= new_size) return p;
+    const ret = yield* kmalloc(new_size, gfp);
+    if (ret !== 0 && p !== 0 && ks > 0) memcpy(ret, p, ks);
+    if (ret !== 0 && p !== ret) yield* kfree(p);
+    return ret;
+  });

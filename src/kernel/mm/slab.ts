@@ -1,0 +1,649 @@
+// mm/slab.c (2.6.34; 6.1's SLAB where it differs, with kernel "6"): object caches over the page
+// allocator. A cache (kmem_cache) hands out objects of one size from slabs of 2^gfporder pages;
+// each CPU keeps an array_cache of free objects (avail / limit / batchcount / touched), each node
+// a shared array and three slab lists (kmem_list3: slabs_partial, slabs_full, slabs_free).
+// - Alloc (____cache_alloc, interrupts off): pop the CPU's array; empty, cache_alloc_refill()
+//   takes batchcount objects under l3->list_lock from the shared array, else from partial then
+//   free slabs, else cache_grow(): a new coloured slab from kmem_getpages (PG_slab on every page,
+//   NR_SLAB_RECLAIMABLE/UNRECLAIMABLE), interrupts back on while it allocates if the mask sleeps.
+// - Free (__cache_free): push on the array; full, cache_flusharray() moves the oldest batchcount
+//   objects to the shared array if it has room, else free_block() puts them back in their slabs;
+//   an emptied slab is destroyed at once when the node holds more than free_limit free objects.
+// - Slab layout: [colour offset][struct slab + kmem_bufctl_t[num] (on-slab)][objects]; the free
+//   objects are chained through the bufctl array (slab->free is the first). Off-slab caches keep
+//   struct slab + bufctls in a general cache (slabp_cache). A page's slab is found from its pfn
+//   (page->lru.prev in Linux).
+// - Reaping (slab_reap.ts), shrink, destroy, /proc/slabinfo (proc/slabinfo.ts).
+// Not modelled: the allocator's own bookkeeping in simulated memory (kmem_cache, array caches,
+// kmem_list3 and their kmalloc'ed arrays live outside it, as if in the kernel image: no
+// "kmem_cache" row in slabinfo, no bootstrap objects in size-32/size-64), alien caches and
+// NUMA-remote frees (each CPU frees to its own node), SLAB_DESTROY_BY_RCU's deferral, kmemleak,
+// kmemcheck, failslab (issue 6). 6.1's freelist layouts are in slab_geometry.ts; its
+// cache_grow picks the colour after the page and destroys emptied slabs after dropping the lock.
+import * as Effect from "effect/Effect";
+import { ScenarioError } from "../../sim/errors.ts";
+import { kernel, type Kernel } from "../kernel.ts";
+import { BUG } from "../api_misc.ts";
+import { dump_stack } from "../dumpstack.ts";
+import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "../irqflags.ts";
+import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from "../locking/spinlock.ts";
+import { __might_sleep, in_interrupt } from "../sched/core.ts";
+import { on_each_cpu } from "../smp.ts";
+import { mutex_init, mutex_lock, mutex_unlock, type mutex } from "../locking/mutex.ts";
+import { GFP_DMA, __GFP_DMA, __GFP_HIGHMEM, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
+import type { MmState } from "./mm_state.ts";
+import { __free_pages, alloc_pages_node, mm_of, with_frame } from "./page_alloc.ts";
+import { page_address, virt_to_page, type kaddr_t } from "./page.ts";
+import { PG_slab } from "./page-flags.ts";
+import { memset } from "./access.ts";
+import { SLAB_ABI, SLAB_CACHE_DMA, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT, KMALLOC_MAX_SIZE, cpucache_tunables, kmem_cache_geometry, kmem_cache_geometry_6, type Geometry } from "./slab_geometry.ts";
+
+const BUFCTL_END = -1;
+const BATCHREFILL_LIMIT = 16;
+const PAGE = 4096;
+
+/** struct array_cache: a stack of free objects (entry[avail - 1] is the hottest). */
+export interface array_cache {
+  avail: number;
+  limit: number;
+  batchcount: number;
+  touched: boolean;
+  readonly entry: kaddr_t[];
+}
+
+/** struct slab. */
+export interface slab {
+  readonly cache: kmem_cache;
+  /** The first page's pfn. */
+  readonly page: number;
+  /** Bytes from the slab's start to the first object (colour + on-slab management). */
+  readonly colouroff: number;
+  readonly s_mem: kaddr_t;
+  inuse: number;
+  /** The first free object's index, or BUFCTL_END. */
+  free: number;
+  readonly bufctl: Int32Array;
+  readonly nodeid: number;
+  /** Off-slab: the object in slabp_cache holding this management. */
+  readonly mgmt: kaddr_t;
+  list: "partial" | "full" | "free" | null;
+}
+
+/** struct kmem_list3 (6.1: kmem_cache_node): a node's slabs and shared array. */
+export interface kmem_list3 {
+  readonly slabs_partial: slab[];
+  readonly slabs_full: slab[];
+  readonly slabs_free: slab[];
+  free_objects: number;
+  free_limit: number;
+  colour_next: number;
+  readonly list_lock: spinlock_t;
+  readonly shared: array_cache | null;
+  /** jiffies of the next shared-array and free-list reap. */
+  next_reap: number;
+  free_touched: boolean;
+}
+
+export interface kmem_cache extends Geometry {
+  readonly name: string;
+  readonly flags: number;
+  /** Added to every slab allocation (GFP_DMA for DMA caches). */
+  readonly gfpflags: gfp_t;
+  readonly obj_size: number;
+  readonly ctor: ((obj: kaddr_t) => void) | null;
+  readonly slabp_cache: kmem_cache | null;
+  limit: number;
+  batchcount: number;
+  shared: number;
+  readonly array: array_cache[];
+  readonly nodelists: kmem_list3[];
+  /** Not a Linux field: the cache was destroyed. */
+  dead: boolean;
+}
+
+/** The machine's slab state: cache_chain (newest first), the page -> slab map, the chain's mutex. */
+export interface SlabState {
+  readonly cache_chain: kmem_cache[];
+  readonly slab_of: Map<number, slab>;
+  /** slab_break_gfp_order: 1 with more than 32 MiB of RAM. */
+  readonly break_order: number;
+  readonly cache_line: number;
+  readonly abi: (typeof SLAB_ABI)["i386"];
+  readonly cache_chain_mutex: mutex;
+  /** Slab colouring (mmsim's switch; off gives every slab offset 0). */
+  readonly colouring: boolean;
+}
+
+const states = new WeakMap<MmState, SlabState>();
+
+export function slab_state(mm: MmState): SlabState {
+  const s = states.get(mm);
+  if (s === undefined) throw new ScenarioError("the slab allocator needs a machine with memory (machine.memory or --machine FILE)");
+  return s;
+}
+export const slab_state_if_any = (mm: MmState): SlabState | undefined => states.get(mm);
+
+/** kmem_cache_init()'s start: the chain and the break order (caches come from kmalloc.ts). */
+export function slab_init(k: Kernel, mm: MmState, colouring = true): SlabState {
+  const total = mm.zones.reduce((a, z) => a + z.managed_pages, 0);
+  const s: SlabState = { cache_chain: [], slab_of: new Map(), break_order: total > (32 << 20) / PAGE ? 1 : 0, cache_line: k.machine.caches.config.line, abi: SLAB_ABI[mm.arch], cache_chain_mutex: mutex_init("cache_chain_mutex"), colouring: colouring };
+  states.set(mm, s);
+  return s;
+}
+
+const new_array = (limit: number, batchcount: number): array_cache => ({ avail: 0, limit, batchcount, touched: false, entry: [] });
+
+/**
+ * __kmem_cache_create's body without the checks: the geometry, the tunables (enable_cpucache),
+ * the node lists and per-CPU arrays, and the link at the head of cache_chain. Null when no
+ * order holds an object.
+ */
+export function create_cache(k: Kernel, mm: MmState, name: string, size: number, align: number, flags: number, ctor: kmem_cache["ctor"], early = false): kmem_cache | null {
+  const s = slab_state(mm);
+  const g =
+    mm.era === "2.6"
+      ? kmem_cache_geometry(s.abi, size, align, flags, s.cache_line, s.break_order, early)
+      : kmem_cache_geometry_6(s.abi, size, align, flags, s.cache_line, s.break_order, ctor !== null, (bytes) => {
+          const fc = early ? null : find_general_cachep(mm, bytes, 0);
+          return fc === null ? null : { size: fc.size, off_slab: fc.off_slab };
+        });
+  if (g === null) return null;
+  const t = cpucache_tunables(g.size, k.percpu.length);
+  const slabp_cache = g.off_slab ? find_general_cachep(mm, g.slab_size, 0) : null;
+  if (g.off_slab && slabp_cache === null) throw new Error(`slab: no general cache for ${name}'s ${g.slab_size}-byte management`);
+  const nodes = mm.nodes.length;
+  const cpus_on = (n: number) => k.percpu.filter((pc) => (mm.cpu_to_node[pc.id] ?? 0) === n).length;
+  const cache: kmem_cache = {
+    ...g,
+    name,
+    flags: g.flags,
+    gfpflags: flags & SLAB_CACHE_DMA ? GFP_DMA : 0,
+    obj_size: g.size,
+    ctor,
+    slabp_cache,
+    limit: t.limit,
+    batchcount: t.batchcount,
+    shared: t.shared,
+    array: k.percpu.map(() => new_array(t.limit, t.batchcount)),
+    nodelists: Array.from({ length: nodes }, (_, n) => ({
+      slabs_partial: [],
+      slabs_full: [],
+      slabs_free: [],
+      free_objects: 0,
+      free_limit: (1 + cpus_on(n)) * t.batchcount + g.num,
+      colour_next: 0,
+      list_lock: spin_lock_init(`&l3->list_lock`),
+      shared: t.shared > 0 ? new_array(t.shared * t.batchcount, 0xbaadf00d) : null,
+      next_reap: 0,
+      free_touched: false,
+    })),
+    dead: false,
+  };
+  s.cache_chain.unshift(cache); // list_add(&cachep->next, &cache_chain)
+  return cache;
+}
+
+/** The general cache for `size` bytes (kmalloc.ts installs the table), or null. */
+let find_general: (mm: MmState, size: number, gfp: gfp_t) => kmem_cache | null = () => null;
+export const set_general_cache_lookup = (f: typeof find_general): void => void (find_general = f);
+const find_general_cachep = (mm: MmState, size: number, gfp: gfp_t): kmem_cache | null => find_general(mm, size, gfp);
+
+const node_of = (k: Kernel, mm: MmState): number => mm.cpu_to_node[k.this_cpu().id] ?? 0;
+const cpu_cache_get = (k: Kernel, c: kmem_cache): array_cache => c.array[k.this_cpu().id]!;
+
+function list_of(l3: kmem_list3, which: "partial" | "full" | "free"): slab[] {
+  return which === "partial" ? l3.slabs_partial : which === "full" ? l3.slabs_full : l3.slabs_free;
+}
+
+/** list_del() then list_add() (head) or list_add_tail() onto `which`. */
+function move_slab(l3: kmem_list3, sp: slab, which: "partial" | "full" | "free" | null, tail = false): void {
+  if (sp.list !== null) {
+    const from = list_of(l3, sp.list);
+    from.splice(from.indexOf(sp), 1);
+  }
+  sp.list = which;
+  if (which === null) return;
+  const to = list_of(l3, which);
+  if (tail) to.push(sp);
+  else to.unshift(sp);
+}
+
+const index_to_obj = (c: kmem_cache, sp: slab, i: number): kaddr_t => sp.s_mem + c.size * i;
+const obj_to_index = (c: kmem_cache, sp: slab, obj: kaddr_t): number => Math.floor((obj - sp.s_mem) / c.size);
+
+/** slab_get_obj(): the first free object off the bufctl chain. */
+function slab_get_obj(c: kmem_cache, sp: slab): kaddr_t {
+  const obj = index_to_obj(c, sp, sp.free);
+  sp.inuse++;
+  sp.free = sp.bufctl[sp.free]!;
+  return obj;
+}
+
+/** slab_put_obj(): the object goes back at the head of its slab's chain. */
+function slab_put_obj(c: kmem_cache, sp: slab, obj: kaddr_t): void {
+  const i = obj_to_index(c, sp, obj);
+  sp.bufctl[i] = sp.free;
+  sp.free = i;
+  sp.inuse--;
+}
+
+/** virt_to_slab(): the slab of an object (page->lru.prev), or undefined for a non-slab page. */
+export function virt_to_slab(mm: MmState, obj: kaddr_t): slab | undefined {
+  return slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj));
+}
+
+/** kmem_getpages(): the slab's pages, PG_slab on each, counted as slab memory. */
+const kmem_getpages = (mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.Effect<number | null> =>
+  Effect.gen(function* () {
+    let flags = gfp | c.gfpflags;
+    if (c.flags & SLAB_RECLAIM_ACCOUNT) flags |= __GFP_RECLAIMABLE;
+    const p = yield* alloc_pages_node(nid, flags & ~__GFP_ZERO, c.gfporder);
+    if (p === null) return null;
+    const n = 1 << c.gfporder;
+    const z = mm.page_zone(p)!;
+    if (c.flags & SLAB_RECLAIM_ACCOUNT) z.stat.nr_slab_reclaimable += n;
+    else z.stat.nr_slab_unreclaimable += n;
+    for (let i = 0; i < n; i++) mm.mem_map.set(p + i, PG_slab);
+    return p;
+  });
+
+/** kmem_freepages(): PG_slab off, the accounting undone, the pages back to the allocator. */
+const kmem_freepages = (mm: MmState, c: kmem_cache, p: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const n = 1 << c.gfporder;
+    const z = mm.page_zone(p)!;
+    if (c.flags & SLAB_RECLAIM_ACCOUNT) z.stat.nr_slab_reclaimable -= n;
+    else z.stat.nr_slab_unreclaimable -= n;
+    for (let i = 0; i < n; i++) mm.mem_map.clear(p + i, PG_slab);
+    return __free_pages(p, c.gfporder);
+  });
+
+/** slab_destroy(): the pages go, and an off-slab descriptor back to its cache. */
+const slab_destroy = (k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const s = slab_state(mm);
+    for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.delete(sp.page + i);
+    yield* kmem_freepages(mm, c, sp.page);
+    if (c.slabp_cache !== null) yield* kmem_cache_free(c.slabp_cache, sp.mgmt);
+  });
+
+/**
+ * cache_grow(): a new slab on the node's free list, coloured by colour_next. With a sleeping
+ * mask interrupts are on while the pages are allocated. Returns false when none could be had.
+ * Context: interrupts off (caller), may sleep with a sleeping mask.
+ */
+const cache_grow = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.Effect<boolean> =>
+  Effect.gen(function* () {
+    if (gfp & __GFP_HIGHMEM) return yield* BUG("mm/slab.c: cache_grow(): BUG_ON(flags & GFP_SLAB_BUG_MASK)");
+    const l3 = c.nodelists[nid]!;
+    yield* spin_lock(l3.list_lock);
+    let colour = l3.colour_next;
+    if (mm.era === "6") {
+      // 6.1 cache_grow_begin(): colour_next moves first, then is used.
+      l3.colour_next = l3.colour_next + 1 >= c.colour ? 0 : l3.colour_next + 1;
+      colour = l3.colour_next >= c.colour ? 0 : l3.colour_next;
+    } else l3.colour_next = l3.colour_next + 1 >= c.colour ? 0 : l3.colour_next + 1;
+    yield* spin_unlock(l3.list_lock);
+    const offset = slab_state(mm).colouring ? colour * c.colour_off : 0;
+    const blocking = gfpflags_allow_blocking(gfp);
+    if (blocking) yield* local_irq_enable();
+    const sp = yield* new_slab(k, mm, c, gfp, nid, offset);
+    if (blocking) local_irq_disable();
+    if (sp === null) return false;
+    yield* spin_lock(l3.list_lock);
+    move_slab(l3, sp, "free", true); // list_add_tail(&slabp->list, &l3->slabs_free)
+    l3.free_objects += c.num;
+    yield* spin_unlock(l3.list_lock);
+    return true;
+  });
+
+/** kmem_getpages + alloc_slabmgmt + slab_map_pages + cache_init_objs. */
+const new_slab = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number, offset: number): Effect.Effect<slab | null> =>
+  Effect.gen(function* () {
+    const p = yield* kmem_getpages(mm, c, gfp, nid);
+    if (p === null) return null;
+    let mgmt = 0;
+    let colouroff = offset;
+    if (c.slabp_cache !== null) {
+      mgmt = yield* kmem_cache_alloc_node(c.slabp_cache, gfp & ~__GFP_ZERO, nid);
+      if (mgmt === 0) {
+        yield* kmem_freepages(mm, c, p);
+        return null;
+      }
+    } else if (mm.era === "2.6") colouroff += c.slab_size; // 6.1 keeps an on-slab freelist at the slab's end
+    const base = page_address(mm.dm, p);
+    const bufctl = new Int32Array(c.num);
+    for (let i = 0; i < c.num; i++) bufctl[i] = i + 1 < c.num ? i + 1 : BUFCTL_END;
+    const sp: slab = { cache: c, page: p, colouroff, s_mem: base + colouroff, inuse: 0, free: 0, bufctl, nodeid: nid, mgmt, list: null };
+    const s = slab_state(mm);
+    for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.set(p + i, sp);
+    if (c.ctor !== null) for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i));
+    return sp;
+  });
+
+/** transfer_objects(): up to `max` objects from one array to another. */
+function transfer_objects(to: array_cache, from: array_cache, max: number): number {
+  const nr = Math.min(from.avail, max, to.limit - to.avail);
+  if (nr <= 0) return 0;
+  to.entry.splice(to.avail, 0, ...from.entry.splice(from.avail - nr, nr));
+  from.avail -= nr;
+  to.avail += nr;
+  to.touched = true;
+  return nr;
+}
+
+/** cache_alloc_refill(): refill this CPU's empty array (batchcount objects), growing if needed. */
+const cache_alloc_refill = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    for (;;) {
+      const node = node_of(k, mm);
+      let ac = cpu_cache_get(k, c);
+      let batchcount = ac.batchcount;
+      if (!ac.touched && batchcount > BATCHREFILL_LIMIT) batchcount = BATCHREFILL_LIMIT;
+      const l3 = c.nodelists[node]!;
+      yield* spin_lock(l3.list_lock);
+      ac = cpu_cache_get(k, c);
+      if (l3.shared !== null && transfer_objects(ac, l3.shared, batchcount) > 0) l3.shared.touched = true;
+      else {
+        while (batchcount > 0) {
+          let sp = l3.slabs_partial[0];
+          if (sp === undefined) {
+            l3.free_touched = true;
+            sp = l3.slabs_free[0];
+            if (sp === undefined) break;
+          }
+          while (sp.inuse < c.num && batchcount-- > 0) ac.entry[ac.avail++] = slab_get_obj(c, sp);
+          move_slab(l3, sp, sp.free === BUFCTL_END ? "full" : "partial");
+        }
+        l3.free_objects -= ac.avail;
+      }
+      k.charge(k.costs.pcpOp * Math.max(1, ac.avail));
+      yield* spin_unlock(l3.list_lock);
+      if (ac.avail === 0) {
+        const grown = yield* cache_grow(k, mm, c, gfp, node);
+        // cache_grow can reenable interrupts, then ac could change.
+        ac = cpu_cache_get(k, c);
+        if (!grown && ac.avail === 0) return 0;
+        if (ac.avail === 0) continue;
+      }
+      ac.touched = true;
+      return ac.entry[--ac.avail]!;
+    }
+  });
+
+/** ____cache_alloc(): from this CPU's array, refilling it when empty. Context: interrupts off. */
+const ____cache_alloc = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> => {
+  const ac = cpu_cache_get(k, c);
+  if (ac.avail > 0) {
+    ac.touched = true;
+    k.charge(k.costs.pcpOp);
+    return Effect.succeed(ac.entry[--ac.avail]!);
+  }
+  return cache_alloc_refill(k, mm, c, gfp);
+};
+
+/**
+ * __cache_alloc(): might_sleep_if the mask sleeps (cache_alloc_debugcheck_before, mm/slab.c),
+ * then ____cache_alloc with interrupts off, then __GFP_ZERO's memset. 0 (NULL) on failure.
+ */
+export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (c.dead) throw new ScenarioError(`kmem_cache_alloc: cache ${c.name} was destroyed`);
+    if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab.c", mm.era === "2.6" ? 3101 : 0, 0);
+    const flags = local_irq_save();
+    const obj = yield* ____cache_alloc(k, mm, c, gfp);
+    yield* local_irq_restore(flags);
+    if (obj !== 0 && gfp & __GFP_ZERO) memset(obj, 0, c.obj_size);
+    return obj;
+  });
+
+/** kmem_cache_alloc(cachep, flags): an object, or 0 (NULL). Context: may sleep if `flags` may. */
+export const kmem_cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.map(with_frame("kmem_cache_alloc", __cache_alloc(c, gfp)), (obj) => {
+    kernel().trace("kmem_cache_alloc", `ptr=${obj.toString(16)} bytes_req=${c.obj_size} bytes_alloc=${c.size}`);
+    return obj;
+  });
+
+/** kmem_cache_alloc_node(): on one node (mmsim: this CPU's node, as the UMA path). */
+export const kmem_cache_alloc_node = (c: kmem_cache, gfp: gfp_t, _nid: number): Effect.Effect<kaddr_t> => __cache_alloc(c, gfp);
+
+/** kmem_cache_zalloc(): kmem_cache_alloc with __GFP_ZERO. */
+export const kmem_cache_zalloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> => kmem_cache_alloc(c, gfp | __GFP_ZERO);
+
+/**
+ * free_block(): each object back into its slab; an emptied slab is destroyed when the node has
+ * more than free_limit free objects (2.6.34 under list_lock; 6.1 collects them and destroys them
+ * after it is dropped, by `destroy`), else it heads the free list; a partial one goes to the
+ * partial list's tail. Context: l3->list_lock held.
+ */
+function free_block(c: kmem_cache, l3: kmem_list3, objs: readonly kaddr_t[], mm: MmState, destroy: slab[]): void {
+  const s = slab_state(mm);
+  for (const obj of objs) {
+    const sp = s.slab_of.get(virt_to_page(mm.dm, obj))!;
+    move_slab(l3, sp, null);
+    slab_put_obj(c, sp, obj);
+    l3.free_objects++;
+    if (sp.inuse === 0) {
+      if (l3.free_objects > l3.free_limit) {
+        l3.free_objects -= c.num;
+        destroy.push(sp);
+      } else move_slab(l3, sp, "free");
+    } else move_slab(l3, sp, "partial", true);
+  }
+}
+
+/** free_block() under the node's list_lock, then the emptied slabs' destruction. */
+export const free_block_locked = (k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, take: () => kaddr_t[]): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    yield* spin_lock(l3.list_lock);
+    const destroy: slab[] = [];
+    free_block(c, l3, take(), mm, destroy);
+    k.charge(k.costs.pcpOp * Math.max(1, destroy.length));
+    if (mm.era === "2.6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
+    yield* spin_unlock(l3.list_lock);
+    if (mm.era === "6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
+  });
+
+/** cache_flusharray(): the oldest batchcount objects to the shared array if it has room, else to their slabs. */
+const cache_flusharray = (k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const l3 = c.nodelists[node_of(k, mm)]!;
+    let batchcount = ac.batchcount;
+    const shared = l3.shared;
+    if (shared !== null && shared.limit - shared.avail > 0) {
+      yield* spin_lock(l3.list_lock);
+      batchcount = Math.min(batchcount, shared.limit - shared.avail);
+      shared.entry.splice(shared.avail, 0, ...ac.entry.splice(0, batchcount));
+      shared.avail += batchcount;
+      ac.avail -= batchcount;
+      yield* spin_unlock(l3.list_lock);
+      return;
+    }
+    yield* free_block_locked(k, mm, c, l3, () => {
+      ac.avail -= batchcount;
+      return ac.entry.splice(0, batchcount);
+    });
+  });
+
+/** __cache_free(): onto this CPU's array, flushing it first when full. Context: interrupts off. */
+const __cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    let ac = cpu_cache_get(k, c);
+    if (ac.avail >= ac.limit) {
+      yield* cache_flusharray(k, mm, c, ac);
+      ac = cpu_cache_get(k, c);
+    }
+    ac.entry.length = ac.avail;
+    ac.entry.push(obj);
+    ac.avail++;
+    k.charge(k.costs.pcpOp);
+  });
+
+/** The object's slab and cache, or the BUG virt_to_cache() hits (BUG_ON(!PageSlab(page))). */
+const virt_to_cache = (mm: MmState, obj: kaddr_t): Effect.Effect<kmem_cache> =>
+  Effect.suspend(() => {
+    const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj));
+    return sp === undefined ? BUG(`mm/slab.c: page_get_cache(): BUG_ON(!PageSlab(page)) for ${obj.toString(16)}`) : Effect.succeed(sp.cache);
+  });
+
+/** kmem_cache_free(cachep, objp). Context: any; never sleeps. */
+export const kmem_cache_free = (c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    const flags = local_irq_save();
+    yield* __cache_free(k, mm, c, obj);
+    yield* local_irq_restore(flags);
+    k.trace("kmem_cache_free", `ptr=${obj.toString(16)}`);
+  });
+
+/** kfree()'s body: the object's cache from its page, then __cache_free. */
+export const cache_free_object = (obj: kaddr_t): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    const flags = local_irq_save();
+    const c = yield* virt_to_cache(mm, obj);
+    yield* __cache_free(k, mm, c, obj);
+    yield* local_irq_restore(flags);
+  });
+
+/** obj_size(virt_to_cache(obj)), for ksize. */
+export const object_cache = (obj: kaddr_t): Effect.Effect<kmem_cache> => Effect.suspend(() => virt_to_cache(mm_of(kernel()), obj));
+
+/** slab_error(): "slab error in FUNC(): cache `NAME': MSG" and a backtrace. */
+export function slab_error(k: Kernel, func: string, c: kmem_cache, msg: string): void {
+  k.report("slab_error", [`slab error in ${func}(): cache \`${c.name}': ${msg}`, ...dump_stack(k.this_ctx(), [func, "__slab_error"])].join("\n"));
+}
+
+/**
+ * kmem_cache_create(name, size, align, flags, ctor): a new cache, or null (a duplicate name;
+ * SLAB_PANIC panics instead). A NULL name, interrupt context or a size out of range is 2.6.34's
+ * "Early error in slab" BUG. Context: process, may sleep (cache_chain_mutex).
+ */
+export const kmem_cache_create = (name: string, size: number, align: number, flags: number, ctor: kmem_cache["ctor"] = null): Effect.Effect<kmem_cache | null> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    const abi = slab_state(mm).abi;
+    if (!Number.isInteger(size) || !Number.isInteger(align) || align < 0) throw new ScenarioError(`kmem_cache_create(${JSON.stringify(name)}, ${size}, ${align}, ...): size and align are whole numbers of bytes`);
+    if (!name || in_interrupt() || size < abi.bytes_per_word || size > KMALLOC_MAX_SIZE) {
+      k.printk(`kmem_cache_create: Early error in slab ${name}`);
+      return yield* BUG("mm/slab.c: kmem_cache_create()");
+    }
+    const s = slab_state(mm);
+    const fail = (why: string[]): Effect.Effect<null> => {
+      if (flags & SLAB_PANIC) {
+        k.report("panic", `Kernel panic - not syncing: kmem_cache_create(): failed to create slab \`${name}'`);
+        k.halt(k.now(), `panic: kmem_cache_create(): failed to create slab \`${name}'`);
+        return Effect.never;
+      }
+      for (const l of why) k.printk(l);
+      return Effect.succeed(null);
+    };
+    yield* mutex_lock(s.cache_chain_mutex);
+    const dup = s.cache_chain.some((c) => c.name === name);
+    const c = dup ? null : create_cache(k, mm, name, size, align, flags, ctor);
+    yield* mutex_unlock(s.cache_chain_mutex);
+    if (dup) return yield* fail([`kmem_cache_create: duplicate cache ${name}`, ...dump_stack(k.this_ctx(), ["kmem_cache_create"])]);
+    if (c === null) return yield* fail([`kmem_cache_create: couldn't create cache ${name}.`]);
+    return c;
+  });
+
+/** drain_array(): hand back objects from an array not touched since the last pass (all with `force`). */
+export const drain_array = (k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, ac: array_cache | null, force: boolean): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (ac === null || ac.avail === 0) return Effect.void;
+    if (ac.touched && !force) {
+      ac.touched = false;
+      return Effect.void;
+    }
+    return free_block_locked(k, mm, c, l3, () => {
+      let tofree = force ? ac.avail : Math.floor((ac.limit + 4) / 5);
+      if (tofree > ac.avail) tofree = Math.floor((ac.avail + 1) / 2);
+      ac.avail -= tofree;
+      return ac.entry.splice(0, tofree);
+    });
+  });
+
+/** drain_freelist(): destroys up to `tofree` free slabs, oldest first. Returns how many. */
+export const drain_freelist = (k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, tofree: number): Effect.Effect<number> =>
+  Effect.gen(function* () {
+    let n = 0;
+    while (n < tofree) {
+      yield* spin_lock(l3.list_lock);
+      const sp = l3.slabs_free[l3.slabs_free.length - 1];
+      if (sp === undefined) {
+        yield* spin_unlock(l3.list_lock);
+        break;
+      }
+      move_slab(l3, sp, null);
+      l3.free_objects -= c.num;
+      yield* spin_unlock(l3.list_lock);
+      yield* slab_destroy(k, mm, c, sp);
+      n++;
+    }
+    return n;
+  });
+
+/** do_drain(): this CPU's array back into the slabs (on_each_cpu's function; interrupts off). */
+const do_drain = (info: unknown): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const k = kernel();
+    const mm = mm_of(k);
+    const c = info as kmem_cache;
+    const ac = cpu_cache_get(k, c);
+    return free_block_locked(k, mm, c, c.nodelists[node_of(k, mm)]!, () => {
+      const objs = ac.entry.splice(0, ac.avail);
+      ac.avail = 0;
+      return objs;
+    });
+  });
+
+/** __cache_shrink(): every CPU's array (do_drain, by IPI), the shared arrays, every free slab. 1 if objects remain. */
+const __cache_shrink = (k: Kernel, mm: MmState, c: kmem_cache): Effect.Effect<number> =>
+  Effect.gen(function* () {
+    yield* on_each_cpu(do_drain, c, true);
+    let ret = 0;
+    for (const l3 of c.nodelists) {
+      yield* drain_array(k, mm, c, l3, l3.shared, true);
+      yield* drain_freelist(k, mm, c, l3, l3.free_objects);
+      if (l3.slabs_full.length > 0 || l3.slabs_partial.length > 0) ret = 1;
+    }
+    return ret;
+  });
+
+/** kmem_cache_shrink(cachep): frees every free slab; 0 if the cache is now empty. Context: process (BUG in interrupt). */
+export const kmem_cache_shrink = (c: kmem_cache): Effect.Effect<number> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    if (in_interrupt()) return yield* BUG("mm/slab.c: kmem_cache_shrink(): BUG_ON(!cachep || in_interrupt())");
+    const mm = mm_of(k);
+    const s = slab_state(mm);
+    yield* mutex_lock(s.cache_chain_mutex);
+    const ret = yield* __cache_shrink(k, mm, c);
+    yield* mutex_unlock(s.cache_chain_mutex);
+    return ret;
+  });
+
+/**
+ * kmem_cache_destroy(cachep): shrinks the cache and removes it; if objects remain it reports
+ * "Can't free all objects" and the cache stays, back at the head of the chain. Context: process.
+ */
+export const kmem_cache_destroy = (c: kmem_cache): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const k = kernel();
+    const mm = mm_of(k);
+    if (in_interrupt()) return yield* BUG("mm/slab.c: kmem_cache_destroy(): BUG_ON(!cachep || in_interrupt())");
+    const s = slab_state(mm);
+    yield* mutex_lock(s.cache_chain_mutex);
+    const chain = s.cache_chain;
+    chain.splice(chain.indexOf(c), 1);
+    if (yield* __cache_shrink(k, mm, c)) {
+      slab_error(k, "kmem_cache_destroy", c, "Can't free all objects");
+      chain.unshift(c);
+    } else c.dead = true;
+    yield* mutex_unlock(s.cache_chain_mutex);
+  });
