@@ -28,10 +28,12 @@ const jobs = Math.max(1, Math.min(4, Number(process.env.TEST_JOBS) || availableP
 const uvu = join(root, "node_modules/uvu/bin.js");
 const totals = { total: 0, passed: 0, skipped: 0 };
 let failed = [];
+const took = [];
 
 function runOne(file) {
   return new Promise((resolve) => {
     const pattern = `^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+    const start = process.hrtime.bigint();
     const child = spawn(process.execPath, ["--import", "tsx", uvu, "test", pattern], { cwd: root, env: process.env });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -42,6 +44,7 @@ function runOne(file) {
         const m = new RegExp(`${key}:\\s+(\\d+)`, "i").exec(plain);
         if (m) totals[key] += Number(m[1]);
       }
+      took.push([file, Number(process.hrtime.bigint() - start) / 1e9]);
       if (code !== 0) failed.push(file);
       process.stdout.write(out.replace(/\n\s*Total:[\s\S]*$/, "\n"));
       resolve();
@@ -58,6 +61,8 @@ await Promise.all(
 );
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 console.log(`\n  Files:   ${files.length} (${jobs} at a time)\n  Total:   ${totals.total}\n  Passed:  ${totals.passed}\n  Skipped: ${totals.skipped}\n  Duration: ${(ms / 1000).toFixed(1)} s`);
+const slowest = took.sort((a, b) => b[1] - a[1]).slice(0, 5);
+console.log(`  Slowest: ${slowest.map(([f, s]) => `${f} ${s.toFixed(1)} s`).join(", ")}`);
 if (failed.length > 0 || totals.passed !== totals.total) {
   console.log(`\n  FAILED: ${failed.join(", ") || "a test did not pass"}`);
   process.exit(1);

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { main } from "../../src/cli/main.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "mmsim.js");
@@ -15,8 +16,27 @@ function mmsim(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function badInput(args: string[], message: string) {
-  const r = mmsim(...args);
+/**
+ * main() in this process, as the launcher calls it (same io contract, cwd in the test directory):
+ * for bad input, which never gets as far as loading a scenario file. Spawning costs a second of
+ * start-up each; the tests below spawn for everything else, and for one bad input.
+ */
+function inProcess(...args: string[]) {
+  let out = "";
+  let err = "";
+  const io = { out: (t: string) => void (out += t + "\n"), err: (t: string) => void (err += t.endsWith("\n") ? t : t + "\n"), exit: () => {} };
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const code = main(args, io);
+    return { code: code === "pending" ? null : code, out, err };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+function badInput(args: string[], message: string, run = args.some((a) => a.endsWith(".ts")) ? mmsim : inProcess) {
+  const r = run(...args);
   assert.is(r.code, 2, `${args.join(" ")}: ${r.err}`);
   assert.is(r.err, `mmsim: ${message}\n`);
   assert.is(r.out, "");
@@ -24,7 +44,7 @@ function badInput(args: string[], message: string) {
 }
 
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
-  badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)');
+  badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
   badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
