@@ -19,6 +19,7 @@ import vfreeShootdown from "./mm/vfree-shootdown.ts";
 import vmallocFault from "./mm/vmalloc-fault.ts";
 import { mempoolIo, mempoolIoNopool } from "./mm/mempool-io.ts";
 import { slabTasklet, slabTaskletKernel } from "./mm/slab-tasklet.ts";
+import { slabUseAfterFree, slabUseAfterFreeFixed } from "./mm/slab-use-after-free.ts";
 import kmallocVmalloc from "./mm/kmalloc-vmalloc.ts";
 import { slabColour, slabColourOff } from "./mm/slab-colour.ts";
 
@@ -55,6 +56,8 @@ export const scenarios: readonly Scenario<any>[] = [
   kmallocVmalloc,
   slabColour,
   slabColourOff,
+  slabUseAfterFree,
+  slabUseAfterFreeFixed,
 ];
 
 export const DEFAULT_SCENARIO = "demo";

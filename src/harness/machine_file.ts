@@ -7,7 +7,7 @@ import { ScenarioError } from "../sim/errors.ts";
 import type { MachineOverride, MmuSpec } from "./scenario.ts";
 import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
 
-const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail", "costs", "slab_colouring"];
+const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail", "costs", "slab_colouring", "debug_slab"];
 const TLB_FIELDS = ["entries", "ways", "large_entries", "large_ways"];
 const CACHE_FIELDS = ["size", "ways", "line", "policy", "llc_size", "llc_ways"];
 const ZONE_FIELDS = ["name", "managed", "present", "spanned", "node"];
@@ -73,6 +73,8 @@ export function parseMachineFile(v: unknown): MachineOverride {
   if (o.pcp !== undefined && typeof o.pcp !== "boolean") throw new ScenarioError(`"pcp" must be true or false`);
   if (o.pae !== undefined && typeof o.pae !== "boolean") throw new ScenarioError(`"pae" must be true or false`);
   if (o.slab_colouring !== undefined && typeof o.slab_colouring !== "boolean") throw new ScenarioError(`"slab_colouring" must be true or false`);
+  if (o.debug_slab !== undefined && typeof o.debug_slab !== "boolean") throw new ScenarioError(`"debug_slab" must be true or false`);
+  if (o.debug_slab === true && o.kernel === "6") throw new ScenarioError(`"debug_slab" models 2.6.34's CONFIG_DEBUG_SLAB: it needs "kernel": "2.6" (kernel "6" is built without it)`);
   if (o.preempt !== undefined && typeof o.preempt !== "boolean") throw new ScenarioError(`"preempt" must be true or false`);
   const cpus = int(o, "cpus", 1, 64);
   const hz = int(o, "hz", 100, 1000);
@@ -90,6 +92,7 @@ export function parseMachineFile(v: unknown): MachineOverride {
       watermark_scale_factor: int(o, "watermark_scale_factor", 1, 1000),
       pcp: o.pcp as boolean | undefined,
       slab_colouring: o.slab_colouring as boolean | undefined,
+      debug_slab: o.debug_slab as boolean | undefined,
   });
   // Zones are checked against the arch here when the file names it, else when the machine boots.
   if (o.arch !== undefined && (memory.zones !== undefined || memory.mb !== undefined)) zone_layout({ ...memory, arch, kernel } as MemorySpec);

@@ -4,6 +4,29 @@ import type { Kernel } from "../kernel/kernel.ts";
 import { task_state_char } from "../kernel/sched/task.ts";
 import { vmstat_items } from "../kernel/mm/vmstat.ts";
 
+/**
+ * Per lock class, as /proc/lock_stat counts them: every lock of one name (lockdep's class, the
+ * spin_lock_init site: each zone's &zone->lock, each cache's &l3->list_lock) in one row, in the
+ * order the first of each was made.
+ */
+function lock_classes(k: Kernel): LockStats[] {
+  const rows = new Map<string, { -readonly [K in keyof LockStats]: LockStats[K] }>();
+  for (const l of k.locks) {
+    const r = rows.get(l.name);
+    if (r === undefined) {
+      rows.set(l.name, { name: l.name, acquisitions: l.acquisitions, contentions: l.contentions, wait_total_ns: l.wait_total, wait_max_ns: l.wait_max, hold_max_ns: l.hold_max, hold_total_ns: l.hold_total });
+      continue;
+    }
+    r.acquisitions += l.acquisitions;
+    r.contentions += l.contentions;
+    r.wait_total_ns += l.wait_total;
+    r.wait_max_ns = Math.max(r.wait_max_ns, l.wait_max);
+    r.hold_max_ns = Math.max(r.hold_max_ns, l.hold_max);
+    r.hold_total_ns += l.hold_total;
+  }
+  return [...rows.values()];
+}
+
 export interface CpuStats {
   readonly cpu: number;
   readonly task_ns: number;
@@ -85,15 +108,7 @@ export function collect_stats(k: Kernel): RunStats {
       tlb: tlb_stats(k, pc.id),
       cache: cache_stats(k, pc.id),
     })),
-    locks: k.locks.map((l) => ({
-      name: l.name,
-      acquisitions: l.acquisitions,
-      contentions: l.contentions,
-      wait_total_ns: l.wait_total,
-      wait_max_ns: l.wait_max,
-      hold_max_ns: l.hold_max,
-      hold_total_ns: l.hold_total,
-    })),
+    locks: lock_classes(k),
     irqs: [...k.irq_desc.values()]
       .sort((a, b) => a.irq - b.irq)
       .map((d) => ({ irq: d.irq, name: d.actions.map((a) => a.name).join(",") || "-", count: d.count })),

@@ -148,6 +148,8 @@ test("list names every shipped scenario with its description", () => {
     "kmalloc-vmalloc",
     "slab-colour",
     "slab-colour-off",
+    "slab-use-after-free",
+    "slab-use-after-free-fixed",
   ]);
 });
 

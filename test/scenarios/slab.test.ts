@@ -58,4 +58,22 @@ test("kmalloc-in-atomic: GFP_KERNEL under spin_lock_irqsave reports, with irqs_d
   assert.equal([ok.failed, ok.reports], [false, []]);
 });
 
+test("slab-use-after-free: DEBUG_SLAB's poison shows the tasklet's writes into the freed stats block; the fixed driver quiesces first", () => {
+  const bad = runScenario(scn("slab-use-after-free"), { seed: 1 });
+  assert.is(bad.failed, false, bad.expectations.join("; ")); // the report is expected
+  assert.equal(bad.reports.map((x) => x.kind), ["slab_error"]);
+  // size-64 with debug: 88-byte buffers, 44 a slab behind 208 bytes of management; the driver's
+  // kmalloc is the run's first: object 15 of the first slab, 0xd0 + 15 * 88 + 8 = 0x600.
+  // rx_packets is at offset 8: four bytes written after the free.
+  assert.equal(bad.reports[0]!.text.split("\n").slice(0, 4), [
+    "Slab corruption: size-64 start=c3c00600, len=64",
+    "Redzone: 0x9f911029d74e35b/0x9f911029d74e35b.",
+    "Last user: (driver_exit)",
+    "000: 6b 6b 6b 6b 6b 6b 6b 6b ?? ?? ?? ?? 6b 6b 6b 6b",
+  ]);
+  const ok = runScenario(scn("slab-use-after-free-fixed"), { seed: 1 });
+  assert.is(ok.failed, false, ok.expectations.join("; "));
+  assert.equal(ok.reports, []);
+});
+
 test.run();

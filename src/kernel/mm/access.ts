@@ -162,7 +162,12 @@ function translate(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: bo
   return [hit.pfn * PAGE + (lin % PAGE), 0];
 }
 
-function access(addr: kaddr_t, size: number, write: boolean): void {
+/** A watch on kernel writes by physical address: CONFIG_DEBUG_SLAB's red zones and poison (slab.ts). */
+export type WriteWatch = (mm: MmState, pa: number, n: number, val: number | undefined) => void;
+let write_watch: WriteWatch | null = null;
+export const set_write_watch = (f: WriteWatch): void => void (write_watch = f);
+
+function access(addr: kaddr_t, size: number, write: boolean, val?: number): void {
   const k = kernel();
   const mm = mm_of(k);
   const cpu = k.this_cpu().id;
@@ -177,6 +182,7 @@ function access(addr: kaddr_t, size: number, write: boolean): void {
     const n = Math.min(left, PAGE - (at % PAGE));
     const [pa, walk] = translate(k, mm, cpu, at, write);
     cost += walk + k.machine.caches.access(cpu, pa, n, write);
+    if (write && write_watch !== null) write_watch(mm, pa, n, val);
     at += n;
     left -= n;
   }
@@ -188,7 +194,7 @@ export const mem_read = (addr: kaddr_t, size: number): void => access(addr, size
 /** A write of `size` bytes at kernel address `addr` (cost only). Context: any. */
 export const mem_write = (addr: kaddr_t, size: number): void => access(addr, size, true);
 /** memset(s, c, n): writes `n` bytes. Context: any. */
-export const memset = (s: kaddr_t, _c: number, n: number): void => access(s, n, true);
+export const memset = (s: kaddr_t, c: number, n: number): void => access(s, n, true, c);
 /** memcpy(dest, src, n): reads `n` bytes at `src` and writes them at `dest`. Context: any. */
 export function memcpy(dest: kaddr_t, src: kaddr_t, n: number): void {
   access(src, n, false);

@@ -47,8 +47,8 @@ interface GeneralCaches {
 const generals = new WeakMap<MmState, GeneralCaches>();
 
 /** kmem_cache_init(): the general caches of the era, in Linux's creation order; reaping starts. */
-export function kmem_cache_init(k: Kernel, mm: MmState, colouring = true): void {
-  slab_init(k, mm, colouring);
+export function kmem_cache_init(k: Kernel, mm: MmState, colouring = true, debug = false): void {
+  slab_init(k, mm, colouring, debug);
   const g: GeneralCaches = { sizes: mm.era === "2.6" ? SIZES_26 : SIZES_6, normal: [], dma: [], reclaim: [] };
   generals.set(mm, g);
   set_general_cache_lookup(find_general_cachep);

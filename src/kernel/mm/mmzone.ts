@@ -61,6 +61,8 @@ export interface MemorySpec {
   readonly pae?: boolean;
   /** Slab colouring on (default) or off: mmsim's switch to compare, as pcp (Linux has none). */
   readonly slab_colouring?: boolean;
+  /** CONFIG_DEBUG_SLAB (kernel "2.6" only): red zones, poisoning, last users, statistics. */
+  readonly debug_slab?: boolean;
 }
 
 export interface per_cpu_pages {

@@ -75,7 +75,7 @@ export function mem_init(k: Kernel, mem: MemorySpec): MmState {
   const total = layout.zones.reduce((s, z) => s + z.managed_pages, 0);
   k.printk(`Memory: ${kb(total)}k available, min_free_kbytes ${layout.min_free_kbytes}`);
   writeback_init(k, mm, mem.writeback_us ?? 5000);
-  kmem_cache_init(k, mm, mem.slab_colouring ?? true);
+  kmem_cache_init(k, mm, mem.slab_colouring ?? true, mem.debug_slab ?? false);
   for (const n of layout.nodes) kswapd_run(mm, n.node_id);
   return mm;
 }

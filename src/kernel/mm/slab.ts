@@ -23,7 +23,7 @@
 import * as Effect from "effect/Effect";
 import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
-import { BUG } from "../api_misc.ts";
+import { BUG, WARN_ON } from "../api_misc.ts";
 import { dump_stack } from "../dumpstack.ts";
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "../irqflags.ts";
 import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from "../locking/spinlock.ts";
@@ -33,12 +33,15 @@ import { mutex_init, mutex_lock, mutex_unlock, type mutex } from "../locking/mut
 import { GFP_DMA, __GFP_DMA, __GFP_HIGHMEM, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
 import { __free_pages, alloc_pages_node, mm_of, with_frame } from "./page_alloc.ts";
-import { page_address, virt_to_page, type kaddr_t } from "./page.ts";
+import { format_kaddr, page_address, virt_to_page, type kaddr_t } from "./page.ts";
 import { PG_slab } from "./page-flags.ts";
-import { memset } from "./access.ts";
-import { SLAB_ABI, SLAB_CACHE_DMA, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT, KMALLOC_MAX_SIZE, cpucache_tunables, kmem_cache_geometry, kmem_cache_geometry_6, type Geometry } from "./slab_geometry.ts";
+import { memset, set_write_watch } from "./access.ts";
+import { SLAB_ABI, SLAB_CACHE_DMA, SLAB_DESTROY_BY_RCU, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, CREATE_MASK, KMALLOC_MAX_SIZE, cpucache_tunables, kmem_cache_geometry, kmem_cache_geometry_6, type DebugLayout, type Geometry } from "./slab_geometry.ts";
+import { cache_alloc_debugcheck_after, cache_free_debugcheck, check_ctor_redzones, debug_init_slab, slab_debug_write, slab_destroy_debugcheck, type SlabDebug } from "./slab_debug.ts";
 
 const BUFCTL_END = -1;
+/** DEBUG: the bufctl of an object out of its slab (0xFFFFFFFE). */
+const BUFCTL_FREE = -2;
 const BATCHREFILL_LIMIT = 16;
 const PAGE = 4096;
 
@@ -67,6 +70,26 @@ export interface slab {
   /** Off-slab: the object in slabp_cache holding this management. */
   readonly mgmt: kaddr_t;
   list: "partial" | "full" | "free" | null;
+  /** CONFIG_DEBUG_SLAB: red zones, poison and last users of the objects (slab_debug.ts). */
+  debug?: SlabDebug;
+}
+
+/** CONFIG_DEBUG_SLAB's STATS counters (slabinfo's globalstat and cpustat columns). */
+export interface SlabStats {
+  num_active: number;
+  num_allocations: number;
+  high_mark: number;
+  grown: number;
+  reaped: number;
+  errors: number;
+  max_freeable: number;
+  node_allocs: number;
+  node_frees: number;
+  node_overflow: number;
+  allochit: number;
+  allocmiss: number;
+  freehit: number;
+  freemiss: number;
 }
 
 /** struct kmem_list3 (6.1: kmem_cache_node): a node's slabs and shared array. */
@@ -89,7 +112,12 @@ export interface kmem_cache extends Geometry {
   readonly flags: number;
   /** Added to every slab allocation (GFP_DMA for DMA caches). */
   readonly gfpflags: gfp_t;
+  /** obj_size(): the caller's object (with DEBUG; else the buffer, `size`). */
   readonly obj_size: number;
+  /** DEBUG's layout: the object's offset in its buffer (0 without red zones). */
+  readonly debug: DebugLayout;
+  /** STATS (CONFIG_DEBUG_SLAB), else null. */
+  readonly stats: SlabStats | null;
   readonly ctor: ((obj: kaddr_t) => void) | null;
   readonly slabp_cache: kmem_cache | null;
   limit: number;
@@ -112,6 +140,8 @@ export interface SlabState {
   readonly cache_chain_mutex: mutex;
   /** Slab colouring (mmsim's switch; off gives every slab offset 0). */
   readonly colouring: boolean;
+  /** CONFIG_DEBUG_SLAB (2.6.34 only): DEBUG, STATS and FORCED_DEBUG. */
+  readonly debug: boolean;
 }
 
 const states = new WeakMap<MmState, SlabState>();
@@ -124,12 +154,27 @@ export function slab_state(mm: MmState): SlabState {
 export const slab_state_if_any = (mm: MmState): SlabState | undefined => states.get(mm);
 
 /** kmem_cache_init()'s start: the chain and the break order (caches come from kmalloc.ts). */
-export function slab_init(k: Kernel, mm: MmState, colouring = true): SlabState {
+export function slab_init(k: Kernel, mm: MmState, colouring = true, debug = false): SlabState {
+  if (debug && mm.era !== "2.6") throw new ScenarioError(`memory.debug_slab models 2.6.34's CONFIG_DEBUG_SLAB; use it with kernel "2.6" (kernel "6" is built without it)`);
   const total = mm.zones.reduce((a, z) => a + z.managed_pages, 0);
-  const s: SlabState = { cache_chain: [], slab_of: new Map(), break_order: total > (32 << 20) / PAGE ? 1 : 0, cache_line: k.machine.caches.config.line, abi: SLAB_ABI[mm.arch], cache_chain_mutex: mutex_init("cache_chain_mutex"), colouring: colouring };
+  const s: SlabState = { cache_chain: [], slab_of: new Map(), break_order: total > (32 << 20) / PAGE ? 1 : 0, cache_line: k.machine.caches.config.line, abi: SLAB_ABI[mm.arch], cache_chain_mutex: mutex_init("cache_chain_mutex"), colouring, debug };
   states.set(mm, s);
+  if (debug) set_write_watch(debug_write_watch);
   return s;
 }
+
+/** Kernel writes into a debug slab's pages reach its red zones and poison. */
+function debug_write_watch(mm: MmState, pa: number, n: number, val: number | undefined): void {
+  const s = states.get(mm);
+  if (s === undefined || !s.debug || pa >= mm.dm.max_low_pfn * PAGE) return;
+  const sp = s.slab_of.get(Math.floor(pa / PAGE));
+  if (sp !== undefined) slab_debug_write(sp.cache, sp, mm.dm.page_offset + pa, n, val);
+}
+
+const new_stats = (): SlabStats => ({ num_active: 0, num_allocations: 0, high_mark: 0, grown: 0, reaped: 0, errors: 0, max_freeable: 0, node_allocs: 0, node_frees: 0, node_overflow: 0, allochit: 0, allocmiss: 0, freehit: 0, freemiss: 0 });
+
+/** fls(): the last set bit, 1-based (0 for 0). */
+const fls = (x: number): number => (x === 0 ? 0 : 32 - Math.clz32(x));
 
 const new_array = (limit: number, batchcount: number): array_cache => ({ avail: 0, limit, batchcount, touched: false, entry: [] });
 
@@ -140,15 +185,21 @@ const new_array = (limit: number, batchcount: number): array_cache => ({ avail: 
  */
 export function create_cache(k: Kernel, mm: MmState, name: string, size: number, align: number, flags: number, ctor: kmem_cache["ctor"], early = false): kmem_cache | null {
   const s = slab_state(mm);
+  if (s.debug) {
+    // FORCED_DEBUG: red zones and the last user unless they push the object over a power of
+    // two (REDZONE_ALIGN + two red-zone words), poison unless SLAB_DESTROY_BY_RCU.
+    if (size < 4096 || fls(size - 1) === fls(size - 1 + 8 + 2 * 8)) flags |= SLAB_RED_ZONE | SLAB_STORE_USER;
+    if (!(flags & SLAB_DESTROY_BY_RCU)) flags |= SLAB_POISON;
+  }
   const g =
     mm.era === "2.6"
-      ? kmem_cache_geometry(s.abi, size, align, flags, s.cache_line, s.break_order, early)
+      ? kmem_cache_geometry(s.abi, size, align, flags, s.cache_line, s.break_order, early, s.debug)
       : kmem_cache_geometry_6(s.abi, size, align, flags, s.cache_line, s.break_order, ctor !== null, (bytes) => {
           const fc = early ? null : find_general_cachep(mm, bytes, 0);
           return fc === null ? null : { size: fc.size, off_slab: fc.off_slab };
         });
   if (g === null) return null;
-  const t = cpucache_tunables(g.size, k.percpu.length);
+  const t = cpucache_tunables(g.size, k.percpu.length, s.debug);
   const slabp_cache = g.off_slab ? find_general_cachep(mm, g.slab_size, 0) : null;
   if (g.off_slab && slabp_cache === null) throw new Error(`slab: no general cache for ${name}'s ${g.slab_size}-byte management`);
   const nodes = mm.nodes.length;
@@ -158,7 +209,9 @@ export function create_cache(k: Kernel, mm: MmState, name: string, size: number,
     name,
     flags: g.flags,
     gfpflags: flags & SLAB_CACHE_DMA ? GFP_DMA : 0,
-    obj_size: g.size,
+    obj_size: s.debug ? g.debug.obj_size : g.size,
+    debug: g.debug,
+    stats: s.debug ? new_stats() : null,
     ctor,
     slabp_cache,
     limit: t.limit,
@@ -214,17 +267,22 @@ const obj_to_index = (c: kmem_cache, sp: slab, obj: kaddr_t): number => Math.flo
 /** slab_get_obj(): the first free object off the bufctl chain. */
 function slab_get_obj(c: kmem_cache, sp: slab): kaddr_t {
   const obj = index_to_obj(c, sp, sp.free);
+  const next = sp.bufctl[sp.free]!;
+  if (sp.debug !== undefined) sp.bufctl[sp.free] = BUFCTL_FREE;
   sp.inuse++;
-  sp.free = sp.bufctl[sp.free]!;
+  sp.free = next;
   return obj;
 }
 
-/** slab_put_obj(): the object goes back at the head of its slab's chain. */
-function slab_put_obj(c: kmem_cache, sp: slab, obj: kaddr_t): void {
+/** slab_put_obj(): the object goes back at the head of its slab's chain; false (DEBUG) if it was already there. */
+function slab_put_obj(c: kmem_cache, sp: slab, obj: kaddr_t): boolean {
   const i = obj_to_index(c, sp, obj);
+  // DEBUG: an object whose bufctl is not BUFCTL_FREE is already on the chain.
+  if (sp.debug !== undefined && sp.bufctl[i] !== BUFCTL_FREE) return false;
   sp.bufctl[i] = sp.free;
   sp.free = i;
   sp.inuse--;
+  return true;
 }
 
 /** virt_to_slab(): the slab of an object (page->lru.prev), or undefined for a non-slab page. */
@@ -262,6 +320,7 @@ const kmem_freepages = (mm: MmState, c: kmem_cache, p: number): Effect.Effect<vo
 const slab_destroy = (k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.Effect<void> =>
   Effect.gen(function* () {
     const s = slab_state(mm);
+    slab_destroy_debugcheck(k, mm, c, sp);
     for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.delete(sp.page + i);
     yield* kmem_freepages(mm, c, sp.page);
     if (c.slabp_cache !== null) yield* kmem_cache_free(c.slabp_cache, sp.mgmt);
@@ -292,6 +351,7 @@ const cache_grow = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: numb
     if (sp === null) return false;
     yield* spin_lock(l3.list_lock);
     move_slab(l3, sp, "free", true); // list_add_tail(&slabp->list, &l3->slabs_free)
+    if (c.stats !== null) c.stats.grown++;
     l3.free_objects += c.num;
     yield* spin_unlock(l3.list_lock);
     return true;
@@ -317,7 +377,14 @@ const new_slab = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number
     const sp: slab = { cache: c, page: p, colouroff, s_mem: base + colouroff, inuse: 0, free: 0, bufctl, nodeid: nid, mgmt, list: null };
     const s = slab_state(mm);
     for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.set(p + i, sp);
-    if (c.ctor !== null) for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i));
+    if (s.debug) {
+      // cache_init_objs() with DEBUG: poisoned objects get their ctor at each allocation instead.
+      debug_init_slab(c, sp);
+      if (c.ctor !== null && !(c.flags & SLAB_POISON)) {
+        for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i) + c.debug.obj_offset);
+        check_ctor_redzones(k, c, sp);
+      }
+    } else if (c.ctor !== null) for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i));
     return sp;
   });
 
@@ -352,7 +419,13 @@ const cache_alloc_refill = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): 
             sp = l3.slabs_free[0];
             if (sp === undefined) break;
           }
-          while (sp.inuse < c.num && batchcount-- > 0) ac.entry[ac.avail++] = slab_get_obj(c, sp);
+          while (sp.inuse < c.num && batchcount-- > 0) {
+            if (c.stats !== null) {
+              c.stats.num_allocations++; // STATS_INC_ALLOCED, STATS_INC_ACTIVE, STATS_SET_HIGH
+              c.stats.high_mark = Math.max(c.stats.high_mark, ++c.stats.num_active);
+            }
+            ac.entry[ac.avail++] = slab_get_obj(c, sp);
+          }
           move_slab(l3, sp, sp.free === BUFCTL_END ? "full" : "partial");
         }
         l3.free_objects -= ac.avail;
@@ -375,10 +448,12 @@ const cache_alloc_refill = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): 
 const ____cache_alloc = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> => {
   const ac = cpu_cache_get(k, c);
   if (ac.avail > 0) {
+    if (c.stats !== null) c.stats.allochit++;
     ac.touched = true;
     k.charge(k.costs.pcpOp);
     return Effect.succeed(ac.entry[--ac.avail]!);
   }
+  if (c.stats !== null) c.stats.allocmiss++;
   return cache_alloc_refill(k, mm, c, gfp);
 };
 
@@ -393,7 +468,12 @@ export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t>
     if (c.dead) throw new ScenarioError(`kmem_cache_alloc: cache ${c.name} was destroyed`);
     if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab.c", mm.era === "2.6" ? 3101 : 0, 0);
     const flags = local_irq_save();
-    const obj = yield* ____cache_alloc(k, mm, c, gfp);
+    let obj = yield* ____cache_alloc(k, mm, c, gfp);
+    if (obj !== 0 && slab_state(mm).debug) {
+      const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj))!;
+      obj = cache_alloc_debugcheck_after(k, mm, c, sp, obj_to_index(c, sp, obj), obj);
+      if (c.ctor !== null && c.flags & SLAB_POISON) c.ctor(obj);
+    }
     yield* local_irq_restore(flags);
     if (obj !== 0 && gfp & __GFP_ZERO) memset(obj, 0, c.obj_size);
     return obj;
@@ -418,12 +498,16 @@ export const kmem_cache_zalloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kadd
  * after it is dropped, by `destroy`), else it heads the free list; a partial one goes to the
  * partial list's tail. Context: l3->list_lock held.
  */
-function free_block(c: kmem_cache, l3: kmem_list3, objs: readonly kaddr_t[], mm: MmState, destroy: slab[]): void {
+function free_block(c: kmem_cache, l3: kmem_list3, objs: readonly kaddr_t[], mm: MmState, destroy: slab[]): kaddr_t | null {
   const s = slab_state(mm);
   for (const obj of objs) {
     const sp = s.slab_of.get(virt_to_page(mm.dm, obj))!;
+    if (c.stats !== null) c.stats.num_active--;
     move_slab(l3, sp, null);
-    slab_put_obj(c, sp, obj);
+    if (!slab_put_obj(c, sp, obj)) {
+      move_slab(l3, sp, sp.inuse === 0 ? "free" : sp.free === BUFCTL_END ? "full" : "partial");
+      return obj;
+    }
     l3.free_objects++;
     if (sp.inuse === 0) {
       if (l3.free_objects > l3.free_limit) {
@@ -432,6 +516,7 @@ function free_block(c: kmem_cache, l3: kmem_list3, objs: readonly kaddr_t[], mm:
       } else move_slab(l3, sp, "free");
     } else move_slab(l3, sp, "partial", true);
   }
+  return null;
 }
 
 /** free_block() under the node's list_lock, then the emptied slabs' destruction. */
@@ -439,12 +524,21 @@ export const free_block_locked = (k: Kernel, mm: MmState, c: kmem_cache, l3: kme
   Effect.gen(function* () {
     yield* spin_lock(l3.list_lock);
     const destroy: slab[] = [];
-    free_block(c, l3, take(), mm, destroy);
+    const double_free = free_block(c, l3, take(), mm, destroy);
+    if (double_free !== null) {
+      k.printk(`slab: double free detected in cache '${c.name}', objp ${format_kaddr(mm.dm, double_free)}`);
+      return yield* BUG("mm/slab.c: slab_put_obj()");
+    }
     k.charge(k.costs.pcpOp * Math.max(1, destroy.length));
     if (mm.era === "2.6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
     yield* spin_unlock(l3.list_lock);
     if (mm.era === "6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
   });
+
+/** free_done's STATS_SET_FREEABLE: the most free slabs the node has had after a flush. */
+function set_freeable(c: kmem_cache, l3: kmem_list3): void {
+  if (c.stats !== null) c.stats.max_freeable = Math.max(c.stats.max_freeable, l3.slabs_free.length);
+}
 
 /** cache_flusharray(): the oldest batchcount objects to the shared array if it has room, else to their slabs. */
 const cache_flusharray = (k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache): Effect.Effect<void> =>
@@ -458,6 +552,7 @@ const cache_flusharray = (k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache
       shared.entry.splice(shared.avail, 0, ...ac.entry.splice(0, batchcount));
       shared.avail += batchcount;
       ac.avail -= batchcount;
+      set_freeable(c, l3);
       yield* spin_unlock(l3.list_lock);
       return;
     }
@@ -465,16 +560,29 @@ const cache_flusharray = (k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache
       ac.avail -= batchcount;
       return ac.entry.splice(0, batchcount);
     });
+    set_freeable(c, l3);
   });
 
-/** __cache_free(): onto this CPU's array, flushing it first when full. Context: interrupts off. */
+/**
+ * __cache_free(): onto this CPU's array, flushing it first when full; with DEBUG the object is
+ * checked first (cache_free_debugcheck) and the array holds its buffer. Context: interrupts off.
+ */
 const __cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
   Effect.gen(function* () {
+    if (slab_state(mm).debug) {
+      const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj));
+      if (sp === undefined) return yield* BUG(`mm/slab.c: page_get_cache(): BUG_ON(!PageSlab(page)) for ${obj.toString(16)}`);
+      if (sp.cache !== c) return yield* BUG("mm/slab.c: cache_free_debugcheck(): BUG_ON(virt_to_cache(objp) != cachep)");
+      const r = cache_free_debugcheck(k, mm, c, sp, obj);
+      if (typeof r === "string") return yield* BUG(r);
+      obj = r[0];
+    }
     let ac = cpu_cache_get(k, c);
     if (ac.avail >= ac.limit) {
+      if (c.stats !== null) c.stats.freemiss++;
       yield* cache_flusharray(k, mm, c, ac);
       ac = cpu_cache_get(k, c);
-    }
+    } else if (c.stats !== null) c.stats.freehit++;
     ac.entry.length = ac.avail;
     ac.entry.push(obj);
     ac.avail++;
@@ -545,6 +653,12 @@ export const kmem_cache_create = (name: string, size: number, align: number, fla
     };
     yield* mutex_lock(s.cache_chain_mutex);
     const dup = s.cache_chain.some((c) => c.name === name);
+    if (!dup && mm.era === "2.6") {
+      if (s.debug) WARN_ON(name.includes(" "), "mm/slab.c: kmem_cache_create()"); // it confuses parsers
+      // Under cache_chain_mutex, as Linux checks them (the BUG leaves it held).
+      if (s.debug && flags & SLAB_DESTROY_BY_RCU && flags & SLAB_POISON) return yield* BUG("mm/slab.c: kmem_cache_create(): BUG_ON(flags & SLAB_POISON)");
+      if (flags & ~CREATE_MASK(s.debug)) return yield* BUG("mm/slab.c: kmem_cache_create(): BUG_ON(flags & ~CREATE_MASK)");
+    }
     const c = dup ? null : create_cache(k, mm, name, size, align, flags, ctor);
     yield* mutex_unlock(s.cache_chain_mutex);
     if (dup) return yield* fail([`kmem_cache_create: duplicate cache ${name}`, ...dump_stack(k.this_ctx(), ["kmem_cache_create"])]);

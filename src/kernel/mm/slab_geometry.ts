@@ -2,8 +2,8 @@
 // the on/off-slab choice, calculate_slab_order() over cache_estimate(), and colouring; plus
 // enable_cpucache()'s per-CPU tunables. Sources and worked numbers: docs/slab-research-a.md.
 // With CONFIG_DEBUG_SLAB off (the default build), SLAB_RED_ZONE, SLAB_POISON and SLAB_STORE_USER
-// are not in CREATE_MASK; mmsim accepts them and, with the machine's debug_slab on, applies
-// DEBUG's layout (debug_layout below).
+// are not in 2.6.34's CREATE_MASK (kmem_cache_create BUGs on them; 6.1 masks them off); with the
+// machine's debug_slab on, kmem_cache_geometry applies DEBUG's layout.
 
 export const SLAB_DEBUG_FREE = 0x00000100;
 export const SLAB_RED_ZONE = 0x00000400;
@@ -14,6 +14,14 @@ export const SLAB_STORE_USER = 0x00010000;
 export const SLAB_RECLAIM_ACCOUNT = 0x00020000;
 export const SLAB_PANIC = 0x00040000;
 export const SLAB_DESTROY_BY_RCU = 0x00080000;
+export const SLAB_MEM_SPREAD = 0x00100000;
+export const SLAB_DEBUG_OBJECTS = 0x00400000;
+export const SLAB_NOLEAKTRACE = 0x00800000;
+export const SLAB_NOTRACK = 0x01000000;
+/** 2.6.34 mm/slab.c CREATE_MASK: the flags kmem_cache_create() takes; DEBUG adds the debug ones. */
+export const CREATE_MASK = (debug: boolean): number =>
+  (debug ? SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER : 0) |
+  SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA | SLAB_RECLAIM_ACCOUNT | SLAB_PANIC | SLAB_DESTROY_BY_RCU | SLAB_MEM_SPREAD | SLAB_DEBUG_OBJECTS | SLAB_NOLEAKTRACE | SLAB_NOTRACK;
 /** mm/slab.c: the management (struct slab + bufctls) lives in another cache. */
 export const CFLGS_OFF_SLAB = 0x80000000;
 

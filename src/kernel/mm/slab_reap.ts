@@ -47,7 +47,10 @@ const cache_reap = (): Effect.Effect<void> =>
           l3.next_reap = jiffies() + 4 * k.config.hz; // REAPTIMEOUT_LIST3
           yield* drain_array(k, mm, c, l3, l3.shared, false);
           if (l3.free_touched) l3.free_touched = false;
-          else yield* drain_freelist(k, mm, c, l3, Math.floor((l3.free_limit + 5 * c.num - 1) / (5 * c.num)));
+          else {
+            const freed = yield* drain_freelist(k, mm, c, l3, Math.floor((l3.free_limit + 5 * c.num - 1) / (5 * c.num)));
+            if (c.stats !== null) c.stats.reaped += freed; // STATS_ADD_REAPED
+          }
         }
         yield* cond_resched();
       }
