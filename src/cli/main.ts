@@ -9,6 +9,7 @@ import { parseSeed } from "../sim/rng.ts";
 import { validateSchedule, type MachineSpecJson, type ScheduleFile } from "../sim/schedule.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
+import { merge_fault_injection, parse_fault_option, type FaultInjectionSpec, type FaultSpec } from "../kernel/fault_inject.ts";
 import { UsageError, intOption, parseArgs, seedRange, type OptionSpec, type Parsed } from "./args.ts";
 import { formatRun, runJson } from "./format.ts";
 import { isScenarioPath, listScenarios, loadScenario } from "./load.ts";
@@ -32,7 +33,34 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   machine: { value: true, help: "a machine description file (JSON)" },
   proc: { value: true, help: `a /proc file to print at the end (${PROC_FILES.join(", ")})` },
   verify: { value: false, help: "check the allocator's books after every step (slow)" },
+  failslab: { value: true, help: "failslab attributes, e.g. probability=10,times=5" },
+  "fail-page-alloc": { value: true, help: "fail_page_alloc attributes, e.g. probability=10,times=-1,min-order=0" },
 };
+
+/**
+ * --machine FILE with --failslab / --fail-page-alloc over its fault_injection (attribute by
+ * attribute): the override for the run, the JSON for its schedule (so replay injects the same
+ * faults), and the options to repeat in a replay command.
+ */
+function machineAndFaults(p: Parsed): { spec?: MachineOverride; raw?: MachineSpecJson; args: string } {
+  const m = machineOption(p);
+  const given: Record<string, FaultSpec> = {};
+  let args = p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "";
+  for (const [opt, fault] of [["failslab", "failslab"], ["fail-page-alloc", "fail_page_alloc"]] as const) {
+    const text = p.options.get(opt);
+    if (text === undefined) continue;
+    try {
+      given[fault] = parse_fault_option(fault, text);
+    } catch (e) {
+      throw new UsageError(`--${opt}: ${(e as Error).message}`);
+    }
+    args += ` --${opt} ${text}`;
+  }
+  if (Object.keys(given).length === 0) return { ...(m !== undefined ? { spec: m.spec, raw: m.raw } : {}), args };
+  const spec: MachineOverride = { ...m?.spec, fault_injection: merge_fault_injection(m?.spec.fault_injection, given) };
+  const raw: MachineSpecJson = { ...m?.raw, fault_injection: merge_fault_injection(m?.raw.fault_injection as FaultInjectionSpec | undefined, given) };
+  return { spec, raw, args };
+}
 
 /** Reads --machine FILE, if given: the spec, and the file's JSON for schedules. */
 function machineOption(p: Parsed): { spec: MachineOverride; raw: MachineSpecJson } | undefined {
@@ -59,8 +87,8 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--proc F] [--verify] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--verify] [--json]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--proc F] [--verify] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--verify] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -71,7 +99,7 @@ const USAGE = `usage:
  */
 export function scenarioFiles(argv: readonly string[]): string[] {
   const [cmd, ...rest] = argv;
-  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|machine|proc)$/.test(rest[i - 1]!)));
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|machine|proc|failslab|fail-page-alloc)$/.test(rest[i - 1]!)));
   if (first === undefined) return [];
   if ((cmd === "run" || cmd === "sweep") && isScenarioPath(first) && existsSync(first)) return [first];
   if (cmd === "replay") {
@@ -163,21 +191,21 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   const stepLimit = intOption(p, "steps", 1, 1e9) ?? DEFAULT_STEP_LIMIT;
   const tail = intOption(p, "trace-tail", 0, 1_000_000) ?? 0;
-  const machine = machineOption(p);
+  const machine = machineAndFaults(p);
   const proc = procOption(p);
   const verify = p.options.has("verify");
-  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine?.spec, proc, verify });
+  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine.spec, proc, verify });
   const json = p.options.has("json");
   const explicit = p.options.get("schedule");
   let path = explicit ?? (r.failed ? schedulePath(r) : undefined);
-  const writeError = path !== undefined ? writeSchedule(path, r, source, machine?.raw, stepLimit) : null;
+  const writeError = path !== undefined ? writeSchedule(path, r, source, machine.raw, stepLimit) : null;
   if (writeError !== null) path = undefined;
   if (json) io.out(JSON.stringify({ ...runJson(r), ...(path !== undefined ? { schedule: path } : {}), ...(writeError !== null ? { scheduleError: writeError } : {}) }));
   else {
     io.out(formatRun(r, tail));
     for (const f of proc) io.out(`\n--- /proc/${f} at the end ---\n${r.proc[f]!.replace(/\n$/, "")}`);
     if (r.failed) {
-      const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "", p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
+      const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", machine.args, p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
       io.out(`FAILED: seed ${String(r.seed)}`);
       io.out(`  replay by seed:     mmsim run ${source ?? scenario.name} --seed ${String(r.seed)}${args}`);
       if (path !== undefined) io.out(`  replay by schedule: mmsim replay ${path}`);
@@ -253,6 +281,8 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
     machine: RUN_OPTIONS.machine!,
     verify: RUN_OPTIONS.verify!,
     json: RUN_OPTIONS.json!,
+    failslab: RUN_OPTIONS.failslab!,
+    "fail-page-alloc": RUN_OPTIONS["fail-page-alloc"]!,
   });
   if (p.positional.length !== 1) throw new UsageError("sweep takes one scenario");
   const ref = p.positional[0]!;
@@ -262,9 +292,9 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
   const range = seedRange(seedsArg);
   const jobs = intOption(p, "jobs", 1, 64) ?? 1;
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
-  const machine = machineOption(p);
+  const machine = machineAndFaults(p);
   sweep(
-    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine?.spec, machinePath: p.options.get("machine"), verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json") },
+    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, replayArgs: machine.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json") },
     io,
   );
   return "pending";

@@ -11,6 +11,8 @@ export interface SweepOptions extends SweepJob {
   readonly jobs: number;
   readonly all: boolean;
   readonly json: boolean;
+  /** --machine FILE and fault options, to repeat in the replay command. */
+  readonly replayArgs: string;
 }
 
 const WORKER_BOOT = fileURLToPath(new URL("../../bin/sweep-worker.mjs", import.meta.url));
@@ -50,7 +52,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
   let live = 0;
   let aborted = false;
   for (let j = 0; j < Math.min(opts.jobs, total); j++) {
-    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, machinePath: opts.machinePath, verify: opts.verify } satisfies SweepJob });
+    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, verify: opts.verify } satisfies SweepJob });
     live++;
     const feed = (): void => {
       const s = take();
@@ -82,7 +84,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
 }
 
 function report(opts: SweepOptions, failing: readonly SeedOutcome[], ran: number, io: Io): void {
-  const cpuArg = (opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "") + (opts.machinePath !== undefined ? ` --machine ${opts.machinePath}` : "");
+  const cpuArg = (opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "") + opts.replayArgs;
   const replay = (seed: number): string => `mmsim run ${opts.ref} --seed ${seed}${cpuArg}`;
   if (opts.json) {
     io.out(

@@ -10,10 +10,8 @@ export interface SweepJob {
   /** Scenario name or file path. */
   readonly ref: string;
   readonly cpus: number | undefined;
-  /** From --machine FILE (plain JSON data, so it crosses to worker threads). */
+  /** From --machine FILE and the fault options (plain JSON data, so it crosses to worker threads). */
   readonly machine?: MachineOverride;
-  /** The --machine path, for the replay command. */
-  readonly machinePath?: string;
   readonly verify?: boolean;
 }
 

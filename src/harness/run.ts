@@ -1,6 +1,7 @@
 // Runs one scenario on one seed: builds the engine, the machine and the kernel, boots, calls the
 // scenario's setup, runs to the end and collects the result. Everything that varies comes from
 // the seed's labelled streams (or from a recording of them, which replays the run exactly).
+import { check_fault_injection, fault_injection_init, merge_fault_injection } from "../kernel/fault_inject.ts";
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
 import { RandomWalk } from "../sim/strategy.ts";
@@ -141,6 +142,7 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
   });
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {
+    fault_injection_init(k, spec.fault_injection === undefined ? undefined : check_fault_injection(spec.fault_injection), streams.stream("fault"));
     add_devices(k, spec);
     if (spec.memory !== undefined) mem_init(k, spec.memory);
   } catch (e) {
@@ -173,7 +175,8 @@ function machine_spec(scn: Scenario<unknown> | undefined, opts: RunOptions): Mac
   const base: MachineSpec = scn?.machine ?? {};
   const { memory: over, ...rest } = opts.machine ?? {};
   const memory = merge_memory(base.memory, over);
-  const m: MachineSpec = { ...base, ...rest, ...(memory !== undefined ? { memory } : {}) };
+  const fault_injection = merge_fault_injection(base.fault_injection, rest.fault_injection);
+  const m: MachineSpec = { ...base, ...rest, ...(memory !== undefined ? { memory } : {}), ...(fault_injection !== undefined ? { fault_injection } : {}) };
   return { ...m, cpus: opts.cpus ?? m.cpus ?? 2 };
 }
 

@@ -6,6 +6,7 @@ import type { MemorySpec } from "../kernel/mm/mmzone.ts";
 import type { TlbConfig } from "../hw/mmu/tlb.ts";
 import type { CacheConfig } from "../hw/mmu/cache.ts";
 import type { ReportKind } from "../kernel/report.ts";
+import type { FaultInjectionSpec } from "../kernel/fault_inject.ts";
 
 export interface NicSpec extends NicConfig {
   /** CPUs the line is routed to and how; without it, all CPUs for round-robin, else CPU0. */
@@ -56,6 +57,11 @@ export interface MachineSpec {
    * ipi_send, page_walk; cache_hit, memory, cache_transfer, invalidate, llc_hit.
    */
   readonly costs?: Readonly<Record<string, number>>;
+  /**
+   * Fault injection at boot (failslab=, fail_page_alloc=): each fault's attributes by their
+   * debugfs names, e.g. { failslab: { probability: 10, times: 5 } } (src/kernel/fault_inject.ts).
+   */
+  readonly fault_injection?: FaultInjectionSpec;
 }
 
 /** What --machine FILE sets: any machine fields, and memory fields laid over the scenario's. */

@@ -36,7 +36,7 @@ export class Machine {
   readonly caches: Caches;
   readonly disks: Disk[] = [];
 
-  constructor(readonly engine: Engine, private readonly streams: Streams, config: HwConfig) {
+  constructor(readonly engine: Engine, readonly streams: Streams, config: HwConfig) {
     if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) {
       throw new ScenarioError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${config.cpus}`);
     }

@@ -1,5 +1,6 @@
 // printk, BUG/WARN and the device look-ups scenarios use; might_sleep() for scenario code; the
 // machine's counters and cost table for scenarios that measure.
+import { set_make_it_fail } from "./fault_inject.ts";
 import * as Effect from "effect/Effect";
 import { kernel } from "./kernel.ts";
 import { __might_sleep } from "./sched/core.ts";
@@ -84,4 +85,9 @@ export function cpu_counters(): { readonly tlb_hits: number; readonly tlb_misses
   const t = k.machine.tlbs[cpu]!;
   const c = k.machine.caches.counters(cpu);
   return { tlb_hits: t.hits, tlb_misses: t.misses, cache_hits: c.hits, cache_misses: c.misses };
+}
+
+/** /proc/self/make-it-fail: with a fault's task-filter set, only tasks that asked fail (fault_inject.ts). */
+export function make_it_fail(on: boolean): void {
+  set_make_it_fail(kernel(), on);
 }

@@ -46,7 +46,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -82,6 +82,8 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["proc", "buddyinfo", "--machine", "arm.json"], 'machine file arm.json: "arch" must be "i386" or "x86_64", got "arm"');
   writeFileSync(join(dir, "zones.json"), JSON.stringify({ arch: "i386", zones: [{ name: "DMA32", managed: 10 }] }));
   badInput(["proc", "buddyinfo", "--machine", "zones.json"], 'machine file zones.json: zone "DMA32" does not exist on i386 (accepted: DMA, Normal, HighMem)');
+  badInput(["run", "slab-tasklet", "--failslab", "probabilty=10"], '--failslab: failslab: unknown attribute "probabilty" (accepted: probability, interval, times, space, verbose, task-filter, ignore-gfp-wait)');
+  badInput(["sweep", "slab-tasklet", "--seeds", "1..2", "--fail-page-alloc", "probability=101"], "--fail-page-alloc: fail_page_alloc: probability must be an integer from 0 to 100, got 101");
   badInput(["proc", "pagetypeinfo"], 'proc takes one file name (accepted: buddyinfo, zoneinfo, meminfo, vmstat, vmallocinfo, slabinfo), got "pagetypeinfo"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
@@ -234,6 +236,18 @@ test("a run made with --machine replays from its schedule to the same trace", ()
   assert.is(JSON.parse(b.out).traceHash, JSON.parse(a.out).traceHash);
   rmSync(join(dir, "hz.json"));
   rmSync(join(dir, "hz.schedule.json"));
+});
+
+test("--failslab: the forced failures are logged, the replay command repeats the option, the schedule replays them", () => {
+  // slab-tasklet takes one GFP_ATOMIC buffer a packet; times=3 fails three of them, so its check
+  // (a buffer for every packet) fails.
+  const r = mmsim("run", "slab-tasklet", "--failslab", "probability=100,times=3,verbose=1");
+  assert.is(r.code, 1, r.err);
+  assert.is(r.out.split("\n").filter((l) => l.endsWith("] FAULT_INJECTION: forcing a failure")).length, 3);
+  assert.match(r.out, /\n  replay by seed: +mmsim run slab-tasklet --seed 1 --failslab probability=100,times=3,verbose=1\n/);
+  const b = mmsim("replay", "slab-tasklet.seed-1.schedule.json", "--json");
+  assert.is(JSON.parse(b.out).sameTrace, true);
+  rmSync(join(dir, "slab-tasklet.seed-1.schedule.json"));
 });
 
 test("sweep --all over a clean scenario: exit 0", () => {

@@ -14,6 +14,7 @@
 // (2.6.35+), no highatomic reserve, no cpusets or mempolicies: every node is allowed; no rt tasks
 // (2.6.34's ALLOC_HARDER, 6.x's ALLOC_MIN_RESERVE for them). Each zone counts its allocated pages
 // (nr_allocated) where alloc_order is set and cleared, for verify mode's per-step conservation check.
+import { should_fail_alloc_page } from "../fault_inject.ts";
 import { kmem_cache_init } from "./kmalloc.ts";
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
@@ -531,6 +532,7 @@ export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effe
     if (nid === -1) nid = mm.cpu_to_node[k.this_cpu().id]!;
     if (!Number.isInteger(nid) || nid < 0 || nid >= mm.nodes.length) throw new ScenarioError(`alloc_pages_node: no node ${nid} (the machine has ${mm.nodes.length})`);
     if (G.gfpflags_allow_blocking(gfp)) __might_sleep("mm/page_alloc.c", 2116, 0);
+    if (should_fail_alloc_page(k, gfp, order)) return Effect.succeed(null);
     if (order >= MAX_ORDER) {
       // WARN_ON_ONCE(!(gfp_mask & __GFP_NOWARN)) in __alloc_pages_slowpath.
       if (!G.gfp_nowarn(gfp, mm.era) && !mm.warned_max_order) {

@@ -29,6 +29,7 @@ import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save 
 import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from "../locking/spinlock.ts";
 import { __might_sleep, in_interrupt } from "../sched/core.ts";
 import { on_each_cpu } from "../smp.ts";
+import { should_failslab } from "../fault_inject.ts";
 import { mutex_init, mutex_lock, mutex_unlock, type mutex } from "../locking/mutex.ts";
 import { GFP_DMA, __GFP_DMA, __GFP_HIGHMEM, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -466,7 +467,10 @@ export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t>
     const k = kernel();
     const mm = mm_of(k);
     if (c.dead) throw new ScenarioError(`kmem_cache_alloc: cache ${c.name} was destroyed`);
+    // failslab: 2.6.34's slab_should_failslab() comes before might_sleep, 6.1's after it.
+    if (mm.era === "2.6" && should_failslab(k, c.obj_size, gfp)) return 0;
     if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab.c", mm.era === "2.6" ? 3101 : 0, 0);
+    if (mm.era === "6" && should_failslab(k, c.obj_size, gfp)) return 0;
     const flags = local_irq_save();
     let obj = yield* ____cache_alloc(k, mm, c, gfp);
     if (obj !== 0 && slab_state(mm).debug) {
