@@ -35,6 +35,7 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   verify: { value: false, help: "check the allocator's books after every step (slow)" },
   failslab: { value: true, help: "failslab attributes, e.g. probability=10,times=5" },
   "fail-page-alloc": { value: true, help: "fail_page_alloc attributes, e.g. probability=10,times=-1,min-order=0" },
+  lockdep: { value: false, help: "CONFIG_PROVE_LOCKING: lockdep's checks" },
 };
 
 /**
@@ -43,9 +44,11 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
  * faults), and the options to repeat in a replay command.
  */
 function machineAndFaults(p: Parsed): { spec?: MachineOverride; raw?: MachineSpecJson; args: string } {
-  const m = machineOption(p);
+  const file = machineOption(p);
+  // --lockdep turns it on over the file's and the scenario's setting.
+  const m = p.options.has("lockdep") ? { spec: { ...file?.spec, lockdep: true }, raw: { ...file?.raw, lockdep: true } } : file;
   const given: Record<string, FaultSpec> = {};
-  let args = p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "";
+  let args = (p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "") + (p.options.has("lockdep") ? " --lockdep" : "");
   for (const [opt, fault] of [["failslab", "failslab"], ["fail-page-alloc", "fail_page_alloc"]] as const) {
     const text = p.options.get(opt);
     if (text === undefined) continue;
@@ -87,8 +90,8 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--proc F] [--verify] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--verify] [--json]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--proc F] [--verify] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--verify] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -283,6 +286,7 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
     json: RUN_OPTIONS.json!,
     failslab: RUN_OPTIONS.failslab!,
     "fail-page-alloc": RUN_OPTIONS["fail-page-alloc"]!,
+    lockdep: RUN_OPTIONS.lockdep!,
   });
   if (p.positional.length !== 1) throw new UsageError("sweep takes one scenario");
   const ref = p.positional[0]!;

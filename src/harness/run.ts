@@ -1,6 +1,7 @@
 // Runs one scenario on one seed: builds the engine, the machine and the kernel, boots, calls the
 // scenario's setup, runs to the end and collects the result. Everything that varies comes from
 // the seed's labelled streams (or from a recording of them, which replays the run exactly).
+import { lockdep_init } from "../kernel/locking/lockdep.ts";
 import { check_fault_injection, fault_injection_init, merge_fault_injection } from "../kernel/fault_inject.ts";
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
@@ -142,6 +143,7 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
   });
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {
+    if (spec.lockdep === true) lockdep_init(k);
     fault_injection_init(k, spec.fault_injection === undefined ? undefined : check_fault_injection(spec.fault_injection), streams.stream("fault"));
     add_devices(k, spec);
     if (spec.memory !== undefined) mem_init(k, spec.memory);

@@ -62,6 +62,8 @@ export interface MachineSpec {
    * debugfs names, e.g. { failslab: { probability: 10, times: 5 } } (src/kernel/fault_inject.ts).
    */
   readonly fault_injection?: FaultInjectionSpec;
+  /** CONFIG_PROVE_LOCKING: lockdep's dependency and irq-usage checks (src/kernel/locking/lockdep.ts). Default off. */
+  readonly lockdep?: boolean;
 }
 
 /** What --machine FILE sets: any machine fields, and memory fields laid over the scenario's. */

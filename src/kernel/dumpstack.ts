@@ -12,6 +12,7 @@
 import type { ExecContext } from "./context.ts";
 import { kernel, type Kernel } from "./kernel.ts";
 import type { Task } from "./sched/task.ts";
+import { lockdep_enabled, lockdep_print_held_locks } from "./locking/lockdep.ts";
 
 export const UTS_RELEASE = "2.6.34-mmsim";
 export const uts_release = (era: "2.6" | "6"): string => (era === "2.6" ? UTS_RELEASE : "6.1.0-mmsim");
@@ -76,6 +77,7 @@ function contexts_of(k: Kernel, p: Task): ExecContext[] {
 
 /** lockdep_print_held_locks(): "N locks held by comm/pid:" and one line per lock. */
 export function print_held_locks(k: Kernel, p: Task): string[] {
+  if (lockdep_enabled(k)) return lockdep_print_held_locks(k, p);
   const held = contexts_of(k, p).flatMap((c) => c.held);
   if (held.length === 0) return [`no locks held by ${p.comm}/${p.pid}.`];
   const out = [`${held.length} lock${held.length > 1 ? "s" : ""} held by ${p.comm}/${p.pid}:`];

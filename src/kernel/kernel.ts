@@ -108,10 +108,11 @@ export class Kernel {
     this.log.add(this.now(), this.cpu?.id ?? 0, text);
   }
 
-  report(kind: ReportKind, text: string, at?: { ts: number; cpu: number }): BugReport {
+  /** A report; its title is the text's first line unless given (lockdep's banner comes first). */
+  report(kind: ReportKind, text: string, at?: { ts: number; cpu: number }, title?: string): BugReport {
     const ts = at?.ts ?? this.now();
     const cpu = at?.cpu ?? this.cpu?.id ?? 0;
-    const r: BugReport = { kind, title: text.split("\n", 1)[0]!, text, cpu, ts };
+    const r: BugReport = { kind, title: title ?? text.split("\n", 1)[0]!, text, cpu, ts };
     this.reports.push(r);
     this.log.add(ts, cpu, text);
     this.trace("bug_report", r.title, { ts, cpu });

@@ -16,6 +16,7 @@ export type ReportKind =
   | "oom"
   | "stale_tlb"
   | "slab_error"
+  | "lockdep"
   | "panic"
   | "bug";
 

@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
 import { __might_sleep, current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
 import { TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task } from "../sched/task.ts";
+import { lock_acquire, lock_release } from "./lockdep.ts";
 
 interface mutex_waiter {
   readonly task: Task;
@@ -29,6 +30,7 @@ export const mutex_lock = (lock: mutex): Effect.Effect<void> =>
     ctx.frames.push("mutex_lock");
     __might_sleep("kernel/mutex.c", 94, 0);
     yield* sched_point();
+    lock_acquire(kernel(), lock, lock.name, "mutex", "mutex_lock_nested");
     const me = current();
     if (lock.owner === null) lock.owner = me;
     else {
@@ -51,6 +53,7 @@ export const mutex_trylock = (lock: mutex): Effect.Effect<number> =>
   Effect.map(sched_point(), () => {
     if (lock.owner !== null) return 0;
     lock.owner = current();
+    lock_acquire(kernel(), lock, lock.name, "mutex", "mutex_trylock", true);
     return 1;
   });
 
@@ -62,6 +65,7 @@ export const mutex_unlock = (lock: mutex): Effect.Effect<void> =>
     if (lock.owner !== me) {
       k.printk(`DEBUG_LOCKS_WARN_ON(lock->owner != current): mutex ${lock.name} released by ${me.comm}/${me.pid}`);
     }
+    lock_release(k, lock.name);
     const next = lock.wait_list.shift();
     lock.owner = next?.task ?? null;
     if (next !== undefined) {

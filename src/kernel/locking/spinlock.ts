@@ -15,6 +15,10 @@ import { local_bh_disable, local_bh_enable } from "../softirq.ts";
 import { catch_up } from "../entry.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
 import { trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
+import { lock_acquire, lock_release } from "./lockdep.ts";
+
+/** The _raw_spin_* function each locking call reaches, as lockdep's traces name it. */
+const RAW: Record<string, string> = { spin_lock: "_raw_spin_lock", spin_lock_irq: "_raw_spin_lock_irq", spin_lock_irqsave: "_raw_spin_lock_irqsave", spin_lock_bh: "_raw_spin_lock_bh", spin_trylock: "_raw_spin_trylock" };
 
 export const SPINLOCK_MAGIC = 0xdead4ead;
 
@@ -125,6 +129,7 @@ const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
     const k = kernel();
     const ctx = k.this_ctx();
     debug_spin_lock_before(k, lock);
+    lock_acquire(k, lock, lock.name, "spin", RAW[by] ?? by);
     trace_lock_acquire(lock.name, "");
     k.charge(k.costs.atomic);
     // The lock word's cache line: a write (the ticket xadd) that bounces between contending CPUs.
@@ -156,6 +161,7 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   else if (lock.owner !== current()) spin_bug(k, lock, "wrong owner");
   else if (lock.owner_cpu !== pc.id) spin_bug(k, lock, "wrong CPU");
   if (lock.holder === null) return;
+  lock_release(k, lock.name);
   const t = k.now();
   lock._release(t);
   trace_lock_release(lock.name);
@@ -238,6 +244,7 @@ export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
       // Held, or released later in virtual time than this CPU's clock: the attempt fails.
       if (lock.holder === null && lock.free_at <= k.now()) {
         lock._take(k.this_ctx(), "spin_trylock", k.now());
+        lock_acquire(k, lock, lock.name, "spin", "_raw_spin_trylock", true);
         trace_lock_acquire(lock.name, "try ");
         return Effect.succeed(1);
       }
