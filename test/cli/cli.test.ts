@@ -46,7 +46,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -111,6 +111,14 @@ test("proc buddyinfo: a fresh 128 MiB i386 machine, and the machine file of issu
   assert.is(z.code, 0, z.err);
   assert.match(z.out, /Node 0, zone   Normal\n  pages free     131072\n        boost    0\n        min      2439\n        low      3048\n        high     3657\n        spanned  131072\n/);
   rmSync(join(dir, "m.json"));
+});
+
+test("--lockdep: irq-lock-deadlock's seed 1 never deadlocks, but lockdep reports the inconsistent usage; the replay command keeps the flag", () => {
+  const r = inProcess("run", "irq-lock-deadlock", "--lockdep");
+  assert.is(r.code, 1, r.err);
+  assert.match(r.out, /\] \[ INFO: inconsistent lock state \]\n/);
+  assert.match(r.out, /\n  replay by seed: +mmsim run irq-lock-deadlock --seed 1 --lockdep\n/);
+  rmSync(join(dir, "irq-lock-deadlock.seed-1.schedule.json"));
 });
 
 test("list names every shipped scenario with its description", () => {
