@@ -36,6 +36,7 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   failslab: { value: true, help: "failslab attributes, e.g. probability=10,times=5" },
   "fail-page-alloc": { value: true, help: "fail_page_alloc attributes, e.g. probability=10,times=-1,min-order=0" },
   lockdep: { value: false, help: "CONFIG_PROVE_LOCKING: lockdep's checks" },
+  "check-determinism": { value: false, help: "run twice and compare the trace hashes" },
 };
 
 /**
@@ -90,7 +91,7 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--proc F] [--verify] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
   mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--verify] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
@@ -197,15 +198,21 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const machine = machineAndFaults(p);
   const proc = procOption(p);
   const verify = p.options.has("verify");
-  const r = runScenario(scenario, { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine.spec, proc, verify });
+  const opts = { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine.spec, proc, verify };
+  const r = runScenario(scenario, opts);
+  // --check-determinism: the same run again in this process must give the same trace.
+  const again = p.options.has("check-determinism") ? runScenario(scenario, opts).traceHash : undefined;
+  const nondeterministic = again !== undefined && again !== r.traceHash;
   const json = p.options.has("json");
   const explicit = p.options.get("schedule");
   let path = explicit ?? (r.failed ? schedulePath(r) : undefined);
   const writeError = path !== undefined ? writeSchedule(path, r, source, machine.raw, stepLimit) : null;
   if (writeError !== null) path = undefined;
-  if (json) io.out(JSON.stringify({ ...runJson(r), ...(path !== undefined ? { schedule: path } : {}), ...(writeError !== null ? { scheduleError: writeError } : {}) }));
+  const determinism = again === undefined ? {} : { determinism: { same: !nondeterministic, traceHashes: [r.traceHash, again] } };
+  if (json) io.out(JSON.stringify({ ...runJson(r), ...determinism, ...(path !== undefined ? { schedule: path } : {}), ...(writeError !== null ? { scheduleError: writeError } : {}) }));
   else {
     io.out(formatRun(r, tail));
+    if (again !== undefined) io.out(nondeterministic ? `determinism: DIFFERENT trace hashes in two runs: ${r.traceHash}, then ${again} (a bug in mmsim, please report it)` : `determinism: the same trace hash in two runs (${again})`);
     for (const f of proc) io.out(`\n--- /proc/${f} at the end ---\n${r.proc[f]!.replace(/\n$/, "")}`);
     if (r.failed) {
       const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", machine.args, p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
@@ -218,7 +225,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
     io.err(`mmsim: ${writeError}`);
     if (explicit !== undefined) return 2;
   }
-  return r.failed ? 1 : 0;
+  return r.failed || nondeterministic ? 1 : 0;
 }
 
 function cmdReplay(argv: readonly string[], io: Io): number {

@@ -46,7 +46,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --check-determinism)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -119,6 +119,15 @@ test("--lockdep: irq-lock-deadlock's seed 1 never deadlocks, but lockdep reports
   assert.match(r.out, /\] \[ INFO: inconsistent lock state \]\n/);
   assert.match(r.out, /\n  replay by seed: +mmsim run irq-lock-deadlock --seed 1 --lockdep\n/);
   rmSync(join(dir, "irq-lock-deadlock.seed-1.schedule.json"));
+});
+
+test("--check-determinism: the run twice in one process, the same trace hash", () => {
+  const r = inProcess("run", "counter-spinlock", "--check-determinism", "--json");
+  assert.is(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.determinism, { same: true, traceHashes: [j.traceHash, j.traceHash] });
+  const text = inProcess("run", "counter-spinlock", "--check-determinism");
+  assert.match(text.out, /\ndeterminism: the same trace hash in two runs \([0-9a-f]{16}\)\n$/);
 });
 
 test("list names every shipped scenario with its description", () => {
