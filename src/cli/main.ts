@@ -9,6 +9,7 @@ import { parseSeed } from "../sim/rng.ts";
 import { validateSchedule, type MachineSpecJson, type ScheduleFile } from "../sim/schedule.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
+import type { StrategySpec } from "../sim/strategy.ts";
 import { merge_fault_injection, parse_fault_option, type FaultInjectionSpec, type FaultSpec } from "../kernel/fault_inject.ts";
 import { UsageError, intOption, parseArgs, seedRange, type OptionSpec, type Parsed } from "./args.ts";
 import { formatRun, runJson } from "./format.ts";
@@ -37,7 +38,33 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   "fail-page-alloc": { value: true, help: "fail_page_alloc attributes, e.g. probability=10,times=-1,min-order=0" },
   lockdep: { value: false, help: "CONFIG_PROVE_LOCKING: lockdep's checks" },
   "check-determinism": { value: false, help: "run twice and compare the trace hashes" },
+  strategy: { value: true, help: "random (default), pct or pb" },
+  depth: { value: true, help: "pct: the bug depth d (d - 1 change points; default 3)" },
+  "pct-steps": { value: true, help: "pct: the steps k change points are drawn from (default: a random-walk run's length)" },
+  preemptions: { value: true, help: "pb: the most delayed steps (default 3)" },
 };
+
+/**
+ * --strategy and its parameters: the spec for the run(s) and the options for a replay command.
+ * pct without --pct-steps takes k from `calibrate()` (the step count of a random-walk run).
+ */
+function strategyOption(p: Parsed, calibrate: () => number): { spec?: StrategySpec; args: string } {
+  const name = p.options.get("strategy") ?? "random";
+  for (const [opt, owner] of [["depth", "pct"], ["pct-steps", "pct"], ["preemptions", "pb"]] as const) {
+    if (p.options.has(opt) && name !== owner) throw new UsageError(`--${opt} is for --strategy ${owner}`);
+  }
+  if (name === "random") return { args: "" };
+  if (name === "pct") {
+    const depth = intOption(p, "depth", 1, 100) ?? 3;
+    const steps = intOption(p, "pct-steps", 1, 1e9) ?? calibrate();
+    return { spec: { name, depth, steps }, args: ` --strategy pct --depth ${depth} --pct-steps ${steps}` };
+  }
+  if (name === "pb") {
+    const preemptions = intOption(p, "preemptions", 0, 1e6) ?? 3;
+    return { spec: { name, preemptions }, args: ` --strategy pb --preemptions ${preemptions}` };
+  }
+  throw new UsageError(`--strategy must be random, pct or pb, got "${name}"`);
+}
 
 /**
  * --machine FILE with --failslab / --fail-page-alloc over its fault_injection (attribute by
@@ -91,8 +118,8 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--verify] [--json]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--verify] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -103,7 +130,7 @@ const USAGE = `usage:
  */
 export function scenarioFiles(argv: readonly string[]): string[] {
   const [cmd, ...rest] = argv;
-  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|machine|proc|failslab|fail-page-alloc)$/.test(rest[i - 1]!)));
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|machine|proc|failslab|fail-page-alloc|strategy|depth|pct-steps|preemptions)$/.test(rest[i - 1]!)));
   if (first === undefined) return [];
   if ((cmd === "run" || cmd === "sweep") && isScenarioPath(first) && existsSync(first)) return [first];
   if (cmd === "replay") {
@@ -164,7 +191,7 @@ function schedulePath(r: RunResult): string {
 }
 
 /** Writes the schedule whole or not at all; returns an error message or null. */
-function writeSchedule(path: string, r: RunResult, source: string | undefined, machine: MachineSpecJson | undefined, stepLimit: number): string | null {
+function writeSchedule(path: string, r: RunResult, source: string | undefined, machine: MachineSpecJson | undefined, stepLimit: number, strategy: StrategySpec | undefined): string | null {
   const file: ScheduleFile = {
     format: "mmsim-schedule",
     version: 1,
@@ -175,6 +202,7 @@ function writeSchedule(path: string, r: RunResult, source: string | undefined, m
     traceHash: r.traceHash,
     ...(machine !== undefined ? { machine } : {}),
     ...(stepLimit !== DEFAULT_STEP_LIMIT ? { stepLimit } : {}),
+    ...(strategy !== undefined ? { strategy } : {}),
     streams: r.recording,
   };
   try {
@@ -198,7 +226,9 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const machine = machineAndFaults(p);
   const proc = procOption(p);
   const verify = p.options.has("verify");
-  const opts = { seed, cpus, stepLimit, traceCapacity: Math.max(tail, 1), machine: machine.spec, proc, verify };
+  const base = { seed, cpus, stepLimit, machine: machine.spec };
+  const strategy = strategyOption(p, () => runScenario(scenario, base).steps);
+  const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec };
   const r = runScenario(scenario, opts);
   // --check-determinism: the same run again in this process must give the same trace.
   const again = p.options.has("check-determinism") ? runScenario(scenario, opts).traceHash : undefined;
@@ -206,7 +236,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const json = p.options.has("json");
   const explicit = p.options.get("schedule");
   let path = explicit ?? (r.failed ? schedulePath(r) : undefined);
-  const writeError = path !== undefined ? writeSchedule(path, r, source, machine.raw, stepLimit) : null;
+  const writeError = path !== undefined ? writeSchedule(path, r, source, machine.raw, stepLimit, strategy.spec) : null;
   if (writeError !== null) path = undefined;
   const determinism = again === undefined ? {} : { determinism: { same: !nondeterministic, traceHashes: [r.traceHash, again] } };
   if (json) io.out(JSON.stringify({ ...runJson(r), ...determinism, ...(path !== undefined ? { schedule: path } : {}), ...(writeError !== null ? { scheduleError: writeError } : {}) }));
@@ -215,7 +245,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
     if (again !== undefined) io.out(nondeterministic ? `determinism: DIFFERENT trace hashes in two runs: ${r.traceHash}, then ${again} (a bug in mmsim, please report it)` : `determinism: the same trace hash in two runs (${again})`);
     for (const f of proc) io.out(`\n--- /proc/${f} at the end ---\n${r.proc[f]!.replace(/\n$/, "")}`);
     if (r.failed) {
-      const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", machine.args, p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
+      const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", machine.args, strategy.args, p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
       io.out(`FAILED: seed ${String(r.seed)}`);
       io.out(`  replay by seed:     mmsim run ${source ?? scenario.name} --seed ${String(r.seed)}${args}`);
       if (path !== undefined) io.out(`  replay by schedule: mmsim replay ${path}`);
@@ -250,7 +280,7 @@ function cmdReplay(argv: readonly string[], io: Io): number {
     } catch (e) {
       throw new UsageError(`${path}: its "machine": ${(e as Error).message}`);
     }
-    r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, machine, stepLimit: file.stepLimit, replay: file.streams });
+    r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, machine, stepLimit: file.stepLimit, replay: file.streams, strategy: file.strategy as StrategySpec | undefined });
   } catch (e) {
     // The run asked for more draws than were recorded: it is not the recorded run.
     if (e instanceof SimError && e.message.startsWith("replay diverged")) {
@@ -294,6 +324,10 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
     failslab: RUN_OPTIONS.failslab!,
     "fail-page-alloc": RUN_OPTIONS["fail-page-alloc"]!,
     lockdep: RUN_OPTIONS.lockdep!,
+    strategy: RUN_OPTIONS.strategy!,
+    depth: RUN_OPTIONS.depth!,
+    "pct-steps": RUN_OPTIONS["pct-steps"]!,
+    preemptions: RUN_OPTIONS.preemptions!,
   });
   if (p.positional.length !== 1) throw new UsageError("sweep takes one scenario");
   const ref = p.positional[0]!;
@@ -304,8 +338,9 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
   const jobs = intOption(p, "jobs", 1, 64) ?? 1;
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   const machine = machineAndFaults(p);
+  const strategy = strategyOption(p, () => runScenario(scenario, { seed: range.from, cpus, machine: machine.spec }).steps);
   sweep(
-    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, replayArgs: machine.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json") },
+    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, strategy: strategy.spec, replayArgs: machine.args + strategy.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json") },
     io,
   );
   return "pending";

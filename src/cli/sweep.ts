@@ -52,7 +52,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
   let live = 0;
   let aborted = false;
   for (let j = 0; j < Math.min(opts.jobs, total); j++) {
-    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, verify: opts.verify } satisfies SweepJob });
+    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, strategy: opts.strategy, verify: opts.verify } satisfies SweepJob });
     live++;
     const feed = (): void => {
       const s = take();

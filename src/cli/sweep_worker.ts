@@ -5,6 +5,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { runScenario } from "../harness/run.ts";
 import { loadScenario } from "./load.ts";
 import type { MachineOverride } from "../harness/scenario.ts";
+import type { StrategySpec } from "../sim/strategy.ts";
 
 export interface SweepJob {
   /** Scenario name or file path. */
@@ -12,6 +13,8 @@ export interface SweepJob {
   readonly cpus: number | undefined;
   /** From --machine FILE and the fault options (plain JSON data, so it crosses to worker threads). */
   readonly machine?: MachineOverride;
+  /** --strategy and its parameters (k resolved). */
+  readonly strategy?: StrategySpec;
   readonly verify?: boolean;
 }
 
@@ -28,7 +31,7 @@ export interface SeedOutcome {
 
 export function runSeed(job: SweepJob, seed: number): SeedOutcome {
   const { scenario } = loadScenario(job.ref);
-  const r = runScenario(scenario, { seed, cpus: job.cpus, machine: job.machine, verify: job.verify });
+  const r = runScenario(scenario, { seed, cpus: job.cpus, machine: job.machine, verify: job.verify, strategy: job.strategy });
   const problems = [...r.reports.map((x) => x.title), ...r.expectations];
   if (r.failed && problems.length === 0) problems.push(r.stop);
   return { seed, failed: r.failed, traceHash: r.traceHash, steps: r.steps, problems };

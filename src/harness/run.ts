@@ -5,7 +5,7 @@ import { lockdep_init } from "../kernel/locking/lockdep.ts";
 import { check_fault_injection, fault_injection_init, merge_fault_injection } from "../kernel/fault_inject.ts";
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
-import { RandomWalk } from "../sim/strategy.ts";
+import { make_strategy, type StrategySpec } from "../sim/strategy.ts";
 import type { TraceRecord } from "../sim/trace.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { Machine } from "../hw/machine.ts";
@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly traceCapacity?: number;
   /** Verify mode: whole-state checkers after every step (pages conserved, free lists agree). */
   readonly verify?: boolean;
+  /** The scheduling strategy (default: the seeded random walk). */
+  readonly strategy?: StrategySpec;
 }
 
 export interface RunResult {
@@ -130,7 +132,7 @@ function machine_costs(c: Readonly<Record<string, number>> | undefined): { costs
 /** Builds the engine, the machine and the kernel for `spec`, and boots (memory included). */
 function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Streams } {
   const streams = new Streams(opts.seed, opts.replay);
-  const engine = new Engine(new RandomWalk(streams.stream("sched")), {
+  const engine = new Engine(make_strategy(opts.strategy, streams.stream("sched")), {
     stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT,
     timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
     traceCapacity: opts.traceCapacity,

@@ -102,7 +102,7 @@ export class Engine {
       return;
     }
     if (lane === undefined) return this.onIdle();
-    const d = this.strategy.delay();
+    const d = this.strategy.delay(lane, this.lanes);
     if (d > 0) {
       lane.stall(d);
       // The delay may have carried the lane past a due event: fire it first.
@@ -130,6 +130,6 @@ export class Engine {
       } else if (l.clock === best) tied.push(l);
     }
     if (tied.length <= 1) return tied[0];
-    return tied[this.strategy.pick(tied.length)];
+    return tied[this.strategy.pick(tied, this.lanes)];
   }
 }

@@ -2,6 +2,7 @@
 // tie-breaks and delays, device arrivals, ...) plus what is needed to rebuild the run. Replaying
 // it needs no seed and reproduces the run's trace hash.
 import type { Recording, Seed } from "./rng.ts";
+import { check_strategy, type StrategySpec } from "./strategy.ts";
 
 export interface ScheduleFile {
   readonly format: "mmsim-schedule";
@@ -17,6 +18,8 @@ export interface ScheduleFile {
   readonly machine?: MachineSpecJson;
   /** The step limit when it was not the default. */
   readonly stepLimit?: number;
+  /** The scheduling strategy when it was not the random walk. */
+  readonly strategy?: StrategySpec;
   readonly streams: Recording;
 }
 
@@ -36,6 +39,10 @@ export function validateSchedule(v: unknown): string | null {
   if (typeof o.traceHash !== "string" || !/^[0-9a-f]{16}$/.test(o.traceHash)) return `"traceHash" must be 16 hex digits`;
   if (o.machine !== undefined && (typeof o.machine !== "object" || o.machine === null || Array.isArray(o.machine))) return `"machine" must be an object`;
   if (o.stepLimit !== undefined && (typeof o.stepLimit !== "number" || !Number.isInteger(o.stepLimit) || o.stepLimit < 1)) return `"stepLimit" must be a positive integer`;
+  if (o.strategy !== undefined) {
+    const bad = check_strategy(o.strategy);
+    if (bad !== null) return bad;
+  }
   if (typeof o.streams !== "object" || o.streams === null) return `"streams" must be an object of number arrays`;
   for (const [label, draws] of Object.entries(o.streams as Record<string, unknown>)) {
     if (!Array.isArray(draws) || draws.some((d) => typeof d !== "number" || !(d >= 0 && d < 1))) {

@@ -46,7 +46,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --check-determinism)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -84,6 +84,8 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["proc", "buddyinfo", "--machine", "zones.json"], 'machine file zones.json: zone "DMA32" does not exist on i386 (accepted: DMA, Normal, HighMem)');
   badInput(["run", "slab-tasklet", "--failslab", "probabilty=10"], '--failslab: failslab: unknown attribute "probabilty" (accepted: probability, interval, times, space, verbose, task-filter, ignore-gfp-wait)');
   badInput(["sweep", "slab-tasklet", "--seeds", "1..2", "--fail-page-alloc", "probability=101"], "--fail-page-alloc: fail_page_alloc: probability must be an integer from 0 to 100, got 101");
+  badInput(["run", "counter-nolock", "--strategy", "fifo"], '--strategy must be random, pct or pb, got "fifo"');
+  badInput(["sweep", "counter-nolock", "--seeds", "1..2", "--depth", "2"], "--depth is for --strategy pct");
   badInput(["proc", "pagetypeinfo"], 'proc takes one file name (accepted: buddyinfo, zoneinfo, meminfo, vmstat, vmallocinfo, slabinfo), got "pagetypeinfo"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
