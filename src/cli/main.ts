@@ -15,6 +15,7 @@ import { UsageError, intOption, parseArgs, seedRange, type OptionSpec, type Pars
 import { formatRun, runJson } from "./format.ts";
 import { isScenarioPath, listScenarios, loadScenario } from "./load.ts";
 import { sweep } from "./sweep.ts";
+import { cmdMerge } from "./merge.ts";
 import { DEFAULT_SCENARIO } from "../../scenarios/index.ts";
 
 export interface Io {
@@ -119,7 +120,8 @@ function procOption(p: Parsed): ProcFile[] {
 
 const USAGE = `usage:
   mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--verify] [--json]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
+  mmsim merge <shard files> [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -158,6 +160,10 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
         return 0;
       case "sweep":
         return cmdSweep(rest, io);
+      case "merge": {
+        const p = parseArgs("merge", rest, { json: RUN_OPTIONS.json! });
+        return cmdMerge(p.positional, p.options.has("json"), io);
+      }
       case "proc":
         return cmdProc(rest, io);
       case undefined:
@@ -167,7 +173,7 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
         io.out(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${cmd}" (accepted: run, sweep, replay, proc, list, help)`);
+        throw new UsageError(`unknown command "${cmd}" (accepted: run, sweep, merge, replay, proc, list, help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -316,6 +322,7 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
   const p = parseArgs("sweep", argv, {
     seeds: { value: true, help: "A..B" },
     jobs: { value: true, help: "worker threads" },
+    shard: { value: true, help: "I/N: this machine's share of the seeds (0 <= I < N), as JSON lines for mmsim merge" },
     all: { value: false, help: "run every seed instead of stopping at the first failure" },
     cpus: RUN_OPTIONS.cpus!,
     machine: RUN_OPTIONS.machine!,
@@ -336,11 +343,18 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
   if (seedsArg === undefined) throw new UsageError("sweep needs --seeds A..B");
   const range = seedRange(seedsArg);
   const jobs = intOption(p, "jobs", 1, 64) ?? 1;
+  const shardArg = p.options.get("shard");
+  let shard: { index: number; count: number } | undefined;
+  if (shardArg !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(shardArg);
+    if (m === null || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]) || Number(m[2]) > 100000) throw new UsageError(`--shard must be I/N with 0 <= I < N <= 100000 (e.g. 0/4 ... 3/4), got "${shardArg}"`);
+    shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   const machine = machineAndFaults(p);
   const strategy = strategyOption(p, () => runScenario(scenario, { seed: range.from, cpus, machine: machine.spec }).steps);
   sweep(
-    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, strategy: strategy.spec, replayArgs: machine.args + strategy.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json") },
+    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, strategy: strategy.spec, replayArgs: machine.args + strategy.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json"), ...(shard !== undefined ? { shard } : {}) },
     io,
   );
   return "pending";

@@ -13,38 +13,65 @@ export interface SweepOptions extends SweepJob {
   readonly json: boolean;
   /** --machine FILE and fault options, to repeat in the replay command. */
   readonly replayArgs: string;
+  /** --shard I/N: this process runs the seeds from + I, from + I + N, ... and writes JSON lines for `mmsim merge`. */
+  readonly shard?: { readonly index: number; readonly count: number };
+}
+
+/** The first line of a shard's output. */
+export interface ShardHeader {
+  readonly format: "mmsim-shard";
+  readonly version: 1;
+  readonly scenario: string;
+  readonly seeds: { readonly from: number; readonly to: number };
+  readonly shard: { readonly index: number; readonly count: number };
+  readonly all: boolean;
+  /** The options a replay command needs after --seed N. */
+  readonly replayArgs: string;
 }
 
 const WORKER_BOOT = fileURLToPath(new URL("../../bin/sweep-worker.mjs", import.meta.url));
 
 export function sweep(opts: SweepOptions, io: Io): void {
-  const total = opts.range.to - opts.range.from + 1;
+  const stride = opts.shard?.count ?? 1;
+  let next = opts.range.from + (opts.shard?.index ?? 0);
+  const total = next > opts.range.to ? 0 : Math.floor((opts.range.to - next) / stride) + 1;
   const failing: SeedOutcome[] = [];
-  let next = opts.range.from;
   let limit = opts.range.to;
   let done = 0;
   let crashed = false;
   const tty = process.stderr.isTTY === true && !opts.json;
 
+  const replayArgs = (opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "") + opts.replayArgs;
+  if (opts.shard !== undefined) {
+    const header: ShardHeader = { format: "mmsim-shard", version: 1, scenario: opts.ref, seeds: opts.range, shard: opts.shard, all: opts.all, replayArgs };
+    io.out(JSON.stringify(header));
+  }
   const record = (o: SeedOutcome): void => {
     done++;
+    if (opts.shard !== undefined) io.out(JSON.stringify(o));
     if (o.failed) {
       failing.push(o);
       if (!opts.all && o.seed < limit) limit = o.seed;
     }
     if (tty) io.err(`\rsweep ${opts.ref}: ${done}/${total} seeds, ${failing.length} failing`);
   };
-  const take = (): number | undefined => (next <= limit ? next++ : undefined);
+  const take = (): number | undefined => {
+    if (next > limit) return undefined;
+    const s = next;
+    next += stride;
+    return s;
+  };
   const finish = (): void => {
     if (tty) io.err("\n");
     failing.sort((a, b) => a.seed - b.seed);
     const shown = opts.all ? failing : failing.slice(0, 1);
-    report(opts, shown, done, io);
+    if (opts.shard !== undefined) io.out(JSON.stringify({ done: true, ran: done }));
+    else report({ ref: opts.ref, range: opts.range, all: opts.all, json: opts.json, replayArgs }, shown, done, io);
     if (crashed) io.err(`mmsim: sweep incomplete: a worker thread crashed; ${total - done} of ${total} seeds did not run`);
     io.exit(failing.length > 0 || crashed ? 1 : 0);
   };
 
-  if (opts.jobs <= 1) {
+  if (opts.jobs <= 1 || total === 0) {
     for (let s = take(); s !== undefined; s = take()) record(runSeed(opts, s));
     finish();
     return;
@@ -83,9 +110,17 @@ export function sweep(opts: SweepOptions, io: Io): void {
   }
 }
 
-function report(opts: SweepOptions, failing: readonly SeedOutcome[], ran: number, io: Io): void {
-  const cpuArg = (opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "") + opts.replayArgs;
-  const replay = (seed: number): string => `mmsim run ${opts.ref} --seed ${seed}${cpuArg}`;
+/** What the sweep's summary needs (a sweep's own options, or merged shards'). */
+export interface SweepReport {
+  readonly ref: string;
+  readonly range: { readonly from: number; readonly to: number };
+  readonly all: boolean;
+  readonly json: boolean;
+  readonly replayArgs: string;
+}
+
+export function report(opts: SweepReport, failing: readonly SeedOutcome[], ran: number, io: Io): void {
+  const replay = (seed: number): string => `mmsim run ${opts.ref} --seed ${seed}${opts.replayArgs}`;
   if (opts.json) {
     io.out(
       JSON.stringify({

@@ -44,7 +44,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 }
 
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
-  badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, replay, proc, list, help)', mmsim);
+  badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, merge, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
   badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
@@ -86,6 +86,8 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["sweep", "slab-tasklet", "--seeds", "1..2", "--fail-page-alloc", "probability=101"], "--fail-page-alloc: fail_page_alloc: probability must be an integer from 0 to 100, got 101");
   badInput(["run", "counter-nolock", "--strategy", "fifo"], '--strategy must be random, pct or pb, got "fifo"');
   badInput(["sweep", "counter-nolock", "--seeds", "1..2", "--depth", "2"], "--depth is for --strategy pct");
+  badInput(["sweep", "counter-nolock", "--seeds", "1..9", "--shard", "3/3"], '--shard must be I/N with 0 <= I < N <= 100000 (e.g. 0/4 ... 3/4), got "3/3"');
+  badInput(["merge"], "merge takes the shard files (mmsim sweep ... --shard I/N > shard-I.jsonl)");
   badInput(["proc", "pagetypeinfo"], 'proc takes one file name (accepted: buddyinfo, zoneinfo, meminfo, vmstat, vmallocinfo, slabinfo), got "pagetypeinfo"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
@@ -130,6 +132,28 @@ test("--check-determinism: the run twice in one process, the same trace hash", (
   assert.equal(j.determinism, { same: true, traceHashes: [j.traceHash, j.traceHash] });
   const text = inProcess("run", "counter-spinlock", "--check-determinism");
   assert.match(text.out, /\ndeterminism: the same trace hash in two runs \([0-9a-f]{16}\)\n$/);
+});
+
+test("sweep --shard I/N writes JSON lines; merge finds the same first failing seed as one sweep, and refuses an incomplete set", () => {
+  const whole = inProcess("sweep", "counter-nolock", "--seeds", "1..30");
+  const files: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = inProcess("sweep", "counter-nolock", "--seeds", "1..30", "--shard", `${i}/3`);
+    const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines[0], { format: "mmsim-shard", version: 1, scenario: "counter-nolock", seeds: { from: 1, to: 30 }, shard: { index: i, count: 3 }, all: false, replayArgs: "" });
+    // Shard i runs seeds 1 + i, 4 + i, ...
+    assert.ok(lines.slice(1, -1).every((o: { seed: number }) => (o.seed - 1) % 3 === i));
+    writeFileSync(join(dir, `shard-${i}.jsonl`), r.out);
+    files.push(`shard-${i}.jsonl`);
+  }
+  const merged = inProcess("merge", ...files);
+  const firstSeed = (out: string) => out.split("\n").find((l) => l.startsWith("seed "));
+  assert.is(firstSeed(merged.out), firstSeed(whole.out));
+  assert.is(merged.code, 1);
+  const short = inProcess("merge", files[0]!, files[2]!);
+  assert.is(short.code, 2);
+  assert.is(short.err, "mmsim: shard 1/3 missing (merge needs all 3)\n");
+  for (const f of files) rmSync(join(dir, f));
 });
 
 test("list names every shipped scenario with its description", () => {
