@@ -13,6 +13,7 @@ import type { StrategySpec } from "../sim/strategy.ts";
 import { merge_fault_injection, parse_fault_option, type FaultInjectionSpec, type FaultSpec } from "../kernel/fault_inject.ts";
 import { UsageError, intOption, parseArgs, seedRange, type OptionSpec, type Parsed } from "./args.ts";
 import { formatRun, runJson } from "./format.ts";
+import { chrome_trace } from "../harness/perfetto.ts";
 import { isScenarioPath, listScenarios, loadScenario } from "./load.ts";
 import { sweep } from "./sweep.ts";
 import { cmdMerge } from "./merge.ts";
@@ -32,6 +33,7 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
   schedule: { value: true, help: "file to write the recorded schedule to" },
   steps: { value: true, help: "step limit" },
   "trace-tail": { value: true, help: "number of trace events to print" },
+  trace: { value: true, help: "write the whole trace to FILE as Chrome Trace Event JSON (opens in Perfetto)" },
   machine: { value: true, help: "a machine description file (JSON)" },
   proc: { value: true, help: `a /proc file to print at the end (${PROC_FILES.join(", ")})` },
   verify: { value: false, help: "check the allocator's books after every step (slow)" },
@@ -119,7 +121,7 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
   mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
   mmsim merge <shard files> [--json]
   mmsim replay <schedule file> [--json]
@@ -132,7 +134,7 @@ const USAGE = `usage:
  */
 export function scenarioFiles(argv: readonly string[]): string[] {
   const [cmd, ...rest] = argv;
-  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|machine|proc|failslab|fail-page-alloc|strategy|depth|pct-steps|preemptions)$/.test(rest[i - 1]!)));
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|trace|machine|proc|failslab|fail-page-alloc|strategy|depth|pct-steps|preemptions)$/.test(rest[i - 1]!)));
   if (first === undefined) return [];
   if ((cmd === "run" || cmd === "sweep") && isScenarioPath(first) && existsSync(first)) return [first];
   if (cmd === "replay") {
@@ -220,6 +222,18 @@ function writeSchedule(path: string, r: RunResult, source: string | undefined, m
   }
 }
 
+/** Writes the run's whole trace as Chrome Trace Event JSON, whole or not at all; an error message or null. */
+function writeTrace(path: string, r: RunResult, name: string): string | null {
+  const json = chrome_trace(r.traceAll ?? [], `mmsim: ${name} seed ${String(r.seed)}`, r.cpus, r.virtualTimeNs);
+  try {
+    writeFileSync(`${path}.tmp`, JSON.stringify(json));
+    renameSync(`${path}.tmp`, path);
+    return null;
+  } catch (e) {
+    return `cannot write trace ${path}: ${(e as Error).message.split("\n")[0]}`;
+  }
+}
+
 function cmdRun(argv: readonly string[], io: Io): number {
   const p = parseArgs("run", argv, RUN_OPTIONS);
   if (p.positional.length > 1) throw new UsageError(`run takes one scenario, got ${p.positional.join(" ")}`);
@@ -234,7 +248,8 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const verify = p.options.has("verify");
   const base = { seed, cpus, stepLimit, machine: machine.spec };
   const strategy = strategyOption(p, () => runScenario(scenario, base).steps);
-  const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec };
+  const traceFile = p.options.get("trace");
+  const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec, traceAll: traceFile !== undefined };
   const r = runScenario(scenario, opts);
   // --check-determinism: the same run again in this process must give the same trace.
   const again = p.options.has("check-determinism") ? runScenario(scenario, opts).traceHash : undefined;
@@ -244,10 +259,12 @@ function cmdRun(argv: readonly string[], io: Io): number {
   let path = explicit ?? (r.failed ? schedulePath(r) : undefined);
   const writeError = path !== undefined ? writeSchedule(path, r, source, machine.raw, stepLimit, strategy.spec) : null;
   if (writeError !== null) path = undefined;
+  const traceError = traceFile !== undefined ? writeTrace(traceFile, r, scenario.name) : null;
   const determinism = again === undefined ? {} : { determinism: { same: !nondeterministic, traceHashes: [r.traceHash, again] } };
   if (json) io.out(JSON.stringify({ ...runJson(r), ...determinism, ...(path !== undefined ? { schedule: path } : {}), ...(writeError !== null ? { scheduleError: writeError } : {}) }));
   else {
     io.out(formatRun(r, tail));
+    if (traceFile !== undefined && traceError === null) io.out(`trace: ${traceFile} (${r.traceAll!.length} events; open it in Perfetto, ui.perfetto.dev)`);
     if (again !== undefined) io.out(nondeterministic ? `determinism: DIFFERENT trace hashes in two runs: ${r.traceHash}, then ${again} (a bug in mmsim, please report it)` : `determinism: the same trace hash in two runs (${again})`);
     for (const f of proc) io.out(`\n--- /proc/${f} at the end ---\n${r.proc[f]!.replace(/\n$/, "")}`);
     if (r.failed) {
@@ -260,6 +277,10 @@ function cmdRun(argv: readonly string[], io: Io): number {
   if (writeError !== null) {
     io.err(`mmsim: ${writeError}`);
     if (explicit !== undefined) return 2;
+  }
+  if (traceError !== null) {
+    io.err(`mmsim: ${traceError}`);
+    return 2;
   }
   return r.failed || nondeterministic ? 1 : 0;
 }

@@ -43,6 +43,8 @@ export interface RunOptions {
   readonly verify?: boolean;
   /** The scheduling strategy (default: the seeded random walk). */
   readonly strategy?: StrategySpec;
+  /** Keep every trace event of the run (RunResult.traceAll), for a trace file. */
+  readonly traceAll?: boolean;
 }
 
 export interface RunResult {
@@ -63,6 +65,8 @@ export interface RunResult {
   /** The newest trace events (the engine's bounded ring), oldest first, and how many there were in all. */
   readonly trace: readonly TraceRecord[];
   readonly traceEvents: number;
+  /** Every trace event, oldest first, when RunOptions.traceAll asked for them. */
+  readonly traceAll?: readonly TraceRecord[];
   readonly recording: Recording;
   /** A report, a failed expectation, or a run that hit a limit. */
   readonly failed: boolean;
@@ -129,6 +133,9 @@ function machine_costs(c: Readonly<Record<string, number>> | undefined): { costs
   return { costs: hw as unknown as Costs, cache_costs: cache as unknown as CacheCosts };
 }
 
+/** Every trace event of runs that asked for them (RunOptions.traceAll), by engine. */
+const traced = new WeakMap<Engine, TraceRecord[]>();
+
 /** Builds the engine, the machine and the kernel for `spec`, and boots (memory included). */
 function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Streams } {
   const streams = new Streams(opts.seed, opts.replay);
@@ -137,6 +144,11 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
     timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
     traceCapacity: opts.traceCapacity,
   });
+  if (opts.traceAll === true) {
+    const all: TraceRecord[] = [];
+    engine.trace.sink = (r) => void all.push(r);
+    traced.set(engine, all);
+  }
   const machine = new Machine(engine, streams, {
     cpus: spec.cpus!,
     tlb: { ...DEFAULT_TLB, ...spec.mmu?.tlb },
@@ -273,6 +285,7 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     proc: Object.fromEntries((opts.proc ?? []).map((f) => [f, read_proc(k, f)])),
     trace: engine.trace.recent(),
     traceEvents: engine.trace.count,
+    ...(traced.has(engine) ? { traceAll: traced.get(engine)! } : {}),
     recording: streams.recording(),
     failed: k.reports.some((r) => !(scn.expected_reports ?? []).includes(r.kind)) || expectations.length > 0 || limit,
   };

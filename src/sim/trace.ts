@@ -17,6 +17,8 @@ export class Trace {
   private h1 = 0x811c9dc5 | 0;
   private h2 = 0x01000193 ^ 0x5bd1e995;
   count = 0;
+  /** Receives every record as it is emitted (a whole-run trace file), or null. */
+  sink: ((r: TraceRecord) => void) | null = null;
 
   constructor(readonly capacity = 4096) {
     this.ring = new Array(capacity);
@@ -28,7 +30,9 @@ export class Trace {
     this.mix(who);
     this.mix(name);
     this.mix(detail);
-    this.ring[this.head] = { ts, cpu, who, name, detail };
+    const r = { ts, cpu, who, name, detail };
+    this.ring[this.head] = r;
+    if (this.sink !== null) this.sink(r);
     this.head = (this.head + 1) % this.capacity;
     this.count++;
   }
