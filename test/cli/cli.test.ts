@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
@@ -17,9 +17,10 @@ function mmsim(...args: string[]) {
 }
 
 /**
- * main() in this process, as the launcher calls it (same io contract, cwd in the test directory):
- * for bad input, which never gets as far as loading a scenario file. Spawning costs a second of
- * start-up each; the tests below spawn for everything else, and for one bad input.
+ * main() in this process, as the launcher calls it (same io contract, cwd in the test directory),
+ * for commands that load no scenario file and start no worker thread. Spawning costs a second
+ * of start-up each; the tests spawn for one bad input, scenario files, worker threads, a plain
+ * run and an exit code the process itself must give.
  */
 function inProcess(...args: string[]) {
   let out = "";
@@ -46,7 +47,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, merge, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -95,7 +96,7 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
 
 test("proc buddyinfo: a fresh 128 MiB i386 machine, and the machine file of issue 3", () => {
   // DMA 4096 pages = 4 order-10 blocks; Normal 28672 pages = 28.
-  const r = mmsim("proc", "buddyinfo");
+  const r = inProcess("proc", "buddyinfo");
   assert.is(r.code, 0, r.err);
   const row = (zone: string, counts: number[]) => `Node 0, zone ${zone.padStart(8)} ${counts.map((c) => `${String(c).padStart(6)} `).join("")}`;
   assert.is(r.out, [row("DMA", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]), row("Normal", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28])].join("\n") + "\n");
@@ -103,7 +104,7 @@ test("proc buddyinfo: a fresh 128 MiB i386 machine, and the machine file of issu
     join(dir, "m.json"),
     JSON.stringify({ arch: "x86_64", kernel: "6", cpus: 2, zones: [{ name: "DMA", managed: 3840 }, { name: "DMA32", managed: 772808 }, { name: "Normal", managed: 131072 }], min_free_kbytes: 67584 }),
   );
-  const m = mmsim("proc", "buddyinfo", "--machine", "m.json");
+  const m = inProcess("proc", "buddyinfo", "--machine", "m.json");
   assert.is(m.code, 0, m.err);
   // DMA: 3840 = 3*1024 + 512 + 256 from pfn 0. Normal: 131072 = 128*1024 from pfn 1048576.
   const lines = m.out.split("\n");
@@ -111,7 +112,7 @@ test("proc buddyinfo: a fresh 128 MiB i386 machine, and the machine file of issu
   assert.is(lines[2], row("Normal", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128]));
   // zoneinfo of the same machine (6.1 format): min_free_kbytes 67584 -> pages_min 16896 over
   // 907720 lowmem pages; Normal: tmp = 16896 * 131072 / 907720 = 2439, d = max(609, 131) -> 2439/3048/3657.
-  const z = mmsim("proc", "zoneinfo", "--machine", "m.json");
+  const z = inProcess("proc", "zoneinfo", "--machine", "m.json");
   assert.is(z.code, 0, z.err);
   assert.match(z.out, /Node 0, zone   Normal\n  pages free     131072\n        boost    0\n        min      2439\n        low      3048\n        high     3657\n        spanned  131072\n/);
   rmSync(join(dir, "m.json"));
@@ -156,8 +157,20 @@ test("sweep --shard I/N writes JSON lines; merge finds the same first failing se
   for (const f of files) rmSync(join(dir, f));
 });
 
+test("--trace FILE: the whole run as Chrome Trace Event JSON, named in the output", () => {
+  const r = inProcess("run", "counter-spinlock", "--trace", "t.json");
+  assert.is(r.code, 0, r.err);
+  const j = JSON.parse(readFileSync(join(dir, "t.json"), "utf8"));
+  assert.is(j.traceEvents[0].args.name, "mmsim: counter-spinlock seed 1");
+  assert.match(r.out, new RegExp(`\\ntrace: t\\.json \\(${j.traceEvents.length > 0 ? "\\d+" : "0"} events; open it in Perfetto, ui\\.perfetto\\.dev\\)\\n$`));
+  rmSync(join(dir, "t.json"));
+  const bad = inProcess("run", "counter-spinlock", "--trace", "/nonexistent-dir/t.json");
+  assert.is(bad.code, 2);
+  assert.match(bad.err, /^mmsim: cannot write trace \/nonexistent-dir\/t\.json: ENOENT/);
+});
+
 test("list names every shipped scenario with its description", () => {
-  const r = mmsim("list");
+  const r = inProcess("list");
   assert.is(r.code, 0);
   const names = r.out.trim().split("\n").map((l) => l.split(/\s+/)[0]);
   assert.equal(names, [
@@ -199,7 +212,7 @@ test("list names every shipped scenario with its description", () => {
 });
 
 test("run --proc buddyinfo: the file at the end of the run; a scenario's expected reports do not fail it", () => {
-  const r = mmsim("run", "fragmentation", "--proc", "buddyinfo");
+  const r = inProcess("run", "fragmentation", "--proc", "buddyinfo");
   assert.is(r.code, 0, r.err);
   const at = r.out.indexOf("--- /proc/buddyinfo at the end ---\n");
   assert.ok(at > 0);
@@ -220,7 +233,7 @@ test("run: dmesg log, summary, and the trace hash last; exit 0 when clean", () =
 });
 
 test("run --json: the documented fields", () => {
-  const r = mmsim("run", "sleep-in-atomic", "--json");
+  const r = inProcess("run", "sleep-in-atomic", "--json");
   assert.is(r.code, 1);
   const j = JSON.parse(r.out);
   for (const k of ["scenario", "seed", "traceHash", "steps", "virtualTimeNs", "reports", "stats"]) assert.ok(k in j, k);
@@ -233,7 +246,7 @@ test("run --json: the documented fields", () => {
 });
 
 test("run --trace-tail prints the newest trace events as ftrace does", () => {
-  const r = mmsim("run", "msleep-in-atomic", "--trace-tail", "3");
+  const r = inProcess("run", "msleep-in-atomic", "--trace-tail", "3");
   const lines = r.out.split("\n");
   const at = lines.findIndex((l) => l.startsWith("--- trace: last 3 of "));
   assert.ok(at > 0, r.out);
@@ -272,9 +285,9 @@ test("a schedule that cannot be written: the run's output, then one line, exit 2
 
 test("a run made with --machine replays from its schedule to the same trace", () => {
   writeFileSync(join(dir, "hz.json"), JSON.stringify({ hz: 1000, preempt: false }));
-  const a = mmsim("run", "demo", "--machine", "hz.json", "--schedule", "hz.schedule.json", "--json");
+  const a = inProcess("run", "demo", "--machine", "hz.json", "--schedule", "hz.schedule.json", "--json");
   assert.is(a.code, 0, a.err);
-  const b = mmsim("replay", "hz.schedule.json", "--json");
+  const b = inProcess("replay", "hz.schedule.json", "--json");
   assert.is(b.code, 0, b.err);
   assert.is(JSON.parse(b.out).traceHash, JSON.parse(a.out).traceHash);
   rmSync(join(dir, "hz.json"));
@@ -284,11 +297,11 @@ test("a run made with --machine replays from its schedule to the same trace", ()
 test("--failslab: the forced failures are logged, the replay command repeats the option, the schedule replays them", () => {
   // slab-tasklet takes one GFP_ATOMIC buffer a packet; times=3 fails three of them, so its check
   // (a buffer for every packet) fails.
-  const r = mmsim("run", "slab-tasklet", "--failslab", "probability=100,times=3,verbose=1");
+  const r = inProcess("run", "slab-tasklet", "--failslab", "probability=100,times=3,verbose=1");
   assert.is(r.code, 1, r.err);
   assert.is(r.out.split("\n").filter((l) => l.endsWith("] FAULT_INJECTION: forcing a failure")).length, 3);
   assert.match(r.out, /\n  replay by seed: +mmsim run slab-tasklet --seed 1 --failslab probability=100,times=3,verbose=1\n/);
-  const b = mmsim("replay", "slab-tasklet.seed-1.schedule.json", "--json");
+  const b = inProcess("replay", "slab-tasklet.seed-1.schedule.json", "--json");
   assert.is(JSON.parse(b.out).sameTrace, true);
   rmSync(join(dir, "slab-tasklet.seed-1.schedule.json"));
 });
