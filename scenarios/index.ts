@@ -20,6 +20,7 @@ import vmallocFault from "./mm/vmalloc-fault.ts";
 import { mempoolIo, mempoolIoNopool } from "./mm/mempool-io.ts";
 import { slabTasklet, slabTaskletKernel } from "./mm/slab-tasklet.ts";
 import { slabUseAfterFree, slabUseAfterFreeFixed } from "./mm/slab-use-after-free.ts";
+import { BUGS } from "./bugs/index.ts";
 import kmallocVmalloc from "./mm/kmalloc-vmalloc.ts";
 import { slabColour, slabColourOff } from "./mm/slab-colour.ts";
 
@@ -58,6 +59,7 @@ export const scenarios: readonly Scenario<any>[] = [
   slabColourOff,
   slabUseAfterFree,
   slabUseAfterFreeFixed,
+  ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 
 export const DEFAULT_SCENARIO = "demo";

@@ -46,3 +46,15 @@ export const atomic_inc = (v: atomic_t): Effect.Effect<void> => Effect.asVoid(rm
 export const atomic_dec = (v: atomic_t): Effect.Effect<void> => Effect.asVoid(rmw(v, -1));
 export const atomic_add = (i: number, v: atomic_t): Effect.Effect<void> => Effect.asVoid(rmw(v, i));
 export const atomic_dec_and_test = (v: atomic_t): Effect.Effect<boolean> => Effect.map(rmw(v, -1), (n) => n === 0);
+
+/** atomic_add_unless(v, a, u): adds `a` unless the value is `u`, in one atomic step; true if it added. */
+export const atomic_add_unless = (v: atomic_t, a: number, u: number): Effect.Effect<boolean> =>
+  Effect.map(sched_point(), () => {
+    const k = kernel();
+    k.charge(k.costs.atomic);
+    if (v.counter === u) return false;
+    v.counter += a;
+    return true;
+  });
+/** atomic_inc_not_zero(v): takes a reference unless the count already fell to 0. */
+export const atomic_inc_not_zero = (v: atomic_t): Effect.Effect<boolean> => atomic_add_unless(v, 1, 0);

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
+import { BUGS } from "../../scenarios/bugs/index.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "mmsim.js");
@@ -208,6 +209,7 @@ test("list names every shipped scenario with its description", () => {
     "slab-colour-off",
     "slab-use-after-free",
     "slab-use-after-free-fixed",
+    ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });
 
