@@ -21,6 +21,8 @@ import {
 interface State {
   done: number;
   hog_pages: number;
+  /** The IO path's cache and pool (kmemleak's handle on the reserve). */
+  readonly io: { cache: kmem_cache | null; pool: mempool_t | null; waiting: completion | null };
 }
 
 function mempool_io(name: string, use_pool: boolean): Scenario<State> {
@@ -30,8 +32,8 @@ function mempool_io(name: string, use_pool: boolean): Scenario<State> {
     machine: { cpus: 2, memory: { arch: "i386", kernel: "2.6", mb: 32 }, disks: [{ name: "sdb", irq: 15, minNs: 900_000, maxNs: 1_100_000, cpus: [0] }] },
     duration_ms: 200,
     setup() {
-      const st: State = { done: 0, hog_pages: 0 };
-      const io: { cache: kmem_cache | null; pool: mempool_t | null; waiting: completion | null } = { cache: null, pool: null, waiting: null };
+      const st: State = { done: 0, hog_pages: 0, io: { cache: null, pool: null, waiting: null } };
+      const io = st.io;
       function sdb_interrupt(_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> {
         return Effect.gen(function* () {
           for (const bio of disk("sdb").reap()) {

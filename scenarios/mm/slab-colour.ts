@@ -19,6 +19,8 @@ interface State {
   colours: number[];
   misses: number;
   ns: number;
+  /** Every object allocated (they stay allocated: kmemleak's handle on them). */
+  readonly objects: number[];
 }
 
 function slab_colour(name: string, colouring: boolean): Scenario<State> {
@@ -27,7 +29,7 @@ function slab_colour(name: string, colouring: boolean): Scenario<State> {
     description: colouring ? "24 hot objects at the start of 24 slabs: coloured, they spread over 6 cache sets and stay cached" : "the same with slab colouring off: all in one cache set, a conflict miss on every read",
     machine: { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 64, slab_colouring: colouring } },
     setup() {
-      const st: State = { colours: [], misses: 0, ns: 0 };
+      const st: State = { colours: [], misses: 0, ns: 0, objects: [] };
       kthread_run(
         function hot_loop() {
           return Effect.gen(function* () {
@@ -36,6 +38,7 @@ function slab_colour(name: string, colouring: boolean): Scenario<State> {
             const by_page = new Map<number, number[]>();
             for (let i = 0; i < 200; i++) {
               const o = yield* kmem_cache_alloc(c, GFP_KERNEL);
+              st.objects.push(o);
               const page = Math.floor(o / 4096);
               by_page.set(page, [...(by_page.get(page) ?? []), o]);
             }

@@ -19,6 +19,8 @@ interface State {
   packets: number;
   buffers: number;
   failed: number;
+  /** The receive ring: the buffers the driver holds (kmemleak's handle on them). */
+  readonly ring: number[];
 }
 
 function slab_tasklet(name: string, sleeping_mask: boolean): Scenario<State> {
@@ -29,8 +31,8 @@ function slab_tasklet(name: string, sleeping_mask: boolean): Scenario<State> {
     duration_ms: 20,
     expected_reports: sleeping_mask ? ["might_sleep"] : [],
     setup() {
-      const st: State = { packets: 0, buffers: 0, failed: 0 };
-      const ring: number[] = [];
+      const st: State = { packets: 0, buffers: 0, failed: 0, ring: [] };
+      const ring = st.ring;
       let cache: kmem_cache | null = null;
       const rx_action = (_data: unknown) =>
         Effect.gen(function* () {

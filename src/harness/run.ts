@@ -2,6 +2,8 @@
 // scenario's setup, runs to the end and collects the result. Everything that varies comes from
 // the seed's labelled streams (or from a recording of them, which replays the run exactly).
 import { lockdep_init } from "../kernel/locking/lockdep.ts";
+import { kmemleak_add_root, kmemleak_scan } from "../kernel/mm/kmemleak.ts";
+import { kmemleak_init } from "../kernel/mm/kmemleak.ts";
 import { check_fault_injection, fault_injection_init, merge_fault_injection } from "../kernel/fault_inject.ts";
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
@@ -158,6 +160,7 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {
     if (spec.lockdep === true) lockdep_init(k);
+    if (spec.kmemleak === true) kmemleak_init(k);
     fault_injection_init(k, spec.fault_injection === undefined ? undefined : check_fault_injection(spec.fault_injection), streams.stream("fault"));
     add_devices(k, spec);
     if (spec.memory !== undefined) mem_init(k, spec.memory);
@@ -239,6 +242,7 @@ function classify(e: unknown, name: string, seed: Seed): Error {
 function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k: Kernel, streams: Streams): RunResult {
   const { engine, machine } = k;
   const state = scn.setup();
+  kmemleak_add_root(k, state);
   if (scn.duration_ms !== undefined) {
     if (!(scn.duration_ms > 0)) throw new ScenarioError(`duration_ms must be a positive number of virtual ms, got ${scn.duration_ms}`);
     k.stop_on_last_exit = false;
@@ -262,6 +266,8 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
   const stop = engine.run();
   if (opts.verify && mm !== null && stop.kind !== "error") verify_mm(mm);
   if (stop.kind === "error") throw stop.error;
+  // kmemleak's scan of a finished run (a stopped machine's objects say nothing).
+  if (stop.kind === "done") kmemleak_scan(k, machine.disks.map((d) => d.tags()));
   const end = Math.max(engine.now, k.halted_at, ...machine.cpus.map((c) => c.clock));
   for (const pc of k.percpu) catch_up(pc, end);
   const expectations: string[] = [];

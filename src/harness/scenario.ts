@@ -64,6 +64,8 @@ export interface MachineSpec {
   readonly fault_injection?: FaultInjectionSpec;
   /** CONFIG_PROVE_LOCKING: lockdep's dependency and irq-usage checks (src/kernel/locking/lockdep.ts). Default off. */
   readonly lockdep?: boolean;
+  /** CONFIG_DEBUG_KMEMLEAK: unreferenced objects reported at the end of the run (src/kernel/mm/kmemleak.ts). Default off. */
+  readonly kmemleak?: boolean;
 }
 
 /** What --machine FILE sets: any machine fields, and memory fields laid over the scenario's. */

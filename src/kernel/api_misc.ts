@@ -1,6 +1,7 @@
 // printk, BUG/WARN and the device look-ups scenarios use; might_sleep() for scenario code; the
 // machine's counters and cost table for scenarios that measure.
 import { set_make_it_fail } from "./fault_inject.ts";
+import { kmemleak_not_leak as kmemleak_not_leak_k, kmemleak_scan as kmemleak_scan_k } from "./mm/kmemleak.ts";
 import * as Effect from "effect/Effect";
 import { kernel } from "./kernel.ts";
 import { __might_sleep } from "./sched/core.ts";
@@ -85,6 +86,15 @@ export function cpu_counters(): { readonly tlb_hits: number; readonly tlb_misses
   const t = k.machine.tlbs[cpu]!;
   const c = k.machine.caches.counters(cpu);
   return { tlb_hits: t.hits, tlb_misses: t.misses, cache_hits: c.hits, cache_misses: c.misses };
+}
+
+/** echo scan > /sys/kernel/debug/kmemleak: reports unreferenced objects now; returns how many are new. */
+export function kmemleak_scan(): number {
+  return kmemleak_scan_k(kernel());
+}
+/** kmemleak_not_leak(ptr): the object is not a leak (a reference kmemleak cannot see). */
+export function kmemleak_not_leak(ptr: number): void {
+  kmemleak_not_leak_k(kernel(), ptr);
 }
 
 /** /proc/self/make-it-fail: with a fault's task-filter set, only tasks that asked fail (fault_inject.ts). */

@@ -3,7 +3,8 @@
 // touch the data between this CPU's read and its write); an atomic read-modify-write is one
 // indivisible step.
 import * as Effect from "effect/Effect";
-import { kernel } from "./kernel.ts";
+import { kernel, kernel_if_running } from "./kernel.ts";
+import { kmemleak_add_root } from "./mm/kmemleak.ts";
 import { sched_point } from "./sched/core.ts";
 
 /** A shared variable that several contexts read and write. */
@@ -11,7 +12,13 @@ export interface Shared<T> {
   value: T;
 }
 
-export const shared = <T>(value: T): Shared<T> => ({ value });
+export const shared = <T>(value: T): Shared<T> => {
+  const s = { value };
+  // kmemleak reads shared variables as handles (a pointer kept in one is a reference).
+  const k = kernel_if_running();
+  if (k !== null) kmemleak_add_root(k, s);
+  return s;
+};
 
 /** READ_ONCE(x): one load, then other CPUs may run. */
 export const READ_ONCE = <T>(x: Shared<T>): Effect.Effect<T> => Effect.map(sched_point(), () => x.value);

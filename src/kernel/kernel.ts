@@ -30,6 +30,9 @@ export function kernel(): Kernel {
   return k;
 }
 
+/** The running kernel, or null outside a run. */
+export const kernel_if_running = (): Kernel | null => slot[RUNNING] ?? null;
+
 export function set_running_kernel(k: Kernel | null): void {
   slot[RUNNING] = k;
 }

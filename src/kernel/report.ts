@@ -17,6 +17,7 @@ export type ReportKind =
   | "stale_tlb"
   | "slab_error"
   | "lockdep"
+  | "kmemleak"
   | "panic"
   | "bug";
 

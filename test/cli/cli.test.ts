@@ -48,7 +48,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, merge, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --kmemleak, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -125,6 +125,17 @@ test("--lockdep: irq-lock-deadlock's seed 1 never deadlocks, but lockdep reports
   assert.match(r.out, /\] \[ INFO: inconsistent lock state \]\n/);
   assert.match(r.out, /\n  replay by seed: +mmsim run irq-lock-deadlock --seed 1 --lockdep\n/);
   rmSync(join(dir, "irq-lock-deadlock.seed-1.schedule.json"));
+});
+
+test("--kmemleak: the leaked mempool element of bug-mempool-leak is reported at the end, its fixed twin is clean", () => {
+  const r = inProcess("run", "bug-mempool-leak", "--kmemleak");
+  assert.is(r.code, 1, r.err);
+  assert.match(r.out, /\] kmemleak: 1 new suspected memory leak \(see \/sys\/kernel\/debug\/kmemleak\)\n.*\] unreferenced object 0x[0-9a-f]{8} \(size 512\):\n/);
+  assert.match(r.out, /\n  replay by seed: +mmsim run bug-mempool-leak --seed 1 --kmemleak\n/);
+  rmSync(join(dir, "bug-mempool-leak.seed-1.schedule.json"));
+  const fixed = inProcess("run", "bug-mempool-leak-fixed", "--kmemleak");
+  assert.is(fixed.code, 0, fixed.out);
+  assert.not.match(fixed.out, /kmemleak/);
 });
 
 test("--check-determinism: the run twice in one process, the same trace hash", () => {

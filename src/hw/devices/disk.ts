@@ -14,6 +14,8 @@ export interface DiskConfig {
 
 export class Disk {
   private readonly done: number[] = [];
+  /** Tags submitted and not yet completed. */
+  private readonly queued = new Set<number>();
   inflight = 0;
   completed = 0;
 
@@ -24,12 +26,19 @@ export class Disk {
     const { minNs, maxNs } = this.config;
     const latency = minNs + this.rng.int(Math.max(1, maxNs - minNs + 1));
     this.inflight++;
+    this.queued.add(tag);
     this.engine.at(this.engine.now + latency, 1, `disk/${this.config.name}`, () => {
       this.inflight--;
+      this.queued.delete(tag);
       this.completed++;
       this.done.push(tag);
       this.chip.raise(this.config.irq, this.engine.now);
     });
+  }
+
+  /** The tags the device holds: in flight, or completed and not yet reaped (the request queue). */
+  tags(): number[] {
+    return [...this.queued, ...this.done];
   }
 
   /** Takes the tags of all completed requests, in completion order. */

@@ -25,6 +25,7 @@ import { __cache_alloc, cache_free_object, create_cache, object_cache, set_gener
 import { ARCH_KMALLOC_MINALIGN, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from "./slab_geometry.ts";
 import { __might_sleep } from "../sched/core.ts";
 import { start_cache_reap } from "./slab_reap.ts";
+import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
 
 /** ZERO_SIZE_PTR: what kmalloc(0) returns; kfree takes it like NULL. */
 export const ZERO_SIZE_PTR = 16;
@@ -115,6 +116,7 @@ export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
       if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab_common.c", 0, 0);
       const ptr = yield* kmalloc_large(mm, size, gfp);
       trace_kmalloc(k, mm, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp);
+      kmemleak_alloc(k, ptr, size, "kmalloc_large");
       return ptr;
     }
     if (size === 0) return ZERO_SIZE_PTR;
@@ -122,6 +124,7 @@ export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
     if (c === null) return 0;
     const ptr = yield* with_frame("__kmalloc", __cache_alloc(c, gfp));
     trace_kmalloc(k, mm, ptr, size, c.size, gfp);
+    kmemleak_alloc(k, ptr, size, "__kmalloc");
     return ptr;
   });
 
@@ -143,6 +146,7 @@ export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
     const mm = mm_of(k);
     k.trace("kfree", `call_site=${k.this_ctx().frames[k.this_ctx().frames.length - 1] ?? "?"} ptr=${obj.toString(16)}`);
     if (ZERO_OR_NULL_PTR(obj)) return Effect.void;
+    kmemleak_free(k, obj);
     if (mm.era === "6") {
       const p = virt_to_page(mm.dm, obj);
       if (!mm.mem_map.test(p, PG_slab)) {

@@ -30,6 +30,7 @@ import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from "../lock
 import { __might_sleep, in_interrupt } from "../sched/core.ts";
 import { on_each_cpu } from "../smp.ts";
 import { should_failslab } from "../fault_inject.ts";
+import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
 import { mutex_init, mutex_lock, mutex_unlock, type mutex } from "../locking/mutex.ts";
 import { GFP_DMA, __GFP_DMA, __GFP_HIGHMEM, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -486,7 +487,9 @@ export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t>
 /** kmem_cache_alloc(cachep, flags): an object, or 0 (NULL). Context: may sleep if `flags` may. */
 export const kmem_cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
   Effect.map(with_frame("kmem_cache_alloc", __cache_alloc(c, gfp)), (obj) => {
-    kernel().trace("kmem_cache_alloc", `ptr=${obj.toString(16)} bytes_req=${c.obj_size} bytes_alloc=${c.size}`);
+    const k = kernel();
+    k.trace("kmem_cache_alloc", `ptr=${obj.toString(16)} bytes_req=${c.obj_size} bytes_alloc=${c.size}`);
+    kmemleak_alloc(k, obj, c.obj_size, "kmem_cache_alloc");
     return obj;
   });
 
@@ -605,6 +608,7 @@ export const kmem_cache_free = (c: kmem_cache, obj: kaddr_t): Effect.Effect<void
   Effect.gen(function* () {
     const k = kernel();
     const mm = mm_of(k);
+    kmemleak_free(k, obj);
     const flags = local_irq_save();
     yield* __cache_free(k, mm, c, obj);
     yield* local_irq_restore(flags);

@@ -34,6 +34,7 @@
 // the reserved kernel image, which mmsim does not model); the page array is not allocated (no
 // kmalloc yet); the TLB flush is done at once (2.6.28+ purge lazily); vmap and vunmap do not
 // call might_sleep() (both eras' do).
+import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { __might_sleep, cond_resched, in_interrupt } from "../sched/core.ts";
@@ -234,6 +235,7 @@ export const __vmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
       }
       pages.push(p);
     }
+    kmemleak_alloc(k, area.addr, size, "vmalloc");
     return area.addr;
   });
 
@@ -255,6 +257,7 @@ const ptr = (mm: MmState, addr: kaddr_t): string => format_kaddr(mm.dm, addr);
 const __vunmap = (k: Kernel, mm: MmState, addr: kaddr_t, deallocate_pages: boolean): Effect.Effect<void> =>
   Effect.gen(function* () {
     if (addr === 0) return;
+    if (deallocate_pages) kmemleak_free(k, addr); // vfree()'s kmemleak_free()
     const v = kernel_vm(mm);
     const bad = addr % PAGE !== 0 ? "bad address" : v.list.areas.some((a) => a.addr === addr) ? null : "nonexistent vm area";
     if (bad !== null) {
