@@ -17,6 +17,7 @@ import { chrome_trace } from "../harness/perfetto.ts";
 import { isScenarioPath, listScenarios, loadScenario } from "./load.ts";
 import { sweep } from "./sweep.ts";
 import { cmdMerge } from "./merge.ts";
+import { cmdShrink, decision_lines } from "./shrink.ts";
 import { DEFAULT_SCENARIO } from "../../scenarios/index.ts";
 
 export interface Io {
@@ -26,7 +27,7 @@ export interface Io {
   exit(code: number): void;
 }
 
-const RUN_OPTIONS: Record<string, OptionSpec> = {
+export const RUN_OPTIONS: Record<string, OptionSpec> = {
   seed: { value: true, help: "a 32-bit integer or a string" },
   cpus: { value: true, help: `1..${MAX_CPUS}` },
   json: { value: false, help: "print one JSON object" },
@@ -52,7 +53,7 @@ const RUN_OPTIONS: Record<string, OptionSpec> = {
  * --strategy and its parameters: the spec for the run(s) and the options for a replay command.
  * pct without --pct-steps takes k from `calibrate()` (the step count of a random-walk run).
  */
-function strategyOption(p: Parsed, calibrate: () => number): { spec?: StrategySpec; args: string } {
+export function strategyOption(p: Parsed, calibrate: () => number): { spec?: StrategySpec; args: string } {
   const name = p.options.get("strategy") ?? "random";
   for (const [opt, owner] of [["depth", "pct"], ["pct-steps", "pct"], ["preemptions", "pb"]] as const) {
     if (p.options.has(opt) && name !== owner) throw new UsageError(`--${opt} is for --strategy ${owner}`);
@@ -75,7 +76,7 @@ function strategyOption(p: Parsed, calibrate: () => number): { spec?: StrategySp
  * attribute): the override for the run, the JSON for its schedule (so replay injects the same
  * faults), and the options to repeat in a replay command.
  */
-function machineAndFaults(p: Parsed): { spec?: MachineOverride; raw?: MachineSpecJson; args: string } {
+export function machineAndFaults(p: Parsed): { spec?: MachineOverride; raw?: MachineSpecJson; args: string } {
   const file = machineOption(p);
   // --lockdep and --kmemleak turn them on over the file's and the scenario's setting.
   const on: Record<string, boolean> = {};
@@ -127,6 +128,7 @@ const USAGE = `usage:
   mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
   mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
   mmsim merge <shard files> [--json]
+  mmsim shrink <scenario> --seed N [--budget RUNS] [--out FILE] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--steps N] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -137,9 +139,9 @@ const USAGE = `usage:
  */
 export function scenarioFiles(argv: readonly string[]): string[] {
   const [cmd, ...rest] = argv;
-  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|trace|machine|proc|failslab|fail-page-alloc|strategy|depth|pct-steps|preemptions)$/.test(rest[i - 1]!)));
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|trace|machine|proc|failslab|fail-page-alloc|strategy|depth|pct-steps|preemptions|budget|out)$/.test(rest[i - 1]!)));
   if (first === undefined) return [];
-  if ((cmd === "run" || cmd === "sweep") && isScenarioPath(first) && existsSync(first)) return [first];
+  if ((cmd === "run" || cmd === "sweep" || cmd === "shrink") && isScenarioPath(first) && existsSync(first)) return [first];
   if (cmd === "replay") {
     try {
       const source = (JSON.parse(readFileSync(first, "utf8")) as { source?: unknown }).source;
@@ -159,6 +161,8 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
         return cmdRun(rest, io);
       case "replay":
         return cmdReplay(rest, io);
+      case "shrink":
+        return cmdShrink(rest, io);
       case "list":
         parseArgs("list", rest, {});
         io.out(listScenarios().join("\n"));
@@ -178,7 +182,7 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
         io.out(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${cmd}" (accepted: run, sweep, merge, replay, proc, list, help)`);
+        throw new UsageError(`unknown command "${cmd}" (accepted: run, sweep, merge, shrink, replay, proc, list, help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -201,8 +205,11 @@ function schedulePath(r: RunResult): string {
   return `${r.scenario}.seed-${String(r.seed).replace(/[^A-Za-z0-9_-]/g, "_")}.schedule.json`;
 }
 
-/** Writes the schedule whole or not at all; returns an error message or null. */
-function writeSchedule(path: string, r: RunResult, source: string | undefined, machine: MachineSpecJson | undefined, stepLimit: number, strategy: StrategySpec | undefined): string | null {
+/**
+ * Writes the schedule whole or not at all, with the run's decisions in words when it was
+ * recorded (`extra`: a shrunk schedule's script); returns an error message or null.
+ */
+export function writeSchedule(path: string, r: RunResult, source: string | undefined, machine: MachineSpecJson | undefined, stepLimit: number, strategy: StrategySpec | undefined, extra: Pick<ScheduleFile, "script" | "fails"> = {}): string | null {
   const file: ScheduleFile = {
     format: "mmsim-schedule",
     version: 1,
@@ -215,6 +222,8 @@ function writeSchedule(path: string, r: RunResult, source: string | undefined, m
     ...(stepLimit !== DEFAULT_STEP_LIMIT ? { stepLimit } : {}),
     ...(strategy !== undefined ? { strategy } : {}),
     streams: r.recording,
+    ...(r.decisions !== undefined ? { decisions: [...r.decisions].sort((a, b) => a.time - b.time) } : {}),
+    ...extra,
   };
   try {
     writeFileSync(`${path}.tmp`, JSON.stringify(file));
@@ -252,7 +261,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const base = { seed, cpus, stepLimit, machine: machine.spec };
   const strategy = strategyOption(p, () => runScenario(scenario, base).steps);
   const traceFile = p.options.get("trace");
-  const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec, traceAll: traceFile !== undefined };
+  const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec, traceAll: traceFile !== undefined, record: true };
   const r = runScenario(scenario, opts);
   // --check-determinism: the same run again in this process must give the same trace.
   const again = p.options.has("check-determinism") ? runScenario(scenario, opts).traceHash : undefined;
@@ -275,6 +284,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
       io.out(`FAILED: seed ${String(r.seed)}`);
       io.out(`  replay by seed:     mmsim run ${source ?? scenario.name} --seed ${String(r.seed)}${args}`);
       if (path !== undefined) io.out(`  replay by schedule: mmsim replay ${path}`);
+      io.out(`  shrink it:          mmsim shrink ${source ?? scenario.name} --seed ${String(r.seed)}${args}`);
     }
   }
   if (writeError !== null) {
@@ -310,7 +320,7 @@ function cmdReplay(argv: readonly string[], io: Io): number {
     } catch (e) {
       throw new UsageError(`${path}: its "machine": ${(e as Error).message}`);
     }
-    r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, machine, stepLimit: file.stepLimit, replay: file.streams, strategy: file.strategy as StrategySpec | undefined });
+    r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, machine, stepLimit: file.stepLimit, replay: file.streams, strategy: file.strategy as StrategySpec | undefined, record: true, ...(file.script !== undefined ? { script: file.script } : {}) });
   } catch (e) {
     // The run asked for more draws than were recorded: it is not the recorded run.
     if (e instanceof SimError && e.message.startsWith("replay diverged")) {
@@ -323,6 +333,10 @@ function cmdReplay(argv: readonly string[], io: Io): number {
   if (p.options.has("json")) io.out(JSON.stringify({ ...runJson(r), replayOf: path, recordedTraceHash: file.traceHash, sameTrace: same }));
   else {
     io.out(formatRun(r));
+    const ds = decision_lines(r.decisions!);
+    const shown = 20;
+    io.out(`\nscheduling decisions${file.script !== undefined ? " (shrunk schedule)" : ""}: ${ds.length}${ds.length > shown ? `, the first ${shown} (all are in the file)` : ""}`);
+    for (const l of ds.slice(0, shown)) io.out(l);
     io.out(same ? `replay: same trace as recorded (${file.traceHash})` : `replay: DIFFERENT trace: recorded ${file.traceHash}, replayed ${r.traceHash}`);
   }
   return r.failed || !same ? 1 : 0;

@@ -8,6 +8,8 @@ import { check_fault_injection, fault_injection_init, merge_fault_injection } fr
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
 import { make_strategy, type StrategySpec } from "../sim/strategy.ts";
+import { RecordingStrategy, ScriptedStrategy, script_of, type Script } from "../sim/script.ts";
+import { DecisionLabeller, type LabelledDecision } from "./decisions.ts";
 import type { TraceRecord } from "../sim/trace.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { Machine } from "../hw/machine.ts";
@@ -47,6 +49,14 @@ export interface RunOptions {
   readonly strategy?: StrategySpec;
   /** Keep every trace event of the run (RunResult.traceAll), for a trace file. */
   readonly traceAll?: boolean;
+  /**
+   * Runs these scheduling decisions and device events (src/sim/script.ts) instead of the
+   * strategy's and the devices' draws; the other streams come from `replay`, and one that runs
+   * out serves a fixed value (no injected fault, the shortest disk latency).
+   */
+  readonly script?: Script;
+  /** Record the run's decisions: RunResult.script, .decisions (labelled) and .reportSteps. */
+  readonly record?: boolean;
 }
 
 export interface RunResult {
@@ -70,6 +80,12 @@ export interface RunResult {
   /** Every trace event, oldest first, when RunOptions.traceAll asked for them. */
   readonly traceAll?: readonly TraceRecord[];
   readonly recording: Recording;
+  /** With RunOptions.record: the run as a script, its decisions labelled, and the step count at each report. */
+  readonly script?: Script;
+  readonly decisions?: readonly LabelledDecision[];
+  readonly reportSteps?: readonly number[];
+  /** The virtual time of each of the script's delays. */
+  readonly delayTimes?: readonly number[];
   /** A report, a failed expectation, or a run that hit a limit. */
   readonly failed: boolean;
 }
@@ -137,18 +153,28 @@ function machine_costs(c: Readonly<Record<string, number>> | undefined): { costs
 
 /** Every trace event of runs that asked for them (RunOptions.traceAll), by engine. */
 const traced = new WeakMap<Engine, TraceRecord[]>();
+/** What a recorded run (RunOptions.record) keeps, by engine. */
+const recorded = new WeakMap<Engine, { strategy: RecordingStrategy; labeller: DecisionLabeller; reportSteps: number[] }>();
+
+/** A stream of a scripted run that runs out of recorded draws: no injected fault; 0 elsewhere (the shortest disk latency). */
+const script_fallback = (label: string): number => (label === "fault" ? 1 - 2 ** -40 : 0);
 
 /** Builds the engine, the machine and the kernel for `spec`, and boots (memory included). */
 function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Streams } {
-  const streams = new Streams(opts.seed, opts.replay);
-  const engine = new Engine(make_strategy(opts.strategy, streams.stream("sched")), {
+  const scripted = opts.script !== undefined;
+  const streams = new Streams(opts.seed, scripted ? (opts.replay ?? {}) : opts.replay, scripted ? script_fallback : undefined);
+  const base = scripted ? new ScriptedStrategy(opts.script!) : make_strategy(opts.strategy, streams.stream("sched"));
+  let labeller: DecisionLabeller | null = null;
+  const strategy = opts.record === true ? new RecordingStrategy(base, (d) => labeller?.decision(d)) : base;
+  const engine = new Engine(strategy, {
     stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT,
     timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
     traceCapacity: opts.traceCapacity,
   });
+  const sinks: ((r: TraceRecord) => void)[] = [];
   if (opts.traceAll === true) {
     const all: TraceRecord[] = [];
-    engine.trace.sink = (r) => void all.push(r);
+    sinks.push((r) => void all.push(r));
     traced.set(engine, all);
   }
   const machine = new Machine(engine, streams, {
@@ -156,6 +182,7 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
     tlb: { ...DEFAULT_TLB, ...spec.mmu?.tlb },
     cache: { ...DEFAULT_CACHE, ...spec.mmu?.cache },
     ...machine_costs(spec.costs),
+    ...(scripted ? { arrivals: opts.script!.arrivals } : {}),
   });
   const k = start_kernel(engine, machine, kernel_config(spec));
   try {
@@ -168,6 +195,19 @@ function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Stream
     set_running_kernel(null);
     throw e;
   }
+  if (strategy instanceof RecordingStrategy) {
+    // The context an interrupt interrupted sits just below the interrupt's on the CPU's stack.
+    const holding = (cpu: number): string[] => k.percpu[cpu]!.stack.at(-2)?.held.map((l) => l.name) ?? [];
+    const l = new DecisionLabeller(machine.nics.map((n) => ({ irq: n.config.irq, name: n.config.name, arrivals: n.arrivals })), holding);
+    labeller = l;
+    const reportSteps: number[] = [];
+    recorded.set(engine, { strategy, labeller: l, reportSteps });
+    sinks.push((r) => {
+      if (r.name === "bug_report") reportSteps.push(engine.steps);
+      l.event(r);
+    });
+  }
+  if (sinks.length > 0) engine.trace.sink = sinks.length === 1 ? sinks[0]! : (r) => sinks.forEach((f) => f(r));
   return { k, streams };
 }
 
@@ -292,9 +332,20 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     trace: engine.trace.recent(),
     traceEvents: engine.trace.count,
     ...(traced.has(engine) ? { traceAll: traced.get(engine)! } : {}),
+    ...recorded_result(engine, machine, end),
     recording: streams.recording(),
     failed: k.reports.some((r) => !(scn.expected_reports ?? []).includes(r.kind)) || expectations.length > 0 || limit,
   };
+}
+
+/** A recorded run's script, labelled decisions and report steps. */
+function recorded_result(engine: Engine, machine: Machine, end: number): Pick<RunResult, "script" | "decisions" | "reportSteps" | "delayTimes"> {
+  const rec = recorded.get(engine);
+  if (rec === undefined) return {};
+  const arrivals = Object.fromEntries(machine.nics.map((n) => [`nic/${n.config.name}`, n.arrivals]));
+  rec.labeller.finish(end);
+  const delayTimes = rec.strategy.decisions.filter((d) => d.kind === "delay").map((d) => d.time);
+  return { script: script_of(rec.strategy.decisions, arrivals, end), decisions: rec.labeller.labelled, reportSteps: rec.reportSteps, delayTimes };
 }
 
 function make_expect(out: string[]): Expect {

@@ -22,6 +22,8 @@ export interface HwConfig {
   /** Each CPU's data cache (default: 32 KiB, 8-way, 64-byte lines, write-back). */
   readonly cache?: CacheConfig;
   readonly cache_costs?: CacheCosts;
+  /** Scripted device event times by stream label (src/sim/script.ts): those devices draw nothing. */
+  readonly arrivals?: Readonly<Record<string, readonly number[]>>;
 }
 
 export class Machine {
@@ -36,7 +38,7 @@ export class Machine {
   readonly caches: Caches;
   readonly disks: Disk[] = [];
 
-  constructor(readonly engine: Engine, readonly streams: Streams, config: HwConfig) {
+  constructor(readonly engine: Engine, readonly streams: Streams, private readonly config: HwConfig) {
     if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) {
       throw new ScenarioError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${config.cpus}`);
     }
@@ -50,7 +52,8 @@ export class Machine {
   }
 
   addNic(config: NicConfig): Nic {
-    const nic = new Nic(config, this.engine, this.irqchip, this.streams.stream(`nic/${config.name}`));
+    const label = `nic/${config.name}`;
+    const nic = new Nic(config, this.engine, this.irqchip, this.streams.stream(label), this.config.arrivals?.[label] ?? (this.config.arrivals !== undefined ? [] : undefined));
     this.nics.push(nic);
     return nic;
   }

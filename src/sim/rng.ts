@@ -32,9 +32,13 @@ class SeededRng implements Rng {
 
 class ReplayRng implements Rng {
   private pos = 0;
-  constructor(private readonly label: string, private readonly values: readonly number[], private readonly log: number[]) {}
+  constructor(private readonly label: string, private readonly values: readonly number[], private readonly log: number[], private readonly fallback: number | undefined) {}
   next(): number {
     if (this.pos >= this.values.length) {
+      if (this.fallback !== undefined) {
+        this.log.push(this.fallback);
+        return this.fallback;
+      }
       throw new SimError(`replay diverged: stream "${this.label}" ran out of recorded draws after ${this.pos}`);
     }
     const v = this.values[this.pos++]!;
@@ -50,8 +54,12 @@ export class Streams {
   private readonly streams = new Map<string, Rng>();
   private readonly logs: Recording = {};
 
-  /** `replay` given: every stream serves its recorded draws instead of drawing from the seed. */
-  constructor(readonly seed: Seed, private readonly replay?: Recording) {}
+  /**
+   * `replay` given: every stream serves its recorded draws instead of drawing from the seed.
+   * `fallback` given (a scripted run, whose course may differ from the recording's): a stream
+   * that runs out serves fallback(label) from then on instead of failing.
+   */
+  constructor(readonly seed: Seed, private readonly replay?: Recording, private readonly fallback?: (label: string) => number) {}
 
   stream(label: string): Rng {
     let s = this.streams.get(label);
@@ -59,7 +67,7 @@ export class Streams {
       const log: number[] = [];
       this.logs[label] = log;
       s = this.replay !== undefined
-        ? new ReplayRng(label, this.replay[label] ?? [], log)
+        ? new ReplayRng(label, this.replay[label] ?? [], log, this.fallback?.(label))
         : new SeededRng(`${String(this.seed)}\u0000${label}`, log);
       this.streams.set(label, s);
     }

@@ -1,8 +1,12 @@
 // A recorded schedule: every draw the run made from every seeded stream (the strategy's
 // tie-breaks and delays, device arrivals, ...) plus what is needed to rebuild the run. Replaying
-// it needs no seed and reproduces the run's trace hash.
+// it needs no seed and reproduces the run's trace hash. `decisions` says what each scheduling
+// decision made happen, in words (informative: a replay does not read it). A shrunk schedule
+// (mmsim shrink) also has a `script`: the decisions it keeps, which a replay runs instead of the
+// strategy's and the devices' draws.
 import type { Recording, Seed } from "./rng.ts";
 import { check_strategy, type StrategySpec } from "./strategy.ts";
+import { check_script, type Script } from "./script.ts";
 
 export interface ScheduleFile {
   readonly format: "mmsim-schedule";
@@ -21,6 +25,12 @@ export interface ScheduleFile {
   /** The scheduling strategy when it was not the random walk. */
   readonly strategy?: StrategySpec;
   readonly streams: Recording;
+  /** The scheduling decisions in words, in time order (at most 10,000). */
+  readonly decisions?: readonly { readonly time: number; readonly kind: string; readonly cpu: number; readonly text: string }[];
+  /** A shrunk schedule's decisions, run instead of the strategy's and the devices' draws. */
+  readonly script?: Script;
+  /** What a shrunk schedule still fails with (a report kind, "expectation" or "limit"). */
+  readonly fails?: string;
 }
 
 /** A machine description as stored (the harness's MachineSpec; sim knows no domain). */
@@ -43,6 +53,12 @@ export function validateSchedule(v: unknown): string | null {
     const bad = check_strategy(o.strategy);
     if (bad !== null) return bad;
   }
+  if (o.script !== undefined) {
+    const bad = check_script(o.script);
+    if (bad !== null) return bad;
+  }
+  if (o.decisions !== undefined && !Array.isArray(o.decisions)) return `"decisions" must be an array`;
+  if (o.fails !== undefined && typeof o.fails !== "string") return `"fails" must be a report kind`;
   if (typeof o.streams !== "object" || o.streams === null) return `"streams" must be an object of number arrays`;
   for (const [label, draws] of Object.entries(o.streams as Record<string, unknown>)) {
     if (!Array.isArray(draws) || draws.some((d) => typeof d !== "number" || !(d >= 0 && d < 1))) {

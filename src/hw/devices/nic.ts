@@ -1,6 +1,8 @@
 // A NIC-like interrupt source: packets arrive as a Poisson process at `rate` per second of
 // virtual time (exponential gaps drawn from the device's own seeded stream) into a bounded
 // receive ring; each arrival asserts the device's IRQ line. The driver's handler reaps the ring.
+// Arrival times are logged; given a script of them (src/sim/script.ts), the NIC raises exactly
+// those and draws nothing.
 import type { Engine } from "../../sim/engine.ts";
 import type { Rng } from "../../sim/rng.ts";
 import type { IrqChip } from "../irqchip.ts";
@@ -20,8 +22,10 @@ export class Nic {
   private running = false;
   rx_packets = 0;
   rx_dropped = 0;
+  /** Every arrival scheduled, in virtual ns. */
+  readonly arrivals: number[] = [];
 
-  constructor(readonly config: NicConfig, private readonly engine: Engine, private readonly chip: IrqChip, private readonly rng: Rng) {}
+  constructor(readonly config: NicConfig, private readonly engine: Engine, private readonly chip: IrqChip, private readonly rng: Rng, private readonly script?: readonly number[]) {}
 
   start(): void {
     if (this.running || this.config.rate <= 0) return;
@@ -34,8 +38,14 @@ export class Nic {
   }
 
   private schedule(): void {
-    const gapNs = Math.max(1, Math.round((-Math.log(1 - this.rng.next()) / this.config.rate) * 1e9));
-    this.engine.at(this.engine.now + gapNs, 1, `nic/${this.config.name}`, () => this.arrive(), true);
+    let at: number;
+    if (this.script !== undefined) {
+      const next = this.script[this.arrivals.length];
+      if (next === undefined) return;
+      at = Math.max(next, this.engine.now);
+    } else at = this.engine.now + Math.max(1, Math.round((-Math.log(1 - this.rng.next()) / this.config.rate) * 1e9));
+    this.arrivals.push(at);
+    this.engine.at(at, 1, `nic/${this.config.name}`, () => this.arrive(), true);
   }
 
   private arrive(): void {

@@ -1,0 +1,168 @@
+// Schedule shrinking: from a failing seed, the smallest run of the same scenario that still fails
+// the same way. The seed's run is recorded as a script (src/sim/script.ts: tie-breaks, delays,
+// device interrupts); then, keeping each change only while the run still gives a report of the
+// same kind, the shrinker drops whole kinds of decisions, tries fewer CPUs, removes decisions in
+// halving chunks down to single ones (delta debugging, Zeller's ddmin without complements),
+// removes delays whose only use was to line a CPU up with a later interrupt (moving those
+// interrupts earlier by as much) and finally cuts the run at the report's step. Every candidate is a whole deterministic run, so
+// what is left is a schedule that replays: the few decisions that matter, labelled.
+// The other streams (injected faults, disk latencies) replay their recorded draws in order; the
+// shrinker also removes draws from them (so a fault the seed injected at the ninth allocation can
+// come at the first), and a stream that runs out injects nothing more.
+import { ScenarioError } from "../sim/errors.ts";
+import type { Script } from "../sim/script.ts";
+import type { Recording } from "../sim/rng.ts";
+import type { Scenario } from "./scenario.ts";
+import { DEFAULT_STEP_LIMIT, runScenario, type RunOptions, type RunResult } from "./run.ts";
+
+export interface Measures {
+  readonly cpus: number;
+  readonly delays: number;
+  readonly picks: number;
+  readonly interrupts: number;
+  readonly steps: number;
+}
+
+export interface ShrinkResult {
+  /** The failure kept: a report kind, "expectation" or "limit". */
+  readonly target: string;
+  readonly before: Measures;
+  readonly after: Measures;
+  /** Candidate runs tried. */
+  readonly runs: number;
+  /** The budget ran out before the search was done. */
+  readonly exhausted: boolean;
+  readonly cpus: number;
+  readonly script: Script;
+  /** The other streams' draws the shrunk run replays. */
+  readonly draws: Recording;
+  readonly stepLimit?: number;
+  /** The shrunk run, recorded (decisions labelled). */
+  readonly result: RunResult;
+  /** The seed's run. */
+  readonly original: RunResult;
+}
+
+/** How a run failed: its unexpected report kinds, "expectation", "limit". */
+export function failure_kinds(r: RunResult, expected: readonly string[] = []): string[] {
+  const kinds = r.reports.map((x) => x.kind as string).filter((k) => !expected.includes(k));
+  if (r.expectations.length > 0) kinds.push("expectation");
+  if (r.stop.startsWith("step-limit") || r.stop.startsWith("time-limit")) kinds.push("limit");
+  return kinds;
+}
+
+const measures = (r: RunResult): Measures => ({
+  cpus: r.cpus,
+  delays: r.script!.delays.length,
+  picks: r.script!.picks.length,
+  interrupts: Object.values(r.script!.arrivals).reduce((n, a) => n + a.length, 0),
+  steps: r.steps,
+});
+
+interface Candidate {
+  readonly cpus: number;
+  readonly script: Script;
+  /** The other streams' draws (injected faults, disk latencies), served in order. */
+  readonly draws: Recording;
+  readonly stepLimit?: number;
+}
+
+/**
+ * Removes [from, to) of one list: "delays", "picks", a device's arrivals ("nic/eth0") or a
+ * stream's draws ("draws:fault": the calls after the cut see the draws the removed ones had).
+ */
+function without(c: Candidate, list: string, from: number, to: number): Candidate {
+  const cut = <T>(a: readonly T[]) => [...a.slice(0, from), ...a.slice(to)];
+  const s = c.script;
+  if (list.startsWith("draws:")) return { ...c, draws: { ...c.draws, [list.slice(6)]: cut(c.draws[list.slice(6)]!) } };
+  if (list === "delays") return { ...c, script: { ...s, delays: cut(s.delays) } };
+  if (list === "picks") return { ...c, script: { ...s, picks: cut(s.picks) } };
+  return { ...c, script: { ...s, arrivals: { ...s.arrivals, [list]: cut(s.arrivals[list]!) } } };
+}
+function list_of(c: Candidate, list: string): readonly unknown[] {
+  if (list.startsWith("draws:")) return c.draws[list.slice(6)]!;
+  return list === "delays" ? c.script.delays : list === "picks" ? c.script.picks : c.script.arrivals[list]!;
+}
+
+/**
+ * Shrinks `seed`'s failure. `base` carries the run's options (machine, strategy, step limit);
+ * `budget` bounds the candidate runs.
+ */
+export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): ShrinkResult {
+  const original = runScenario(scn, { ...base, record: true });
+  const expected = (scn.expected_reports ?? []) as readonly string[];
+  const target = failure_kinds(original, expected)[0];
+  if (target === undefined) throw new ScenarioError(`seed ${String(base.seed)} does not fail (no report, every expectation met): nothing to shrink`);
+  let runs = 0;
+  let best: { c: Candidate; r: RunResult } | null = null;
+  // A candidate that runs on and on (a removed delay that leaves a livelock) is cut at ten times
+  // the seed's steps, unless running out of steps is the failure.
+  const limit = target === "limit" ? (base.stepLimit ?? DEFAULT_STEP_LIMIT) : Math.min(base.stepLimit ?? DEFAULT_STEP_LIMIT, Math.max(10 * original.steps, 100_000));
+  const attempt = (c: Candidate): boolean => {
+    if (runs >= budget) return false;
+    runs++;
+    let r: RunResult;
+    try {
+      r = runScenario(scn, { ...base, cpus: c.cpus, script: c.script, replay: c.draws, record: true, stepLimit: c.stepLimit ?? limit });
+    } catch (e) {
+      // A machine the scenario cannot run on (fewer CPUs than it pins to) is not a smaller failure.
+      if (e instanceof ScenarioError) return false;
+      throw e;
+    }
+    if (!failure_kinds(r, expected).includes(target)) return false;
+    best = { c, r };
+    return true;
+  };
+  // The streams a script does not replace: the strategy's and the devices' draws are its decisions.
+  const draws = Object.fromEntries(Object.entries(original.recording).filter(([l, d]) => l !== "sched" && !(l in original.script!.arrivals) && d.length > 0));
+  if (!attempt({ cpus: original.cpus, script: original.script!, draws })) {
+    throw new ScenarioError(`seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted (a bug in mmsim, please report it)`);
+  }
+  const cur = (): Candidate => best!.c;
+  const lists = (): string[] => ["delays", "picks", ...Object.keys(cur().script.arrivals), ...Object.keys(cur().draws).map((l) => `draws:${l}`)];
+  // 1. Whole kinds of decisions: all delays, all tie-breaks, all of a device's interrupts.
+  attempt({ ...cur(), script: { picks: [], delays: [], arrivals: Object.fromEntries(Object.keys(cur().script.arrivals).map((d) => [d, []])) } });
+  for (const l of lists()) if (list_of(cur(), l).length > 0) attempt(without(cur(), l, 0, Infinity));
+  // 2. Fewer CPUs, the fewest first.
+  for (let n = 1; n < cur().cpus; n++) if (attempt({ ...cur(), cpus: n })) break;
+  // 3. Chunks of each list, halving, until no single decision can go.
+  let changed = true;
+  while (changed && runs < budget) {
+    changed = false;
+    for (const l of lists()) {
+      for (let size = Math.ceil(list_of(cur(), l).length / 2); size >= 1 && runs < budget; size = size === 1 ? 0 : Math.ceil(size / 2)) {
+        for (let i = 0; i < list_of(cur(), l).length && runs < budget; ) {
+          if (attempt(without(cur(), l, i, i + size))) changed = true;
+          else i += size;
+        }
+      }
+    }
+  }
+  // 4. A delay that only lines a CPU up with an interrupt: without it the CPU is that much
+  // earlier, so the interrupts after it come that much earlier too.
+  for (let i = 0; i < cur().script.delays.length && runs < budget; ) {
+    const at = best!.r.delayTimes![i]!;
+    const ns = cur().script.delays[i]![1];
+    const c = without(cur(), "delays", i, i + 1);
+    const arrivals = Object.fromEntries(Object.entries(c.script.arrivals).map(([d, ts]) => [d, ts.map((t) => (t > at ? Math.max(at, t - ns) : t))]));
+    if (!attempt({ ...c, script: { ...c.script, arrivals } })) i++;
+  }
+  // 5. Stop at the step of the first report of that kind (reports found at the end need the end).
+  const r = best!.r;
+  const at = r.reports.findIndex((x) => x.kind === target);
+  if (at >= 0 && r.reportSteps![at]! < r.steps) attempt({ ...cur(), stepLimit: r.reportSteps![at]! });
+  const final = best!;
+  return {
+    target,
+    before: measures(original),
+    after: measures(final.r),
+    runs,
+    exhausted: runs >= budget,
+    cpus: final.c.cpus,
+    script: final.c.script,
+    draws: final.c.draws,
+    ...(final.c.stepLimit !== undefined ? { stepLimit: final.c.stepLimit } : {}),
+    result: final.r,
+    original,
+  };
+}
