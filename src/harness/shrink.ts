@@ -92,7 +92,7 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
   const original = runScenario(scn, { ...base, record: true });
   const expected = (scn.expected_reports ?? []) as readonly string[];
   const target = failure_kinds(original, expected)[0];
-  if (target === undefined) throw new ScenarioError(`seed ${String(base.seed)} does not fail (no report, every expectation met): nothing to shrink`);
+  if (target === undefined) throw new ScenarioError(`scenario ${scn.name}: seed ${String(base.seed)} does not fail (no report, every expectation met): nothing to shrink`);
   let runs = 0;
   let best: { c: Candidate; r: RunResult } | null = null;
   // A candidate that runs on and on (a removed delay that leaves a livelock) is cut at ten times
@@ -116,7 +116,7 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
   // The streams a script does not replace: the strategy's and the devices' draws are its decisions.
   const draws = Object.fromEntries(Object.entries(original.recording).filter(([l, d]) => l !== "sched" && !(l in original.script!.arrivals) && d.length > 0));
   if (!attempt({ cpus: original.cpus, script: original.script!, draws })) {
-    throw new ScenarioError(`seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted (a bug in mmsim, please report it)`);
+    throw new ScenarioError(`scenario ${scn.name}: seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted (a bug in mmsim, please report it)`);
   }
   const cur = (): Candidate => best!.c;
   const lists = (): string[] => ["delays", "picks", ...Object.keys(cur().script.arrivals), ...Object.keys(cur().draws).map((l) => `draws:${l}`)];

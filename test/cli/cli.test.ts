@@ -138,6 +138,28 @@ test("--kmemleak: the leaked mempool element of bug-mempool-leak is reported at 
   assert.not.match(fixed.out, /kmemleak/);
 });
 
+test("shrink: the story of irq-lock-deadlock seed 3, a shrunk schedule that replays with its decisions in words; bad input", () => {
+  const r = inProcess("shrink", "irq-lock-deadlock", "--seed", "3");
+  assert.is(r.code, 1, r.err);
+  assert.match(r.out, /^shrink: irq-lock-deadlock, seed 3: \[spinlock\] BUG: spinlock recursion on CPU#0, update_stats\/2\n/);
+  assert.match(r.out, /\n  the seed's run: 2 CPUs, 23 delays, 0 tie-breaks, 5 interrupts, 182 steps\n  shrunk:         1 CPU, 0 delays, 0 tie-breaks, /);
+  assert.match(r.out, /\nwhat happens:\n(  \d\.\d{6}  .*\n)+  \d\.\d{6}  CPU0 \[update_stats-2\] => BUG: spinlock recursion on CPU#0, update_stats\/2\n/);
+  assert.match(r.out, /  CPU0 takes IRQ 11 \(eth0\) in update_stats-2 holding dev_lock after it takes dev_lock\n/);
+  assert.match(r.out, /\nwrote irq-lock-deadlock\.seed-3\.shrunk\.schedule\.json\n/);
+  const file = JSON.parse(readFileSync(join(dir, "irq-lock-deadlock.seed-3.shrunk.schedule.json"), "utf8"));
+  assert.is(file.fails, "spinlock");
+  assert.is(file.cpus, 1);
+  assert.ok(file.decisions.length > 0 && file.decisions.every((d: { text: string }) => typeof d.text === "string"));
+  const rep = inProcess("replay", "irq-lock-deadlock.seed-3.shrunk.schedule.json");
+  assert.is(rep.code, 1);
+  assert.match(rep.out, /\nscheduling decisions \(shrunk schedule\): \d+\n/);
+  assert.match(rep.out, /\nreplay: same trace as recorded \([0-9a-f]{16}\)\n/);
+  rmSync(join(dir, "irq-lock-deadlock.seed-3.shrunk.schedule.json"));
+  badInput(["shrink", "irq-lock-deadlock"], "shrink needs --seed N (the failing seed, as a sweep printed it)");
+  badInput(["shrink", "bug-abba-fixed", "--seed", "1"], "scenario bug-abba-fixed: seed 1 does not fail (no report, every expectation met): nothing to shrink");
+  badInput(["shrink", "irq-lock-deadlock", "--seed", "3", "--budget", "0"], '--budget must be an integer from 1 to 1000000, got "0"');
+});
+
 test("--check-determinism: the run twice in one process, the same trace hash", () => {
   const r = inProcess("run", "counter-spinlock", "--check-determinism", "--json");
   assert.is(r.code, 0, r.err);
