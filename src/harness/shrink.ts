@@ -9,7 +9,7 @@
 // The other streams (injected faults, disk latencies) replay their recorded draws in order; the
 // shrinker also removes draws from them (so a fault the seed injected at the ninth allocation can
 // come at the first), and a stream that runs out injects nothing more.
-import { ScenarioError } from "../sim/errors.ts";
+import { ScenarioError, SimError } from "../sim/errors.ts";
 import type { Script } from "../sim/script.ts";
 import type { Recording } from "../sim/rng.ts";
 import type { Scenario } from "./scenario.ts";
@@ -116,7 +116,7 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
   // The streams a script does not replace: the strategy's and the devices' draws are its decisions.
   const draws = Object.fromEntries(Object.entries(original.recording).filter(([l, d]) => l !== "sched" && !(l in original.script!.arrivals) && d.length > 0));
   if (!attempt({ cpus: original.cpus, script: original.script!, draws })) {
-    throw new ScenarioError(`scenario ${scn.name}: seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted (a bug in mmsim, please report it)`);
+    throw new SimError(`scenario ${scn.name}: seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted`);
   }
   const cur = (): Candidate => best!.c;
   const lists = (): string[] => ["delays", "picks", ...Object.keys(cur().script.arrivals), ...Object.keys(cur().draws).map((l) => `draws:${l}`)];
