@@ -15,6 +15,8 @@ export default bug_pair("bug-sleep-in-atomic-rare", "GFP_KERNEL under a spinlock
     name,
     description: fixed ? "the burst path allocates with GFP_ATOMIC under the lock: clean" : "a refill path taken only after bursts allocates with GFP_KERNEL under a spinlock: might_sleep on some seeds",
     machine: { cpus: 1, memory: { arch: "i386", kernel: "2.6", mb: 32 }, nics: [{ name: "eth0", irq: 11, rate: 3000, cpus: [0] }] },
+    // --swarm: each seed its own machine; bursts that empty the ring are common at high rates.
+    swarm: { cpus: [1, 4], mb: [16, 128], pcp: "both", nics: { eth0: { rate: [1000, 20000] } } },
     duration_ms: 8,
     setup() {
       const lock = DEFINE_SPINLOCK("&ring->lock");

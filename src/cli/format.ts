@@ -1,6 +1,7 @@
 // Text and JSON renderings of a run's result.
 import type { RunResult } from "../harness/run.ts";
 import { format_trace_record } from "../sim/trace.ts";
+import { format_swarm } from "../harness/swarm.ts";
 
 const ms = (ns: number): string => (ns / 1e6).toFixed(3);
 
@@ -12,6 +13,7 @@ function table(rows: string[][]): string[] {
 export function formatSummary(r: RunResult): string[] {
   const out: string[] = [];
   out.push("", `--- summary: ${r.scenario}, seed ${String(r.seed)}, ${r.cpus} CPUs ---`);
+  if (r.swarm !== undefined) out.push(`swarm: ${format_swarm(r.swarm)}`);
   out.push(`end: ${r.stop} at ${(r.virtualTimeNs / 1e9).toFixed(6)} s virtual, ${r.steps} steps`);
   out.push("", "time per CPU (ms):");
   out.push(
@@ -105,5 +107,6 @@ export function runJson(r: RunResult): object {
     expectations: r.expectations,
     stats: r.stats,
     log: r.log,
+    ...(r.swarm !== undefined ? { swarm: r.swarm } : {}),
   };
 }

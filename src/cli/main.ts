@@ -1,10 +1,11 @@
 // The `mmsim` command: run, sweep, replay, list. Exit codes: 0 no report and expectations met,
 // 1 a report, a failed expectation or a run that hit a limit, 2 bad input.
 import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
-import { runScenario, procOfFreshMachine, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
+import { runScenario, procOfFreshMachine, checkSwarm, DEFAULT_STEP_LIMIT, type RunResult } from "../harness/run.ts";
+import { parse_swarm_config } from "../harness/swarm.ts";
 import { PROC_FILES, isProcFile, type ProcFile } from "../harness/proc.ts";
 import { parseMachineFile } from "../harness/machine_file.ts";
-import type { MachineOverride } from "../harness/scenario.ts";
+import type { MachineOverride, Scenario } from "../harness/scenario.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { validateSchedule, type MachineSpecJson, type ScheduleFile } from "../sim/schedule.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
@@ -18,7 +19,7 @@ import { isScenarioPath, listScenarios, loadScenario } from "./load.ts";
 import { sweep } from "./sweep.ts";
 import { cmdMerge } from "./merge.ts";
 import { cmdShrink, decision_lines } from "./shrink.ts";
-import { DEFAULT_SCENARIO } from "../../scenarios/index.ts";
+import { DEFAULT_SCENARIO, scenarios } from "../../scenarios/index.ts";
 
 export interface Io {
   out(text: string): void;
@@ -42,6 +43,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "fail-page-alloc": { value: true, help: "fail_page_alloc attributes, e.g. probability=10,times=-1,min-order=0" },
   lockdep: { value: false, help: "CONFIG_PROVE_LOCKING: lockdep's checks" },
   kmemleak: { value: false, help: "CONFIG_DEBUG_KMEMLEAK: unreferenced objects at the end of the run" },
+  swarm: { value: false, help: "draw the seed's machine from the scenario's swarm ranges" },
   "check-determinism": { value: false, help: "run twice and compare the trace hashes" },
   strategy: { value: true, help: "random (default), pct or pb" },
   depth: { value: true, help: "pct: the bug depth d (d - 1 change points; default 3)" },
@@ -117,6 +119,20 @@ function machineOption(p: Parsed): { spec: MachineOverride; raw: MachineSpecJson
   }
 }
 
+/**
+ * --swarm: whether it was given, checked against the scenario (it must declare ranges, and they
+ * must fit the machine the command line makes) before anything runs.
+ */
+export function swarmOption(p: Parsed, scenario: Scenario<unknown>, cpus: number | undefined, machine: MachineOverride | undefined): boolean {
+  if (!p.options.has("swarm")) return false;
+  if (scenario.swarm === undefined) {
+    const some = scenarios.filter((s) => s.swarm !== undefined).map((s) => s.name);
+    throw new UsageError(`--swarm: scenario ${scenario.name} declares no swarm ranges (a scenario's swarm: { cpus: [min, max], ... }; shipped ones that do: ${some.join(", ") || "none"})`);
+  }
+  checkSwarm(scenario, { seed: 1, cpus, machine });
+  return true;
+}
+
 function procOption(p: Parsed): ProcFile[] {
   const f = p.options.get("proc");
   if (f === undefined) return [];
@@ -125,10 +141,10 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
   mmsim merge <shard files> [--json]
-  mmsim shrink <scenario> --seed N [--budget RUNS] [--out FILE] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--steps N] [--json]
+  mmsim shrink <scenario> --seed N [--budget RUNS] [--out FILE] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--steps N] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -221,6 +237,7 @@ export function writeSchedule(path: string, r: RunResult, source: string | undef
     ...(machine !== undefined ? { machine } : {}),
     ...(stepLimit !== DEFAULT_STEP_LIMIT ? { stepLimit } : {}),
     ...(strategy !== undefined ? { strategy } : {}),
+    ...(r.swarm !== undefined ? { swarm: r.swarm as MachineSpecJson } : {}),
     streams: r.recording,
     ...(r.decisions !== undefined ? { decisions: [...r.decisions].sort((a, b) => a.time - b.time) } : {}),
     ...extra,
@@ -258,7 +275,8 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const machine = machineAndFaults(p);
   const proc = procOption(p);
   const verify = p.options.has("verify");
-  const base = { seed, cpus, stepLimit, machine: machine.spec };
+  const swarm = swarmOption(p, scenario, cpus, machine.spec);
+  const base = { seed, cpus, stepLimit, machine: machine.spec, swarm };
   const strategy = strategyOption(p, () => runScenario(scenario, base).steps);
   const traceFile = p.options.get("trace");
   const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec, traceAll: traceFile !== undefined, record: true };
@@ -280,7 +298,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
     if (again !== undefined) io.out(nondeterministic ? `determinism: DIFFERENT trace hashes in two runs: ${r.traceHash}, then ${again} (a bug in mmsim, please report it)` : `determinism: the same trace hash in two runs (${again})`);
     for (const f of proc) io.out(`\n--- /proc/${f} at the end ---\n${r.proc[f]!.replace(/\n$/, "")}`);
     if (r.failed) {
-      const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", machine.args, strategy.args, p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
+      const args = [cpus !== undefined ? ` --cpus ${cpus}` : "", machine.args, swarm ? " --swarm" : "", strategy.args, p.options.has("steps") ? ` --steps ${stepLimit}` : ""].join("");
       io.out(`FAILED: seed ${String(r.seed)}`);
       io.out(`  replay by seed:     mmsim run ${source ?? scenario.name} --seed ${String(r.seed)}${args}`);
       if (path !== undefined) io.out(`  replay by schedule: mmsim replay ${path}`);
@@ -320,7 +338,15 @@ function cmdReplay(argv: readonly string[], io: Io): number {
     } catch (e) {
       throw new UsageError(`${path}: its "machine": ${(e as Error).message}`);
     }
-    r = runScenario(scenario, { seed: file.seed, cpus: file.cpus, machine, stepLimit: file.stepLimit, replay: file.streams, strategy: file.strategy as StrategySpec | undefined, record: true, ...(file.script !== undefined ? { script: file.script } : {}) });
+    let swarm;
+    try {
+      swarm = file.swarm !== undefined ? parse_swarm_config(file.swarm) : undefined;
+    } catch (e) {
+      throw new UsageError(`${path}: its ${(e as Error).message}`);
+    }
+    // A drawn CPU count comes back with the configuration (cpus would override it).
+    const cpus = swarm?.cpus !== undefined ? undefined : file.cpus;
+    r = runScenario(scenario, { seed: file.seed, cpus, machine, stepLimit: file.stepLimit, replay: file.streams, strategy: file.strategy as StrategySpec | undefined, swarm, record: true, ...(file.script !== undefined ? { script: file.script } : {}) });
   } catch (e) {
     // The run asked for more draws than were recorded: it is not the recorded run.
     if (e instanceof SimError && e.message.startsWith("replay diverged")) {
@@ -370,6 +396,7 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
     "fail-page-alloc": RUN_OPTIONS["fail-page-alloc"]!,
     lockdep: RUN_OPTIONS.lockdep!,
     kmemleak: RUN_OPTIONS.kmemleak!,
+    swarm: RUN_OPTIONS.swarm!,
     strategy: RUN_OPTIONS.strategy!,
     depth: RUN_OPTIONS.depth!,
     "pct-steps": RUN_OPTIONS["pct-steps"]!,
@@ -391,9 +418,10 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
   }
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);
   const machine = machineAndFaults(p);
-  const strategy = strategyOption(p, () => runScenario(scenario, { seed: range.from, cpus, machine: machine.spec }).steps);
+  const swarm = swarmOption(p, scenario, cpus, machine.spec);
+  const strategy = strategyOption(p, () => runScenario(scenario, { seed: range.from, cpus, machine: machine.spec, swarm }).steps);
   sweep(
-    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, strategy: strategy.spec, replayArgs: machine.args + strategy.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json"), ...(shard !== undefined ? { shard } : {}) },
+    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, swarm, strategy: strategy.spec, replayArgs: machine.args + (swarm ? " --swarm" : "") + strategy.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json"), ...(shard !== undefined ? { shard } : {}) },
     io,
   );
   return "pending";

@@ -9,7 +9,7 @@ import { describe } from "../harness/decisions.ts";
 import type { TraceRecord } from "../sim/trace.ts";
 import { UsageError, intOption, parseArgs } from "./args.ts";
 import { loadScenario } from "./load.ts";
-import { RUN_OPTIONS, machineAndFaults, strategyOption, writeSchedule, type Io } from "./main.ts";
+import { RUN_OPTIONS, machineAndFaults, strategyOption, swarmOption, writeSchedule, type Io } from "./main.ts";
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const sec = (ns: number): string => (ns / 1e9).toFixed(6);
@@ -61,7 +61,8 @@ export function cmdShrink(argv: readonly string[], io: Io): number {
   const stepLimit = intOption(p, "steps", 1, 1e9);
   const budget = intOption(p, "budget", 1, 1e6) ?? 1000;
   const machine = machineAndFaults(p);
-  const base = { seed, ...(cpus !== undefined ? { cpus } : {}), ...(stepLimit !== undefined ? { stepLimit } : {}), machine: machine.spec };
+  const swarm = swarmOption(p, scenario, cpus, machine.spec);
+  const base = { seed, ...(cpus !== undefined ? { cpus } : {}), ...(stepLimit !== undefined ? { stepLimit } : {}), machine: machine.spec, swarm };
   const strategy = strategyOption(p, () => runScenario(scenario, base).steps);
   const s = shrink(scenario, { ...base, strategy: strategy.spec }, budget);
   const r = s.result;

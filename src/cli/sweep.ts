@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { Io } from "./main.ts";
 import { runSeed, type SeedOutcome, type SweepJob } from "./sweep_worker.ts";
+import { format_swarm } from "../harness/swarm.ts";
 
 export interface SweepOptions extends SweepJob {
   readonly range: { readonly from: number; readonly to: number };
@@ -79,7 +80,7 @@ export function sweep(opts: SweepOptions, io: Io): void {
   let live = 0;
   let aborted = false;
   for (let j = 0; j < Math.min(opts.jobs, total); j++) {
-    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, strategy: opts.strategy, verify: opts.verify } satisfies SweepJob });
+    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, strategy: opts.strategy, verify: opts.verify, swarm: opts.swarm } satisfies SweepJob });
     live++;
     const feed = (): void => {
       const s = take();
@@ -135,6 +136,7 @@ export function report(opts: SweepReport, failing: readonly SeedOutcome[], ran: 
   io.out(`sweep ${opts.ref}: ran ${ran} seed${ran === 1 ? "" : "s"} of ${opts.range.from}..${opts.range.to}, ${failing.length === 0 ? "none failed" : `${opts.all ? failing.length : "first"} failing:`}`);
   for (const f of failing) {
     io.out(`seed ${f.seed}: ${f.problems.join("; ")}`);
+    if (f.swarm !== undefined) io.out(`  swarm: ${format_swarm(f.swarm)}`);
     io.out(`  trace-hash: ${f.traceHash}`);
     io.out(`  replay: ${replay(f.seed)}`);
   }

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { runScenario } from "../harness/run.ts";
 import { loadScenario } from "./load.ts";
-import type { MachineOverride } from "../harness/scenario.ts";
+import type { MachineOverride, SwarmConfig } from "../harness/scenario.ts";
 import type { StrategySpec } from "../sim/strategy.ts";
 
 export interface SweepJob {
@@ -16,6 +16,8 @@ export interface SweepJob {
   /** --strategy and its parameters (k resolved). */
   readonly strategy?: StrategySpec;
   readonly verify?: boolean;
+  /** --swarm: each seed draws its machine from the scenario's swarm ranges. */
+  readonly swarm?: boolean;
 }
 
 export interface SeedOutcome {
@@ -27,14 +29,16 @@ export interface SeedOutcome {
   readonly steps: number;
   /** Report titles and failed expectations. */
   readonly problems: string[];
+  /** The machine configuration the seed drew (--swarm). */
+  readonly swarm?: SwarmConfig;
 }
 
 export function runSeed(job: SweepJob, seed: number): SeedOutcome {
   const { scenario } = loadScenario(job.ref);
-  const r = runScenario(scenario, { seed, cpus: job.cpus, machine: job.machine, verify: job.verify, strategy: job.strategy });
+  const r = runScenario(scenario, { seed, cpus: job.cpus, machine: job.machine, verify: job.verify, strategy: job.strategy, swarm: job.swarm });
   const problems = [...r.reports.map((x) => x.title), ...r.expectations];
   if (r.failed && problems.length === 0) problems.push(r.stop);
-  return { seed, failed: r.failed, traceHash: r.traceHash, steps: r.steps, problems };
+  return { seed, failed: r.failed, traceHash: r.traceHash, steps: r.steps, problems, ...(r.swarm !== undefined ? { swarm: r.swarm } : {}) };
 }
 
 /** Worker-thread side: answer each seed posted with its outcome. */

@@ -25,7 +25,8 @@ import { DEFAULT_TLB } from "../hw/mmu/tlb.ts";
 import { CACHE_COST_KEYS, DEFAULT_CACHE, DEFAULT_CACHE_COSTS, type CacheCosts } from "../hw/mmu/cache.ts";
 import { COST_KEYS, DEFAULT_COSTS, type Costs } from "../hw/costs.ts";
 import { verify_interval, verify_mm, verify_mm_quick } from "./checkers.ts";
-import type { Scenario, MachineSpec, MachineOverride, Expect } from "./scenario.ts";
+import type { Scenario, MachineSpec, MachineOverride, Expect, SwarmConfig } from "./scenario.ts";
+import { apply_swarm, check_swarm, draw_swarm, without_overridden } from "./swarm.ts";
 import type { MemorySpec } from "../kernel/mm/mmzone.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
 import { read_proc, type ProcFile } from "./proc.ts";
@@ -57,6 +58,12 @@ export interface RunOptions {
   readonly script?: Script;
   /** Record the run's decisions: RunResult.script, .decisions (labelled) and .reportSteps. */
   readonly record?: boolean;
+  /**
+   * Swarm mode: true draws this seed's machine from the scenario's `swarm` ranges (its "swarm"
+   * stream, before boot); a configuration (from a schedule) is used as drawn. Either lies over
+   * the scenario's machine; `machine` and `cpus` lie over it.
+   */
+  readonly swarm?: boolean | SwarmConfig;
 }
 
 export interface RunResult {
@@ -86,6 +93,8 @@ export interface RunResult {
   readonly reportSteps?: readonly number[];
   /** The virtual time of each of the script's delays. */
   readonly delayTimes?: readonly number[];
+  /** The swarm configuration the run drew (or was given), less what the command line set. */
+  readonly swarm?: SwarmConfig;
   /** A report, a failed expectation, or a run that hit a limit. */
   readonly failed: boolean;
 }
@@ -160,9 +169,8 @@ const recorded = new WeakMap<Engine, { strategy: RecordingStrategy; labeller: De
 const script_fallback = (label: string): number => (label === "fault" ? 1 - 2 ** -40 : 0);
 
 /** Builds the engine, the machine and the kernel for `spec`, and boots (memory included). */
-function boot(spec: MachineSpec, opts: RunOptions): { k: Kernel; streams: Streams } {
+function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kernel; streams: Streams } {
   const scripted = opts.script !== undefined;
-  const streams = new Streams(opts.seed, scripted ? (opts.replay ?? {}) : opts.replay, scripted ? script_fallback : undefined);
   const base = scripted ? new ScriptedStrategy(opts.script!) : make_strategy(opts.strategy, streams.stream("sched"));
   let labeller: DecisionLabeller | null = null;
   const strategy = opts.record === true ? new RecordingStrategy(base, (d) => labeller?.decision(d)) : base;
@@ -230,8 +238,8 @@ function merge_memory(base: MemorySpec | undefined, o: Partial<MemorySpec> | und
 }
 
 /** The scenario's machine with the command line's overrides (--cpus, --machine FILE). */
-function machine_spec(scn: Scenario<unknown> | undefined, opts: RunOptions): MachineSpec {
-  const base: MachineSpec = scn?.machine ?? {};
+function machine_spec(scn: Scenario<unknown> | undefined, opts: RunOptions, swarm?: SwarmConfig): MachineSpec {
+  const base: MachineSpec = swarm !== undefined ? apply_swarm(scn?.machine ?? {}, swarm) : (scn?.machine ?? {});
   const { memory: over, ...rest } = opts.machine ?? {};
   const memory = merge_memory(base.memory, over);
   const fault_injection = merge_fault_injection(base.fault_injection, rest.fault_injection);
@@ -239,16 +247,47 @@ function machine_spec(scn: Scenario<unknown> | undefined, opts: RunOptions): Mac
   return { ...m, cpus: opts.cpus ?? m.cpus ?? 2 };
 }
 
-export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
-  const spec = machine_spec(scn as Scenario<unknown>, opts);
-  let booted: { k: Kernel; streams: Streams };
+/**
+ * The run's machine: the scenario's, with a swarm configuration over it (drawn from the seed's
+ * "swarm" stream before anything else draws, or given), then --machine FILE and --cpus.
+ */
+function run_machine(scn: Scenario<unknown>, opts: RunOptions, streams: Streams): { spec: MachineSpec; swarm?: SwarmConfig } {
+  if (opts.swarm === undefined || opts.swarm === false) return { spec: machine_spec(scn, opts) };
+  let drawn: SwarmConfig;
+  if (opts.swarm === true) {
+    if (scn.swarm === undefined) throw new ScenarioError(`declares no swarm ranges (machine fields to vary: swarm: { cpus: [min, max], ... })`);
+    const plain = machine_spec(scn, opts);
+    check_swarm(scn.swarm, plain);
+    drawn = draw_swarm(scn.swarm, plain, streams.stream("swarm"));
+  } else drawn = opts.swarm;
+  const swarm = without_overridden(drawn, opts.cpus, opts.machine);
+  return { spec: machine_spec(scn, opts, swarm), swarm };
+}
+
+/** Checks a scenario's swarm ranges for a run with these options, without running (the CLI's early check). */
+export function checkSwarm(scn: Scenario<unknown>, opts: RunOptions): void {
   try {
-    booted = boot(spec, opts);
+    run_machine(scn, { ...opts, swarm: true }, new Streams(opts.seed));
+  } catch (e) {
+    throw classify(e, scn.name, opts.seed);
+  }
+}
+
+export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
+  const scripted = opts.script !== undefined;
+  const streams = new Streams(opts.seed, scripted ? (opts.replay ?? {}) : opts.replay, scripted ? script_fallback : undefined);
+  let booted: { k: Kernel; streams: Streams };
+  let spec: MachineSpec;
+  let swarm: SwarmConfig | undefined;
+  try {
+    ({ spec, swarm } = run_machine(scn as Scenario<unknown>, opts, streams));
+    booted = boot(spec, opts, streams);
   } catch (e) {
     throw classify(e, scn.name, opts.seed);
   }
   try {
-    return run_booted(scn, opts, spec, booted.k, booted.streams);
+    const r = run_booted(scn, opts, spec, booted.k, booted.streams);
+    return swarm !== undefined ? { ...r, swarm } : r;
   } catch (e) {
     throw classify(e, scn.name, opts.seed);
   } finally {
@@ -259,7 +298,7 @@ export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
 /** A /proc file of a freshly booted machine (`mmsim proc`). */
 export function procOfFreshMachine(machine: MachineOverride, file: ProcFile): string {
   const spec = machine_spec(undefined, { seed: 0, machine });
-  const { k } = boot(spec, { seed: 0 });
+  const { k } = boot(spec, { seed: 0 }, new Streams(0));
   try {
     return read_proc(k, file);
   } finally {

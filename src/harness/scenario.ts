@@ -68,6 +68,46 @@ export interface MachineSpec {
   readonly kmemleak?: boolean;
 }
 
+/** A swarm range: [min, max], whole numbers, both ends included, drawn uniformly. */
+export type SwarmRange = readonly [min: number, max: number];
+/** A number a swarm draws: uniformly from a range, or one of a list ({ one_of: [16, 64, 1024] }). */
+export type SwarmNumber = SwarmRange | { readonly one_of: readonly number[] };
+/** A switch a swarm draws: "both" (on or off, even odds), or one of a list ([true, false] is "both"). */
+export type SwarmSwitch = "both" | readonly boolean[];
+
+/**
+ * Swarm testing (Groce et al., ISSTA 2012): with --swarm each seed draws its own machine from
+ * these ranges, from the seed's "swarm" stream before boot, so configurations vary across seeds
+ * and a seed always draws the same one. Each field declared draws once a seed, in this order.
+ */
+export interface SwarmSpec {
+  /** CPUs, 1..64. */
+  readonly cpus?: SwarmNumber;
+  /** machine.memory.mb, 16..65536 (needs machine.memory; replaces a zones layout). */
+  readonly mb?: SwarmNumber;
+  /** machine.memory.pcp (needs machine.memory). */
+  readonly pcp?: SwarmSwitch;
+  /** CONFIG_HZ: a range draws among 100, 250, 300, 1000 inside it. */
+  readonly hz?: SwarmNumber;
+  /** CONFIG_PREEMPT. */
+  readonly preempt?: SwarmSwitch;
+  /** Per NIC of the machine, by name: its arrival rate (per virtual second), 0..10000000. */
+  readonly nics?: Readonly<Record<string, { readonly rate: SwarmNumber }>>;
+  /** Per disk of the machine, by name: its latency bounds in ns, 1..1000000000 (maxNs is raised to minNs if drawn below it). */
+  readonly disks?: Readonly<Record<string, { readonly minNs?: SwarmNumber; readonly maxNs?: SwarmNumber }>>;
+}
+
+/** What a seed drew (only the fields its swarm declared and the command line did not set). */
+export interface SwarmConfig {
+  readonly cpus?: number;
+  readonly mb?: number;
+  readonly pcp?: boolean;
+  readonly hz?: number;
+  readonly preempt?: boolean;
+  readonly nics?: Readonly<Record<string, { readonly rate: number }>>;
+  readonly disks?: Readonly<Record<string, { readonly minNs: number; readonly maxNs: number }>>;
+}
+
 /** What --machine FILE sets: any machine fields, and memory fields laid over the scenario's. */
 export type MachineOverride = Omit<MachineSpec, "memory"> & { readonly memory?: Partial<MemorySpec> };
 
@@ -84,6 +124,8 @@ export interface Scenario<S = unknown> {
   /** One line for `mmsim list`. */
   readonly description: string;
   readonly machine?: MachineSpec;
+  /** Ranges a --swarm run draws each seed's machine from (src/harness/swarm.ts); they override `machine`. */
+  readonly swarm?: SwarmSpec;
   /** Runs at boot: create locks, tasks (kthread_run), IRQ handlers, tasklets; returns state for check. */
   readonly setup: () => S;
   /** Runs after the run ends; records failed expectations. */

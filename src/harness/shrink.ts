@@ -119,7 +119,8 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
     throw new SimError(`scenario ${scn.name}: seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted`);
   }
   const cur = (): Candidate => best!.c;
-  const lists = (): string[] => ["delays", "picks", ...Object.keys(cur().script.arrivals), ...Object.keys(cur().draws).map((l) => `draws:${l}`)];
+  // (A swarm run's machine draws are kept: the machine is the seed's.)
+  const lists = (): string[] => ["delays", "picks", ...Object.keys(cur().script.arrivals), ...Object.keys(cur().draws).filter((l) => l !== "swarm").map((l) => `draws:${l}`)];
   // 1. Whole kinds of decisions: all delays, all tie-breaks, all of a device's interrupts.
   attempt({ ...cur(), script: { picks: [], delays: [], arrivals: Object.fromEntries(Object.keys(cur().script.arrivals).map((d) => [d, []])) } });
   for (const l of lists()) if (list_of(cur(), l).length > 0) attempt(without(cur(), l, 0, Infinity));

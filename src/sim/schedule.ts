@@ -24,6 +24,8 @@ export interface ScheduleFile {
   readonly stepLimit?: number;
   /** The scheduling strategy when it was not the random walk. */
   readonly strategy?: StrategySpec;
+  /** The machine configuration a --swarm run drew (the harness's SwarmConfig), applied as drawn. */
+  readonly swarm?: MachineSpecJson;
   readonly streams: Recording;
   /** The scheduling decisions in words, in time order (at most 10,000). */
   readonly decisions?: readonly { readonly time: number; readonly kind: string; readonly cpu: number; readonly text: string }[];
@@ -48,6 +50,7 @@ export function validateSchedule(v: unknown): string | null {
   if (typeof o.cpus !== "number" || !Number.isInteger(o.cpus) || o.cpus < 1 || o.cpus > 64) return `"cpus" must be an integer from 1 to 64`;
   if (typeof o.traceHash !== "string" || !/^[0-9a-f]{16}$/.test(o.traceHash)) return `"traceHash" must be 16 hex digits`;
   if (o.machine !== undefined && (typeof o.machine !== "object" || o.machine === null || Array.isArray(o.machine))) return `"machine" must be an object`;
+  if (o.swarm !== undefined && (typeof o.swarm !== "object" || o.swarm === null || Array.isArray(o.swarm))) return `"swarm" must be an object`;
   if (o.stepLimit !== undefined && (typeof o.stepLimit !== "number" || !Number.isInteger(o.stepLimit) || o.stepLimit < 1)) return `"stepLimit" must be a positive integer`;
   if (o.strategy !== undefined) {
     const bad = check_strategy(o.strategy);

@@ -48,7 +48,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, merge, shrink, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --kmemleak, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --kmemleak, --swarm, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -91,6 +91,9 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["sweep", "counter-nolock", "--seeds", "1..9", "--shard", "3/3"], '--shard must be I/N with 0 <= I < N <= 100000 (e.g. 0/4 ... 3/4), got "3/3"');
   badInput(["merge"], "merge takes the shard files (mmsim sweep ... --shard I/N > shard-I.jsonl)");
   badInput(["proc", "pagetypeinfo"], 'proc takes one file name (accepted: buddyinfo, zoneinfo, meminfo, vmstat, vmallocinfo, slabinfo), got "pagetypeinfo"');
+  badInput(["run", "demo", "--swarm"], "--swarm: scenario demo declares no swarm ranges (a scenario's swarm: { cpus: [min, max], ... }; shipped ones that do: bug-sleep-in-atomic-rare, bug-sleep-in-atomic-rare-fixed)");
+  badInput(["sweep", "counter-nolock", "--seeds", "1..2", "--swarm"], "--swarm: scenario counter-nolock declares no swarm ranges (a scenario's swarm: { cpus: [min, max], ... }; shipped ones that do: bug-sleep-in-atomic-rare, bug-sleep-in-atomic-rare-fixed)");
+  badInput(["run", "bug-sleep-in-atomic-rare", "--swarm", "--machine", "arm.json"], 'machine file arm.json: "arch" must be "i386" or "x86_64", got "arm"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
 });
@@ -201,6 +204,39 @@ test("--trace FILE: the whole run as Chrome Trace Event JSON, named in the outpu
   const bad = inProcess("run", "counter-spinlock", "--trace", "/nonexistent-dir/t.json");
   assert.is(bad.code, 2);
   assert.match(bad.err, /^mmsim: cannot write trace \/nonexistent-dir\/t\.json: ENOENT/);
+});
+
+test("--swarm: the drawn machine in run's summary and JSON, in the schedule (replay rebuilds it), in sweep's failing seeds, shards and merge", () => {
+  const SWARM_LINE = /\nswarm: cpus [1-4], mb \d+, pcp (on|off), eth0 \d+\/s\n/;
+  const j = JSON.parse(inProcess("run", "bug-sleep-in-atomic-rare", "--swarm", "--seed", "3", "--json").out);
+  assert.ok(j.swarm.cpus >= 1 && j.swarm.cpus <= 4 && j.swarm.mb >= 16 && j.swarm.mb <= 128, JSON.stringify(j.swarm));
+  assert.is(j.cpus, j.swarm.cpus);
+  const file = JSON.parse(readFileSync(join(dir, j.schedule), "utf8"));
+  assert.equal(file.swarm, j.swarm);
+  const b = JSON.parse(inProcess("replay", j.schedule, "--json").out);
+  assert.is(b.sameTrace, true);
+  assert.equal(b.swarm, j.swarm);
+  const text = inProcess("run", "bug-sleep-in-atomic-rare", "--swarm", "--seed", "3");
+  assert.match(text.out, SWARM_LINE);
+  assert.match(text.out, /\n  replay by seed: +mmsim run bug-sleep-in-atomic-rare --seed 3 --swarm\n/);
+  rmSync(join(dir, j.schedule));
+  // Seeds 1..3 draw different machines (the same ones a run of each seed draws).
+  const sw = JSON.parse(inProcess("sweep", "bug-sleep-in-atomic-rare", "--seeds", "1..3", "--all", "--swarm", "--json").out);
+  assert.ok(sw.failing.length > 0);
+  for (const f of sw.failing) {
+    assert.equal(f.swarm, JSON.parse(inProcess("run", "bug-sleep-in-atomic-rare", "--swarm", "--seed", String(f.seed), "--json", "--schedule", "x.json").out).swarm);
+    assert.is(f.replay, `mmsim run bug-sleep-in-atomic-rare --seed ${f.seed} --swarm`);
+  }
+  rmSync(join(dir, "x.json"));
+  const st = inProcess("sweep", "bug-sleep-in-atomic-rare", "--seeds", "1..3", "--all", "--swarm");
+  assert.match(st.out, /\nseed \d+: BUG: sleeping function called from invalid context at mm\/slab\.c:3101\n  swarm: cpus [1-4], mb \d+, pcp (on|off), eth0 \d+\/s\n/);
+  const shards = [0, 1].map((i) => inProcess("sweep", "bug-sleep-in-atomic-rare", "--seeds", "1..3", "--all", "--swarm", "--shard", `${i}/2`).out);
+  assert.is(JSON.parse(shards[0]!.split("\n")[0]!).replayArgs, " --swarm");
+  assert.ok(shards[0]!.split("\n").slice(1, -2).every((l) => "cpus" in JSON.parse(l).swarm));
+  shards.forEach((o, i) => writeFileSync(join(dir, `sw-${i}.jsonl`), o));
+  const merged = inProcess("merge", "sw-0.jsonl", "sw-1.jsonl", "--json");
+  assert.equal(JSON.parse(merged.out).failing, sw.failing);
+  for (const i of [0, 1]) rmSync(join(dir, `sw-${i}.jsonl`));
 });
 
 test("list names every shipped scenario with its description", () => {
