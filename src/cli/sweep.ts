@@ -139,5 +139,6 @@ export function report(opts: SweepReport, failing: readonly SeedOutcome[], ran: 
     if (f.swarm !== undefined) io.out(`  swarm: ${format_swarm(f.swarm)}`);
     io.out(`  trace-hash: ${f.traceHash}`);
     io.out(`  replay: ${replay(f.seed)}`);
+    io.out(`  shrink: mmsim shrink ${opts.ref} --seed ${f.seed}${opts.replayArgs}`);
   }
 }
