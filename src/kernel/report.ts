@@ -18,6 +18,7 @@ export type ReportKind =
   | "slab_error"
   | "lockdep"
   | "kmemleak"
+  | "kasan"
   | "panic"
   | "bug";
 
