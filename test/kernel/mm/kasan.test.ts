@@ -236,6 +236,30 @@ test("the quarantine delays reuse: the freed object is not the next kmalloc's; w
   assert.is(off[1], off[0]);
 });
 
+test("the quarantine's limits: past 1 MiB this CPU's queue moves to the global one, which the next sleeping allocation trims", () => {
+  // kmalloc(4000) is kmalloc-4k, whose KASAN buffers are 4096 + optimal_redzone 128, aligned to
+  // 4096: 8 KiB. The 129th free takes this CPU's queue past QUARANTINE_PERCPU_SIZE (1 MiB = 128
+  // buffers) into the global quarantine; its cap is 64 MiB / 32 less two CPUs' 1 MiB queues = 0,
+  // so the 130th kmalloc (i = 129) frees that batch, after it took its own object (the trim is in
+  // slab_post_alloc_hook), and the 131st (i = 130) gets a freed object back.
+  const seen = new Set<number>();
+  let first_reuse = -1;
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        for (let i = 0; i < 140; i++) {
+          const a = yield* kmalloc(4000, GFP_KERNEL);
+          if (seen.has(a) && first_reuse < 0) first_reuse = i;
+          seen.add(a);
+          yield* kfree(a);
+        }
+      }),
+    M,
+  );
+  assert.is(first_reuse, 130);
+  assert.equal(r.reports, []);
+});
+
 test("off by default: the same use-after-free reports nothing, and kasan: false is the machine without it", () => {
   const body = () =>
     Effect.gen(function* () {
