@@ -20,6 +20,7 @@ import vmallocFault from "./mm/vmalloc-fault.ts";
 import { mempoolIo, mempoolIoNopool } from "./mm/mempool-io.ts";
 import { slabTasklet, slabTaskletKernel } from "./mm/slab-tasklet.ts";
 import { slabUseAfterFree, slabUseAfterFreeFixed } from "./mm/slab-use-after-free.ts";
+import { kasanUseAfterFree, kasanUseAfterFreeFixed } from "./mm/kasan-use-after-free.ts";
 import { BUGS } from "./bugs/index.ts";
 import kmallocVmalloc from "./mm/kmalloc-vmalloc.ts";
 import { slabColour, slabColourOff } from "./mm/slab-colour.ts";
@@ -59,6 +60,8 @@ export const scenarios: readonly Scenario<any>[] = [
   slabColourOff,
   slabUseAfterFree,
   slabUseAfterFreeFixed,
+  kasanUseAfterFree,
+  kasanUseAfterFreeFixed,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

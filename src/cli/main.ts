@@ -43,6 +43,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "fail-page-alloc": { value: true, help: "fail_page_alloc attributes, e.g. probability=10,times=-1,min-order=0" },
   lockdep: { value: false, help: "CONFIG_PROVE_LOCKING: lockdep's checks" },
   kmemleak: { value: false, help: "CONFIG_DEBUG_KMEMLEAK: unreferenced objects at the end of the run" },
+  kasan: { value: false, help: "CONFIG_KASAN (generic, kernel 6 on x86_64): out-of-bounds, use-after-free and bad frees" },
   swarm: { value: false, help: "draw the seed's machine from the scenario's swarm ranges" },
   "check-determinism": { value: false, help: "run twice and compare the trace hashes" },
   strategy: { value: true, help: "random (default), pct or pb" },
@@ -80,9 +81,9 @@ export function strategyOption(p: Parsed, calibrate: () => number): { spec?: Str
  */
 export function machineAndFaults(p: Parsed): { spec?: MachineOverride; raw?: MachineSpecJson; args: string } {
   const file = machineOption(p);
-  // --lockdep and --kmemleak turn them on over the file's and the scenario's setting.
+  // --lockdep, --kmemleak and --kasan turn them on over the file's and the scenario's setting.
   const on: Record<string, boolean> = {};
-  for (const d of ["lockdep", "kmemleak"]) if (p.options.has(d)) on[d] = true;
+  for (const d of ["lockdep", "kmemleak", "kasan"]) if (p.options.has(d)) on[d] = true;
   const m = Object.keys(on).length > 0 ? { spec: { ...file?.spec, ...on }, raw: { ...file?.raw, ...on } } : file;
   const given: Record<string, FaultSpec> = {};
   let args = (p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "") + Object.keys(on).map((d) => ` --${d}`).join("");
@@ -141,10 +142,10 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
   mmsim merge <shard files> [--json]
-  mmsim shrink <scenario> --seed N [--budget RUNS] [--out FILE] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--steps N] [--json]
+  mmsim shrink <scenario> --seed N [--budget RUNS] [--out FILE] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--steps N] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -396,6 +397,7 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
     "fail-page-alloc": RUN_OPTIONS["fail-page-alloc"]!,
     lockdep: RUN_OPTIONS.lockdep!,
     kmemleak: RUN_OPTIONS.kmemleak!,
+    kasan: RUN_OPTIONS.kasan!,
     swarm: RUN_OPTIONS.swarm!,
     strategy: RUN_OPTIONS.strategy!,
     depth: RUN_OPTIONS.depth!,

@@ -4,6 +4,7 @@
 import { lockdep_init } from "../kernel/locking/lockdep.ts";
 import { kmemleak_add_root, kmemleak_scan } from "../kernel/mm/kmemleak.ts";
 import { kmemleak_init } from "../kernel/mm/kmemleak.ts";
+import { kasan_init, kasan_init_vmalloc } from "../kernel/mm/kasan.ts";
 import { check_fault_injection, fault_injection_init, merge_fault_injection } from "../kernel/fault_inject.ts";
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
@@ -198,7 +199,9 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
     if (spec.kmemleak === true) kmemleak_init(k);
     fault_injection_init(k, spec.fault_injection === undefined ? undefined : check_fault_injection(spec.fault_injection), streams.stream("fault"));
     add_devices(k, spec);
+    if (spec.kasan === true) kasan_init(k, spec.memory);
     if (spec.memory !== undefined) mem_init(k, spec.memory);
+    if (spec.kasan === true) kasan_init_vmalloc(k);
   } catch (e) {
     set_running_kernel(null);
     throw e;

@@ -66,6 +66,12 @@ export interface MachineSpec {
   readonly lockdep?: boolean;
   /** CONFIG_DEBUG_KMEMLEAK: unreferenced objects reported at the end of the run (src/kernel/mm/kmemleak.ts). Default off. */
   readonly kmemleak?: boolean;
+  /**
+   * CONFIG_KASAN (generic, 6.1): shadow memory, redzones and a quarantine catch out-of-bounds
+   * and use-after-free accesses and bad frees (src/kernel/mm/kasan.ts). Needs kernel "6" on
+   * x86_64. Default off.
+   */
+  readonly kasan?: boolean;
 }
 
 /** A swarm range: [min, max], whole numbers, both ends included, drawn uniformly. */

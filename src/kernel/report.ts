@@ -19,6 +19,7 @@ export type ReportKind =
   | "lockdep"
   | "kmemleak"
   | "refcount"
+  | "kasan"
   | "panic"
   | "bug";
 

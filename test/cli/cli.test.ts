@@ -130,6 +130,18 @@ test("--lockdep: irq-lock-deadlock's seed 1 never deadlocks, but lockdep reports
   rmSync(join(dir, "irq-lock-deadlock.seed-1.schedule.json"));
 });
 
+test("--kasan: refused on demo's kernel 2.6 machine, naming the field; kasan-use-after-free reports as it expects, its fixed twin is clean", () => {
+  const bad = inProcess("run", "demo", "--kasan");
+  assert.is(bad.code, 2, bad.out);
+  assert.match(bad.err, /machine\.kasan needs machine memory .* with "kernel": "6" and "arch": "x86_64"/);
+  const r = inProcess("run", "kasan-use-after-free");
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /\] BUG: KASAN: use-after-free in rx_action\n.*\] Write of size 4 at addr ffff888[0-9a-f]{9} by task swapper\/0\/0\n/);
+  const fixed = inProcess("run", "kasan-use-after-free-fixed", "--kasan");
+  assert.is(fixed.code, 0, fixed.out);
+  assert.not.match(fixed.out, /KASAN/);
+});
+
 test("--kmemleak: the leaked mempool element of bug-mempool-leak is reported at the end, its fixed twin is clean", () => {
   const r = inProcess("run", "bug-mempool-leak", "--kmemleak");
   assert.is(r.code, 1, r.err);
@@ -278,6 +290,8 @@ test("list names every shipped scenario with its description", () => {
     "slab-colour-off",
     "slab-use-after-free",
     "slab-use-after-free-fixed",
+    "kasan-use-after-free",
+    "kasan-use-after-free-fixed",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });

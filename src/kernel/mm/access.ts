@@ -22,6 +22,7 @@ import { ScenarioBug } from "../bug.ts";
 import * as HW from "../../hw/mmu/paging.ts";
 import type { Translation } from "../../hw/mmu/tlb.ts";
 import { data_linear } from "../segment.ts";
+import { kasan_check_range } from "./kasan_report.ts";
 
 const PAGE = 4096;
 /** The linear address the MMU sees: i386 as is; x86_64 with the upper half folded to 2^47 and up. */
@@ -167,11 +168,18 @@ export type WriteWatch = (mm: MmState, pa: number, n: number, val: number | unde
 let write_watch: WriteWatch | null = null;
 export const set_write_watch = (f: WriteWatch): void => void (write_watch = f);
 
-function access(addr: kaddr_t, size: number, write: boolean, val?: number): void {
+/**
+ * One access. `via`: the string function doing it (memset, memcpy), whose KASAN check failing
+ * means it does nothing; null: checked already; undefined: a plain load or store (checked, and
+ * done even when KASAN reports).
+ */
+function access(addr: kaddr_t, size: number, write: boolean, val?: number, via?: string | null): void {
   const k = kernel();
   const mm = mm_of(k);
   const cpu = k.this_cpu().id;
   if (!Number.isInteger(size) || size < 0) throw new ScenarioError(`memory access of ${size} bytes: the size must be a non-negative integer`);
+  // __asan_loadN / __asan_storeN, or memset's kasan_check_range() (mm/kasan/shadow.c).
+  if (via !== null && !kasan_check_range(k, addr, size, write, via) && via !== undefined) return;
   if (mm.arch === "i386" && addr >= PAGE && addr < mm.dm.page_offset) {
     throw new ScenarioError(`kernel access to 0x${format_kaddr(mm.dm, addr)}: a user address (below PAGE_OFFSET); a process touches its memory with user_read/user_write`);
   }
@@ -194,9 +202,12 @@ export const mem_read = (addr: kaddr_t, size: number): void => access(addr, size
 /** A write of `size` bytes at kernel address `addr` (cost only). Context: any. */
 export const mem_write = (addr: kaddr_t, size: number): void => access(addr, size, true);
 /** memset(s, c, n): writes `n` bytes. Context: any. */
-export const memset = (s: kaddr_t, c: number, n: number): void => access(s, n, true, c);
+export const memset = (s: kaddr_t, c: number, n: number): void => access(s, n, true, c, "memset");
 /** memcpy(dest, src, n): reads `n` bytes at `src` and writes them at `dest`. Context: any. */
 export function memcpy(dest: kaddr_t, src: kaddr_t, n: number): void {
-  access(src, n, false);
-  access(dest, n, true);
+  // mm/kasan/shadow.c: both ranges are checked first; a report and the copy is not done.
+  const k = kernel();
+  if (!kasan_check_range(k, src, n, false, "memcpy") || !kasan_check_range(k, dest, n, true, "memcpy")) return;
+  access(src, n, false, undefined, null);
+  access(dest, n, true, undefined, null);
 }

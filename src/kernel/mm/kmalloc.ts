@@ -21,7 +21,9 @@ import { __free_pages, alloc_pages, mm_of, with_frame } from "./page_alloc.ts";
 import { page_address, virt_to_page, type kaddr_t } from "./page.ts";
 import { PG_slab } from "./page-flags.ts";
 import { memcpy } from "./access.ts";
-import { __cache_alloc, cache_free_object, create_cache, object_cache, set_general_cache_lookup, slab_init, type kmem_cache } from "./slab.ts";
+import { __cache_alloc, cache_free_object, create_cache, object_cache, qlist_free_all, set_general_cache_lookup, slab_init, type kmem_cache } from "./slab.ts";
+import { kasan_byte_accessible_at, kasan_kmalloc, kasan_kmalloc_large, kasan_quarantine_reduce, kasan_unpoison_range } from "./kasan.ts";
+import { kasan_check_byte, kasan_report_invalid_free } from "./kasan_report.ts";
 import { ARCH_KMALLOC_MINALIGN, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from "./slab_geometry.ts";
 import { __might_sleep } from "../sched/core.ts";
 import { start_cache_reap } from "./slab_reap.ts";
@@ -98,8 +100,11 @@ const kmalloc_large = (mm: MmState, size: number, gfp: gfp_t): Effect.Effect<kad
   Effect.gen(function* () {
     const order = Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096))));
     const p = yield* alloc_pages(gfp | __GFP_COMP, order);
+    // kasan_kmalloc_large(): a sleeping mask trims the quarantine; the pages past the request are redzone.
+    if (gfpflags_allow_blocking(gfp)) yield* qlist_free_all(kasan_quarantine_reduce(kernel()));
     if (p === null) return 0;
     mm.page_zone(p)!.stat.nr_slab_unreclaimable += 1 << order;
+    kasan_kmalloc_large(kernel(), page_address(mm.dm, p), size, order);
     return page_address(mm.dm, p);
   });
 
@@ -123,6 +128,7 @@ export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
     const c = find_general_cachep(mm, size, gfp);
     if (c === null) return 0;
     const ptr = yield* with_frame("__kmalloc", __cache_alloc(c, gfp));
+    kasan_kmalloc(k, c, ptr, size);
     trace_kmalloc(k, mm, ptr, size, c.size, gfp);
     kmemleak_alloc(k, ptr, size, "__kmalloc");
     return ptr;
@@ -150,7 +156,10 @@ export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
     if (mm.era === "6") {
       const p = virt_to_page(mm.dm, obj);
       if (!mm.mem_map.test(p, PG_slab)) {
-        // free_large_kmalloc(): the pages the large kmalloc took.
+        // free_large_kmalloc(): the pages the large kmalloc took; kasan_kfree_large() reports
+        // a pointer off the pages' start or already free, and the free goes on (6.1 ignores it).
+        if (obj !== page_address(mm.dm, p)) kasan_report_invalid_free(k, obj, "invalid-free", ["kfree", "free_large_kmalloc"], ["__kasan_kfree_large"]);
+        else if (!kasan_byte_accessible_at(k, obj)) kasan_report_invalid_free(k, obj, "double-free", ["kfree", "free_large_kmalloc"], ["__kasan_kfree_large"]);
         const order = Math.max(0, mm.alloc_order[p]!);
         if (mm.alloc_order[p]! >= 0) mm.page_zone(p)!.stat.nr_slab_unreclaimable -= 1 << order;
         return __free_pages(p, order);
@@ -164,10 +173,16 @@ export const ksize = (obj: kaddr_t): Effect.Effect<number> =>
   Effect.suspend(() => {
     if (obj === 0) throw new Error("ksize(NULL): BUG_ON(!objp)");
     if (obj === ZERO_SIZE_PTR) return Effect.succeed(0);
-    const mm = mm_of(kernel());
+    const k = kernel();
+    const mm = mm_of(k);
+    // 6.1: kasan_check_byte(), and the whole usable size is unpoisoned for the caller.
+    if (!kasan_check_byte(k, obj, "ksize")) return Effect.succeed(0);
     const p = virt_to_page(mm.dm, obj);
     if (mm.era === "6" && !mm.mem_map.test(p, PG_slab)) return Effect.succeed(4096 << Math.max(0, mm.alloc_order[p]!));
-    return Effect.map(object_cache(obj), (c) => c.obj_size);
+    return Effect.map(object_cache(obj), (c) => {
+      kasan_unpoison_range(k, obj, c.obj_size);
+      return c.obj_size;
+    });
   });
 
 /**

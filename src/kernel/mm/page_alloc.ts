@@ -40,6 +40,7 @@ import { writeback_init } from "./page-writeback.ts";
 import * as P from "./page.ts";
 import * as F from "./page-flags.ts";
 import type { kaddr_t } from "./page.ts";
+import { kasan_poison_pages, kasan_unpoison_pages } from "./kasan.ts";
 
 export type page = number;
 export { MmState };
@@ -373,6 +374,7 @@ function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number
   // clear_highpage() for __GFP_ZERO: about 8 bytes a ns.
   if (gfp & G.__GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
   trace_mm_page_alloc(p, order, G.show_gfp_flags(gfp, mm.era));
+  kasan_unpoison_pages(k, P.page_address(mm.dm, p), order); // post_alloc_hook()
 }
 
 /** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"), then show_mem(). */
@@ -610,7 +612,7 @@ export const alloc_page = (gfp: G.gfp_t): Effect.Effect<page | null> => alloc_pa
  * Where Linux's struct page for `p` would be: i386 mem_map at 0xc1000000 (32-byte pages),
  * x86_64 vmemmap at 0xffffea0000000000 (56-byte pages in 2.6.34, 64 in 6.1).
  */
-function struct_page_address(mm: MmState, p: number): string {
+export function struct_page_address(mm: MmState, p: number): string {
   if (mm.arch === "i386") return (0xc1000000 + p * 32).toString(16);
   return (0xffffea0000000000n + BigInt(p) * (mm.era === "2.6" ? 56n : 64n)).toString(16);
 }
@@ -655,6 +657,7 @@ function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
 export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: number, cold: boolean): Effect.Effect<void> =>
   Effect.suspend(() => {
     const k = kernel();
+    kasan_poison_pages(k, P.page_address(mm.dm, p), order); // free_pages_prepare()
     mm.mem_map.flags[p] = 0;
     mm.ev.pgfree += 1 << order;
     trace_mm_page_free(p, order);

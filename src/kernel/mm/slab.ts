@@ -31,6 +31,8 @@ import { __might_sleep, in_interrupt } from "../sched/core.ts";
 import { on_each_cpu } from "../smp.ts";
 import { should_failslab } from "../fault_inject.ts";
 import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
+import { kasan_cache_create, kasan_enabled, kasan_object_data, kasan_poison_slab, kasan_quarantine_reduce, kasan_quarantine_remove_cache, kasan_register_slabs, kasan_slab_alloc, kasan_slab_free, type qlink } from "./kasan.ts";
+import { kasan_report_invalid_free } from "./kasan_report.ts";
 import { mutex_init, mutex_lock, mutex_unlock, type mutex } from "../locking/mutex.ts";
 import { GFP_DMA, __GFP_DMA, __GFP_HIGHMEM, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -162,6 +164,7 @@ export function slab_init(k: Kernel, mm: MmState, colouring = true, debug = fals
   const s: SlabState = { cache_chain: [], slab_of: new Map(), break_order: total > (32 << 20) / PAGE ? 1 : 0, cache_line: k.machine.caches.config.line, abi: SLAB_ABI[mm.arch], cache_chain_mutex: mutex_init("cache_chain_mutex"), colouring, debug };
   states.set(mm, s);
   if (debug) set_write_watch(debug_write_watch);
+  kasan_register_slabs(k, s.slab_of);
   return s;
 }
 
@@ -196,10 +199,20 @@ export function create_cache(k: Kernel, mm: MmState, name: string, size: number,
   const g =
     mm.era === "2.6"
       ? kmem_cache_geometry(s.abi, size, align, flags, s.cache_line, s.break_order, early, s.debug)
-      : kmem_cache_geometry_6(s.abi, size, align, flags, s.cache_line, s.break_order, ctor !== null, (bytes) => {
-          const fc = early ? null : find_general_cachep(mm, bytes, 0);
-          return fc === null ? null : { size: fc.size, off_slab: fc.off_slab };
-        });
+      : kmem_cache_geometry_6(
+          s.abi,
+          size,
+          align,
+          flags,
+          s.cache_line,
+          s.break_order,
+          ctor !== null,
+          (bytes) => {
+            const fc = early ? null : find_general_cachep(mm, bytes, 0);
+            return fc === null ? null : { size: fc.size, off_slab: fc.off_slab };
+          },
+          kasan_enabled(k) ? (sz) => kasan_cache_create(size, sz, ctor !== null, (flags & SLAB_DESTROY_BY_RCU) !== 0) : undefined,
+        );
   if (g === null) return null;
   const t = cpucache_tunables(g.size, k.percpu.length, s.debug);
   const slabp_cache = g.off_slab ? find_general_cachep(mm, g.slab_size, 0) : null;
@@ -211,7 +224,7 @@ export function create_cache(k: Kernel, mm: MmState, name: string, size: number,
     name,
     flags: g.flags,
     gfpflags: flags & SLAB_CACHE_DMA ? GFP_DMA : 0,
-    obj_size: s.debug ? g.debug.obj_size : g.size,
+    obj_size: s.debug || kasan_enabled(k) ? g.debug.obj_size : g.size,
     debug: g.debug,
     stats: s.debug ? new_stats() : null,
     ctor,
@@ -374,6 +387,7 @@ const new_slab = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number
       }
     } else if (mm.era === "2.6") colouroff += c.slab_size; // 6.1 keeps an on-slab freelist at the slab's end
     const base = page_address(mm.dm, p);
+    kasan_poison_slab(k, base, PAGE << c.gfporder); // cache_grow_begin()
     const bufctl = new Int32Array(c.num);
     for (let i = 0; i < c.num; i++) bufctl[i] = i + 1 < c.num ? i + 1 : BUFCTL_END;
     const sp: slab = { cache: c, page: p, colouroff, s_mem: base + colouroff, inuse: 0, free: 0, bufctl, nodeid: nid, mgmt, list: null };
@@ -386,7 +400,14 @@ const new_slab = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number
         for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i) + c.debug.obj_offset);
         check_ctor_redzones(k, c, sp);
       }
-    } else if (c.ctor !== null) for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i));
+    } else if (c.ctor !== null) {
+      for (let i = 0; i < c.num; i++) {
+        // cache_init_objs(): "constructor could break poison info"
+        kasan_object_data(k, c, index_to_obj(c, sp, i), true);
+        c.ctor(index_to_obj(c, sp, i));
+        kasan_object_data(k, c, index_to_obj(c, sp, i), false);
+      }
+    }
     return sp;
   });
 
@@ -480,6 +501,9 @@ export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t>
       if (c.ctor !== null && c.flags & SLAB_POISON) c.ctor(obj);
     }
     yield* local_irq_restore(flags);
+    // slab_post_alloc_hook(): kasan_slab_alloc (a sleeping mask first trims the quarantine), then init.
+    if (gfpflags_allow_blocking(gfp)) yield* qlist_free_all(kasan_quarantine_reduce(k));
+    kasan_slab_alloc(k, c, obj);
     if (obj !== 0 && gfp & __GFP_ZERO) memset(obj, 0, c.obj_size);
     return obj;
   });
@@ -571,10 +595,24 @@ const cache_flusharray = (k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache
   });
 
 /**
- * __cache_free(): onto this CPU's array, flushing it first when full; with DEBUG the object is
+ * __cache_free(): KASAN may keep the object in its quarantine, or refuse an invalid or double
+ * free (kasan_slab_free; `fns` name the free for its report, outermost first); then
+ * ___cache_free. Context: interrupts off.
+ */
+const __cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t, fns: readonly string[]): Effect.Effect<void> => {
+  if (kasan_enabled(k)) {
+    const v = kasan_slab_free(k, c, obj, virt_to_page(mm.dm, obj), (c.flags & SLAB_DESTROY_BY_RCU) !== 0, fns);
+    if (v === "invalid-free" || v === "double-free") kasan_report_invalid_free(k, obj, v, fns);
+    if (v !== "free") return Effect.void;
+  }
+  return ___cache_free(k, mm, c, obj);
+};
+
+/**
+ * ___cache_free(): onto this CPU's array, flushing it first when full; with DEBUG the object is
  * checked first (cache_free_debugcheck) and the array holds its buffer. Context: interrupts off.
  */
-const __cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
+const ___cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
   Effect.gen(function* () {
     if (slab_state(mm).debug) {
       const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj));
@@ -610,7 +648,7 @@ export const kmem_cache_free = (c: kmem_cache, obj: kaddr_t): Effect.Effect<void
     const mm = mm_of(k);
     kmemleak_free(k, obj);
     const flags = local_irq_save();
-    yield* __cache_free(k, mm, c, obj);
+    yield* __cache_free(k, mm, c, obj, ["kmem_cache_free"]);
     yield* local_irq_restore(flags);
     k.trace("kmem_cache_free", `ptr=${obj.toString(16)}`);
   });
@@ -622,9 +660,27 @@ export const cache_free_object = (obj: kaddr_t): Effect.Effect<void> =>
     const mm = mm_of(k);
     const flags = local_irq_save();
     const c = yield* virt_to_cache(mm, obj);
-    yield* __cache_free(k, mm, c, obj);
+    // 6.1 SLAB: kfree() calls __kmem_cache_free(), where __cache_free is inlined.
+    yield* __cache_free(k, mm, c, obj, ["kfree", "__kmem_cache_free"]);
     yield* local_irq_restore(flags);
   });
+
+/**
+ * qlist_free_all(): objects leaving KASAN's quarantine go back to their caches (qlink_free:
+ * ___cache_free with interrupts off). Context: any.
+ */
+export const qlist_free_all = (q: readonly qlink[]): Effect.Effect<void> =>
+  q.length === 0
+    ? Effect.void
+    : Effect.gen(function* () {
+        const k = kernel();
+        const mm = mm_of(k);
+        for (const { cache, object } of q) {
+          const flags = local_irq_save();
+          yield* ___cache_free(k, mm, cache, object);
+          yield* local_irq_restore(flags);
+        }
+      });
 
 /** obj_size(virt_to_cache(obj)), for ksize. */
 export const object_cache = (obj: kaddr_t): Effect.Effect<kmem_cache> => Effect.suspend(() => virt_to_cache(mm_of(kernel()), obj));
@@ -763,6 +819,7 @@ export const kmem_cache_destroy = (c: kmem_cache): Effect.Effect<void> =>
     yield* mutex_lock(s.cache_chain_mutex);
     const chain = s.cache_chain;
     chain.splice(chain.indexOf(c), 1);
+    yield* qlist_free_all(kasan_quarantine_remove_cache(k, c)); // kasan_cache_shutdown()
     if (yield* __cache_shrink(k, mm, c)) {
       slab_error(k, "kmem_cache_destroy", c, "Can't free all objects");
       chain.unshift(c);

@@ -230,6 +230,7 @@ export function kmem_cache_geometry_6(
   max_order: number,
   has_ctor: boolean,
   freelist: FreelistLookup,
+  kasan?: (size: number) => number,
 ): (Geometry & { flags: number; debug: DebugLayout }) | null {
   const W = abi.bytes_per_word;
   const object_size = size;
@@ -241,7 +242,8 @@ export function kmem_cache_geometry_6(
     align = Math.max(align, ralign);
   }
   align = ALIGN(Math.max(align, W), W);
-  size = ALIGN(ALIGN(size, W), align);
+  // __kmem_cache_create(): kasan_cache_create() grows the buffer before it is aligned.
+  size = ALIGN(kasan !== undefined ? kasan(ALIGN(size, W)) : ALIGN(size, W), align);
   if (size < SLAB_OBJ_MIN_SIZE) size = ALIGN(SLAB_OBJ_MIN_SIZE, align);
   const colour_off = Math.max(cache_line, align);
   const done = (o: { num: number; gfporder: number; left_over: number }, f: number) => ({

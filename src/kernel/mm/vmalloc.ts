@@ -35,6 +35,7 @@
 // kmalloc yet); the TLB flush is done at once (2.6.28+ purge lazily); vmap and vunmap do not
 // call might_sleep() (both eras' do).
 import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
+import { kasan_poison_vmalloc, kasan_unpoison_vmalloc } from "./kasan.ts";
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { __might_sleep, cond_resched, in_interrupt } from "../sched/core.ts";
@@ -235,6 +236,7 @@ export const __vmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
       }
       pages.push(p);
     }
+    kasan_unpoison_vmalloc(k, area.addr, size); // the requested size; the rest stays KASAN_VMALLOC_INVALID
     kmemleak_alloc(k, area.addr, size, "vmalloc");
     return area.addr;
   });
@@ -265,6 +267,7 @@ const __vunmap = (k: Kernel, mm: MmState, addr: kaddr_t, deallocate_pages: boole
       return;
     }
     const area = v.list.remove_vm_area(addr)!;
+    kasan_poison_vmalloc(k, area.addr, area.size);
     const owned = v.pages.get(addr) ?? [];
     v.pages.delete(addr);
     v.mapped.delete(addr);
@@ -295,6 +298,7 @@ export const vmap = (pages: readonly number[], count: number): Effect.Effect<kad
       }
     }
     v.mapped.set(area.addr, pages.slice(0, count));
+    kasan_unpoison_vmalloc(k, area.addr, count * PAGE); // __get_vm_area_node(), a non-VM_ALLOC mapping
     return area.addr;
   });
 
