@@ -44,6 +44,8 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   lockdep: { value: false, help: "CONFIG_PROVE_LOCKING: lockdep's checks" },
   kmemleak: { value: false, help: "CONFIG_DEBUG_KMEMLEAK: unreferenced objects at the end of the run" },
   kasan: { value: false, help: "CONFIG_KASAN (generic, kernel 6 on x86_64): out-of-bounds, use-after-free and bad frees" },
+  detect: { value: true, help: "detectors to turn on: lockdep, kmemleak, kasan, might_sleep, spinlock, watchdog, hung_task" },
+  "no-detect": { value: true, help: "detectors to turn off (same names)" },
   swarm: { value: false, help: "draw the seed's machine from the scenario's swarm ranges" },
   "check-determinism": { value: false, help: "run twice and compare the trace hashes" },
   strategy: { value: true, help: "random (default), pct or pb" },
@@ -81,12 +83,11 @@ export function strategyOption(p: Parsed, calibrate: () => number): { spec?: Str
  */
 export function machineAndFaults(p: Parsed): { spec?: MachineOverride; raw?: MachineSpecJson; args: string } {
   const file = machineOption(p);
-  // --lockdep, --kmemleak and --kasan turn them on over the file's and the scenario's setting.
-  const on: Record<string, boolean> = {};
-  for (const d of ["lockdep", "kmemleak", "kasan"]) if (p.options.has(d)) on[d] = true;
-  const m = Object.keys(on).length > 0 ? { spec: { ...file?.spec, ...on }, raw: { ...file?.raw, ...on } } : file;
+  // --detect / --no-detect (and --lockdep, --kmemleak, --kasan) over the file's and the scenario's settings.
+  const set = detectorOptions(p);
+  const m = Object.keys(set.fields).length > 0 ? { spec: { ...file?.spec, ...set.fields }, raw: { ...file?.raw, ...set.fields } } : file;
+  let args = (p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "") + set.args;
   const given: Record<string, FaultSpec> = {};
-  let args = (p.options.has("machine") ? ` --machine ${p.options.get("machine")}` : "") + Object.keys(on).map((d) => ` --${d}`).join("");
   for (const [opt, fault] of [["failslab", "failslab"], ["fail-page-alloc", "fail_page_alloc"]] as const) {
     const text = p.options.get(opt);
     if (text === undefined) continue;
@@ -101,6 +102,37 @@ export function machineAndFaults(p: Parsed): { spec?: MachineOverride; raw?: Mac
   const spec: MachineOverride = { ...m?.spec, fault_injection: merge_fault_injection(m?.spec.fault_injection, given) };
   const raw: MachineSpecJson = { ...m?.raw, fault_injection: merge_fault_injection(m?.raw.fault_injection as FaultInjectionSpec | undefined, given) };
   return { spec, raw, args };
+}
+
+/** The detectors --detect and --no-detect name, and the machine field each sets (on, off). */
+export const DETECTORS: Readonly<Record<string, readonly [field: string, on: boolean | number, off: boolean | number]>> = {
+  lockdep: ["lockdep", true, false],
+  kmemleak: ["kmemleak", true, false],
+  kasan: ["kasan", true, false],
+  might_sleep: ["debug_atomic_sleep", true, false],
+  spinlock: ["debug_spinlock", true, false],
+  watchdog: ["watchdog", true, false],
+  hung_task: ["hung_task_timeout_secs", 120, 0],
+};
+
+/** --detect LIST, --no-detect LIST, --lockdep, --kmemleak, --kasan: the machine fields, and the options for a replay command. */
+function detectorOptions(p: Parsed): { fields: Record<string, boolean | number>; args: string } {
+  const names = (opt: string): string[] => {
+    const v = p.options.get(opt);
+    if (v === undefined) return [];
+    const list = v.split(",").map((x) => x.trim());
+    for (const n of list) if (!(n in DETECTORS)) throw new UsageError(`--${opt}: unknown detector "${n}" (accepted: ${Object.keys(DETECTORS).join(", ")})`);
+    return list;
+  };
+  const on = [...names("detect"), ...["lockdep", "kmemleak", "kasan"].filter((d) => p.options.has(d))];
+  const off = names("no-detect");
+  const both = on.find((n) => off.includes(n));
+  if (both !== undefined) throw new UsageError(`detector "${both}" is both turned on and off`);
+  const fields: Record<string, boolean | number> = {};
+  for (const n of on) fields[DETECTORS[n]![0]] = DETECTORS[n]![1];
+  for (const n of off) fields[DETECTORS[n]![0]] = DETECTORS[n]![2];
+  const args = ["lockdep", "kmemleak", "kasan"].filter((d) => p.options.has(d)).map((d) => ` --${d}`).join("") + (p.options.has("detect") ? ` --detect ${names("detect").join(",")}` : "") + (off.length > 0 ? ` --no-detect ${off.join(",")}` : "");
+  return { fields, args };
 }
 
 /** Reads --machine FILE, if given: the spec, and the file's JSON for schedules. */
@@ -142,10 +174,10 @@ function procOption(p: Parsed): ProcFile[] {
 }
 
 const USAGE = `usage:
-  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
-  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
+  mmsim run [<scenario name or file>] [--seed N] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--detect LIST] [--no-detect LIST] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--proc F] [--verify] [--check-determinism] [--json] [--schedule FILE] [--steps N] [--trace-tail N] [--trace FILE]
+  mmsim sweep <scenario> --seeds A..B [--jobs N] [--all] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--detect LIST] [--no-detect LIST] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--shard I/N] [--verify] [--json]
   mmsim merge <shard files> [--json]
-  mmsim shrink <scenario> --seed N [--budget RUNS] [--out FILE] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--steps N] [--json]
+  mmsim shrink <scenario> --seed N [--budget RUNS] [--out FILE] [--cpus N] [--machine FILE] [--failslab ATTRS] [--fail-page-alloc ATTRS] [--lockdep] [--kmemleak] [--kasan] [--detect LIST] [--no-detect LIST] [--swarm] [--strategy random|pct|pb [--depth D] [--pct-steps K] [--preemptions P]] [--steps N] [--json]
   mmsim replay <schedule file> [--json]
   mmsim proc <${PROC_FILES.join("|")}> [--machine FILE]
   mmsim list`;
@@ -156,7 +188,7 @@ const USAGE = `usage:
  */
 export function scenarioFiles(argv: readonly string[]): string[] {
   const [cmd, ...rest] = argv;
-  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|trace|machine|proc|failslab|fail-page-alloc|strategy|depth|pct-steps|preemptions|budget|out)$/.test(rest[i - 1]!)));
+  const first = rest.find((a, i) => !a.startsWith("--") && (i === 0 || !/^--(seed|cpus|schedule|steps|seeds|jobs|trace-tail|trace|machine|proc|failslab|fail-page-alloc|strategy|depth|pct-steps|preemptions|budget|out|detect|no-detect)$/.test(rest[i - 1]!)));
   if (first === undefined) return [];
   if ((cmd === "run" || cmd === "sweep" || cmd === "shrink") && isScenarioPath(first) && existsSync(first)) return [first];
   if (cmd === "replay") {
@@ -398,6 +430,8 @@ function cmdSweep(argv: readonly string[], io: Io): "pending" {
     lockdep: RUN_OPTIONS.lockdep!,
     kmemleak: RUN_OPTIONS.kmemleak!,
     kasan: RUN_OPTIONS.kasan!,
+    detect: RUN_OPTIONS.detect!,
+    "no-detect": RUN_OPTIONS["no-detect"]!,
     swarm: RUN_OPTIONS.swarm!,
     strategy: RUN_OPTIONS.strategy!,
     depth: RUN_OPTIONS.depth!,

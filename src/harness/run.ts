@@ -108,6 +108,8 @@ function kernel_config(m: MachineSpec): KernelConfig {
     hz: m.hz ?? DEFAULT_KERNEL_CONFIG.hz,
     preempt: m.preempt ?? DEFAULT_KERNEL_CONFIG.preempt,
     debug_spinlock: m.debug_spinlock ?? DEFAULT_KERNEL_CONFIG.debug_spinlock,
+    debug_atomic_sleep: m.debug_atomic_sleep ?? DEFAULT_KERNEL_CONFIG.debug_atomic_sleep,
+    watchdog: m.watchdog ?? DEFAULT_KERNEL_CONFIG.watchdog,
     timeslice_ms: m.timeslice_ms ?? DEFAULT_KERNEL_CONFIG.timeslice_ms,
     watchdog_thresh: m.watchdog_thresh ?? DEFAULT_KERNEL_CONFIG.watchdog_thresh,
     hung_task_timeout_secs: m.hung_task_timeout_secs ?? DEFAULT_KERNEL_CONFIG.hung_task_timeout_secs,

@@ -40,10 +40,15 @@ export interface MachineSpec {
   readonly hz?: number;
   /** CONFIG_PREEMPT (default true). */
   readonly preempt?: boolean;
-  /** CONFIG_DEBUG_SPINLOCK (default true). */
+  /** CONFIG_DEBUG_SPINLOCK (default true): "BUG: spinlock recursion" and the other spinlock checks. */
   readonly debug_spinlock?: boolean;
+  /** CONFIG_DEBUG_ATOMIC_SLEEP (default true): might_sleep()'s report. */
+  readonly debug_atomic_sleep?: boolean;
+  /** kernel.watchdog (default true): the soft- and hard-lockup detectors; off, a deadlock hangs the machine until the time limit. */
+  readonly watchdog?: boolean;
   readonly timeslice_ms?: number;
   readonly watchdog_thresh?: number;
+  /** kernel.hung_task_timeout_secs (default 120; 0 turns the hung-task detector off). */
   readonly hung_task_timeout_secs?: number;
   readonly nics?: readonly NicSpec[];
   readonly disks?: readonly DiskSpec[];

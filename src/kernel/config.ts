@@ -6,11 +6,15 @@ export interface KernelConfig {
   readonly preempt: boolean;
   /** CONFIG_DEBUG_SPINLOCK: recursion / wrong owner / already unlocked checks. */
   readonly debug_spinlock: boolean;
+  /** CONFIG_DEBUG_ATOMIC_SLEEP: might_sleep()'s "sleeping function called from invalid context". */
+  readonly debug_atomic_sleep: boolean;
+  /** kernel.watchdog: the soft- and hard-lockup detectors. */
+  readonly watchdog: boolean;
   /** Scheduler time slice in ms (round-robin between runnable tasks of a CPU). */
   readonly timeslice_ms: number;
   /** kernel.watchdog_thresh (s); a soft lockup is reported after twice this. */
   readonly watchdog_thresh: number;
-  /** kernel.hung_task_timeout_secs. */
+  /** kernel.hung_task_timeout_secs (0: the hung-task detector is off). */
   readonly hung_task_timeout_secs: number;
   /** The kernel era the machine's memory description names: report headers follow it. */
   readonly era: "2.6" | "6";
@@ -24,6 +28,8 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
   hz: 250,
   preempt: true,
   debug_spinlock: true,
+  debug_atomic_sleep: true,
+  watchdog: true,
   timeslice_ms: 100,
   watchdog_thresh: 10,
   hung_task_timeout_secs: 120,

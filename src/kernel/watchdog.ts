@@ -66,6 +66,8 @@ export function show_cpu_contexts(cpus: readonly PerCpu[]): string[] {
 }
 
 function report_lockup(k: Kernel, cycle: readonly ExecContext[]): void {
+  // kernel.watchdog=0: nobody notices; the machine hangs (the run ends at its time limit).
+  if (!k.config.watchdog) return;
   const thresh = k.config.watchdog_thresh;
   const cpus = [...new Set(cycle.map((c) => c.cpu))].sort((a, b) => a.id - b.id);
   const now = k.now();
@@ -102,7 +104,7 @@ function report_lockup(k: Kernel, cycle: readonly ExecContext[]): void {
  * 2*watchdog_thresh s is reported, and the run ends.
  */
 export function softlockup_tick(k: Kernel, pc: PerCpu): void {
-  if (pc.softlockup_reported) return;
+  if (pc.softlockup_reported || !k.config.watchdog) return;
   const below = pc.stack.length >= 2 ? pc.stack[pc.stack.length - 2]! : undefined;
   const preemptible =
     below === undefined ||
@@ -131,12 +133,15 @@ export function on_idle(k: Kernel): void {
   const spinners = k.percpu.filter((pc) => pc.top()?.spinning != null);
   if (spinners.length > 0) {
     const pc = spinners[0]!;
-    report_lockup(k, [pc.top()!]);
+    if (k.config.watchdog) return report_lockup(k, [pc.top()!]);
+    const who = spinners.map((p) => `CPU${p.id} on ${p.top()!.spinning!.name}`).join(", ");
+    k.report("stall", `mmsim: run stalled: ${who} spinning with nothing left to release the lock (the watchdog is off)`, { ts: k.engine.now, cpu: pc.id });
+    k.halt(k.engine.now, "stalled");
     return;
   }
   const timeout = k.config.hung_task_timeout_secs * NSEC_PER_SEC;
   const hung = k.tasks.filter((t) => t.state === TASK_UNINTERRUPTIBLE && !t.has_timeout);
-  if (hung.length > 0) {
+  if (hung.length > 0 && timeout > 0) {
     report_hung(k, hung, Math.max(k.engine.now, ...hung.map((t) => t.last_switch + timeout)));
     return;
   }
@@ -156,6 +161,7 @@ export function on_idle(k: Kernel): void {
  * ends. (Linux samples hrtimer interrupts from a perf NMI every watchdog_thresh s.)
  */
 export function install_nmi_watchdog(k: Kernel): void {
+  if (!k.config.watchdog) return;
   const armed = k.percpu.map(() => false);
   const arm = (pc: PerCpu): void => {
     if (armed[pc.id]) return;
@@ -179,6 +185,7 @@ export function install_nmi_watchdog(k: Kernel): void {
 /** khungtaskd: every hung_task_timeout_secs, tasks in D state that have not run since are reported. */
 export function start_khungtaskd(k: Kernel): void {
   const period = k.config.hung_task_timeout_secs * NSEC_PER_SEC;
+  if (period <= 0) return; // "echo 0 > /proc/sys/kernel/hung_task_timeout_secs"
   const check = (): void => {
     if (k.halted) return;
     const now = k.engine.now;

@@ -48,7 +48,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, merge, shrink, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --kmemleak, --kasan, --swarm, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --kmemleak, --kasan, --detect, --no-detect, --swarm, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -95,6 +95,8 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["sweep", "counter-nolock", "--seeds", "1..2", "--swarm"], "--swarm: scenario counter-nolock declares no swarm ranges (a scenario's swarm: { cpus: [min, max], ... }; shipped ones that do: bug-sleep-in-atomic-rare, bug-sleep-in-atomic-rare-fixed)");
   badInput(["run", "bug-sleep-in-atomic-rare", "--swarm", "--machine", "arm.json"], 'machine file arm.json: "arch" must be "i386" or "x86_64", got "arm"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
+  badInput(["run", "demo", "--no-detect", "lockdep,kasn"], '--no-detect: unknown detector "kasn" (accepted: lockdep, kmemleak, kasan, might_sleep, spinlock, watchdog, hung_task)');
+  badInput(["sweep", "demo", "--seeds", "1..2", "--lockdep", "--no-detect", "lockdep"], 'detector "lockdep" is both turned on and off');
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
 });
 
@@ -173,6 +175,16 @@ test("shrink: the story of irq-lock-deadlock seed 3, a shrunk schedule that repl
   badInput(["shrink", "irq-lock-deadlock"], "shrink needs --seed N (the failing seed, as a sweep printed it)");
   badInput(["shrink", "bug-abba-fixed", "--seed", "1"], "scenario bug-abba-fixed: seed 1 does not fail (no report, every expectation met): nothing to shrink");
   badInput(["shrink", "irq-lock-deadlock", "--seed", "3", "--budget", "0"], '--budget must be an integer from 1 to 1000000, got "0"');
+});
+
+test("--no-detect might_sleep: sleep-in-atomic runs clean (exit 0); a failing run's replay command keeps --detect / --no-detect", () => {
+  const r = inProcess("run", "sleep-in-atomic", "--no-detect", "might_sleep");
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /\nreports: none\n/);
+  const f = inProcess("run", "sleep-in-atomic", "--detect", "lockdep,watchdog", "--no-detect", "hung_task");
+  assert.is(f.code, 1);
+  assert.match(f.out, /\n  replay by seed: +mmsim run sleep-in-atomic --seed 1 --detect lockdep,watchdog --no-detect hung_task\n/);
+  rmSync(join(dir, "sleep-in-atomic.seed-1.schedule.json"));
 });
 
 test("--check-determinism: the run twice in one process, the same trace hash", () => {

@@ -148,6 +148,9 @@ test("AB-BA on mutexes: both tasks hang in D state and are reported at 120 s", (
   // msleep(10) at HZ 250 is msecs_to_jiffies(10) + 1 = 4 jiffies: both wake at the 16 ms tick and
   // block on the other's mutex a few microseconds later; reported 120 s after that.
   assert.ok(r.reports[0]!.ts >= 120.016e9 && r.reports[0]!.ts < 120.017e9, String(r.reports[0]!.ts));
+  // hung_task_timeout_secs = 0 turns the detector off: the run stalls instead (nothing can wake them).
+  const off = run(scn, { machine: { hung_task_timeout_secs: 0 } });
+  assert.equal(off.reports.map((x) => x.title), ["mmsim: run stalled: ab/3 (D), ba/4 (D) asleep with nothing left to wake them"]);
 });
 
 test("one CPU: a task sleeps holding a lock, the next one spins on it: cpu recursion, then a lockup once the sleeper is queued behind the spinner", () => {

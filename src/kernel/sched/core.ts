@@ -322,6 +322,7 @@ export function do_exit(pc: PerCpu, p: Task): void {
  */
 export function __might_sleep(file: string, line: number, preempt_offset = 0): void {
   const k = kernel();
+  if (!k.config.debug_atomic_sleep) return;
   const pc = k.this_cpu();
   if (pc.preempt_count === preempt_offset && pc.hw.irqs_enabled) return;
   const jiffies = Math.floor(k.now() / k.tick_ns);
