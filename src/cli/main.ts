@@ -312,7 +312,7 @@ function cmdRun(argv: readonly string[], io: Io): number {
   const base = { seed, cpus, stepLimit, machine: machine.spec, swarm };
   const strategy = strategyOption(p, () => runScenario(scenario, base).steps);
   const traceFile = p.options.get("trace");
-  const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec, traceAll: traceFile !== undefined, record: true };
+  const opts = { ...base, traceCapacity: Math.max(tail, 1), proc, verify, strategy: strategy.spec, traceAll: traceFile !== undefined, record: "labels" as const };
   const r = runScenario(scenario, opts);
   // --check-determinism: the same run again in this process must give the same trace.
   const again = p.options.has("check-determinism") ? runScenario(scenario, opts).traceHash : undefined;
@@ -379,7 +379,7 @@ function cmdReplay(argv: readonly string[], io: Io): number {
     }
     // A drawn CPU count comes back with the configuration (cpus would override it).
     const cpus = swarm?.cpus !== undefined ? undefined : file.cpus;
-    r = runScenario(scenario, { seed: file.seed, cpus, machine, stepLimit: file.stepLimit, replay: file.streams, strategy: file.strategy as StrategySpec | undefined, swarm, record: true, ...(file.script !== undefined ? { script: file.script } : {}) });
+    r = runScenario(scenario, { seed: file.seed, cpus, machine, stepLimit: file.stepLimit, replay: file.streams, strategy: file.strategy as StrategySpec | undefined, swarm, record: "labels", ...(file.script !== undefined ? { script: file.script } : {}) });
   } catch (e) {
     // The run asked for more draws than were recorded: it is not the recorded run.
     if (e instanceof SimError && e.message.startsWith("replay diverged")) {

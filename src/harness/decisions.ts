@@ -61,7 +61,6 @@ const IRQ_CLOSE = /^(irq_handler|softirq|tasklet|local_timer|ipi)_exit$/;
 interface Nic {
   readonly irq: number;
   readonly name: string;
-  readonly arrivals: readonly number[];
 }
 
 /**
@@ -77,13 +76,16 @@ export class DecisionLabeller {
   private readonly waiting = new Map<number, ((r: TraceRecord, inside: boolean) => boolean)[]>();
   /** The newest event of each CPU's interrupted (non-irq) context. */
   private readonly last = new Map<number, TraceRecord>();
-  private readonly nic_seen: number[];
+  /** Each device's events not yet taken by a handler (a queue: its head index). */
+  private readonly pending: number[][];
+  private readonly head: number[];
   /** How deep in interrupts each CPU is: events at depth > 0 are not the interrupted context's. */
   private readonly depth = new Map<number, number>();
 
   /** `holding(cpu)`: the spinlocks the context an interrupt on `cpu` interrupts holds. */
   constructor(private readonly nics: readonly Nic[], private readonly holding: (cpu: number) => readonly string[] = () => []) {
-    this.nic_seen = nics.map(() => 0);
+    this.pending = nics.map(() => []);
+    this.head = nics.map(() => 0);
   }
 
   private wait(cpu: number, f: (r: TraceRecord, inside: boolean) => boolean): void {
@@ -133,13 +135,33 @@ export class DecisionLabeller {
     if (!inside) this.last.set(r.cpu, r);
   }
 
+  /** Device `i` raises its line at `at` ns. */
+  arrival(i: number, at: number): void {
+    if (this.labelled.length < DecisionLabeller.MAX) this.pending[i]!.push(at);
+  }
+
+  /** How many events of device `i` were raised by `t`; they are taken off its queue. */
+  private take(i: number, t: number): number {
+    const q = this.pending[i]!;
+    const from = this.head[i]!;
+    let h = from;
+    while (h < q.length && q[h]! <= t) h++;
+    if (h === q.length) {
+      q.length = 0;
+      this.head[i] = 0;
+    } else this.head[i] = h;
+    return h - from;
+  }
+
   /** At the end of the run: the device events no handler ran for (a driver that polls reads them). */
   finish(end: number): void {
     this.nics.forEach((n, i) => {
-      for (let j = this.nic_seen[i]!; j < n.arrivals.length && n.arrivals[j]! <= end && this.labelled.length < DecisionLabeller.MAX; j++) {
-        this.labelled.push({ time: n.arrivals[j]!, kind: "irq", cpu: -1, text: `${n.name} receives a packet (IRQ ${n.irq} raised, no handler ran for it)` });
+      const q = this.pending[i]!;
+      for (let j = this.head[i]!; j < q.length && q[j]! <= end && this.labelled.length < DecisionLabeller.MAX; j++) {
+        this.labelled.push({ time: q[j]!, kind: "irq", cpu: -1, text: `${n.name} receives a packet (IRQ ${n.irq} raised, no handler ran for it)` });
       }
-      this.nic_seen[i] = n.arrivals.length;
+      q.length = 0;
+      this.head[i] = 0;
     });
   }
 
@@ -148,11 +170,7 @@ export class DecisionLabeller {
     const irq = Number(/^irq=(\d+)/.exec(r.detail)?.[1]);
     this.nics.forEach((n, i) => {
       if (n.irq !== irq) return;
-      let raised = 0;
-      while (this.nic_seen[i]! < n.arrivals.length && n.arrivals[this.nic_seen[i]!]! <= r.ts) {
-        this.nic_seen[i]!++;
-        raised++;
-      }
+      const raised = this.take(i, r.ts);
       if (raised === 0 || this.labelled.length >= DecisionLabeller.MAX) return;
       const before = this.last.get(r.cpu);
       const interrupted = r.who;

@@ -57,8 +57,12 @@ export interface RunOptions {
    * out serves a fixed value (no injected fault, the shortest disk latency).
    */
   readonly script?: Script;
-  /** Record the run's decisions: RunResult.script, .decisions (labelled) and .reportSteps. */
-  readonly record?: boolean;
+  /**
+   * Record the run's decisions: true keeps them all (RunResult.script, .delayTimes) besides the
+   * labels (.decisions, at most 10,000) and .reportSteps; "labels" keeps only those (bounded
+   * memory for a long run).
+   */
+  readonly record?: boolean | "labels";
   /**
    * Swarm mode: true draws this seed's machine from the scenario's `swarm` ranges (its "swarm"
    * stream, before boot); a configuration (from a schedule) is used as drawn. Either lies over
@@ -166,7 +170,7 @@ function machine_costs(c: Readonly<Record<string, number>> | undefined): { costs
 /** Every trace event of runs that asked for them (RunOptions.traceAll), by engine. */
 const traced = new WeakMap<Engine, TraceRecord[]>();
 /** What a recorded run (RunOptions.record) keeps, by engine. */
-const recorded = new WeakMap<Engine, { strategy: RecordingStrategy; labeller: DecisionLabeller; reportSteps: number[] }>();
+const recorded = new WeakMap<Engine, { strategy: RecordingStrategy; labeller: DecisionLabeller; reportSteps: number[]; arrivals: Record<string, number[]> | null }>();
 
 /** A stream of a scripted run that runs out of recorded draws: no injected fault; 0 elsewhere (the shortest disk latency). */
 const script_fallback = (label: string): number => (label === "fault" ? 1 - 2 ** -40 : 0);
@@ -176,7 +180,7 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
   const scripted = opts.script !== undefined;
   const base = scripted ? new ScriptedStrategy(opts.script!) : make_strategy(opts.strategy, streams.stream("sched"));
   let labeller: DecisionLabeller | null = null;
-  const strategy = opts.record === true ? new RecordingStrategy(base, (d) => labeller?.decision(d)) : base;
+  const strategy = opts.record !== undefined && opts.record !== false ? new RecordingStrategy(base, (d) => labeller?.decision(d), opts.record === true) : base;
   const engine = new Engine(strategy, {
     stepLimit: opts.stepLimit ?? DEFAULT_STEP_LIMIT,
     timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
@@ -211,10 +215,18 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
   if (strategy instanceof RecordingStrategy) {
     // The context an interrupt interrupted sits just below the interrupt's on the CPU's stack.
     const holding = (cpu: number): string[] => k.percpu[cpu]!.stack.at(-2)?.held.map((l) => l.name) ?? [];
-    const l = new DecisionLabeller(machine.nics.map((n) => ({ irq: n.config.irq, name: n.config.name, arrivals: n.arrivals })), holding);
+    const l = new DecisionLabeller(machine.nics.map((n) => ({ irq: n.config.irq, name: n.config.name })), holding);
     labeller = l;
     const reportSteps: number[] = [];
-    recorded.set(engine, { strategy, labeller: l, reportSteps });
+    const arrivals: Record<string, number[]> | null = opts.record === true ? {} : null;
+    machine.nics.forEach((n, i) => {
+      const log: number[] | null = arrivals !== null ? (arrivals[`nic/${n.config.name}`] = []) : null;
+      n.onArrival = (t) => {
+        log?.push(t);
+        l.arrival(i, t);
+      };
+    });
+    recorded.set(engine, { strategy, labeller: l, reportSteps, arrivals });
     sinks.push((r) => {
       if (r.name === "bug_report") reportSteps.push(engine.steps);
       l.event(r);
@@ -376,20 +388,21 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     trace: engine.trace.recent(),
     traceEvents: engine.trace.count,
     ...(traced.has(engine) ? { traceAll: traced.get(engine)! } : {}),
-    ...recorded_result(engine, machine, end),
+    ...recorded_result(engine, end),
     recording: streams.recording(),
     failed: k.reports.some((r) => !(scn.expected_reports ?? []).includes(r.kind)) || expectations.length > 0 || limit,
   };
 }
 
 /** A recorded run's script, labelled decisions and report steps. */
-function recorded_result(engine: Engine, machine: Machine, end: number): Pick<RunResult, "script" | "decisions" | "reportSteps" | "delayTimes"> {
+function recorded_result(engine: Engine, end: number): Pick<RunResult, "script" | "decisions" | "reportSteps" | "delayTimes"> {
   const rec = recorded.get(engine);
   if (rec === undefined) return {};
-  const arrivals = Object.fromEntries(machine.nics.map((n) => [`nic/${n.config.name}`, n.arrivals]));
   rec.labeller.finish(end);
+  const labels = { decisions: rec.labeller.labelled, reportSteps: rec.reportSteps };
+  if (rec.arrivals === null) return labels;
   const delayTimes = rec.strategy.decisions.filter((d) => d.kind === "delay").map((d) => d.time);
-  return { script: script_of(rec.strategy.decisions, arrivals, end), decisions: rec.labeller.labelled, reportSteps: rec.reportSteps, delayTimes };
+  return { ...labels, script: script_of(rec.strategy.decisions, rec.arrivals, end), delayTimes };
 }
 
 function make_expect(out: string[]): Expect {

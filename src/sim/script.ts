@@ -36,13 +36,14 @@ export class RecordingStrategy implements Strategy {
   readonly name: string;
   private turn = 0;
   private ties = 0;
+  /** The decisions made (when kept). */
   readonly decisions: Decision[] = [];
-  /** `listener` hears of each decision as it is made. */
-  constructor(private readonly inner: Strategy, private readonly listener?: (d: Decision) => void) {
+  /** `listener` hears of each decision as it is made; `keep`: keep them all in `decisions`. */
+  constructor(private readonly inner: Strategy, private readonly listener?: (d: Decision) => void, private readonly keep = true) {
     this.name = inner.name;
   }
   private note(d: Decision): void {
-    this.decisions.push(d);
+    if (this.keep) this.decisions.push(d);
     this.listener?.(d);
   }
   pick(tied: readonly StrategyLane[], lanes: readonly StrategyLane[]): number {

@@ -57,8 +57,8 @@ test("an empty script: the lowest CPU first at ties, no delays, no device interr
 });
 
 test("labels: a delay, a tie-break with what the others did next, an interrupt with the locks it interrupted and what came after", () => {
-  const nic = { irq: 11, name: "eth0", arrivals: [900] };
-  const l = new DecisionLabeller([nic], (cpu) => (cpu === 1 ? ["&zone->lock"] : []));
+  const l = new DecisionLabeller([{ irq: 11, name: "eth0" }], (cpu) => (cpu === 1 ? ["&zone->lock"] : []));
+  l.arrival(0, 900);
   const ev = (ts: number, cpu: number, who: string, name: string, detail: string) => l.event({ ts, cpu, who, name, detail });
   const d = (x: Partial<Decision>): Decision => ({ turn: 0, kind: "delay", lane: 0, time: 0, others: [], ns: 0, ...x });
   l.decision(d({ kind: "delay", lane: 0, time: 100, ns: 412 }));
@@ -79,7 +79,7 @@ test("labels: a delay, a tie-break with what the others did next, an interrupt w
     ],
   );
   // A packet no handler ran for, by the end of the run.
-  nic.arrivals.push(1000);
+  l.arrival(0, 1000);
   l.finish(2000);
   assert.equal(l.labelled.at(-1), { time: 1000, kind: "irq", cpu: -1, text: "eth0 receives a packet (IRQ 11 raised, no handler ran for it)" });
   assert.is(describe({ ts: 0, cpu: 0, who: "t-1", name: "lock_acquired", detail: "&zone->lock (120 ns)" }), "gets &zone->lock after 120 ns");

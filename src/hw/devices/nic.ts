@@ -1,7 +1,7 @@
 // A NIC-like interrupt source: packets arrive as a Poisson process at `rate` per second of
 // virtual time (exponential gaps drawn from the device's own seeded stream) into a bounded
 // receive ring; each arrival asserts the device's IRQ line. The driver's handler reaps the ring.
-// Arrival times are logged; given a script of them (src/sim/script.ts), the NIC raises exactly
+// Arrival times can be listened to; given a script of them (src/sim/script.ts), the NIC raises exactly
 // those and draws nothing.
 import type { Engine } from "../../sim/engine.ts";
 import type { Rng } from "../../sim/rng.ts";
@@ -22,8 +22,9 @@ export class Nic {
   private running = false;
   rx_packets = 0;
   rx_dropped = 0;
-  /** Every arrival scheduled, in virtual ns. */
-  readonly arrivals: number[] = [];
+  /** Told of every arrival as it is scheduled (virtual ns), when a run records them. */
+  onArrival: ((at: number) => void) | null = null;
+  private scheduled = 0;
 
   constructor(readonly config: NicConfig, private readonly engine: Engine, private readonly chip: IrqChip, private readonly rng: Rng, private readonly script?: readonly number[]) {}
 
@@ -40,11 +41,12 @@ export class Nic {
   private schedule(): void {
     let at: number;
     if (this.script !== undefined) {
-      const next = this.script[this.arrivals.length];
+      const next = this.script[this.scheduled];
       if (next === undefined) return;
       at = Math.max(next, this.engine.now);
     } else at = this.engine.now + Math.max(1, Math.round((-Math.log(1 - this.rng.next()) / this.config.rate) * 1e9));
-    this.arrivals.push(at);
+    this.scheduled++;
+    this.onArrival?.(at);
     this.engine.at(at, 1, `nic/${this.config.name}`, () => this.arrive(), true);
   }
 
