@@ -12,6 +12,8 @@ export interface LabelledDecision {
   readonly kind: "pick" | "delay" | "irq";
   readonly cpu: number;
   text: string;
+  /** irq: ns from the handler's entry event to the last exit event of the interrupt (softirqs included). */
+  span?: number;
 }
 
 /** A trace event as a phrase ("takes &zone->lock"). */
@@ -79,6 +81,8 @@ export class DecisionLabeller {
   /** Each device's events not yet taken by a handler (a queue: its head index). */
   private readonly pending: number[][];
   private readonly head: number[];
+  /** The interrupts a CPU is in, to measure their span. */
+  private readonly open_irq = new Map<number, LabelledDecision[]>();
   /** How deep in interrupts each CPU is: events at depth > 0 are not the interrupted context's. */
   private readonly depth = new Map<number, number>();
 
@@ -126,7 +130,11 @@ export class DecisionLabeller {
     const depth = this.depth.get(r.cpu) ?? 0;
     const inside = depth > 0 || IRQ_SIDE.test(r.name);
     if (IRQ_OPEN.test(r.name)) this.depth.set(r.cpu, depth + 1);
-    else if (IRQ_CLOSE.test(r.name)) this.depth.set(r.cpu, Math.max(0, depth - 1));
+    else if (IRQ_CLOSE.test(r.name)) {
+      this.depth.set(r.cpu, Math.max(0, depth - 1));
+      if (depth === 1) this.open_irq.get(r.cpu)?.forEach((l) => (l.span = r.ts - l.time));
+      if (depth === 1) this.open_irq.delete(r.cpu);
+    }
     const w = this.waiting.get(r.cpu);
     if (w !== undefined && w.length > 0) {
       const keep = w.filter((f) => !f(r, inside));
@@ -182,6 +190,9 @@ export class DecisionLabeller {
         text: `CPU${r.cpu} ${describe(r)} in ${interrupted}${raised > 1 ? ` (${raised} packets)` : ""}${held.length > 0 ? ` holding ${held.join(", ")}` : ""}${before !== undefined && before.who === interrupted ? ` after it ${describe(before)}` : ""}`,
       };
       this.labelled.push(l);
+      const open = this.open_irq.get(r.cpu) ?? [];
+      open.push(l);
+      this.open_irq.set(r.cpu, open);
       // The interrupted context's next event, once the interrupt is over.
       this.wait(r.cpu, (next, inside) => {
         if (inside) return false;

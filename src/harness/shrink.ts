@@ -3,8 +3,9 @@
 // device interrupts); then, keeping each change only while the run still gives a report of the
 // same kind, the shrinker drops whole kinds of decisions, tries fewer CPUs, removes decisions in
 // halving chunks down to single ones (delta debugging, Zeller's ddmin without complements),
-// removes delays whose only use was to line a CPU up with a later interrupt (moving those
-// interrupts earlier by as much) and finally cuts the run at the report's step. Every candidate is a whole deterministic run, so
+// removes delays and interrupts whose only use was to line a CPU up with a later interrupt
+// (moving the later interrupts earlier by the delay, or by the removed handler's time on the
+// CPU), and finally cuts the run at the report's step. Every candidate is a whole deterministic run, so
 // what is left is a schedule that replays: the few decisions that matter, labelled.
 // The other streams (injected faults, disk latencies) replay their recorded draws in order; the
 // shrinker also removes draws from them (so a fault the seed injected at the ninth allocation can
@@ -14,6 +15,7 @@ import type { Script } from "../sim/script.ts";
 import type { Recording } from "../sim/rng.ts";
 import type { Scenario } from "./scenario.ts";
 import { DEFAULT_STEP_LIMIT, runScenario, type RunOptions, type RunResult } from "./run.ts";
+import { DEFAULT_COSTS } from "../hw/costs.ts";
 
 export interface Measures {
   readonly cpus: number;
@@ -84,6 +86,78 @@ function list_of(c: Candidate, list: string): readonly unknown[] {
   return list === "delays" ? c.script.delays : list === "picks" ? c.script.picks : c.script.arrivals[list]!;
 }
 
+/** The search's state as the passes see it: the best candidate so far, its run, a try, budget left. */
+interface Search {
+  cur(): Candidate;
+  last(): RunResult;
+  attempt(c: Candidate): boolean;
+  left(): boolean;
+}
+
+/** The lists a candidate's decisions are in (a swarm run's machine draws are kept: the machine is the seed's). */
+const lists = (c: Candidate): string[] => ["delays", "picks", ...Object.keys(c.script.arrivals), ...Object.keys(c.draws).filter((l) => l !== "swarm").map((l) => `draws:${l}`)];
+
+/** Chunks of each list, halving, down to single decisions (ddmin's reduce-to-subset steps); true if any went. */
+function remove_chunks(s: Search): boolean {
+  let changed = false;
+  for (const l of lists(s.cur())) {
+    for (let size = Math.ceil(list_of(s.cur(), l).length / 2); size >= 1 && s.left(); size = size === 1 ? 0 : Math.ceil(size / 2)) {
+      for (let i = 0; i < list_of(s.cur(), l).length && s.left(); ) {
+        if (s.attempt(without(s.cur(), l, i, i + size))) changed = true;
+        else i += size;
+      }
+    }
+  }
+  return changed;
+}
+
+/** Every device's events after `at` ns moved `ns` earlier (not before `at`), in order. */
+function retimed(arrivals: Script["arrivals"], at: number, ns: number): Script["arrivals"] {
+  return Object.fromEntries(Object.entries(arrivals).map(([d, ts]) => [d, ts.map((t) => (t > at ? Math.max(at, t - ns) : t)).sort((a, b) => a - b)]));
+}
+
+/**
+ * A delay that only lined a CPU up with an interrupt: without it the CPU is that much earlier,
+ * so the interrupts after it come that much earlier too.
+ */
+function remove_delays_retimed(s: Search): boolean {
+  let changed = false;
+  for (let i = 0; i < s.cur().script.delays.length && s.left(); ) {
+    const at = s.last().delayTimes![i]!;
+    const ns = s.cur().script.delays[i]![1];
+    const c = without(s.cur(), "delays", i, i + 1);
+    if (s.attempt({ ...c, script: { ...c.script, arrivals: retimed(c.script.arrivals, at, ns) } })) changed = true;
+    else i++;
+  }
+  return changed;
+}
+
+/**
+ * An interrupt whose only part was its time on the CPU (the later ones land where they do
+ * because of it): without it the CPU gets that far sooner, so the interrupts after it come as
+ * much earlier: the handler's span plus the entry and exit.
+ */
+function remove_interrupts_retimed(s: Search): boolean {
+  let changed = false;
+  for (const dev of Object.keys(s.cur().script.arrivals)) {
+    for (let i = 0; i < s.cur().script.arrivals[dev]!.length && s.left(); ) {
+      const t = s.cur().script.arrivals[dev]![i]!;
+      const taken = s.last().decisions!.filter((d) => d.kind === "irq" && d.span !== undefined && d.time >= t).sort((a, b) => a.time - b.time)[0];
+      let gone = false;
+      if (taken !== undefined) {
+        const c = without(s.cur(), dev, i, i + 1);
+        for (const extra of [DEFAULT_COSTS.irqEntry, 0, 2 * DEFAULT_COSTS.irqEntry]) {
+          if (!s.left()) break;
+          if ((gone = s.attempt({ ...c, script: { ...c.script, arrivals: retimed(c.script.arrivals, taken.time, taken.span! + extra) } }))) break;
+        }
+      }
+      if (gone) changed = true;
+      else i++;
+    }
+  }
+  return changed;
+}
+
 /**
  * Shrinks `seed`'s failure. `base` carries the run's options (machine, strategy, step limit);
  * `budget` bounds the candidate runs.
@@ -118,37 +192,17 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
   if (!attempt({ cpus: original.cpus, script: original.script!, draws })) {
     throw new SimError(`scenario ${scn.name}: seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted`);
   }
-  const cur = (): Candidate => best!.c;
-  // (A swarm run's machine draws are kept: the machine is the seed's.)
-  const lists = (): string[] => ["delays", "picks", ...Object.keys(cur().script.arrivals), ...Object.keys(cur().draws).filter((l) => l !== "swarm").map((l) => `draws:${l}`)];
+  const search: Search = { cur: () => best!.c, last: () => best!.r, attempt, left: () => runs < budget };
   // 1. Whole kinds of decisions: all delays, all tie-breaks, all of a device's interrupts.
+  const cur = search.cur;
   attempt({ ...cur(), script: { picks: [], delays: [], arrivals: Object.fromEntries(Object.keys(cur().script.arrivals).map((d) => [d, []])) } });
-  for (const l of lists()) if (list_of(cur(), l).length > 0) attempt(without(cur(), l, 0, Infinity));
+  for (const l of lists(cur())) if (list_of(cur(), l).length > 0) attempt(without(cur(), l, 0, Infinity));
   // 2. Fewer CPUs, the fewest first.
   for (let n = 1; n < cur().cpus; n++) if (attempt({ ...cur(), cpus: n })) break;
-  // 3. Chunks of each list, halving, until no single decision can go.
+  // 3. Until nothing more goes: chunks of each list, delays with the interrupts after them, interrupts with what follows them.
   let changed = true;
-  while (changed && runs < budget) {
-    changed = false;
-    for (const l of lists()) {
-      for (let size = Math.ceil(list_of(cur(), l).length / 2); size >= 1 && runs < budget; size = size === 1 ? 0 : Math.ceil(size / 2)) {
-        for (let i = 0; i < list_of(cur(), l).length && runs < budget; ) {
-          if (attempt(without(cur(), l, i, i + size))) changed = true;
-          else i += size;
-        }
-      }
-    }
-  }
-  // 4. A delay that only lines a CPU up with an interrupt: without it the CPU is that much
-  // earlier, so the interrupts after it come that much earlier too.
-  for (let i = 0; i < cur().script.delays.length && runs < budget; ) {
-    const at = best!.r.delayTimes![i]!;
-    const ns = cur().script.delays[i]![1];
-    const c = without(cur(), "delays", i, i + 1);
-    const arrivals = Object.fromEntries(Object.entries(c.script.arrivals).map(([d, ts]) => [d, ts.map((t) => (t > at ? Math.max(at, t - ns) : t))]));
-    if (!attempt({ ...c, script: { ...c.script, arrivals } })) i++;
-  }
-  // 5. Stop at the step of the first report of that kind (reports found at the end need the end).
+  while (changed && search.left()) changed = [remove_chunks(search), remove_delays_retimed(search), remove_interrupts_retimed(search)].some((x) => x);
+  // 4. Stop at the step of the first report of that kind (reports found at the end need the end).
   const r = best!.r;
   const at = r.reports.findIndex((x) => x.kind === target);
   if (at >= 0 && r.reportSteps![at]! < r.steps) attempt({ ...cur(), stepLimit: r.reportSteps![at]! });
