@@ -2,7 +2,7 @@
 // (src/harness/shrink.ts), written as a schedule file, and the decisions left told as a story.
 import { shrink, type Measures, type ShrinkResult } from "../harness/shrink.ts";
 import type { LabelledDecision } from "../harness/decisions.ts";
-import { DEFAULT_STEP_LIMIT, runScenario, type RunResult } from "../harness/run.ts";
+import { runScenario, type RunResult } from "../harness/run.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 import { describe } from "../harness/decisions.ts";
@@ -67,7 +67,7 @@ export function cmdShrink(argv: readonly string[], io: Io): number {
   const s = shrink(scenario, { ...base, strategy: strategy.spec }, budget);
   const r = s.result;
   const path = p.options.get("out") ?? shrunkPath(s.original);
-  const writeError = writeSchedule(path, r, source, machine.raw, s.stepLimit ?? stepLimit ?? DEFAULT_STEP_LIMIT, strategy.spec, { script: s.script, fails: s.target });
+  const writeError = writeSchedule(path, r, source, machine.raw, s.stepLimit, strategy.spec, { script: s.script, fails: s.target });
   const report = r.reports.find((x) => x.kind === s.target);
   if (p.options.has("json")) {
     io.out(JSON.stringify({ scenario: scenario.name, seed, fails: s.target, title: report?.title ?? null, before: s.before, after: s.after, runs: s.runs, exhausted: s.exhausted, decisions: [...r.decisions!].sort((a, b) => a.time - b.time), traceHash: r.traceHash, ...(writeError === null ? { schedule: path } : { scheduleError: writeError }) }));

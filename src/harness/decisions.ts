@@ -12,7 +12,12 @@ export interface LabelledDecision {
   readonly kind: "pick" | "delay" | "irq";
   readonly cpu: number;
   text: string;
-  /** irq: ns from the handler's entry event to the last exit event of the interrupt (softirqs included). */
+  /** irq: the device's stream ("nic/eth0"). */
+  readonly device?: string;
+  /**
+   * irq: ns from the handler's entry event to the interrupt's last exit event before the
+   * interrupted context runs again (the softirqs run at irq_exit included).
+   */
   span?: number;
 }
 
@@ -81,8 +86,8 @@ export class DecisionLabeller {
   /** Each device's events not yet taken by a handler (a queue: its head index). */
   private readonly pending: number[][];
   private readonly head: number[];
-  /** The interrupts a CPU is in, to measure their span. */
-  private readonly open_irq = new Map<number, LabelledDecision[]>();
+  /** The interrupts a CPU is in, with the depth they were taken at, to measure their span. */
+  private readonly open_irq = new Map<number, { l: LabelledDecision; depth: number }[]>();
   /** How deep in interrupts each CPU is: events at depth > 0 are not the interrupted context's. */
   private readonly depth = new Map<number, number>();
 
@@ -129,11 +134,18 @@ export class DecisionLabeller {
     if (r.name === "irq_handler_entry") this.irq_taken(r);
     const depth = this.depth.get(r.cpu) ?? 0;
     const inside = depth > 0 || IRQ_SIDE.test(r.name);
+    const closing = IRQ_CLOSE.test(r.name);
     if (IRQ_OPEN.test(r.name)) this.depth.set(r.cpu, depth + 1);
-    else if (IRQ_CLOSE.test(r.name)) {
-      this.depth.set(r.cpu, Math.max(0, depth - 1));
-      if (depth === 1) this.open_irq.get(r.cpu)?.forEach((l) => (l.span = r.ts - l.time));
-      if (depth === 1) this.open_irq.delete(r.cpu);
+    else if (closing) this.depth.set(r.cpu, Math.max(0, depth - 1));
+    const open = this.open_irq.get(r.cpu);
+    if (open !== undefined) {
+      const now = this.depth.get(r.cpu) ?? 0;
+      // Back at the depth an interrupt was taken at: its span so far (a softirq may follow).
+      if (closing) for (const o of open) if (now === o.depth) o.l.span = r.ts - o.l.time;
+      // The interrupted context runs again, or the CPU unwound below it: those spans are final.
+      const keep = inside ? open.filter((o) => now >= o.depth) : [];
+      if (keep.length > 0) this.open_irq.set(r.cpu, keep);
+      else this.open_irq.delete(r.cpu);
     }
     const w = this.waiting.get(r.cpu);
     if (w !== undefined && w.length > 0) {
@@ -143,9 +155,10 @@ export class DecisionLabeller {
     if (!inside) this.last.set(r.cpu, r);
   }
 
-  /** Device `i` raises its line at `at` ns. */
+  /** Device `i` raises its line at `at` ns (at most MAX waiting for a handler are kept). */
   arrival(i: number, at: number): void {
-    if (this.labelled.length < DecisionLabeller.MAX) this.pending[i]!.push(at);
+    const q = this.pending[i]!;
+    if (this.labelled.length < DecisionLabeller.MAX && q.length - this.head[i]! < DecisionLabeller.MAX) q.push(at);
   }
 
   /** How many events of device `i` were raised by `t`; they are taken off its queue. */
@@ -157,6 +170,9 @@ export class DecisionLabeller {
     if (h === q.length) {
       q.length = 0;
       this.head[i] = 0;
+    } else if (h > 1024) {
+      q.splice(0, h);
+      this.head[i] = 0;
     } else this.head[i] = h;
     return h - from;
   }
@@ -166,7 +182,7 @@ export class DecisionLabeller {
     this.nics.forEach((n, i) => {
       const q = this.pending[i]!;
       for (let j = this.head[i]!; j < q.length && q[j]! <= end && this.labelled.length < DecisionLabeller.MAX; j++) {
-        this.labelled.push({ time: q[j]!, kind: "irq", cpu: -1, text: `${n.name} receives a packet (IRQ ${n.irq} raised, no handler ran for it)` });
+        this.labelled.push({ time: q[j]!, kind: "irq", cpu: -1, device: `nic/${n.name}`, text: `${n.name} receives a packet (IRQ ${n.irq} raised, no handler ran for it)` });
       }
       q.length = 0;
       this.head[i] = 0;
@@ -187,11 +203,12 @@ export class DecisionLabeller {
         time: r.ts,
         kind: "irq",
         cpu: r.cpu,
+        device: `nic/${n.name}`,
         text: `CPU${r.cpu} ${describe(r)} in ${interrupted}${raised > 1 ? ` (${raised} packets)` : ""}${held.length > 0 ? ` holding ${held.join(", ")}` : ""}${before !== undefined && before.who === interrupted ? ` after it ${describe(before)}` : ""}`,
       };
       this.labelled.push(l);
       const open = this.open_irq.get(r.cpu) ?? [];
-      open.push(l);
+      open.push({ l, depth: this.depth.get(r.cpu) ?? 0 });
       this.open_irq.set(r.cpu, open);
       // The interrupted context's next event, once the interrupt is over.
       this.wait(r.cpu, (next, inside) => {

@@ -38,7 +38,8 @@ export interface ShrinkResult {
   readonly script: Script;
   /** The other streams' draws the shrunk run replays. */
   readonly draws: Recording;
-  readonly stepLimit?: number;
+  /** The step limit the shrunk run ran under (the report's step, or the search's cap). */
+  readonly stepLimit: number;
   /** The shrunk run, recorded (decisions labelled). */
   readonly result: RunResult;
   /** The seed's run. */
@@ -92,6 +93,8 @@ interface Search {
   last(): RunResult;
   attempt(c: Candidate): boolean;
   left(): boolean;
+  /** The machine's interrupt entry and exit cost (ns). */
+  readonly irqEntry: number;
 }
 
 /** The lists a candidate's decisions are in (a swarm run's machine draws are kept: the machine is the seed's). */
@@ -142,11 +145,12 @@ function remove_interrupts_retimed(s: Search): boolean {
   for (const dev of Object.keys(s.cur().script.arrivals)) {
     for (let i = 0; i < s.cur().script.arrivals[dev]!.length && s.left(); ) {
       const t = s.cur().script.arrivals[dev]![i]!;
-      const taken = s.last().decisions!.filter((d) => d.kind === "irq" && d.span !== undefined && d.time >= t).sort((a, b) => a.time - b.time)[0];
+      // This device's handler run that took it (the first at or after it was raised).
+      const taken = s.last().decisions!.filter((d) => d.kind === "irq" && d.device === dev && d.span !== undefined && d.time >= t).sort((a, b) => a.time - b.time)[0];
       let gone = false;
       if (taken !== undefined) {
         const c = without(s.cur(), dev, i, i + 1);
-        for (const extra of [DEFAULT_COSTS.irqEntry, 0, 2 * DEFAULT_COSTS.irqEntry]) {
+        for (const extra of [s.irqEntry, 0, 2 * s.irqEntry]) {
           if (!s.left()) break;
           if ((gone = s.attempt({ ...c, script: { ...c.script, arrivals: retimed(c.script.arrivals, taken.time, taken.span! + extra) } }))) break;
         }
@@ -168,12 +172,16 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
   const target = failure_kinds(original, expected)[0];
   if (target === undefined) throw new ScenarioError(`scenario ${scn.name}: seed ${String(base.seed)} does not fail (no report, every expectation met): nothing to shrink`);
   let runs = 0;
+  let refused = false;
   let best: { c: Candidate; r: RunResult } | null = null;
   // A candidate that runs on and on (a removed delay that leaves a livelock) is cut at ten times
   // the seed's steps, unless running out of steps is the failure.
   const limit = target === "limit" ? (base.stepLimit ?? DEFAULT_STEP_LIMIT) : Math.min(base.stepLimit ?? DEFAULT_STEP_LIMIT, Math.max(10 * original.steps, 100_000));
   const attempt = (c: Candidate): boolean => {
-    if (runs >= budget) return false;
+    if (runs >= budget) {
+      refused = true;
+      return false;
+    }
     runs++;
     let r: RunResult;
     try {
@@ -192,7 +200,8 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
   if (!attempt({ cpus: original.cpus, script: original.script!, draws })) {
     throw new SimError(`scenario ${scn.name}: seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted`);
   }
-  const search: Search = { cur: () => best!.c, last: () => best!.r, attempt, left: () => runs < budget };
+  const irqEntry = base.machine?.costs?.irq_entry ?? scn.machine?.costs?.irq_entry ?? DEFAULT_COSTS.irqEntry;
+  const search: Search = { cur: () => best!.c, last: () => best!.r, attempt, left: () => runs < budget, irqEntry };
   // 1. Whole kinds of decisions: all delays, all tie-breaks, all of a device's interrupts.
   const cur = search.cur;
   attempt({ ...cur(), script: { picks: [], delays: [], arrivals: Object.fromEntries(Object.keys(cur().script.arrivals).map((d) => [d, []])) } });
@@ -205,18 +214,20 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
   // 4. Stop at the step of the first report of that kind (reports found at the end need the end).
   const r = best!.r;
   const at = r.reports.findIndex((x) => x.kind === target);
-  if (at >= 0 && r.reportSteps![at]! < r.steps) attempt({ ...cur(), stepLimit: r.reportSteps![at]! });
+  // (A report an event raised before the step's turn needs the step after.)
+  const n = at >= 0 ? r.reportSteps![at]! : r.steps;
+  if (n < r.steps && !attempt({ ...cur(), stepLimit: n }) && n + 1 < r.steps) attempt({ ...cur(), stepLimit: n + 1 });
   const final = best!;
   return {
     target,
     before: measures(original),
     after: measures(final.r),
     runs,
-    exhausted: runs >= budget,
+    exhausted: refused || (runs >= budget && changed),
     cpus: final.c.cpus,
     script: final.c.script,
     draws: final.c.draws,
-    ...(final.c.stepLimit !== undefined ? { stepLimit: final.c.stepLimit } : {}),
+    stepLimit: final.c.stepLimit ?? limit,
     result: final.r,
     original,
   };

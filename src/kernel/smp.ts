@@ -6,7 +6,7 @@ import { CALL_FUNCTION_SINGLE_VECTOR, RESCHEDULE_VECTOR } from "../hw/vectors.ts
 import { kernel } from "./kernel.ts";
 import { HARDIRQ_OFFSET } from "./preempt.ts";
 import { cpu_relax, smp_processor_id } from "./sched/core.ts";
-import { trace_ipi_entry } from "./trace.ts";
+import { trace_ipi_entry, trace_ipi_exit } from "./trace.ts";
 import { irq_exit } from "./softirq.ts";
 import { local_irq_restore, local_irq_save } from "./irqflags.ts";
 import { warn_text } from "./dumpstack.ts";
@@ -28,6 +28,7 @@ export const reschedule_interrupt = (): Effect.Effect<void> =>
     pc.preempt_count += HARDIRQ_OFFSET;
     trace_ipi_entry("Rescheduling interrupts");
     pc.need_resched = true;
+    trace_ipi_exit("Rescheduling interrupts");
     yield* irq_exit();
   });
 
@@ -42,6 +43,7 @@ export const call_function_single_interrupt = (): Effect.Effect<void> =>
       yield* d.func(d.info);
       d.done = true;
     }
+    trace_ipi_exit("Function call interrupts");
     yield* irq_exit();
   });
 

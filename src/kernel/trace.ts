@@ -17,6 +17,7 @@ export const trace_irq_handler_exit = (irq: number, ret: number): void =>
 export const trace_local_timer_entry = (vector: number): void => emit("local_timer_entry", `vector=${vector}`);
 export const trace_local_timer_exit = (vector: number): void => emit("local_timer_exit", `vector=${vector}`);
 export const trace_ipi_entry = (reason: string): void => emit("ipi_entry", `(${reason})`);
+export const trace_ipi_exit = (reason: string): void => emit("ipi_exit", `(${reason})`);
 export const trace_softirq_raise = (vec: number): void => emit("softirq_raise", `vec=${vec} [action=${softirq_to_name[vec]}]`);
 export const trace_softirq_entry = (vec: number): void => emit("softirq_entry", `vec=${vec} [action=${softirq_to_name[vec]}]`);
 export const trace_softirq_exit = (vec: number): void => emit("softirq_exit", `vec=${vec} [action=${softirq_to_name[vec]}]`);

@@ -81,8 +81,25 @@ test("labels: a delay, a tie-break with what the others did next, an interrupt w
   // A packet no handler ran for, by the end of the run.
   l.arrival(0, 1000);
   l.finish(2000);
-  assert.equal(l.labelled.at(-1), { time: 1000, kind: "irq", cpu: -1, text: "eth0 receives a packet (IRQ 11 raised, no handler ran for it)" });
+  assert.equal(l.labelled.at(-1), { time: 1000, kind: "irq", cpu: -1, device: "nic/eth0", text: "eth0 receives a packet (IRQ 11 raised, no handler ran for it)" });
   assert.is(describe({ ts: 0, cpu: 0, who: "t-1", name: "lock_acquired", detail: "&zone->lock (120 ns)" }), "gets &zone->lock after 120 ns");
+});
+
+test("labels after an IPI; an interrupt's span runs to the end of the softirq its irq_exit ran", () => {
+  const l = new DecisionLabeller([{ irq: 11, name: "eth0" }]);
+  l.arrival(0, 1000);
+  const ev = (ts: number, name: string, detail = "") => l.event({ ts, cpu: 0, who: "t-3", name, detail });
+  ev(100, "ipi_entry", "(Function call interrupts)");
+  ev(110, "ipi_exit", "(Function call interrupts)");
+  ev(500, "lock_acquire", "a");
+  ev(1200, "irq_handler_entry", "irq=11 name=eth0");
+  ev(1300, "irq_handler_exit", "irq=11 ret=handled");
+  ev(1310, "softirq_entry", "vec=3 [action=NET_RX]");
+  ev(1700, "softirq_exit", "vec=3 [action=NET_RX]");
+  ev(1800, "lock_release", "a");
+  assert.equal(l.labelled, [
+    { time: 1200, kind: "irq", cpu: 0, device: "nic/eth0", text: "CPU0 takes IRQ 11 (eth0) in t-3 after it takes a, before it releases a", span: 500 },
+  ]);
 });
 
 test("schedule files: a script is checked", () => {

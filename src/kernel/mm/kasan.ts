@@ -24,7 +24,8 @@
 // - Caches (__kasan_cache_create): each object gets alloc metadata (struct kasan_alloc_meta, 16
 //   bytes), free metadata (16) when the object cannot hold it (a ctor, RCU, under 16 bytes), and
 //   at least optimal_redzone(object_size) bytes past the object, before SLAB aligns the size:
-//   kmalloc-128's buffers are 192 bytes apart with KASAN on.
+//   kmalloc-128's 128 + 16 + 32 bytes become 192, which SLAB aligns to 128 for a power-of-two
+//   kmalloc cache: its buffers are 256 bytes apart with KASAN on.
 // - Quarantine (quarantine.c): a freed object waits in this CPU's queue (QUARANTINE_PERCPU_SIZE,
 //   1 MiB); past that the queue moves to the global one's tail batch (QUARANTINE_BATCHES 1024),
 //   and a sleeping allocation (kasan_quarantine_reduce from __kasan_slab_alloc and

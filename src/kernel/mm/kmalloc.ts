@@ -145,6 +145,15 @@ export const kcalloc = (n: number, size: number, gfp: gfp_t): Effect.Effect<kadd
     return kmalloc(n * size, gfp | __GFP_ZERO);
   });
 
+/** virt_to_head_page(): the first page of the allocated block `p` lies in (`p` itself when none covers it). */
+function head_page(mm: MmState, p: number): number {
+  for (let q = p; q >= 0 && q > p - 1024; q--) {
+    const order = mm.alloc_order[q]!;
+    if (order >= 0) return q + (1 << order) > p ? q : p;
+  }
+  return p;
+}
+
 /** kfree(objp): back to its cache (6.1: a large kmalloc back to the page allocator); NULL and ZERO_SIZE_PTR do nothing. Context: any. */
 export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
   Effect.suspend(() => {
@@ -154,7 +163,7 @@ export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
     if (ZERO_OR_NULL_PTR(obj)) return Effect.void;
     kmemleak_free(k, obj);
     if (mm.era === "6") {
-      const p = virt_to_page(mm.dm, obj);
+      const p = head_page(mm, virt_to_page(mm.dm, obj)); // virt_to_folio()
       if (!mm.mem_map.test(p, PG_slab)) {
         // free_large_kmalloc(): the pages the large kmalloc took; kasan_kfree_large() reports
         // a pointer off the pages' start or already free, and the free goes on (6.1 ignores it).

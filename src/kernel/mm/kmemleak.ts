@@ -65,6 +65,14 @@ export function kmemleak_free(k: Kernel, ptr: kaddr_t): void {
   states.get(k)?.objects.delete(ptr);
 }
 
+/**
+ * kmemleak_erase(&ac->entry[ac->avail]): the slot an object was just handed out from no longer
+ * points at it, so a leaked object is not kept "referenced" by the per-CPU array it came from.
+ */
+export function kmemleak_erase(k: Kernel, entry: number[], i: number): void {
+  if (states.has(k) && i < entry.length) entry[i] = 0;
+}
+
 /** kmemleak_not_leak(): never report this object. */
 export function kmemleak_not_leak(k: Kernel, ptr: kaddr_t): void {
   const o = states.get(k)?.objects.get(ptr);

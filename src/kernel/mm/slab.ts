@@ -13,12 +13,12 @@
 //   objects are chained through the bufctl array (slab->free is the first). Off-slab caches keep
 //   struct slab + bufctls in a general cache (slabp_cache). A page's slab is found from its pfn
 //   (page->lru.prev in Linux).
-// - Reaping (slab_reap.ts), shrink, destroy, /proc/slabinfo (proc/slabinfo.ts).
+// - Reaping (slab_reap.ts), shrink and destroy (slab_shrink.ts), /proc/slabinfo (proc/slabinfo.ts).
 // Not modelled: the allocator's own bookkeeping in simulated memory (kmem_cache, array caches,
 // kmem_list3 and their kmalloc'ed arrays live outside it, as if in the kernel image: no
 // "kmem_cache" row in slabinfo, no bootstrap objects in size-32/size-64), alien caches and
-// NUMA-remote frees (each CPU frees to its own node), SLAB_DESTROY_BY_RCU's deferral, kmemleak,
-// kmemcheck, failslab (issue 6). 6.1's freelist layouts are in slab_geometry.ts; its
+// NUMA-remote frees (each CPU frees to its own node), SLAB_DESTROY_BY_RCU's deferral, kmemcheck.
+// kmemleak, KASAN and failslab hook in where Linux's do (kmemleak.ts, kasan.ts, fault_inject.ts). 6.1's freelist layouts are in slab_geometry.ts; its
 // cache_grow picks the colour after the page and destroys emptied slabs after dropping the lock.
 import * as Effect from "effect/Effect";
 import { ScenarioError } from "../../sim/errors.ts";
@@ -28,10 +28,9 @@ import { dump_stack } from "../dumpstack.ts";
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "../irqflags.ts";
 import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from "../locking/spinlock.ts";
 import { __might_sleep, in_interrupt } from "../sched/core.ts";
-import { on_each_cpu } from "../smp.ts";
 import { should_failslab } from "../fault_inject.ts";
-import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
-import { kasan_cache_create, kasan_enabled, kasan_object_data, kasan_poison_slab, kasan_quarantine_reduce, kasan_quarantine_remove_cache, kasan_register_slabs, kasan_slab_alloc, kasan_slab_free, type qlink } from "./kasan.ts";
+import { kmemleak_alloc, kmemleak_erase, kmemleak_free } from "./kmemleak.ts";
+import { kasan_cache_create, kasan_enabled, kasan_object_data, kasan_poison_slab, kasan_quarantine_reduce, kasan_register_slabs, kasan_slab_alloc, kasan_slab_free, type qlink } from "./kasan.ts";
 import { kasan_report_invalid_free } from "./kasan_report.ts";
 import { mutex_init, mutex_lock, mutex_unlock, type mutex } from "../locking/mutex.ts";
 import { GFP_DMA, __GFP_DMA, __GFP_HIGHMEM, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
@@ -256,15 +255,15 @@ let find_general: (mm: MmState, size: number, gfp: gfp_t) => kmem_cache | null =
 export const set_general_cache_lookup = (f: typeof find_general): void => void (find_general = f);
 const find_general_cachep = (mm: MmState, size: number, gfp: gfp_t): kmem_cache | null => find_general(mm, size, gfp);
 
-const node_of = (k: Kernel, mm: MmState): number => mm.cpu_to_node[k.this_cpu().id] ?? 0;
-const cpu_cache_get = (k: Kernel, c: kmem_cache): array_cache => c.array[k.this_cpu().id]!;
+export const node_of = (k: Kernel, mm: MmState): number => mm.cpu_to_node[k.this_cpu().id] ?? 0;
+export const cpu_cache_get = (k: Kernel, c: kmem_cache): array_cache => c.array[k.this_cpu().id]!;
 
 function list_of(l3: kmem_list3, which: "partial" | "full" | "free"): slab[] {
   return which === "partial" ? l3.slabs_partial : which === "full" ? l3.slabs_full : l3.slabs_free;
 }
 
 /** list_del() then list_add() (head) or list_add_tail() onto `which`. */
-function move_slab(l3: kmem_list3, sp: slab, which: "partial" | "full" | "free" | null, tail = false): void {
+export function move_slab(l3: kmem_list3, sp: slab, which: "partial" | "full" | "free" | null, tail = false): void {
   if (sp.list !== null) {
     const from = list_of(l3, sp.list);
     from.splice(from.indexOf(sp), 1);
@@ -332,7 +331,7 @@ const kmem_freepages = (mm: MmState, c: kmem_cache, p: number): Effect.Effect<vo
   });
 
 /** slab_destroy(): the pages go, and an off-slab descriptor back to its cache. */
-const slab_destroy = (k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.Effect<void> =>
+export const slab_destroy = (k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.Effect<void> =>
   Effect.gen(function* () {
     const s = slab_state(mm);
     slab_destroy_debugcheck(k, mm, c, sp);
@@ -474,10 +473,19 @@ const ____cache_alloc = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Eff
     if (c.stats !== null) c.stats.allochit++;
     ac.touched = true;
     k.charge(k.costs.pcpOp);
-    return Effect.succeed(ac.entry[--ac.avail]!);
+    const objp = ac.entry[--ac.avail]!;
+    kmemleak_erase(k, ac.entry, ac.avail);
+    return Effect.succeed(objp);
   }
   if (c.stats !== null) c.stats.allocmiss++;
-  return cache_alloc_refill(k, mm, c, gfp);
+  // The refill may have changed this CPU's array: kmemleak_erase() takes the current one.
+  return Effect.map(cache_alloc_refill(k, mm, c, gfp), (objp) => {
+    if (objp !== 0) {
+      const now = cpu_cache_get(k, c);
+      kmemleak_erase(k, now.entry, now.avail);
+    }
+    return objp;
+  });
 };
 
 /**
@@ -728,101 +736,4 @@ export const kmem_cache_create = (name: string, size: number, align: number, fla
     if (dup) return yield* fail([`kmem_cache_create: duplicate cache ${name}`, ...dump_stack(k.this_ctx(), ["kmem_cache_create"])]);
     if (c === null) return yield* fail([`kmem_cache_create: couldn't create cache ${name}.`]);
     return c;
-  });
-
-/** drain_array(): hand back objects from an array not touched since the last pass (all with `force`). */
-export const drain_array = (k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, ac: array_cache | null, force: boolean): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    if (ac === null || ac.avail === 0) return Effect.void;
-    if (ac.touched && !force) {
-      ac.touched = false;
-      return Effect.void;
-    }
-    return free_block_locked(k, mm, c, l3, () => {
-      let tofree = force ? ac.avail : Math.floor((ac.limit + 4) / 5);
-      if (tofree > ac.avail) tofree = Math.floor((ac.avail + 1) / 2);
-      ac.avail -= tofree;
-      return ac.entry.splice(0, tofree);
-    });
-  });
-
-/** drain_freelist(): destroys up to `tofree` free slabs, oldest first. Returns how many. */
-export const drain_freelist = (k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, tofree: number): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    let n = 0;
-    while (n < tofree) {
-      yield* spin_lock(l3.list_lock);
-      const sp = l3.slabs_free[l3.slabs_free.length - 1];
-      if (sp === undefined) {
-        yield* spin_unlock(l3.list_lock);
-        break;
-      }
-      move_slab(l3, sp, null);
-      l3.free_objects -= c.num;
-      yield* spin_unlock(l3.list_lock);
-      yield* slab_destroy(k, mm, c, sp);
-      n++;
-    }
-    return n;
-  });
-
-/** do_drain(): this CPU's array back into the slabs (on_each_cpu's function; interrupts off). */
-const do_drain = (info: unknown): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const k = kernel();
-    const mm = mm_of(k);
-    const c = info as kmem_cache;
-    const ac = cpu_cache_get(k, c);
-    return free_block_locked(k, mm, c, c.nodelists[node_of(k, mm)]!, () => {
-      const objs = ac.entry.splice(0, ac.avail);
-      ac.avail = 0;
-      return objs;
-    });
-  });
-
-/** __cache_shrink(): every CPU's array (do_drain, by IPI), the shared arrays, every free slab. 1 if objects remain. */
-const __cache_shrink = (k: Kernel, mm: MmState, c: kmem_cache): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    yield* on_each_cpu(do_drain, c, true);
-    let ret = 0;
-    for (const l3 of c.nodelists) {
-      yield* drain_array(k, mm, c, l3, l3.shared, true);
-      yield* drain_freelist(k, mm, c, l3, l3.free_objects);
-      if (l3.slabs_full.length > 0 || l3.slabs_partial.length > 0) ret = 1;
-    }
-    return ret;
-  });
-
-/** kmem_cache_shrink(cachep): frees every free slab; 0 if the cache is now empty. Context: process (BUG in interrupt). */
-export const kmem_cache_shrink = (c: kmem_cache): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    if (in_interrupt()) return yield* BUG("mm/slab.c: kmem_cache_shrink(): BUG_ON(!cachep || in_interrupt())");
-    const mm = mm_of(k);
-    const s = slab_state(mm);
-    yield* mutex_lock(s.cache_chain_mutex);
-    const ret = yield* __cache_shrink(k, mm, c);
-    yield* mutex_unlock(s.cache_chain_mutex);
-    return ret;
-  });
-
-/**
- * kmem_cache_destroy(cachep): shrinks the cache and removes it; if objects remain it reports
- * "Can't free all objects" and the cache stays, back at the head of the chain. Context: process.
- */
-export const kmem_cache_destroy = (c: kmem_cache): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (in_interrupt()) return yield* BUG("mm/slab.c: kmem_cache_destroy(): BUG_ON(!cachep || in_interrupt())");
-    const s = slab_state(mm);
-    yield* mutex_lock(s.cache_chain_mutex);
-    const chain = s.cache_chain;
-    chain.splice(chain.indexOf(c), 1);
-    yield* qlist_free_all(kasan_quarantine_remove_cache(k, c)); // kasan_cache_shutdown()
-    if (yield* __cache_shrink(k, mm, c)) {
-      slab_error(k, "kmem_cache_destroy", c, "Can't free all objects");
-      chain.unshift(c);
-    } else c.dead = true;
-    yield* mutex_unlock(s.cache_chain_mutex);
   });

@@ -14,7 +14,8 @@ import { mutex_trylock, mutex_unlock } from "../locking/mutex.ts";
 import { INIT_DELAYED_WORK, schedule_delayed_work_on, type delayed_work } from "../workqueue.ts";
 import type { MmState } from "./mm_state.ts";
 import { mm_of } from "./page_alloc.ts";
-import { drain_array, drain_freelist, slab_state } from "./slab.ts";
+import { slab_state } from "./slab.ts";
+import { drain_array, drain_freelist } from "./slab_shrink.ts";
 
 /** round_jiffies_common(): to a whole second, skewed 3 jiffies per CPU; a target just past one rounds down. */
 export function round_jiffies(j: number, cpu: number, hz: number, now: number): number {

@@ -7,6 +7,8 @@ import * as Effect from "effect/Effect";
 import * as assert from "uvu/assert";
 import { inTask, reportText } from "../../helpers.ts";
 import { parseMachineFile } from "../../../src/harness/machine_file.ts";
+import { kernel } from "../../../src/kernel/kernel.ts";
+import { nr_free_pages } from "../../../src/kernel/mm/page_alloc.ts";
 import { GFP_KERNEL, __free_pages, alloc_pages, format_kaddr, kfree, kmalloc, mem_read, memset, page_address, vfree, vmalloc } from "../../../src/kernel/index.ts";
 
 const M = { cpus: 2, memory: { arch: "x86_64", kernel: "6", mb: 64 }, kasan: true } as const;
@@ -175,6 +177,27 @@ test("double free: reported (6.1's header), the second free not done; invalid fr
   assert.match(u!, `BUG: KASAN: invalid-free in __kmem_cache_free\nFree of addr ${hex(mid[0]!, 8)} by task t/4\n`);
   assert.match(u!, `The buggy address is located 8 bytes inside of\n 64-byte region [${hex(mid[0]!)}, ${hex(mid[0]!, 64)})\n`);
   assert.is(reportText(inv, "kasan").length, 1);
+});
+
+test("a large kmalloc freed through a pointer into its second page: invalid-free (the head page's address differs), and the whole block goes back", () => {
+  const seen: number[] = [];
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const k = kernel();
+        const free0 = nr_free_pages(k.mm!);
+        // 16 KiB is past 6.1 SLAB's largest kmalloc cache (8 KiB): an order-2 block of pages.
+        const a = yield* kmalloc(16384, GFP_KERNEL);
+        yield* kfree(a + 4096);
+        seen.push(free0 - nr_free_pages(k.mm!));
+      }),
+    M,
+  );
+  const [t] = reportText(r, "kasan");
+  assert.match(t!, /^={66}\nBUG: KASAN: invalid-free in free_large_kmalloc\nFree of addr [0-9a-f]+ by task t\/4\n/);
+  // free_large_kmalloc() goes on with the folio's order: nothing left allocated, no Bad page state.
+  assert.equal(seen, [0]);
+  assert.equal(r.reports.map((x) => x.kind), ["kasan"]);
 });
 
 test("vmalloc(100): byte 100 is vmalloc-out-of-bounds, with the mapping and its caller", () => {
