@@ -11,5 +11,6 @@ import percpu from "./percpu-preempt.ts";
 import kmapNested from "./kmap-atomic-nested.ts";
 import mempoolLeak from "./mempool-leak.ts";
 import atomicUnchecked from "./atomic-unchecked.ts";
+import refcountLateGet from "./refcount-race.ts";
 
-export const BUGS: readonly BugPair[] = [lostUpdate, abba, irqUnsafe, sleepRare, uafRace, doubleFree, percpu, kmapNested, mempoolLeak, atomicUnchecked];
+export const BUGS: readonly BugPair[] = [lostUpdate, abba, irqUnsafe, sleepRare, uafRace, doubleFree, percpu, kmapNested, mempoolLeak, atomicUnchecked, refcountLateGet];
