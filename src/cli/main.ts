@@ -124,14 +124,15 @@ function detectorOptions(p: Parsed): { fields: Record<string, boolean | number>;
     for (const n of list) if (!(n in DETECTORS)) throw new UsageError(`--${opt}: unknown detector "${n}" (accepted: ${Object.keys(DETECTORS).join(", ")})`);
     return list;
   };
-  const on = [...names("detect"), ...["lockdep", "kmemleak", "kasan"].filter((d) => p.options.has(d))];
+  const detect = names("detect");
+  const on = [...detect, ...["lockdep", "kmemleak", "kasan"].filter((d) => p.options.has(d))];
   const off = names("no-detect");
   const both = on.find((n) => off.includes(n));
   if (both !== undefined) throw new UsageError(`detector "${both}" is both turned on and off`);
   const fields: Record<string, boolean | number> = {};
   for (const n of on) fields[DETECTORS[n]![0]] = DETECTORS[n]![1];
   for (const n of off) fields[DETECTORS[n]![0]] = DETECTORS[n]![2];
-  const args = ["lockdep", "kmemleak", "kasan"].filter((d) => p.options.has(d)).map((d) => ` --${d}`).join("") + (p.options.has("detect") ? ` --detect ${names("detect").join(",")}` : "") + (off.length > 0 ? ` --no-detect ${off.join(",")}` : "");
+  const args = ["lockdep", "kmemleak", "kasan"].filter((d) => p.options.has(d)).map((d) => ` --${d}`).join("") + (detect.length > 0 ? ` --detect ${detect.join(",")}` : "") + (off.length > 0 ? ` --no-detect ${off.join(",")}` : "");
   return { fields, args };
 }
 
@@ -250,8 +251,20 @@ export function main(argv: readonly string[], io: Io): number | "pending" {
   }
 }
 
-function schedulePath(r: RunResult): string {
-  return `${r.scenario}.seed-${String(r.seed).replace(/[^A-Za-z0-9_-]/g, "_")}.schedule.json`;
+/** Where a run's schedule goes by default: <scenario>.seed-<seed>[.<kind>].schedule.json. */
+export function schedulePath(r: RunResult, kind?: string): string {
+  return `${r.scenario}.seed-${String(r.seed).replace(/[^A-Za-z0-9_-]/g, "_")}${kind !== undefined ? `.${kind}` : ""}.schedule.json`;
+}
+
+/** Writes `json` to `path` whole or not at all (a temporary file, then a rename); an error message or null. */
+function writeWhole(path: string, what: string, json: unknown): string | null {
+  try {
+    writeFileSync(`${path}.tmp`, JSON.stringify(json));
+    renameSync(`${path}.tmp`, path);
+    return null;
+  } catch (e) {
+    return `cannot write ${what} ${path}: ${(e as Error).message.split("\n")[0]}`;
+  }
 }
 
 /**
@@ -275,25 +288,12 @@ export function writeSchedule(path: string, r: RunResult, source: string | undef
     ...(r.decisions !== undefined ? { decisions: [...r.decisions].sort((a, b) => a.time - b.time) } : {}),
     ...extra,
   };
-  try {
-    writeFileSync(`${path}.tmp`, JSON.stringify(file));
-    renameSync(`${path}.tmp`, path);
-    return null;
-  } catch (e) {
-    return `cannot write schedule ${path}: ${(e as Error).message.split("\n")[0]}`;
-  }
+  return writeWhole(path, "schedule", file);
 }
 
 /** Writes the run's whole trace as Chrome Trace Event JSON, whole or not at all; an error message or null. */
 function writeTrace(path: string, r: RunResult, name: string): string | null {
-  const json = chrome_trace(r.traceAll ?? [], `mmsim: ${name} seed ${String(r.seed)}`, r.cpus, r.virtualTimeNs);
-  try {
-    writeFileSync(`${path}.tmp`, JSON.stringify(json));
-    renameSync(`${path}.tmp`, path);
-    return null;
-  } catch (e) {
-    return `cannot write trace ${path}: ${(e as Error).message.split("\n")[0]}`;
-  }
+  return writeWhole(path, "trace", chrome_trace(r.traceAll ?? [], `mmsim: ${name} seed ${String(r.seed)}`, r.cpus, r.virtualTimeNs));
 }
 
 function cmdRun(argv: readonly string[], io: Io): number {

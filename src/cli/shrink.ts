@@ -2,14 +2,14 @@
 // (src/harness/shrink.ts), written as a schedule file, and the decisions left told as a story.
 import { shrink, type Measures, type ShrinkResult } from "../harness/shrink.ts";
 import type { LabelledDecision } from "../harness/decisions.ts";
-import { runScenario, type RunResult } from "../harness/run.ts";
+import { runScenario } from "../harness/run.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 import { describe } from "../harness/decisions.ts";
 import type { TraceRecord } from "../sim/trace.ts";
 import { UsageError, intOption, parseArgs } from "./args.ts";
 import { loadScenario } from "./load.ts";
-import { RUN_OPTIONS, machineAndFaults, strategyOption, swarmOption, writeSchedule, type Io } from "./main.ts";
+import { RUN_OPTIONS, machineAndFaults, schedulePath, strategyOption, swarmOption, writeSchedule, type Io } from "./main.ts";
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const sec = (ns: number): string => (ns / 1e9).toFixed(6);
@@ -42,10 +42,6 @@ export function story(s: ShrinkResult): string[] {
   return out;
 }
 
-function shrunkPath(r: RunResult): string {
-  return `${r.scenario}.seed-${String(r.seed).replace(/[^A-Za-z0-9_-]/g, "_")}.shrunk.schedule.json`;
-}
-
 export function cmdShrink(argv: readonly string[], io: Io): number {
   const { schedule: _schedule, "trace-tail": _tail, trace: _trace, proc: _proc, verify: _verify, "check-determinism": _det, ...rest } = RUN_OPTIONS;
   const p = parseArgs("shrink", argv, {
@@ -66,7 +62,7 @@ export function cmdShrink(argv: readonly string[], io: Io): number {
   const strategy = strategyOption(p, () => runScenario(scenario, base).steps);
   const s = shrink(scenario, { ...base, strategy: strategy.spec }, budget);
   const r = s.result;
-  const path = p.options.get("out") ?? shrunkPath(s.original);
+  const path = p.options.get("out") ?? schedulePath(s.original, "shrunk");
   const writeError = writeSchedule(path, r, source, machine.raw, s.stepLimit, strategy.spec, { script: s.script, fails: s.target });
   const report = r.reports.find((x) => x.kind === s.target);
   if (p.options.has("json")) {

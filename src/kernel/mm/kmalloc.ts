@@ -20,6 +20,7 @@ import type { MmState } from "./mm_state.ts";
 import { __free_pages, alloc_pages, mm_of, with_frame } from "./page_alloc.ts";
 import { page_address, virt_to_page, type kaddr_t } from "./page.ts";
 import { PG_slab } from "./page-flags.ts";
+import { MAX_ORDER } from "./buddy.ts";
 import { memcpy } from "./access.ts";
 import { __cache_alloc, cache_free_object, create_cache, object_cache, qlist_free_all, set_general_cache_lookup, slab_init, type kmem_cache } from "./slab.ts";
 import { kasan_byte_accessible_at, kasan_kmalloc, kasan_kmalloc_large, kasan_quarantine_reduce, kasan_unpoison_range } from "./kasan.ts";
@@ -147,7 +148,7 @@ export const kcalloc = (n: number, size: number, gfp: gfp_t): Effect.Effect<kadd
 
 /** virt_to_head_page(): the first page of the allocated block `p` lies in (`p` itself when none covers it). */
 function head_page(mm: MmState, p: number): number {
-  for (let q = p; q >= 0 && q > p - 1024; q--) {
+  for (let q = p; q >= 0 && q > p - (1 << (MAX_ORDER - 1)); q--) {
     const order = mm.alloc_order[q]!;
     if (order >= 0) return q + (1 << order) > p ? q : p;
   }
