@@ -67,6 +67,33 @@ function runSeen(seed: number, opts: Partial<Parameters<typeof runScenario>[1]> 
 
 const draw = (seed: number, spec: SwarmSpec = SWARM): SwarmConfig => draw_swarm(spec, MACHINE, new Streams(seed).stream("swarm"));
 
+/** An Rng serving the given draws in order. */
+function scripted(draws: number[]) {
+  let i = 0;
+  const next = () => draws[i++]!;
+  return { next, int: (n: number) => (next() * n) | 0 };
+}
+
+test("the draws, one per field in order, map to values as worked out by hand", () => {
+  // cpus [1, 3]: 1 + int(3 * 0.99) = 3; mb [16, 20]: 16 + int(5 * 0) = 16; pcp "both" is
+  // [true, false][int(2 * 0.6)] = false; hz one_of [100, 1000][int(2 * 0.5)] = 1000; preempt
+  // [true, false][int(2 * 0.2)] = true; eth0 rate 500 + int(101 * 0.5) = 550; sdb minNs 100 +
+  // int(101 * 0.999) = 200, maxNs 150 + int(151 * 0.1) = 165, raised to minNs: 200.
+  assert.equal(draw_swarm(SWARM, MACHINE, scripted([0.99, 0, 0.6, 0.5, 0.2, 0.5, 0.999, 0.1])), {
+    cpus: 3,
+    mb: 16,
+    pcp: false,
+    hz: 1000,
+    preempt: true,
+    nics: { eth0: { rate: 550 } },
+    disks: { sdb: { minNs: 200, maxNs: 200 } },
+  });
+  // A hz range draws among Linux's values inside it: [200, 400] holds 250 and 300, int(2 * 0.7) = 1.
+  assert.equal(draw_swarm({ hz: [200, 400] }, MACHINE, scripted([0.7])), { hz: 300 });
+  // mb on 2 nodes steps by 2: [33, 39] holds 34, 36, 38; 2 * (17 + int(3 * 0.5)) = 36.
+  assert.equal(draw_swarm({ mb: [33, 39] }, { ...MACHINE, memory: { arch: "i386", kernel: "2.6", mb: 32, nodes: 2 } }, scripted([0.5])), { mb: 36 });
+});
+
 test("a seed draws the same configuration every time, and the run is the same", () => {
   const a = runSeen(7);
   const b = runSeen(7);
