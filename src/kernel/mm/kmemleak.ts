@@ -44,7 +44,6 @@ const states = new WeakMap<Kernel, KmemleakState>();
 export function kmemleak_init(k: Kernel): void {
   states.set(k, { objects: new Map(), roots: [] });
 }
-export const kmemleak_enabled = (k: Kernel): boolean => states.has(k);
 
 /** A handle the scan reads (shared() variables register themselves; the harness adds the scenario's state). */
 export function kmemleak_add_root(k: Kernel, v: unknown): void {
