@@ -186,6 +186,7 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
     timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
     traceCapacity: opts.traceCapacity,
   });
+  engine.checkLanes = opts.verify === true;
   const sinks: ((r: TraceRecord) => void)[] = [];
   if (opts.traceAll === true) {
     const all: TraceRecord[] = [];

@@ -24,7 +24,7 @@ export class SimScheduler implements Scheduler.Scheduler {
 
   /** Runs queued tasks in FIFO order until none is left. */
   flush(): void {
-    if (this.flushing) return;
+    if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
     try {
       for (let i = 0; i < this.queue.length; i++) this.queue[i]!();

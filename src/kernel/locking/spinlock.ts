@@ -4,7 +4,7 @@
 // "cpu recursion", "already unlocked", "wrong owner" and "wrong CPU" checks report as Linux does
 // (the first report turns debug_locks off). Per-lock statistics follow /proc/lock_stat.
 import * as Effect from "effect/Effect";
-import { park } from "../context.ts";
+import { park } from "../../sim/op.ts";
 import type { ExecContext } from "../context.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import { current, preempt_disable, preempt_enable, preempt_enable_no_resched, resched_point, sched_point } from "../sched/core.ts";
@@ -148,7 +148,7 @@ const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
     ctx.spin_by = by;
     ctx.frames.push("_raw_spin_lock");
     check_spin_deadlock(k, ctx);
-    return Effect.map(park(ctx), () => {
+    return Effect.map(park(), () => {
       ctx.frames.pop();
     });
   });
@@ -172,6 +172,7 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   const waited = Math.max(0, at - next.spin_since);
   if (next.cpu.top() === next) catch_up(next.cpu, at);
   next.spinning = null;
+  next.cpu.hw.changed();
   lock.wait_total += waited;
   if (waited > lock.wait_max) lock.wait_max = waited;
   lock._take(next, next.spin_by, at);
