@@ -22,7 +22,7 @@ import * as Context from "effect/Context";
 import * as Scheduler from "effect/Scheduler";
 import type * as Exit from "effect/Exit";
 import { CURRENT_FIBER, EVALUATE, FAST, FiberCtor, YIELD } from "./effect_internals.ts";
-import { PARKED, parkedCallback } from "./op.ts";
+import { ActivationImpl, PARKED, parkedCallback, type Activation } from "./op.ts";
 
 const NEW = 0;
 const PARKED_HERE = 1;
@@ -36,6 +36,7 @@ interface Fiber {
   _asyncContext: unknown;
   /** What the context resumes with after parking at an op (set by the op's evaluate). */
   mmsim_next: unknown;
+  mmsim_act: Activation | undefined;
   addObserver(cb: (exit: Exit.Exit<unknown, unknown>) => void): unknown;
 }
 
@@ -99,6 +100,7 @@ export class Stepper {
     if (fiber === null) {
       fiber = this.fiber = new FiberCtor!(this.context, true) as Fiber;
       fiber.mmsim_next = null;
+      fiber.mmsim_act = new ActivationImpl();
       // Ended by Effect's own run loop after an outside resume: the observer still reports it.
       fiber.addObserver((exit) => this.exited(exit as Exit.Exit<void, unknown>));
     } else if (this.state === ELSEWHERE) {

@@ -4,11 +4,9 @@
 import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
 import { current, schedule, set_current_state, wake_up_process } from "../sched/core.ts";
-import { OpClass, PARK, op } from "../../sim/op.ts";
+import { OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { jiffies, msecs_to_jiffies } from "./tick.ts";
-
-const VOID: Effect.Effect<void> = Effect.void;
 
 export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
 
@@ -63,27 +61,31 @@ export const ndelay = (ns: number): Effect.Effect<void> => op(new Ndelay(Math.ma
 
 /** One park per slice: a slice ends at the next timed event or at the end of the wait. */
 class Ndelay extends OpClass {
-  constructor(private left: number) {
+  constructor(private readonly ns: number) {
     super();
   }
-  run(): unknown {
+  run(act: Activation): unknown {
+    if (act.phase === 0) {
+      act.phase = 1;
+      act.n = this.ns;
+      if (this.ns === 0) {
+        const k = kernel();
+        k.charge(k.costs.step);
+        return PARK;
+      }
+    } else if (act.n === 0) return undefined;
     const k = kernel();
-    if (this.left === 0) {
-      k.charge(k.costs.step);
-      this.resume_with = VOID;
-      return PARK;
-    }
     const clock = k.this_cpu().hw.clock;
     const next = k.engine.events.peek();
     // An event already due (scheduled into this CPU's past during its step) gets a zero-length
     // slice, so it fires before the wait goes on.
-    const chunk = next === undefined ? this.left : next.time <= clock ? 0 : Math.min(next.time - clock, this.left);
+    const chunk = next === undefined ? act.n : next.time <= clock ? 0 : Math.min(next.time - clock, act.n);
     k.charge(chunk);
-    this.left -= chunk;
-    this.resume_with = this.left > 0 ? this : VOID;
+    act.n -= chunk;
     return PARK;
   }
 }
+
 export const udelay = (us: number): Effect.Effect<void> => ndelay(us * 1000);
 export const mdelay = (ms: number): Effect.Effect<void> => ndelay(ms * 1_000_000);
 
