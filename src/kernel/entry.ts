@@ -69,18 +69,24 @@ function step(k: Kernel, pc: PerCpu): void {
       top = pc.top();
       if (top === undefined) return;
     }
-    run(k, top);
+    run(k, top, pc);
   } finally {
     k.cpu = null;
     k.ctx = null;
   }
 }
 
-function run(k: Kernel, ctx: ExecContext): void {
+/**
+ * Runs the context's next step and, while the engine would step this CPU again next with the
+ * same context (no interrupt to take, nothing earlier elsewhere: Engine.goOn), the steps after it.
+ */
+function run(k: Kernel, ctx: ExecContext, pc: PerCpu): void {
   k.ctx = ctx;
   let s = ctx.stepper;
   if (s === null) s = ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit));
+  const hw = pc.hw;
   s.step();
+  while (s.parkedHere && pc.top() === ctx && ctx.spinning === null && !(hw.irqs_enabled && hw.hasPending()) && !k.halted && k.engine.goOn(hw)) s.step();
 }
 
 function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
@@ -113,7 +119,7 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   }
   const ctx = new ExecContext("irq", name, null, program, pc, frames);
   pc.stack.push(ctx);
-  run(k, ctx);
+  run(k, ctx, pc);
 }
 
 function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown>): void {

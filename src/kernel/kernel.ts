@@ -12,7 +12,7 @@ import { PerCpu } from "./percpu.ts";
 import { LogBuffer, ___ratelimit, ratelimit_state, type RatelimitState } from "./printk.ts";
 import type { BugReport, ReportKind } from "./report.ts";
 import { Task } from "./sched/task.ts";
-import { context_kind } from "./preempt.ts";
+import { HARDIRQ_MASK, NMI_MASK, SOFTIRQ_OFFSET } from "./preempt.ts";
 import type { spinlock_t } from "./locking/spinlock.ts";
 import type { IrqDesc } from "./irq/irqdesc.ts";
 import type { SoftirqAction } from "./softirq.ts";
@@ -20,20 +20,23 @@ import type { MmState } from "./mm/page_alloc.ts";
 
 // Kept on globalThis so that a scenario file loaded as a second copy of this module (a .ts file
 // outside an ESM package is loaded as CommonJS) still finds the running kernel.
+// This copy reads its own module variable first (the common case, and the fast one).
 const RUNNING = Symbol.for("mmsim.running-kernel");
 const slot = globalThis as unknown as { [RUNNING]?: Kernel | null };
+let running: Kernel | null = null;
 
 /** The kernel whose run is in progress. */
 export function kernel(): Kernel {
-  const k = slot[RUNNING];
+  const k = running ?? slot[RUNNING];
   if (k === undefined || k === null) throw new SimError("kernel API called outside a simulation run");
   return k;
 }
 
 /** The running kernel, or null outside a run. */
-export const kernel_if_running = (): Kernel | null => slot[RUNNING] ?? null;
+export const kernel_if_running = (): Kernel | null => running ?? slot[RUNNING] ?? null;
 
 export function set_running_kernel(k: Kernel | null): void {
+  running = k;
   slot[RUNNING] = k;
 }
 
@@ -104,7 +107,10 @@ export class Kernel {
     const c = this.cpu;
     if (c === null) return;
     c.hw.clock += ns;
-    c.times[context_kind(c.preempt_count)] += ns;
+    const count = c.preempt_count;
+    if ((count & (HARDIRQ_MASK | NMI_MASK)) !== 0) c.times.hardirq += ns;
+    else if ((count & SOFTIRQ_OFFSET) !== 0) c.times.softirq += ns;
+    else c.times.task += ns;
   }
 
   printk(text: string): void {
