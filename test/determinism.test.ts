@@ -63,4 +63,21 @@ test("replay serves recorded draws only: the in-process replay matches the origi
   assert.is(again.traceHash, r.traceHash);
 });
 
+
+test("the engine's fast path and the fibers path give the same trace hashes", () => {
+  const names = ["demo", "counter-nolock", "tasklet-smp", "irq-lock-deadlock", "atomic-storm", "mempool-io", "vfree-shootdown", "kmap-atomic-irq", "bug-double-free-race", "slab-tasklet"];
+  const seeds = [1, 2];
+  const go = (preload: string[]) => {
+    const r = spawnSync(process.execPath, [...preload, "--import", "tsx", join(import.meta.dirname, "fixtures", "hashes.ts"), names.join(","), seeds.join(",")], { encoding: "utf8" });
+    assert.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { fast: boolean; hashes: Record<string, string> };
+  };
+  const fast = go([]);
+  const fibers = go(["--import", join(import.meta.dirname, "fixtures", "force-fibers.mjs")]);
+  assert.is(fast.fast, true);
+  assert.is(fibers.fast, false);
+  assert.equal(fibers.hashes, fast.hashes);
+  assert.is(Object.keys(fast.hashes).length, names.length * seeds.length);
+});
+
 test.run();
