@@ -14,6 +14,8 @@ import * as Effect from "effect/Effect";
 
 export const EVALUATE = "~effect/Effect/evaluate";
 export const IDENTIFIER = "~effect/Effect/identifier";
+/** A frame's success continuation (an Effect.gen body's is "next value to the generator"). */
+export const CONT_A = "~effect/Effect/successCont";
 export const YIELD: symbol = Symbol.for("effect/Effect/Yield");
 /** Where Effect keeps the fiber that is running (read by forEach, Scope and Semaphore). */
 export const CURRENT_FIBER = "~effect/Fiber/currentFiber";

@@ -5,7 +5,7 @@
 // (forks, wake-ups) runs on the run's SimScheduler, flushed after every step. The loop alone
 // decides what runs next.
 import type * as Context from "effect/Context";
-import { fiberContext } from "./stepper.ts";
+import { clearCurrentFiber, fiberContext } from "./stepper.ts";
 import { LaneQueue, type QueuedLane } from "./lanes.ts";
 import { EventQueue, type SimEvent } from "./eventq.ts";
 import { SimScheduler } from "./scheduler.ts";
@@ -98,6 +98,7 @@ export class Engine {
     } catch (error) {
       this.stopReason = { kind: "error", error };
     }
+    clearCurrentFiber();
     return this.stopReason;
   }
 

@@ -18,7 +18,7 @@
 //   wrapped in public API (Effect.suspend, a park with Effect.callback) and contexts run as
 //   ordinary fibers resumed by the engine. Slower, same behaviour; a test compares trace hashes.
 import * as Effect from "effect/Effect";
-import { FAST, EVALUATE, IDENTIFIER, YIELD, primitiveProto } from "./effect_internals.ts";
+import { FAST, CONT_A, EVALUATE, IDENTIFIER, YIELD, primitiveProto } from "./effect_internals.ts";
 
 /** `run`'s return value that ends the step: the context parks inside the op. */
 export const PARK: unique symbol = Symbol("mmsim/park");
@@ -47,6 +47,8 @@ export interface OpBase {
 /** A fiber as an op's evaluate sees it (Effect's FiberImpl), with the engine's fields. */
 interface FiberLike {
   _yielded: unknown;
+  readonly _stack: Record<string, unknown>[];
+  readonly _deferredInterrupt: boolean;
   /** What the context resumes with (read by the stepper). */
   mmsim_next: unknown;
   mmsim_act: ActivationImpl | undefined;
@@ -69,7 +71,29 @@ function settle(act: ActivationImpl, r: unknown, fiber: FiberLike): unknown {
     return next;
   }
   act.x = undefined;
+  // The op's value goes to the generator that yielded it, as Effect's Iterator frame would pass
+  // it (its successCont): next(value), and its next effect is evaluated with the frame kept.
+  // Done here without popping and pushing the frame back; anything else takes Effect's way.
+  const stack = fiber._stack;
+  const top = stack[stack.length - 1];
+  if (top !== undefined && top[IDENTIFIER] === "Iterator" && !fiber._deferredInterrupt) {
+    const st = (top as unknown as IteratorFrame).iterator.next(r);
+    stack.pop();
+    if (st.done === true) return Effect.succeed(st.value);
+    const v = st.value as Record<string, unknown>;
+    const id = v[IDENTIFIER];
+    if (id === "Failure") return v;
+    // A Success exit yielded: the frame goes on with its value (its successCont loops).
+    if (id === "Success") return (top[CONT_A] as (v: unknown, f: FiberLike) => unknown).call(top, v.value, fiber);
+    stack.push(top);
+    return v;
+  }
   return fiber.succeedWith(r);
+}
+
+/** Effect's Iterator primitive (an Effect.gen body being run): its generator. */
+interface IteratorFrame {
+  readonly iterator: Iterator<unknown, unknown, unknown>;
 }
 
 function evaluateOp(this: OpBase, fiber: FiberLike): unknown {
