@@ -28,6 +28,7 @@ export class LaneQueue<L extends QueuedLane> {
   private ndirty = 0;
   /** The lanes tied at the earliest clock, by id (valid after tiedAtMin(), `ntied` of them). */
   private readonly tiedBuf: L[] = [];
+  private readonly walkBuf: number[] = [];
 
   /** Starts with every lane to be checked. */
   constructor(private readonly lanes: readonly L[]) {
@@ -85,16 +86,26 @@ export class LaneQueue<L extends QueuedLane> {
       t[0] = top;
       return t;
     }
+    // Every lane at that clock: they form a subtree at the root (the heap's order puts nothing
+    // later above them). Collected with an explicit stack, then put in id order (few: insertion).
+    const stack = this.walkBuf;
+    let sp = 0;
     let n = 0;
-    const walk = (i: number): void => {
-      if (i >= h.length || h[i]!.lane_key !== c) return;
-      t[n++] = h[i]!;
-      walk(2 * i + 1);
-      walk(2 * i + 2);
-    };
-    walk(0);
-    t.length = n;
-    t.sort((a, b) => a.id - b.id);
+    stack[sp++] = 0;
+    while (sp > 0) {
+      const i = stack[--sp]!;
+      const l = h[i]!;
+      let j = n++;
+      while (j > 0 && t[j - 1]!.id > l.id) {
+        t[j] = t[j - 1]!;
+        j--;
+      }
+      t[j] = l;
+      const a = 2 * i + 1;
+      if (a < h.length && h[a]!.lane_key === c) stack[sp++] = a;
+      if (a + 1 < h.length && h[a + 1]!.lane_key === c) stack[sp++] = a + 1;
+    }
+    if (t.length !== n) t.length = n;
     return t;
   }
 
