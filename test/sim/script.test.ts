@@ -117,7 +117,7 @@ test("labels after an IPI; an interrupt's span runs to the end of the softirq it
 });
 
 test("schedule files: a script is checked", () => {
-  const base = { format: "mmsim-schedule", version: 1, scenario: "demo", seed: 1, cpus: 2, traceHash: "0123456789abcdef", streams: {} };
+  const base = { format: "mmsim-schedule", version: 2, scenario: "demo", seed: 1, cpus: 2, traceHash: "0123456789abcdef", streams: {} };
   assert.is(validateSchedule({ ...base, script: { picks: [], delays: [], arrivals: {} } }), null);
   assert.is(validateSchedule({ ...base, script: { picks: [[1]], delays: [], arrivals: {} } }), `"script.picks" must be [turn, lane] pairs of whole numbers`);
   assert.is(check_script({ picks: [], delays: [], arrivals: { "nic/eth0": [5, 3] } }), `"script.arrivals.nic/eth0" must be rising whole ns`);
