@@ -174,7 +174,7 @@ export class DecisionLabeller {
     if (w !== undefined && w.length > 0) {
       let n = 0;
       for (let i = 0; i < w.length; i++) if (!w[i]!(e, inside)) w[n++] = w[i]!;
-      w.length = n;
+      if (n !== w.length) w.length = n;
     }
     if (!inside) {
       this.last[c]!.copy(e);
@@ -190,8 +190,8 @@ export class DecisionLabeller {
     // The interrupted context runs again, or the CPU unwound below it: those spans are final.
     let n = 0;
     if (inside) for (const o of open) if (now >= o.depth) open[n++] = o;
-    open.length = n;
     if (n === 0) this.open_irq[c] = undefined;
+    else if (n !== open.length) open.length = n;
   }
 
   /** Device `i` raises its line at `at` ns (at most MAX waiting for a handler are kept). */

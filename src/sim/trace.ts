@@ -9,7 +9,8 @@
 //
 // The hash, in 32-bit words (Math.imul arithmetic), starts at h1 = 0x811c9dc5,
 // h2 = 0x01000193 ^ 0x5bd1e995 and takes each word x as
-//   h1 = imul(h1 ^ x, 0x9e3779b1); h1 ^= h1 >>> 15;  h2 = imul(h2 ^ x, 0x85ebca77); h2 ^= h2 >>> 13
+//   h1 = imul(h1 ^ x, 0x9e3779b1);  h2 = imul(h2 ^ x, 0x85ebca77)
+// (each step a bijection of the state, so two sequences differing in one word always differ).
 // A number n is two words, n | 0 and floor(n / 2^32) | 0. A string is two words, its own hash
 // (string_hash below). An event is: ts, cpu (one word), its type's name (a string), who (the
 // interned "comm-pid" string, or the words -1, -1 when no task runs), each of its fields in
@@ -165,6 +166,8 @@ export function string_hash(s: string): [number, number] {
 }
 
 const TWO32 = 4294967296;
+const M1 = 0x9e3779b1 | 0;
+const M2 = 0x85ebca77 | 0;
 
 export class Trace implements TraceStrings {
   readonly capacity: number;
@@ -220,25 +223,6 @@ export class Trace implements TraceStrings {
     return s;
   }
 
-  private word(x: number): void {
-    let h1 = Math.imul(this.h1 ^ x, 0x9e3779b1);
-    let h2 = Math.imul(this.h2 ^ x, 0x85ebca77);
-    this.h1 = h1 ^ (h1 >>> 15);
-    this.h2 = h2 ^ (h2 >>> 13);
-  }
-
-  private num(n: number): void {
-    this.word(n | 0);
-    this.word(Math.floor(n / TWO32) | 0);
-  }
-
-  private arg(strings: number, i: number, v: number): void {
-    if ((strings >>> i) & 1) {
-      this.word(this.sh1[v]!);
-      this.word(this.sh2[v]!);
-    } else this.num(v);
-  }
-
   /** Emits an event of `type` (define_trace_event) at `ts` on `cpu`, by interned `who` (-1: none). */
   emit(type: number, ts: number, cpu: number, who: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, text: string | null = null): void {
     const i = this.head;
@@ -257,42 +241,59 @@ export class Trace implements TraceStrings {
     this.texts[i] = text;
     this.head = i + 1 === this.capacity ? 0 : i + 1;
     this.count++;
-    // The hash.
+    // The hash: the words of the header's spec, mixed inline (this runs for every event).
     const r = registry;
-    this.num(ts);
-    this.word(cpu);
-    this.word(r.h1[type]!);
-    this.word(r.h2[type]!);
-    if (who >= 0) {
-      this.word(this.sh1[who]!);
-      this.word(this.sh2[who]!);
-    } else {
-      this.word(-1);
-      this.word(-1);
-    }
+    const sh1 = this.sh1;
+    const sh2 = this.sh2;
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let x = ts | 0;
+    h1 = Math.imul(h1 ^ x, M1);
+    h2 = Math.imul(h2 ^ x, M2);
+    x = ts >= 0 && ts < TWO32 ? 0 : Math.floor(ts / TWO32) | 0;
+    h1 = Math.imul(h1 ^ x, M1);
+    h2 = Math.imul(h2 ^ x, M2);
+    h1 = Math.imul(h1 ^ cpu, M1);
+    h2 = Math.imul(h2 ^ cpu, M2);
+    x = r.h1[type]!;
+    h1 = Math.imul(h1 ^ x, M1);
+    h2 = Math.imul(h2 ^ x, M2);
+    x = r.h2[type]!;
+    h1 = Math.imul(h1 ^ x, M1);
+    h2 = Math.imul(h2 ^ x, M2);
+    x = who >= 0 ? sh1[who]! : -1;
+    h1 = Math.imul(h1 ^ x, M1);
+    h2 = Math.imul(h2 ^ x, M2);
+    x = who >= 0 ? sh2[who]! : -1;
+    h1 = Math.imul(h1 ^ x, M1);
+    h2 = Math.imul(h2 ^ x, M2);
     const n = r.arity[type]!;
-    if (n > 0) {
-      const s = r.strings[type]!;
-      this.arg(s, 0, a0);
-      if (n > 1) {
-        this.arg(s, 1, a1);
-        if (n > 2) {
-          this.arg(s, 2, a2);
-          if (n > 3) {
-            this.arg(s, 3, a3);
-            if (n > 4) {
-              this.arg(s, 4, a4);
-              if (n > 5) this.arg(s, 5, a5);
-            }
-          }
-        }
+    const strs = r.strings[type]!;
+    for (let k = 0; k < n; k++) {
+      const v = a[j + k]!;
+      let lo: number;
+      let hi: number;
+      if ((strs >>> k) & 1) {
+        lo = sh1[v]!;
+        hi = sh2[v]!;
+      } else {
+        lo = v | 0;
+        hi = v >= 0 && v < TWO32 ? 0 : Math.floor(v / TWO32) | 0;
       }
-    }
+      h1 = Math.imul(h1 ^ lo, M1);
+        h2 = Math.imul(h2 ^ lo, M2);
+        h1 = Math.imul(h1 ^ hi, M1);
+        h2 = Math.imul(h2 ^ hi, M2);
+      }
     if (r.text[type] === 1) {
-      const [x, y] = string_hash(text ?? "");
-      this.word(x);
-      this.word(y);
-    }
+      const [p, q] = string_hash(text ?? "");
+      h1 = Math.imul(h1 ^ p, M1);
+        h2 = Math.imul(h2 ^ p, M2);
+        h1 = Math.imul(h1 ^ q, M1);
+        h2 = Math.imul(h2 ^ q, M2);
+      }
+    this.h1 = h1;
+    this.h2 = h2;
     if (this.sink !== null) {
       const e = this.ev;
       e.type = type;

@@ -47,9 +47,7 @@ function reference(events: readonly { ts: number; cpu: number; type: string; who
   let h2 = 0x01000193 ^ 0x5bd1e995;
   const word = (x: number) => {
     h1 = Math.imul(h1 ^ x, 0x9e3779b1);
-    h1 ^= h1 >>> 15;
     h2 = Math.imul(h2 ^ x, 0x85ebca77);
-    h2 ^= h2 >>> 13;
   };
   const num = (n: number) => {
     word(n | 0);
@@ -109,7 +107,7 @@ test("the hash of a fixed sequence: pinned, and equal to the reference implement
   const t = new Trace(2);
   emitAll(t, SEQ);
   assert.is(t.hash(), reference(SEQ));
-  assert.is(t.hash(), "15675228cf0f9981");
+  assert.is(t.hash(), "60ccdba588c1bd65");
   assert.is(new Trace().hash(), reference([]));
 });
 
