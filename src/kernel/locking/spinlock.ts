@@ -14,7 +14,7 @@ import { X86_EFLAGS_IF, local_irq_disable, local_irq_save, type irqflags_t } fro
 import { local_bh_disable, local_bh_enable } from "../softirq.ts";
 import { catch_up } from "../entry.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
-import { trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
+import { TRACE_LOCK_TRY, trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
 import { lock_acquire, lock_release } from "./lockdep.ts";
 
 /** The _raw_spin_* function each locking call reaches, as lockdep's traces name it. */
@@ -115,12 +115,12 @@ function spin_until_free(k: Kernel, lock: spinlock_t, now: number): void {
   const at = lock.free_at + k.costs.lineTransfer;
   const waited = at - now;
   lock.contentions++;
-  trace_lock_contended(lock.name);
+  trace_lock_contended(lock);
   pc.hw.clock = at;
   pc.times.spin += waited;
   lock.wait_total += waited;
   if (waited > lock.wait_max) lock.wait_max = waited;
-  trace_lock_acquired(lock.name, waited);
+  trace_lock_acquired(lock, waited);
 }
 
 /**
@@ -131,7 +131,7 @@ function raw_spin_lock_or_queue(k: Kernel, lock: spinlock_t, by: string): boolea
   const ctx = k.this_ctx();
   debug_spin_lock_before(k, lock);
   lock_acquire(k, lock, lock.name, "spin", RAW[by] ?? by);
-  trace_lock_acquire(lock.name, "");
+  trace_lock_acquire(lock, 0);
   k.charge(k.costs.atomic);
   // The lock word's cache line: a write (the ticket xadd) that bounces between contending CPUs.
   if (k.config.lock_words) k.charge(k.machine.caches.access(k.this_cpu().id, lock.word_address, 4, true));
@@ -142,7 +142,7 @@ function raw_spin_lock_or_queue(k: Kernel, lock: spinlock_t, by: string): boolea
     return true;
   }
   lock.contentions++;
-  trace_lock_contended(lock.name);
+  trace_lock_contended(lock);
   lock.waiters.push(ctx);
   ctx.spinning = lock;
   ctx.spin_since = k.now();
@@ -163,7 +163,7 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   lock_release(k, lock.name);
   const t = k.now();
   lock._release(t);
-  trace_lock_release(lock.name);
+  trace_lock_release(lock);
   const next = lock.waiters.shift();
   if (next === undefined) return;
   // The ticket moves on: the first spinner owns the lock once the line reaches its CPU.
@@ -175,7 +175,7 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   lock.wait_total += waited;
   if (waited > lock.wait_max) lock.wait_max = waited;
   lock._take(next, next.spin_by, at);
-  trace_lock_acquired(lock.name, waited);
+  trace_lock_acquired(lock, waited);
 }
 
 // How a locking call enters and leaves: what it does to the interrupt flag, preemption and bottom
@@ -294,7 +294,7 @@ export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
       if (lock.holder === null && lock.free_at <= k.now()) {
         lock._take(k.this_ctx(), "spin_trylock", k.now());
         lock_acquire(k, lock, lock.name, "spin", "_raw_spin_trylock", true);
-        trace_lock_acquire(lock.name, "try ");
+        trace_lock_acquire(lock, TRACE_LOCK_TRY);
         return Effect.succeed(1);
       }
       return Effect.as(preempt_enable(), 0);
