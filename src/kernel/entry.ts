@@ -69,24 +69,19 @@ function step(k: Kernel, pc: PerCpu): void {
       top = pc.top();
       if (top === undefined) return;
     }
-    run(k, top, pc);
+    run(k, top);
   } finally {
     k.cpu = null;
     k.ctx = null;
   }
 }
 
-/**
- * Runs the context's next step and, while the engine would step this CPU again next with the
- * same context (no interrupt to take, nothing earlier elsewhere: Engine.goOn), the steps after it.
- */
-function run(k: Kernel, ctx: ExecContext, pc: PerCpu): void {
+/** Runs the context's next step: from where it parked to its next interleaving point. */
+function run(k: Kernel, ctx: ExecContext): void {
   k.ctx = ctx;
   let s = ctx.stepper;
   if (s === null) s = ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit));
-  const hw = pc.hw;
   s.step();
-  while (s.parkedHere && pc.top() === ctx && ctx.spinning === null && !(hw.irqs_enabled && hw.hasPending()) && !k.halted && k.engine.goOn(hw)) s.step();
 }
 
 function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
@@ -119,7 +114,7 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   }
   const ctx = new ExecContext("irq", name, null, program, pc, frames);
   pc.stack.push(ctx);
-  run(k, ctx, pc);
+  run(k, ctx);
 }
 
 function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown>): void {

@@ -134,38 +134,6 @@ export class Engine {
     if (this.afterStep !== null) this.afterStep();
   }
 
-  /**
-   * Called by a lane whose step ended at an interleaving point and whose next step would go on
-   * with the same context: does the loop's next turn step this lane again? If so, that turn is
-   * taken here (the strategy's delay, the step count, the time) and the lane goes on at once
-   * without coming back to the loop; the result is exactly the loop's (same draws, same order).
-   * False when anything else could happen first (another lane at or before its clock, a due
-   * event, Effect work queued, a limit, verify mode): the loop then takes its turn as usual.
-   */
-  goOn(lane: Lane): boolean {
-    if (this.stopReason !== undefined || this.afterStep !== null || this.checkLanes || this.scheduler.pending) return false;
-    if (this.steps >= this.opts.stepLimit) return false;
-    this.queue.touch(lane);
-    const tied = this.queue.earliest();
-    if (tied.length !== 1 || tied[0] !== lane) return false;
-    const ev = this.events.peek();
-    if (ev !== undefined && ev.time <= lane.clock) return false;
-    // From here on, this is the loop's turn for this lane (see turn()).
-    const d = this.strategy.delay(lane, this._lanes);
-    if (d > 0) {
-      lane.stall(d);
-      this.queue.touch(lane);
-      if (ev !== undefined && ev.time <= lane.clock) return false;
-    }
-    if (lane.clock > this.opts.timeLimitNs) {
-      this.stop({ kind: "time-limit", limitNs: this.opts.timeLimitNs });
-      return false;
-    }
-    this.now = lane.clock;
-    this.steps++;
-    return true;
-  }
-
   /** The runnable lane with the earliest clock; ties go to the strategy. */
   private earliest(): Lane | undefined {
     if (this.checkLanes) {

@@ -93,11 +93,6 @@ export class Stepper {
     return this.state === ELSEWHERE && (FAST ? this.fiber!._yielded === PARKED : this.resume !== null);
   }
 
-  /** Parked at an op, to be resumed by step(). */
-  get parkedHere(): boolean {
-    return this.state === PARKED_HERE || (this.state === ELSEWHERE && !FAST && this.resume !== null);
-  }
-
   get finished(): boolean {
     return this.state === DONE;
   }
