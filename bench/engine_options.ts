@@ -240,7 +240,7 @@ interface Frame {
 function runBespoke(): number {
   reset();
   const done = new Uint8Array(N);
-  const acts = Array.from({ length: N }, () => ({ op: null as ModelOp | null, phase: 0, n: 0, x: undefined as unknown }));
+  const acts = Array.from({ length: N }, () => ({ op: null as ModelOp | null, phase: 0, i: 0, n: 0, m: 0, y: undefined as unknown, x: undefined as unknown }));
   const stacks: Frame[][] = Array.from({ length: N }, () => []);
   const cur: unknown[] = Array.from({ length: N }, () => opBody());
   const vals: unknown[] = Array(N).fill(undefined);

@@ -33,6 +33,22 @@ class IrqRestore extends OpClass {
 
 export const local_irq_enable = (): Effect.Effect<void> => op(new IrqRestore(X86_EFLAGS_IF));
 
+/**
+ * local_irq_restore(flags) at the end of an op: PARK (the op resumes in phase `then`) when it
+ * turns interrupts on, undefined (go on) when the flags had them off.
+ */
+export function irq_restore_in_op(act: Activation, flags: irqflags_t, then: number): unknown {
+  const k = kernel();
+  if ((flags & X86_EFLAGS_IF) === 0) {
+    k.this_cpu().hw.irqs_enabled = false;
+    return undefined;
+  }
+  k.this_cpu().hw.irqs_enabled = true;
+  k.charge(k.costs.step);
+  act.phase = then;
+  return PARK;
+}
+
 /** local_irq_save(flags): returns the flags to hand to local_irq_restore. */
 export function local_irq_save(): irqflags_t {
   const hw = kernel().this_cpu().hw;

@@ -4,14 +4,19 @@
 import * as Effect from "effect/Effect";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { kernel } from "./kernel.ts";
+import { with_frames } from "./frames.ts";
 import { HARDIRQ_OFFSET, SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_OFFSET, irq_count } from "./preempt.ts";
-import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "./irqflags.ts";
+import { irq_restore_in_op, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "./irqflags.ts";
+import { BECOME, CALL, OpClass, PARK, op, type Activation } from "../sim/op.ts";
+import type { Kernel } from "./kernel.ts";
+import type { PerCpu } from "./percpu.ts";
 import {
   cond_resched,
   cpu_relax,
   in_interrupt,
   kthread_run,
   preempt_check_resched,
+  resched_op,
   schedule,
   set_current_state,
   wake_up_process,
@@ -56,12 +61,19 @@ export function raise_softirq_irqoff(nr: number): void {
   if (!in_interrupt()) wakeup_softirqd();
 }
 
-export const raise_softirq = (nr: number): Effect.Effect<void> =>
-  Effect.suspend(() => {
+/** raise_softirq(): with interrupts saved and restored around it. */
+class RaiseSoftirq extends OpClass {
+  constructor(readonly nr: number) {
+    super();
+  }
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return undefined;
     const flags = local_irq_save();
-    raise_softirq_irqoff(nr);
-    return local_irq_restore(flags);
-  });
+    raise_softirq_irqoff(this.nr);
+    return irq_restore_in_op(act, flags, 1);
+  }
+}
+export const raise_softirq = (nr: number): Effect.Effect<void> => op(new RaiseSoftirq(nr));
 
 function wakeup_softirqd(): void {
   const tsk = kernel().this_cpu().ksoftirqd;
@@ -69,41 +81,64 @@ function wakeup_softirqd(): void {
 }
 
 /** Runs `eff` with `names` pushed on the running context's backtrace. */
-const in_frames = <A>(names: readonly string[], eff: Effect.Effect<A>): Effect.Effect<A> =>
-  Effect.suspend(() => {
-    const frames = kernel().this_ctx().frames;
-    frames.push(...names);
-    return Effect.ensuring(eff, Effect.sync(() => void frames.splice(frames.length - names.length, names.length)));
-  });
+const in_frames = with_frames;
+const DO_SOFTIRQ_FRAMES = ["__do_softirq"];
+const IRQ_EXIT_FRAMES = ["irq_exit"];
 
 /** __do_softirq(): runs pending vectors with interrupts enabled, restarting up to 10 times. */
-const __do_softirq = (): Effect.Effect<void> => in_frames(["__do_softirq"], do_softirq_body());
-const do_softirq_body = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
+const __do_softirq = (): Effect.Effect<void> => in_frames(DO_SOFTIRQ_FRAMES, do_softirq_body());
+/**
+ * __do_softirq()'s body as an op. Phases: 0 entering; 1 after local_irq_enable's interleaving
+ * point; 2 back from a vector's action. act.n: the pending bits not yet run, shifted so bit 0 is
+ * vector act.i; act.m: the restarts left.
+ */
+class DoSoftirq extends OpClass {
+  run(act: Activation): unknown {
     const k = kernel();
     const pc = k.this_cpu();
-    let pending = pc.softirq_pending;
-    let max_restart = MAX_SOFTIRQ_RESTART;
-    pc.preempt_count += SOFTIRQ_OFFSET;
-    k.charge(k.costs.softirqEntry);
-    for (;;) {
-      pc.softirq_pending = 0;
-      yield* local_irq_enable();
-      for (let nr = 0; pending !== 0; nr++, pending >>>= 1) {
-        if ((pending & 1) === 0) continue;
-        const h = k.softirq_vec[nr];
-        pc.softirqs++;
-        trace_softirq_entry(nr);
-        if (h !== undefined) yield* h.action(h);
-        trace_softirq_exit(nr);
-      }
-      local_irq_disable();
-      pending = pc.softirq_pending;
-      if (pending === 0 || --max_restart === 0) break;
+    if (act.phase === 0) {
+      act.n = pc.softirq_pending;
+      act.m = MAX_SOFTIRQ_RESTART;
+      pc.preempt_count += SOFTIRQ_OFFSET;
+      k.charge(k.costs.softirqEntry);
+      return restart(k, pc, act);
     }
-    if (pending !== 0) wakeup_softirqd();
+    if (act.phase === 2) {
+      trace_softirq_exit(act.i);
+      act.i++;
+      act.n >>>= 1;
+    }
+    for (; act.n !== 0; act.i++, act.n >>>= 1) {
+      if ((act.n & 1) === 0) continue;
+      const h = k.softirq_vec[act.i];
+      pc.softirqs++;
+      trace_softirq_entry(act.i);
+      if (h !== undefined) {
+        act.x = h.action(h);
+        act.phase = 2;
+        return CALL;
+      }
+      trace_softirq_exit(act.i);
+    }
+    local_irq_disable();
+    act.n = pc.softirq_pending;
+    if (act.n !== 0 && --act.m !== 0) return restart(k, pc, act);
+    if (act.n !== 0) wakeup_softirqd();
     pc.preempt_count -= SOFTIRQ_OFFSET;
-  });
+    return undefined;
+  }
+}
+
+/** A pass over the pending vectors: cleared, then interrupts on (an interleaving point). */
+function restart(k: Kernel, pc: PerCpu, act: Activation): unknown {
+  pc.softirq_pending = 0;
+  act.i = 0;
+  pc.hw.irqs_enabled = true;
+  k.charge(k.costs.step);
+  act.phase = 1;
+  return PARK;
+}
+const do_softirq_body = (): Effect.Effect<void> => op(new DoSoftirq());
 
 /** do_softirq(): runs pending softirqs unless already in interrupt context. */
 export const do_softirq = (): Effect.Effect<void> =>
@@ -119,20 +154,27 @@ export function irq_enter(): void {
 }
 
 /** irq_exit(): leaves hardirq context and runs pending softirqs if no other interrupt is active. */
-export const irq_exit = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
+class IrqExit extends OpClass {
+  run(act: Activation): unknown {
     const pc = kernel().this_cpu();
     pc.preempt_count -= HARDIRQ_OFFSET;
-    if (irq_count(pc.preempt_count) === 0 && pc.softirq_pending !== 0) yield* in_frames(["irq_exit"], __do_softirq());
-  });
+    if (irq_count(pc.preempt_count) === 0 && pc.softirq_pending !== 0) {
+      act.x = in_frames(IRQ_EXIT_FRAMES, __do_softirq());
+      return BECOME;
+    }
+    return undefined;
+  }
+}
+export const irq_exit = (): Effect.Effect<void> => op(new IrqExit());
 
 export function local_bh_disable(): void {
   kernel().this_cpu().preempt_count += SOFTIRQ_DISABLE_OFFSET;
 }
 
-/** local_bh_enable(): may run pending softirqs right here; a preempt point. */
-export const local_bh_enable = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
+/** local_bh_enable(): may run pending softirqs right here; a preempt point. Phase 1: done. */
+class LocalBhEnable extends OpClass {
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return undefined;
     const k = kernel();
     const pc = k.this_cpu();
     if ((pc.preempt_count & 0xff00) === 0) throw new ScenarioError(`local_bh_enable() on CPU${pc.id} without local_bh_disable()`);
@@ -140,10 +182,21 @@ export const local_bh_enable = (): Effect.Effect<void> =>
       k.printk(`WARNING: at kernel/softirq.c _local_bh_enable_ip(): called ${pc.hw.irqs_enabled ? "in hardirq context" : "with interrupts disabled"}`);
     }
     pc.preempt_count -= SOFTIRQ_DISABLE_OFFSET - 1;
-    if (irq_count(pc.preempt_count) === 0 && pc.softirq_pending !== 0) yield* do_softirq();
+    if (irq_count(pc.preempt_count) === 0 && pc.softirq_pending !== 0) {
+      act.x = Effect.flatMap(do_softirq(), local_bh_enable_tail);
+      return BECOME;
+    }
     pc.preempt_count -= 1;
-    yield* preempt_check_resched();
+    return resched_op(act);
+  }
+}
+/** local_bh_enable() after the softirqs it ran: the count's last unit, then the preempt point. */
+const local_bh_enable_tail = (): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    kernel().this_cpu().preempt_count -= 1;
+    return preempt_check_resched();
   });
+export const local_bh_enable = (): Effect.Effect<void> => op(new LocalBhEnable());
 
 // ---------------------------------------------------------------- ksoftirqd
 
@@ -204,30 +257,61 @@ const test_and_set = (t: tasklet_struct, bit: number): boolean => {
   return was;
 };
 
-function __tasklet_schedule_common(t: tasklet_struct, hi: boolean): Effect.Effect<void> {
-  return Effect.suspend(() => {
-    if (test_and_set(t, TASKLET_STATE_SCHED)) return Effect.void;
+/** __tasklet_schedule() / __tasklet_hi_schedule(): queued on this CPU unless already scheduled. */
+class TaskletSchedule extends OpClass {
+  constructor(
+    readonly t: tasklet_struct,
+    readonly hi: boolean,
+  ) {
+    super();
+  }
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return undefined;
+    if (test_and_set(this.t, TASKLET_STATE_SCHED)) return undefined;
     const pc = kernel().this_cpu();
     const flags = local_irq_save();
-    (hi ? pc.tasklet_hi_vec : pc.tasklet_vec).push(t);
-    raise_softirq_irqoff(hi ? HI_SOFTIRQ : TASKLET_SOFTIRQ);
-    return local_irq_restore(flags);
-  });
+    (this.hi ? pc.tasklet_hi_vec : pc.tasklet_vec).push(this.t);
+    raise_softirq_irqoff(this.hi ? HI_SOFTIRQ : TASKLET_SOFTIRQ);
+    return irq_restore_in_op(act, flags, 1);
+  }
+}
+function __tasklet_schedule_common(t: tasklet_struct, hi: boolean): Effect.Effect<void> {
+  return op(new TaskletSchedule(t, hi));
 }
 
 export const tasklet_schedule = (t: tasklet_struct): Effect.Effect<void> => __tasklet_schedule_common(t, false);
 export const tasklet_hi_schedule = (t: tasklet_struct): Effect.Effect<void> => __tasklet_schedule_common(t, true);
 
-/** tasklet_action / tasklet_hi_action: runs this CPU's list; busy or disabled ones go back. */
-function tasklet_action_common(hi: boolean): Effect.Effect<void> {
-  return Effect.gen(function* () {
+/**
+ * tasklet_action / tasklet_hi_action: runs this CPU's list; busy or disabled ones go back. An op:
+ * phase 0 takes the list (act.y) with interrupts off, 1 walks it from act.i after an
+ * interleaving point, 2 is back from a tasklet's function.
+ */
+class TaskletAction extends OpClass {
+  constructor(readonly hi: boolean) {
+    super();
+  }
+  run(act: Activation): unknown {
     const k = kernel();
     const pc = k.this_cpu();
-    local_irq_disable();
-    const vec = hi ? pc.tasklet_hi_vec : pc.tasklet_vec;
-    const list = vec.splice(0, vec.length);
-    yield* local_irq_enable();
-    for (const t of list) {
+    const hi = this.hi;
+    if (act.phase === 0) {
+      local_irq_disable();
+      const vec = hi ? pc.tasklet_hi_vec : pc.tasklet_vec;
+      act.y = vec.splice(0, vec.length);
+      act.i = 0;
+      return irqs_on(k, pc, act);
+    }
+    const list = act.y as tasklet_struct[];
+    if (act.phase === 2) {
+      const t = list[act.i]!;
+      trace_tasklet_exit(t.name);
+      t.running_on = -1;
+      t.state &= ~(1 << TASKLET_STATE_RUN);
+      act.i++;
+    }
+    while (act.i < list.length) {
+      const t = list[act.i]!;
       if (!test_and_set(t, TASKLET_STATE_RUN)) {
         if (t.count === 0) {
           if ((t.state & (1 << TASKLET_STATE_SCHED)) === 0) throw new SimError(`tasklet ${t.name}: running but not scheduled`);
@@ -236,20 +320,32 @@ function tasklet_action_common(hi: boolean): Effect.Effect<void> {
           t.running_on = pc.id;
           t.runs++;
           trace_tasklet_entry(t.name);
-          yield* in_frames([hi ? "tasklet_hi_action" : "tasklet_action", t.name], t.func(t.data));
-          trace_tasklet_exit(t.name);
-          t.running_on = -1;
-          t.state &= ~(1 << TASKLET_STATE_RUN);
-          continue;
+          act.x = in_frames([hi ? "tasklet_hi_action" : "tasklet_action", t.name], t.func(t.data));
+          act.phase = 2;
+          return CALL;
         }
         t.state &= ~(1 << TASKLET_STATE_RUN);
       }
       local_irq_disable();
       (hi ? pc.tasklet_hi_vec : pc.tasklet_vec).push(t);
       __raise_softirq_irqoff(hi ? HI_SOFTIRQ : TASKLET_SOFTIRQ);
-      yield* local_irq_enable();
+      act.i++;
+      return irqs_on(k, pc, act);
     }
-  });
+    return undefined;
+  }
+}
+
+/** local_irq_enable() inside an op: interrupts on, an interleaving point, then phase 1. */
+function irqs_on(k: Kernel, pc: PerCpu, act: Activation): unknown {
+  pc.hw.irqs_enabled = true;
+  k.charge(k.costs.step);
+  act.phase = 1;
+  return PARK;
+}
+
+function tasklet_action_common(hi: boolean): Effect.Effect<void> {
+  return op(new TaskletAction(hi));
 }
 
 export function tasklet_disable_nosync(t: tasklet_struct): void {

@@ -16,6 +16,8 @@ export const EVALUATE = "~effect/Effect/evaluate";
 export const IDENTIFIER = "~effect/Effect/identifier";
 /** A frame's success continuation (an Effect.gen body's is "next value to the generator"). */
 export const CONT_A = "~effect/Effect/successCont";
+/** A frame's failure continuation (a catch's handler). */
+export const CONT_E = "~effect/Effect/failureCont";
 export const YIELD: symbol = Symbol.for("effect/Effect/Yield");
 /** Where Effect keeps the fiber that is running (read by forEach, Scope and Semaphore). */
 export const CURRENT_FIBER = "~effect/Fiber/currentFiber";
@@ -39,6 +41,8 @@ function probe(): Probe {
       if (typeof fiber[m] !== "function") return fail(`a fiber has no ${m}() method`);
     }
     if (!Array.isArray(fiber._stack)) return fail("a fiber has no _stack array");
+    if (typeof (Effect.map(Effect.void, () => 1) as unknown as Record<string, unknown>)[CONT_A] !== "function") return fail(`Effect.map has no "${CONT_A}"`);
+    if (typeof (Effect.catchCause(Effect.void, () => Effect.void) as unknown as Record<string, unknown>)[CONT_E] !== "function") return fail(`Effect.catchCause has no "${CONT_E}"`);
     // Evaluate a small program the way the stepper will, and check the result.
     const Ctor = (fiber as { constructor: new (c: unknown, i: boolean) => Record<string, unknown> }).constructor;
     const f = new Ctor(fiber.context, true);

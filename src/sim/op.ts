@@ -24,6 +24,12 @@ import { FAST, CONT_A, EVALUATE, IDENTIFIER, YIELD, primitiveProto } from "./eff
 export const PARK: unique symbol = Symbol("mmsim/park");
 /** `run`'s return value that continues at once as the effect in `act.x` (a tail call). */
 export const BECOME: unique symbol = Symbol("mmsim/become");
+/**
+ * `run`'s return value that runs the effect in `act.x` and then resumes the op (in the phase it
+ * set, with `act.i`, `act.n`, `act.m` and `act.y` as it left them) with the effect's value in
+ * `act.x`. A failure of the effect goes past the op, as through a generator's `yield*`.
+ */
+export const CALL: unique symbol = Symbol("mmsim/call");
 
 /** The engine's note in a fiber that it parked at an op (fiber._yielded). */
 export const PARKED = (): void => {};
@@ -31,10 +37,14 @@ export const PARKED = (): void => {};
 /** Where a context is inside the op it parked in. */
 export interface Activation {
   op: OpBase | null;
-  /** 0 when the op starts; what the op sets before a PARK when it resumes. */
+  /** 0 when the op starts; what the op sets before a PARK or CALL when it resumes. */
   phase: number;
-  /** Scratch the op keeps across parks. */
+  /** Scratch the op keeps across parks and calls. */
+  i: number;
   n: number;
+  m: number;
+  y: unknown;
+  /** BECOME's and CALL's effect; after a CALL, its value. */
   x: unknown;
 }
 
@@ -63,6 +73,15 @@ function settle(act: ActivationImpl, r: unknown, fiber: FiberLike): unknown {
     fiber.mmsim_next = act;
     fiber._yielded = PARKED;
     return YIELD;
+  }
+  if (r === CALL) {
+    // The callee uses the context's activation: the op's own state waits in a stack frame.
+    const callee = act.x;
+    fiber._stack.push(new CallFrame(act) as unknown as Record<string, unknown>);
+    act.op = null;
+    act.x = undefined;
+    act.y = undefined;
+    return callee;
   }
   act.op = null;
   if (r === BECOME) {
@@ -109,6 +128,42 @@ function evaluateActivation(this: ActivationImpl, fiber: FiberLike): unknown {
   return settle(this, this.op!.run(this), fiber);
 }
 
+/** An op waiting for the effect it called: its state, and its resumption as a success continuation. */
+interface CallFrame {
+  op: OpBase;
+  phase: number;
+  i: number;
+  n: number;
+  m: number;
+  y: unknown;
+}
+
+function resumeCaller(this: CallFrame, value: unknown, fiber: FiberLike): unknown {
+  let act = fiber.mmsim_act;
+  if (act === undefined) act = fiber.mmsim_act = new ActivationImpl();
+  act.op = this.op;
+  act.phase = this.phase;
+  act.i = this.i;
+  act.n = this.n;
+  act.m = this.m;
+  act.y = this.y;
+  act.x = value;
+  return settle(act, this.op.run(act), fiber);
+}
+
+const CallFrame = (function () {
+  const F = function (this: CallFrame, act: Activation) {
+    this.op = act.op!;
+    this.phase = act.phase;
+    this.i = act.i;
+    this.n = act.n;
+    this.m = act.m;
+    this.y = act.y;
+  } as unknown as new (act: Activation) => CallFrame;
+  (F as unknown as { prototype: unknown }).prototype = { [CONT_A]: resumeCaller };
+  return F;
+})();
+
 function opIterator(this: OpBase): OpBase {
   this.it = 0;
   return this;
@@ -131,7 +186,10 @@ export const ActivationImpl: new () => Activation = (function () {
   const A = function (this: Activation) {
     this.op = null;
     this.phase = 0;
+    this.i = 0;
     this.n = 0;
+    this.m = 0;
+    this.y = undefined;
     this.x = undefined;
   } as unknown as new () => Activation;
   if (FAST) {
@@ -180,6 +238,11 @@ function asEffect<A>(o: OpBase): Effect.Effect<A> {
       const r = o.run(act);
       if (r === PARK) return Effect.flatMap(CALLBACK_PARK, go);
       if (r === BECOME) return act.x as Effect.Effect<A>;
+      if (r === CALL)
+        return Effect.flatMap(act.x as Effect.Effect<unknown>, (v) => {
+          act.x = v;
+          return go();
+        });
       return Effect.succeed(r as A);
     };
     return go();

@@ -65,8 +65,10 @@ export class spinlock_t {
 
   _release(t: number): void {
     const h = this.holder!;
-    const i = h.held.lastIndexOf(this);
-    if (i >= 0) h.held.splice(i, 1);
+    const locks = h.held;
+    const i = locks.lastIndexOf(this);
+    if (i === locks.length - 1) locks.pop();
+    else if (i >= 0) locks.splice(i, 1);
     const held = t - this.acquired_at;
     this.hold_total += held;
     if (held > this.hold_max) this.hold_max = held;
