@@ -24,13 +24,22 @@ export class ExecContext {
 
   constructor(
     readonly kind: "task" | "irq",
-    readonly name: string,
+    public name: string,
     readonly task: Task | null,
-    readonly program: Effect.Effect<void>,
+    public program: Effect.Effect<void>,
     public cpu: PerCpu,
     frames: string[],
   ) {
     this.frames = frames;
+  }
+
+  /** An interrupt context that ended, from its CPU's pool, for the next interrupt there. */
+  reuse(name: string, program: Effect.Effect<void>, outer: string, inner: string): void {
+    this.name = name;
+    this.program = program;
+    this.frames.length = 0;
+    this.frames.push(outer, inner);
+    this.stepper?.reset(program);
   }
 
   /** Can the CPU run this context now (it is not spinning, and it has not started or it parked)? */

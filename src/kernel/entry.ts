@@ -91,31 +91,43 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   pc.hw.clock += k.costs.irqEntry;
   pc.times.hardirq += k.costs.irqEntry;
   let name: string;
-  let frames: string[];
+  let outer: string;
+  let inner: string;
   let program;
   if (vector === LOCAL_TIMER_VECTOR) {
     name = "local-timer";
-    frames = ["apic_timer_interrupt", "smp_apic_timer_interrupt"];
+    outer = "apic_timer_interrupt";
+    inner = "smp_apic_timer_interrupt";
     program = local_timer_interrupt();
   } else if (vector === RESCHEDULE_VECTOR) {
     name = "reschedule-ipi";
-    frames = ["reschedule_interrupt", "smp_reschedule_interrupt"];
+    outer = "reschedule_interrupt";
+    inner = "smp_reschedule_interrupt";
     program = reschedule_interrupt();
   } else if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
     name = "call-function-ipi";
-    frames = ["call_function_single_interrupt", "smp_call_function_single_interrupt"];
+    outer = "call_function_single_interrupt";
+    inner = "smp_call_function_single_interrupt";
     program = call_function_single_interrupt();
   } else {
     const irq = vector_to_irq(vector);
     if (irq < 0) throw new SimError(`CPU${pc.id}: unexpected vector 0x${vector.toString(16)}`);
-    name = `irq/${irq}`;
-    frames = ["common_interrupt", "do_IRQ"];
+    name = IRQ_NAMES[irq] ??= `irq/${irq}`;
+    outer = "common_interrupt";
+    inner = "do_IRQ";
     program = do_IRQ(irq);
   }
-  const ctx = new ExecContext("irq", name, null, program, pc, frames);
+  let ctx = pc.irq_pool.pop();
+  if (ctx !== undefined) ctx.reuse(name, program, outer, inner);
+  else ctx = new ExecContext("irq", name, null, program, pc, [outer, inner]);
   pc.stack.push(ctx);
   run(k, ctx);
 }
+
+/** "irq/N", by N (made once). */
+const IRQ_NAMES: string[] = [];
+/** Interrupt contexts a CPU keeps for reuse (interrupts nest only a few deep). */
+const IRQ_POOL = 4;
 
 function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown>): void {
   const pc = ctx.cpu;
@@ -123,6 +135,8 @@ function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown
   if (ctx.kind === "irq") {
     if (pc.top() !== ctx) throw new SimError(`CPU${pc.id}: interrupt context ${ctx.name} ended but is not on top`);
     pc.stack.pop();
+    // Nothing refers to a context that ended holding no lock: the next interrupt may reuse it.
+    if (ctx.held.length === 0 && ctx.spinning === null && pc.irq_pool.length < IRQ_POOL) pc.irq_pool.push(ctx);
     // iret: the interrupted context ran with IF set, or the interrupt would not have been taken.
     pc.hw.irqs_enabled = true;
     preempt_schedule_irq(pc);

@@ -26,6 +26,8 @@ export interface CpuTimes {
 export class PerCpu {
   /** Contexts on this CPU: the running task's (if any) at the bottom, interrupts above. */
   readonly stack: ExecContext[] = [];
+  /** Interrupt contexts that ended cleanly (no lock held), kept for the next interrupts here. */
+  readonly irq_pool: ExecContext[] = [];
   preempt_count = 0;
   need_resched = false;
   /** The task running here (the idle task when none is). */

@@ -23,6 +23,7 @@ import * as Scheduler from "effect/Scheduler";
 import type * as Exit from "effect/Exit";
 import { CURRENT_FIBER, EVALUATE, FAST, FiberCtor, YIELD } from "./effect_internals.ts";
 import { ActivationImpl, PARKED, parkedCallback, type Activation } from "./op.ts";
+import { SimError } from "./errors.ts";
 
 const NEW = 0;
 const PARKED_HERE = 1;
@@ -85,6 +86,17 @@ export class Stepper {
     private readonly onExit: (exit: Exit.Exit<void, unknown>) => void,
   ) {
     this.next = program;
+  }
+
+  /**
+   * Runs `program` from its start next, once the last one ended: a finished context's stepper
+   * (and its fiber) reused for the next interrupt on the same CPU.
+   */
+  reset(program: Effect.Effect<void>): void {
+    if (this.state !== DONE) throw new SimError("a stepper is reused before its program ended");
+    this.next = program;
+    this.resume = null;
+    this.state = NEW;
   }
 
   /** Can step() run the context now (it has not started, or it parked at an op)? */
