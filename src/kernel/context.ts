@@ -37,8 +37,10 @@ export class ExecContext {
   reuse(name: string, program: Effect.Effect<void>, outer: string, inner: string): void {
     this.name = name;
     this.program = program;
-    this.frames.length = 0;
-    this.frames.push(outer, inner);
+    const f = this.frames;
+    f.length = 2;
+    f[0] = outer;
+    f[1] = inner;
     this.stepper?.reset(program);
   }
 

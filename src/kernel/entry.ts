@@ -79,9 +79,12 @@ function step(k: Kernel, pc: PerCpu): void {
 /** Runs the context's next step: from where it parked to its next interleaving point. */
 function run(k: Kernel, ctx: ExecContext): void {
   k.ctx = ctx;
-  let s = ctx.stepper;
-  if (s === null) s = ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit));
-  s.step();
+  (ctx.stepper ?? new_stepper(k, ctx)).step();
+}
+
+// Apart from run(), so that run() captures nothing (V8 would allocate a closure context on every call).
+function new_stepper(k: Kernel, ctx: ExecContext): Stepper {
+  return (ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit)));
 }
 
 function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {

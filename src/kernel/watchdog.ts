@@ -168,22 +168,26 @@ export function install_nmi_watchdog(k: Kernel): void {
   if (!k.config.watchdog) return;
   const armed = k.percpu.map(() => false);
   const arm = (pc: PerCpu): void => {
-    if (armed[pc.id]) return;
-    armed[pc.id] = true;
-    const since = pc.hw.irqs_off_since;
-    const at = Math.max(since + k.config.watchdog_thresh * NSEC_PER_SEC, k.engine.now);
-    k.engine.at(at, 4, `nmi-watchdog/${pc.id}`, () => {
-      armed[pc.id] = false;
-      if (pc.hw.irqs_enabled || k.halted) return;
-      if (pc.hw.irqs_off_since !== since) return arm(pc); // off again since: a new period
-      const text = ["NMI watchdog: Watchdog detected hard LOCKUP on cpu " + pc.id, ...show_cpu_contexts([pc])];
-      const top = pc.top();
-      if (top !== undefined) text.push("Call Trace:", ...[...top.frames].reverse().map((f) => ` ${f}`));
-      k.report("hard_lockup", text.join("\n"), { ts: at, cpu: pc.id });
-      k.halt(at, `hard lockup on CPU${pc.id}`);
-    }, true, true);
+    if (!armed[pc.id]) arm_nmi_check(k, pc, armed);
   };
   for (const pc of k.percpu) pc.hw.onIrqsOff = () => arm(pc);
+}
+
+/** The NMI watchdog's check of `pc`, watchdog_thresh s after its interrupt flag was last cleared. */
+function arm_nmi_check(k: Kernel, pc: PerCpu, armed: boolean[]): void {
+  armed[pc.id] = true;
+  const since = pc.hw.irqs_off_since;
+  const at = Math.max(since + k.config.watchdog_thresh * NSEC_PER_SEC, k.engine.now);
+  k.engine.at(at, 4, `nmi-watchdog/${pc.id}`, () => {
+    armed[pc.id] = false;
+    if (pc.hw.irqs_enabled || k.halted) return;
+    if (pc.hw.irqs_off_since !== since) return arm_nmi_check(k, pc, armed); // off again since: a new period
+    const text = ["NMI watchdog: Watchdog detected hard LOCKUP on cpu " + pc.id, ...show_cpu_contexts([pc])];
+    const top = pc.top();
+    if (top !== undefined) text.push("Call Trace:", ...[...top.frames].reverse().map((f) => ` ${f}`));
+    k.report("hard_lockup", text.join("\n"), { ts: at, cpu: pc.id });
+    k.halt(at, `hard lockup on CPU${pc.id}`);
+  }, true, true);
 }
 
 /** khungtaskd: every hung_task_timeout_secs, tasks in D state that have not run since are reported. */

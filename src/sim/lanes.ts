@@ -20,6 +20,8 @@ export interface QueuedLane {
   lane_key: number;
 }
 
+const NONE: readonly never[] = [];
+
 const before = (a: QueuedLane, b: QueuedLane): boolean => (a.lane_key !== b.lane_key ? a.lane_key < b.lane_key : a.id < b.id);
 
 export class LaneQueue<L extends QueuedLane> {
@@ -29,6 +31,8 @@ export class LaneQueue<L extends QueuedLane> {
   /** The lanes tied at the earliest clock, by id (valid after tiedAtMin(), `ntied` of them). */
   private readonly tiedBuf: L[] = [];
   private readonly walkBuf: number[] = [];
+  /** The one earliest lane, when there is no tie (a separate array, so neither changes length). */
+  private readonly oneBuf: L[] = [undefined as unknown as L];
 
   /** Starts with every lane to be checked. */
   constructor(private readonly lanes: readonly L[]) {
@@ -74,17 +78,14 @@ export class LaneQueue<L extends QueuedLane> {
     if (this.ndirty > 0) this.refresh();
     const h = this.heap;
     const t = this.tiedBuf;
-    if (h.length === 0) {
-      if (t.length !== 0) t.length = 0;
-      return t;
-    }
+    if (h.length === 0) return NONE;
     const top = h[0]!;
     const c = top.lane_key;
     // Most turns: no other lane at that clock (the children of the root are later).
     if ((h.length < 2 || h[1]!.lane_key !== c) && (h.length < 3 || h[2]!.lane_key !== c)) {
-      if (t.length !== 1) t.length = 1;
-      t[0] = top;
-      return t;
+      const one = this.oneBuf;
+      one[0] = top;
+      return one;
     }
     // Every lane at that clock: they form a subtree at the root (the heap's order puts nothing
     // later above them). Collected with an explicit stack, then put in id order (few: insertion).
