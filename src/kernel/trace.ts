@@ -80,25 +80,34 @@ export function trace_sched_process_exit(p: Task): void {
   const k = kernel();
   k.trace(TP_SCHED_PROCESS_EXIT, k.comm(p), p.pid);
 }
-/** A lock event's lock: anything with a name (a spinlock_t). */
+/** A lock event's lock: anything with a name (a spinlock_t), which keeps the name's id in the run's trace. */
 interface Named {
   readonly name: string;
+  trace_ref: unknown;
+  trace_id: number;
+}
+/** The lock name's interned id, looked up once per lock and run. */
+function lock_str(k: ReturnType<typeof kernel>, lock: Named): number {
+  const t = k.engine.trace;
+  if (lock.trace_ref === t) return lock.trace_id;
+  lock.trace_ref = t;
+  return (lock.trace_id = k.str(lock.name));
 }
 /** `flags`: TRACE_LOCK_TRY for a trylock. */
 export function trace_lock_acquire(lock: Named, flags: number): void {
   const k = kernel();
-  k.trace(TP_LOCK_ACQUIRE, flags, k.str(lock.name));
+  k.trace(TP_LOCK_ACQUIRE, flags, lock_str(k, lock));
 }
 export function trace_lock_release(lock: Named): void {
   const k = kernel();
-  k.trace(TP_LOCK_RELEASE, k.str(lock.name));
+  k.trace(TP_LOCK_RELEASE, lock_str(k, lock));
 }
 export function trace_lock_contended(lock: Named): void {
   const k = kernel();
-  k.trace(TP_LOCK_CONTENDED, k.str(lock.name));
+  k.trace(TP_LOCK_CONTENDED, lock_str(k, lock));
 }
 export function trace_lock_acquired(lock: Named, waitNs: number): void {
   const k = kernel();
-  k.trace(TP_LOCK_ACQUIRED, k.str(lock.name), waitNs);
+  k.trace(TP_LOCK_ACQUIRED, lock_str(k, lock), waitNs);
 }
 export const trace_printk = (text: string): void => kernel().trace_text(TP_BPRINT, text);

@@ -47,6 +47,10 @@ export class spinlock_t {
    */
   free_at = 0;
 
+  /** The name's id in the trace of the run that last traced the lock (src/kernel/trace.ts). */
+  trace_ref: unknown = null;
+  trace_id = -1;
+
   /** Where the lock word lives: a pseudo-physical address in the kernel's data, one cache line per registered lock. */
   word_address = 0x3fffffc0;
 
