@@ -82,8 +82,10 @@ export function kmem_cache_init(k: Kernel, mm: MmState, colouring = true, debug 
 function find_general_cachep(mm: MmState, size: number, gfp: gfp_t): kmem_cache | null {
   const g = generals.get(mm);
   if (g === undefined) return null;
-  const i = g.sizes.findIndex((n) => size <= n);
-  if (i < 0) return null;
+  const sizes = g.sizes;
+  let i = 0;
+  while (i < sizes.length && !(size <= sizes[i]!)) i++;
+  if (i === sizes.length) return null;
   if (gfp & __GFP_DMA) return g.dma[i] ?? null;
   if (mm.era === "6" && gfp & __GFP_RECLAIMABLE) return g.reclaim[i] ?? null;
   return g.normal[i] ?? null;

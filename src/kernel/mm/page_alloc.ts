@@ -87,13 +87,26 @@ export function mm_of(k: Kernel): MmState {
   return k.mm;
 }
 
+/** The zone types gfp_zone() picks from, per arch: __GFP_DMA32's, __GFP_HIGHMEM's, with __GFP_MOVABLE, and the default. */
+interface GfpZones {
+  readonly dma32: number;
+  readonly highmem: number;
+  readonly movable: number;
+  readonly normal: number;
+}
+const gfp_zones = (arch: keyof typeof ZONE_NAMES): GfpZones => {
+  const idx = (n: string) => ZONE_NAMES[arch].indexOf(n);
+  return { dma32: arch === "x86_64" ? idx("DMA32") : idx("Normal"), highmem: arch === "i386" ? idx("HighMem") : idx("Normal"), movable: idx("Movable"), normal: idx("Normal") };
+};
+const GFP_ZONES = { i386: gfp_zones("i386"), x86_64: gfp_zones("x86_64") };
+
 /** gfp_zone(): the highest zone type the mask may use. */
 export function gfp_zone(mm: MmState, gfp: G.gfp_t): number {
-  const idx = (n: string) => ZONE_NAMES[mm.arch].indexOf(n);
+  const t = GFP_ZONES[mm.arch];
   if (gfp & G.__GFP_DMA) return 0;
-  if (gfp & G.__GFP_DMA32) return mm.arch === "x86_64" ? idx("DMA32") : idx("Normal");
-  if (gfp & G.__GFP_HIGHMEM) return gfp & G.__GFP_MOVABLE ? idx("Movable") : mm.arch === "i386" ? idx("HighMem") : idx("Normal");
-  return idx("Normal");
+  if (gfp & G.__GFP_DMA32) return t.dma32;
+  if (gfp & G.__GFP_HIGHMEM) return gfp & G.__GFP_MOVABLE ? t.movable : t.highmem;
+  return t.normal;
 }
 
 /**
@@ -125,24 +138,22 @@ function zone_order(mm: MmState): boolean {
   return true;
 }
 
-const zonelist_cache = new WeakMap<MmState, Map<number, Zone[]>>();
-
-/** The zonelist of node `nid` for allocations up to zone type `high_zoneidx`, populated zones only. */
+/**
+ * The zonelist of node `nid` for allocations up to zone type `high_zoneidx`, populated zones
+ * only: built on first use and kept in the node (pg_data_t.node_zonelists, one per zone type).
+ */
 export function zonelist(mm: MmState, nid: number, high_zoneidx: number): Zone[] {
-  let cache = zonelist_cache.get(mm);
-  if (cache === undefined) zonelist_cache.set(mm, (cache = new Map()));
-  const key = nid * 16 + high_zoneidx;
-  let zl = cache.get(key);
-  if (zl === undefined) {
-    const order = node_fallback(mm.nodes.length, nid);
-    const types = Array.from({ length: high_zoneidx + 1 }, (_, i) => high_zoneidx - i);
-    zl = zone_order(mm)
-      ? types.flatMap((t) => order.map((n) => mm.nodes[n]!.node_zones[t]!))
-      : order.flatMap((n) => types.map((t) => mm.nodes[n]!.node_zones[t]!));
-    zl = zl.filter((z) => z.populated);
-    cache.set(key, zl);
-  }
-  return zl;
+  const lists = mm.nodes[nid]!.node_zonelists;
+  return lists[high_zoneidx] ?? (lists[high_zoneidx] = build_zonelist(mm, nid, high_zoneidx));
+}
+
+function build_zonelist(mm: MmState, nid: number, high_zoneidx: number): Zone[] {
+  const order = node_fallback(mm.nodes.length, nid);
+  const types = Array.from({ length: high_zoneidx + 1 }, (_, i) => high_zoneidx - i);
+  const zl = zone_order(mm)
+    ? types.flatMap((t) => order.map((n) => mm.nodes[n]!.node_zones[t]!))
+    : order.flatMap((n) => types.map((t) => mm.nodes[n]!.node_zones[t]!));
+  return zl.filter((z) => z.populated);
 }
 
 /** 2.6.34: ALLOC_HIGH takes half of min off, ALLOC_HARDER a quarter of what is left. */
