@@ -70,6 +70,12 @@ export function __pa(dm: DirectMap, v: kaddr_t): number {
 /** virt_to_page(). */
 export const virt_to_page = (dm: DirectMap, v: kaddr_t): number => Math.floor(__pa(dm, v) / 2 ** PAGE_SHIFT);
 
+/** virt_to_page() of a direct-map address, or -1 for any other (where virt_to_page throws). */
+export function direct_map_pfn(dm: DirectMap, v: kaddr_t): number {
+  const pa = v - dm.page_offset;
+  return pa >= 0 && pa < dm.max_low_pfn * 2 ** PAGE_SHIFT ? Math.floor(pa / 2 ** PAGE_SHIFT) : -1;
+}
+
 /** page_address(): the page's kernel address, or 0 (NULL) for an unmapped HighMem page. */
 export function page_address(dm: DirectMap, pfn: number): kaddr_t {
   if (pfn < dm.max_low_pfn) return dm.page_offset + pfn * 2 ** PAGE_SHIFT;
