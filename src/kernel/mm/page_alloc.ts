@@ -389,7 +389,7 @@ export function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order:
   // clear_highpage() for __GFP_ZERO: about 8 bytes a ns.
   if (gfp & G.__GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
   trace_mm_page_alloc(p, order, G.show_gfp_flags(gfp, mm.era));
-  kasan_unpoison_pages(k, P.page_address(mm.dm, p), order); // post_alloc_hook()
+  kasan_unpoison_pages(k, mm.dm, p, order); // post_alloc_hook()
 }
 
 /** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"), then show_mem(). */
