@@ -82,8 +82,7 @@ function step(k: Kernel, pc: PerCpu): void {
  */
 function run(k: Kernel, ctx: ExecContext, pc: PerCpu): void {
   k.ctx = ctx;
-  let s = ctx.stepper;
-  if (s === null) s = ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit));
+  const s = ctx.stepper ?? new_stepper(k, ctx);
   const hw = pc.hw;
   s.step();
   while (s.parkedHere && pc.top() === ctx && ctx.spinning === null && !(hw.irqs_enabled && hw.hasPending()) && !k.halted && k.engine.goOn(hw)) s.step();
@@ -120,6 +119,11 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   const ctx = new ExecContext("irq", name, null, program, pc, frames);
   pc.stack.push(ctx);
   run(k, ctx, pc);
+}
+
+/** The context's stepper, made at its first step (a function of its own: the exit callback's closure would otherwise cost run() a context object on every call). */
+function new_stepper(k: Kernel, ctx: ExecContext): Stepper {
+  return (ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit)));
 }
 
 function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown>): void {

@@ -163,10 +163,14 @@ export function on_idle(k: Kernel): void {
 export function install_nmi_watchdog(k: Kernel): void {
   if (!k.config.watchdog) return;
   const armed = k.percpu.map(() => false);
+  // Called every time a CPU clears IF: the check is armed in a function of its own, as the
+  // closure it schedules would otherwise cost every call a context object.
   const arm = (pc: PerCpu): void => {
     if (armed[pc.id]) return;
     armed[pc.id] = true;
-    const since = pc.hw.irqs_off_since;
+    arm_check(pc, pc.hw.irqs_off_since);
+  };
+  const arm_check = (pc: PerCpu, since: number): void => {
     const at = Math.max(since + k.config.watchdog_thresh * NSEC_PER_SEC, k.engine.now);
     k.engine.at(at, 4, `nmi-watchdog/${pc.id}`, () => {
       armed[pc.id] = false;

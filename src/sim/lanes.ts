@@ -85,17 +85,25 @@ export class LaneQueue<L extends QueuedLane> {
       t[0] = top;
       return t;
     }
-    let n = 0;
-    const walk = (i: number): void => {
-      if (i >= h.length || h[i]!.lane_key !== c) return;
-      t[n++] = h[i]!;
-      walk(2 * i + 1);
-      walk(2 * i + 2);
-    };
-    walk(0);
+    const n = this.collectTied(0, c, 0);
     t.length = n;
-    t.sort((a, b) => a.id - b.id);
+    // By id: an insertion sort, as ties are few (no comparator closure or sort per call).
+    for (let i = 1; i < n; i++) {
+      const l = t[i]!;
+      let j = i - 1;
+      for (; j >= 0 && t[j]!.id > l.id; j--) t[j + 1] = t[j]!;
+      t[j + 1] = l;
+    }
     return t;
+  }
+
+  /** Puts the lanes of the subtree at `i` queued at clock `c` into tiedBuf from `n` on; returns the new count. */
+  private collectTied(i: number, c: number, n: number): number {
+    const h = this.heap;
+    if (i >= h.length || h[i]!.lane_key !== c) return n;
+    this.tiedBuf[n++] = h[i]!;
+    n = this.collectTied(2 * i + 1, c, n);
+    return this.collectTied(2 * i + 2, c, n);
   }
 
   /** Verify mode: the heap agrees with a scan of every lane (the result of earliest() included). */

@@ -102,13 +102,8 @@ export class Stepper {
 
   private stepFast(): void {
     let fiber = this.fiber;
-    if (fiber === null) {
-      fiber = this.fiber = new FiberCtor!(this.context, true) as Fiber;
-      fiber.mmsim_next = null;
-      fiber.mmsim_act = new ActivationImpl();
-      // Ended by Effect's own run loop after an outside resume: the observer still reports it.
-      fiber.addObserver((exit) => this.exited(exit as Exit.Exit<void, unknown>));
-    } else if (this.state === ELSEWHERE) {
+    if (fiber === null) fiber = this.newFiber();
+    else if (this.state === ELSEWHERE) {
       fiber._yielded = undefined;
       fiber._asyncContext = undefined;
       this.next = fiber.mmsim_next;
@@ -132,6 +127,16 @@ export class Stepper {
       fiber._yielded = undefined;
       this.exited(y as Exit.Exit<void, unknown>);
     } else this.state = ELSEWHERE;
+  }
+
+  /** The context's fiber, made at its first step (in a method of its own: the observer's closure would otherwise cost every step a context object). */
+  private newFiber(): Fiber {
+    const fiber = (this.fiber = new FiberCtor!(this.context, true) as Fiber);
+    fiber.mmsim_next = null;
+    fiber.mmsim_act = new ActivationImpl();
+    // Ended by Effect's own run loop after an outside resume: the observer still reports it.
+    fiber.addObserver((exit) => this.exited(exit as Exit.Exit<void, unknown>));
+    return fiber;
   }
 
   private stepFiber(): void {
