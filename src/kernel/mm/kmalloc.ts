@@ -24,8 +24,8 @@ import { direct_map_pfn, page_address, virt_to_page, type kaddr_t } from "./page
 import { PG_slab } from "./page-flags.ts";
 import { MAX_ORDER } from "./buddy.ts";
 import { memcpy } from "./access.ts";
-import { __cache_alloc, cache_alloc_fast_ok, cache_free_fast_ok, cache_free_object, create_cache, object_cache, qlist_free_all, set_general_cache_lookup, slab_init, slab_state, type kmem_cache } from "./slab.ts";
-import { cache_alloc_fast, cache_alloc_post, cache_free_fast } from "./slab_fast.ts";
+import { __cache_alloc, cache_free_object, create_cache, object_cache, qlist_free_all, set_general_cache_lookup, slab_init, slab_state, type kmem_cache } from "./slab.ts";
+import { cache_alloc_fast, cache_alloc_fast_ok, cache_alloc_post, cache_free_fast, cache_free_fast_ok } from "./slab_fast.ts";
 import { BECOME, OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { kasan_byte_accessible_at, kasan_kmalloc, kasan_kmalloc_large, kasan_quarantine_reduce, kasan_unpoison_range } from "./kasan.ts";
 import { kasan_check_byte, kasan_report_invalid_free } from "./kasan_report.ts";

@@ -19,7 +19,6 @@ import { MAX_ORDER, __free_one_page } from "./buddy.ts";
 import * as G from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
 import type { Zone, per_cpu_pages } from "./mmzone.ts";
-import * as P from "./page.ts";
 import { trace_mm_page_free } from "./trace.ts";
 import { kasan_poison_pages } from "./kasan.ts";
 import {
@@ -43,6 +42,13 @@ import {
   zonelist,
   type page,
 } from "./page_alloc.ts";
+
+/**
+ * Order-0 allocations take the pcp list (or, pcp off, the buddy lists) of the first zone above
+ * its low watermark here when they can (tests turn this off to compare: every allocation then
+ * goes through get_page_from_freelist's Effect code, which takes the same steps).
+ */
+export const page_fast_paths = { enabled: true };
 
 /**
  * alloc_pages_node(nid, gfp, order) into __alloc_pages_nodemask(): the checks, then for order 0
@@ -79,7 +85,7 @@ class AllocPages extends OpClass {
     const zones = zonelist(mm, nid, high_zoneidx);
     // No zone the mask may use (e.g. GFP_DMA on a machine without ZONE_DMA): NULL at once.
     if (zones.length === 0) return null;
-    if (order === 0) {
+    if (order === 0 && page_fast_paths.enabled) {
       const z = first_zone_above_low(mm, zones);
       if (z !== null && !mm.pcp) {
         act.x = buddy_alloc_order0(mm, zones, z, gfp);
@@ -211,7 +217,7 @@ class FreePagesPrepared extends OpClass {
 }
 
 function free_prepared(k: Kernel, mm: MmState, z: Zone, p: page, order: number, cold: boolean, act: Activation): unknown {
-  kasan_poison_pages(k, P.page_address(mm.dm, p), order); // free_pages_prepare()
+  kasan_poison_pages(k, mm.dm, p, order); // free_pages_prepare()
   mm.mem_map.flags[p] = 0;
   mm.ev.pgfree += 1 << order;
   trace_mm_page_free(p, order);

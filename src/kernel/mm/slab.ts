@@ -508,14 +508,6 @@ export function cache_alloc_precheck(k: Kernel, mm: MmState, c: kmem_cache, gfp:
 }
 
 /**
- * __cache_alloc() takes slab_fast.ts's path: a live cache, no DEBUG or KASAN, and an object on
- * this CPU's array (nothing before ____cache_alloc changes the array).
- */
-export function cache_alloc_fast_ok(k: Kernel, mm: MmState, c: kmem_cache): boolean {
-  return !c.dead && cpu_cache_get(k, c).avail > 0 && !slab_state(mm).debug && !kasan_enabled(k);
-}
-
-/**
  * __cache_alloc(): might_sleep_if the mask sleeps (cache_alloc_debugcheck_before, mm/slab.c),
  * then ____cache_alloc with interrupts off, then __GFP_ZERO's memset. 0 (NULL) on failure.
  */
@@ -667,18 +659,17 @@ export function cache_free_hit(k: Kernel, c: kmem_cache, ac: array_cache, obj: k
   array_push(k, ac, obj);
 }
 
-/** The object goes on top of the array (ac->entry[ac->avail++] = objp). */
+/**
+ * The object goes on top of the array (ac->entry[ac->avail++] = objp); the array keeps no
+ * entries past the new top (what was handed out above it is gone).
+ */
 function array_push(k: Kernel, ac: array_cache, obj: kaddr_t): void {
-  ac.entry.length = ac.avail;
-  ac.entry.push(obj);
-  ac.avail++;
+  const e = ac.entry;
+  const n = ac.avail;
+  if (e.length > n + 1) e.length = n + 1;
+  e[n] = obj;
+  ac.avail = n + 1;
   k.charge(k.costs.pcpOp);
-}
-
-/** __cache_free() takes slab_fast.ts's path: no KASAN or DEBUG, and room on this CPU's array. */
-export function cache_free_fast_ok(k: Kernel, mm: MmState, c: kmem_cache): boolean {
-  const ac = cpu_cache_get(k, c);
-  return ac.avail < ac.limit && !slab_state(mm).debug && !kasan_enabled(k);
 }
 
 /** The object's slab and cache, or the BUG virt_to_cache() hits (BUG_ON(!PageSlab(page))). */

@@ -16,19 +16,36 @@ import { mm_of } from "./page_alloc.ts";
 import type { kaddr_t } from "./page.ts";
 import { memset } from "./access.ts";
 import { kmemleak_free } from "./kmemleak.ts";
+import { kasan_enabled } from "./kasan.ts";
 import {
-  cache_alloc_fast_ok,
   cache_alloc_hit,
   cache_alloc_precheck,
-  cache_free_fast_ok,
   cache_free_hit,
   cpu_cache_get,
   kmem_cache_alloc_done,
   kmem_cache_alloc_slow,
   kmem_cache_free_slow,
+  slab_state,
   trace_kmem_cache_free,
   type kmem_cache,
 } from "./slab.ts";
+
+/** The fast paths are taken when they apply (tests turn them off to run the same calls through the Effect code and compare). */
+export const slab_fast_paths = { enabled: true };
+
+/**
+ * __cache_alloc() can take the fast path: a live cache, no DEBUG or KASAN, and an object on
+ * this CPU's array (nothing before ____cache_alloc changes the array).
+ */
+export function cache_alloc_fast_ok(k: Kernel, mm: MmState, c: kmem_cache): boolean {
+  return slab_fast_paths.enabled && !c.dead && cpu_cache_get(k, c).avail > 0 && !slab_state(mm).debug && !kasan_enabled(k);
+}
+
+/** __cache_free() can take the fast path: no KASAN or DEBUG, and room on this CPU's array. */
+export function cache_free_fast_ok(k: Kernel, mm: MmState, c: kmem_cache): boolean {
+  const ac = cpu_cache_get(k, c);
+  return slab_fast_paths.enabled && ac.avail < ac.limit && !slab_state(mm).debug && !kasan_enabled(k);
+}
 
 /**
  * __cache_alloc() on the fast path (cache_alloc_fast_ok), from its start to local_irq_restore:
