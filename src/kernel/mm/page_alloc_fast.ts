@@ -6,7 +6,7 @@
 // The rest continues as Effect code, which the op becomes (BECOME) where that code takes over: an
 // empty pcp list or no zone above its low watermark (get_page_from_freelist and the slow path in
 // page_alloc.ts), order > 0 or pcp off (the buddy lists under zone->lock), a pcp list past its
-// high mark (free_pcppages_bulk).
+// high mark (free_pcppages_bulk). What it leaves out of Linux is page_alloc.ts's list.
 import * as Effect from "effect/Effect";
 import { BECOME, OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { ScenarioError } from "../../sim/errors.ts";

@@ -5,7 +5,8 @@
 // when it turns interrupts back on), with no generator or closure per call; the rules themselves
 // (failslab and might_sleep, the array's hit and push) are slab.ts's plain functions, called by
 // both. Anything else -- a refill or flush, a destroyed cache, CONFIG_DEBUG_SLAB, KASAN -- is
-// decided before the op does anything, and the op becomes (BECOME) the Effect code.
+// decided before the op does anything, and the op becomes (BECOME) the Effect code. What it
+// leaves out of Linux is slab.ts's list.
 import type * as Effect from "effect/Effect";
 import { BECOME, OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { kernel, type Kernel } from "../kernel.ts";
