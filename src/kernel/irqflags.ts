@@ -12,20 +12,28 @@ export function local_irq_disable(): void {
   kernel().this_cpu().hw.irqs_enabled = false;
 }
 
+/**
+ * local_irq_restore(flags)'s work inside an op: the flag as saved; true when that turned
+ * interrupts on, which is an interleaving point (charged here): the op parks next.
+ */
+export function irq_restore_op(flags: irqflags_t): boolean {
+  const k = kernel();
+  if ((flags & X86_EFLAGS_IF) === 0) {
+    k.this_cpu().hw.irqs_enabled = false;
+    return false;
+  }
+  k.this_cpu().hw.irqs_enabled = true;
+  k.charge(k.costs.step);
+  return true;
+}
+
 /** local_irq_restore(flags) (local_irq_enable(): flags with IF set): enabling is an interleaving point. */
 class IrqRestore extends OpClass {
   constructor(readonly flags: irqflags_t) {
     super();
   }
   run(act: Activation): unknown {
-    if (act.phase !== 0) return undefined;
-    const k = kernel();
-    if ((this.flags & X86_EFLAGS_IF) === 0) {
-      k.this_cpu().hw.irqs_enabled = false;
-      return undefined;
-    }
-    k.this_cpu().hw.irqs_enabled = true;
-    k.charge(k.costs.step);
+    if (act.phase !== 0 || !irq_restore_op(this.flags)) return undefined;
     act.phase = 1;
     return PARK;
   }

@@ -41,7 +41,7 @@
 // locks and srcu (its operations are atomic steps here), per-CPU queue offlining, mempool
 // hooks, kasan_record_aux_stack, tags, the stack depot (tracks keep the frames).
 import type { Kernel } from "../kernel.ts";
-import type { kaddr_t } from "./page.ts";
+import { page_address, type DirectMap, type kaddr_t } from "./page.ts";
 import type { kmem_cache, slab } from "./slab.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
 import { ScenarioError } from "../../sim/errors.ts";
@@ -221,15 +221,19 @@ function set_track(k: Kernel, hook: readonly string[]): kasan_track {
 // ---- pages ----
 
 /** kasan_unpoison_pages() (post_alloc_hook): the block's direct-map bytes accessible. */
-export function kasan_unpoison_pages(k: Kernel, addr: kaddr_t, order: number): void {
+export function kasan_unpoison_pages(k: Kernel, dm: DirectMap, pfn: number, order: number): void {
   const s = states.get(k);
-  if (s !== undefined && addr !== 0) kasan_unpoison(s, addr, PAGE << order);
+  if (s === undefined) return;
+  const addr = page_address(dm, pfn);
+  if (addr !== 0) kasan_unpoison(s, addr, PAGE << order);
 }
 
 /** kasan_poison_pages() (free_pages_prepare): KASAN_PAGE_FREE over the block. */
-export function kasan_poison_pages(k: Kernel, addr: kaddr_t, order: number): void {
+export function kasan_poison_pages(k: Kernel, dm: DirectMap, pfn: number, order: number): void {
   const s = states.get(k);
-  if (s !== undefined && addr !== 0) kasan_poison(s, addr, PAGE << order, KASAN_PAGE_FREE);
+  if (s === undefined) return;
+  const addr = page_address(dm, pfn);
+  if (addr !== 0) kasan_poison(s, addr, PAGE << order, KASAN_PAGE_FREE);
 }
 
 // ---- slab ----

@@ -12,17 +12,21 @@
 //   128; natural alignment for powers of two); larger requests go to the page allocator
 //   (__kmalloc_large_node: __GFP_COMP, counted in NR_SLAB_UNRECLAIMABLE, not in slabinfo).
 //   (SLUB, 6.1's default allocator, would add kmalloc-8 and kmalloc-16; mmsim models SLAB.)
+// kmalloc/kzalloc and kfree are ops: an object off or onto this CPU's array cache through
+// slab_fast.ts's pieces, everything else as the Effect code here and in slab.ts.
 // Not modelled: kmalloc-cg-N (CONFIG_MEMCG_KMEM), kmalloc_track_caller's caller, kzfree.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { __GFP_COMP, __GFP_DMA, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
 import { __free_pages, alloc_pages, mm_of, with_frame } from "./page_alloc.ts";
-import { page_address, virt_to_page, type kaddr_t } from "./page.ts";
+import { direct_map_pfn, page_address, virt_to_page, type kaddr_t } from "./page.ts";
 import { PG_slab } from "./page-flags.ts";
 import { MAX_ORDER } from "./buddy.ts";
 import { memcpy } from "./access.ts";
-import { __cache_alloc, cache_free_object, create_cache, object_cache, qlist_free_all, set_general_cache_lookup, slab_init, type kmem_cache } from "./slab.ts";
+import { __cache_alloc, cache_free_object, create_cache, object_cache, qlist_free_all, set_general_cache_lookup, slab_init, slab_state, type kmem_cache } from "./slab.ts";
+import { cache_alloc_fast, cache_alloc_fast_ok, cache_alloc_post, cache_free_fast, cache_free_fast_ok } from "./slab_fast.ts";
+import { BECOME, OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { kasan_byte_accessible_at, kasan_kmalloc, kasan_kmalloc_large, kasan_quarantine_reduce, kasan_unpoison_range } from "./kasan.ts";
 import { kasan_check_byte, kasan_report_invalid_free } from "./kasan_report.ts";
 import { ARCH_KMALLOC_MINALIGN, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from "./slab_geometry.ts";
@@ -83,8 +87,10 @@ export function kmem_cache_init(k: Kernel, mm: MmState, colouring = true, debug 
 function find_general_cachep(mm: MmState, size: number, gfp: gfp_t): kmem_cache | null {
   const g = generals.get(mm);
   if (g === undefined) return null;
-  const i = g.sizes.findIndex((n) => size <= n);
-  if (i < 0) return null;
+  const sizes = g.sizes;
+  let i = 0;
+  while (i < sizes.length && !(size <= sizes[i]!)) i++;
+  if (i === sizes.length) return null;
   if (gfp & __GFP_DMA) return g.dma[i] ?? null;
   if (mm.era === "6" && gfp & __GFP_RECLAIMABLE) return g.reclaim[i] ?? null;
   return g.normal[i] ?? null;
@@ -106,34 +112,86 @@ const kmalloc_large = (mm: MmState, size: number, gfp: gfp_t): Effect.Effect<kad
     return page_address(mm.dm, p);
   });
 
+/** 6.1 kmalloc() of more than KMALLOC_MAX_CACHE_SIZE: kmalloc_large() and its tracepoint. */
+const kmalloc_large_traced = (k: Kernel, mm: MmState, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.gen(function* () {
+    if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab_common.c", 0, 0);
+    const ptr = yield* kmalloc_large(mm, size, gfp);
+    trace_kmalloc(k, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp, mm.era);
+    kmemleak_alloc(k, ptr, size, "kmalloc_large");
+    return ptr;
+  });
+
+/** __kmalloc() from general cache `c` as Effect code (the op continues here off its fast path). */
+const kmalloc_slow = (k: Kernel, mm: MmState, c: kmem_cache, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.map(with_frame("__kmalloc", __cache_alloc(c, gfp)), (ptr) => kmalloc_done(k, mm, c, ptr, size, gfp));
+
+/** __kmalloc()'s end, after __cache_alloc: KASAN's redzone, the tracepoint, kmemleak. */
+function kmalloc_done(k: Kernel, mm: MmState, c: kmem_cache, ptr: kaddr_t, size: number, gfp: gfp_t): kaddr_t {
+  kasan_kmalloc(k, c, ptr, size);
+  trace_kmalloc(k, ptr, size, c.size, gfp, mm.era);
+  kmemleak_alloc(k, ptr, size, "__kmalloc");
+  return ptr;
+}
+
+/**
+ * kmalloc(size, flags) / __kmalloc(): the general cache for the size, then
+ * with_frame("__kmalloc", __cache_alloc) -- on the fast path slab_fast.ts's pieces, else the
+ * Effect code. Phases: 0 up to local_irq_restore; 1 after its interleaving point (act.x: the
+ * cache, act.n: the object).
+ */
+class Kmalloc extends OpClass {
+  constructor(
+    readonly size: number,
+    readonly gfp: gfp_t,
+  ) {
+    super();
+  }
+  run(act: Activation): unknown {
+    const k = kernel();
+    const mm = mm_of(k);
+    const size = this.size;
+    const gfp = this.gfp;
+    let c: kmem_cache;
+    let ptr: kaddr_t;
+    if (act.phase === 0) {
+      if (!Number.isInteger(size) || size < 0) throw new Error(`kmalloc(${size}): the size must be a whole number of bytes`);
+      if (mm.era === "6" && size > KMALLOC_MAX_CACHE_SIZE_6) {
+        act.x = kmalloc_large_traced(k, mm, size, gfp);
+        return BECOME;
+      }
+      if (size === 0) return ZERO_SIZE_PTR;
+      const found = find_general_cachep(mm, size, gfp);
+      if (found === null) return 0;
+      c = found;
+      if (!cache_alloc_fast_ok(k, mm, c)) {
+        act.x = kmalloc_slow(k, mm, c, size, gfp);
+        return BECOME;
+      }
+      k.this_ctx().frames.push("__kmalloc");
+      const r = cache_alloc_fast(k, mm, c, gfp, act);
+      if (r === PARK) {
+        act.x = c;
+        return PARK;
+      }
+      ptr = r as kaddr_t;
+    } else {
+      c = act.x as kmem_cache;
+      ptr = cache_alloc_post(c, gfp, act.n);
+    }
+    k.this_ctx().frames.pop();
+    return kmalloc_done(k, mm, c, ptr, size, gfp);
+  }
+}
+
 /**
  * kmalloc(size, flags): `size` bytes from the general caches, or 0 (NULL); kmalloc(0) is
  * ZERO_SIZE_PTR. Context: may sleep if `flags` may (might_sleep in mm/slab.c).
  */
-export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (!Number.isInteger(size) || size < 0) throw new Error(`kmalloc(${size}): the size must be a whole number of bytes`);
-    if (mm.era === "6" && size > KMALLOC_MAX_CACHE_SIZE_6) {
-      if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab_common.c", 0, 0);
-      const ptr = yield* kmalloc_large(mm, size, gfp);
-      trace_kmalloc(k, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp, mm.era);
-      kmemleak_alloc(k, ptr, size, "kmalloc_large");
-      return ptr;
-    }
-    if (size === 0) return ZERO_SIZE_PTR;
-    const c = find_general_cachep(mm, size, gfp);
-    if (c === null) return 0;
-    const ptr = yield* with_frame("__kmalloc", __cache_alloc(c, gfp));
-    kasan_kmalloc(k, c, ptr, size);
-    trace_kmalloc(k, ptr, size, c.size, gfp, mm.era);
-    kmemleak_alloc(k, ptr, size, "__kmalloc");
-    return ptr;
-  });
+export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> => op(new Kmalloc(size, gfp));
 
 /** kzalloc(size, flags): kmalloc with __GFP_ZERO. */
-export const kzalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> => kmalloc(size, gfp | __GFP_ZERO);
+export const kzalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> => op(new Kmalloc(size, gfp | __GFP_ZERO));
 
 /** kcalloc(n, size, flags): a zeroed array; NULL if n * size overflows an unsigned long. */
 export const kcalloc = (n: number, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
@@ -152,8 +210,8 @@ function head_page(mm: MmState, p: number): number {
   return p;
 }
 
-/** kfree(objp): back to its cache (6.1: a large kmalloc back to the page allocator); NULL and ZERO_SIZE_PTR do nothing. Context: any. */
-export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
+/** kfree() as Effect code (the op continues here off its fast path). */
+const kfree_slow = (obj: kaddr_t): Effect.Effect<void> =>
   Effect.suspend(() => {
     const k = kernel();
     const mm = mm_of(k);
@@ -174,6 +232,44 @@ export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
     }
     return cache_free_object(obj);
   });
+
+/**
+ * The cache kfree(obj) puts the object back in on the fast path, or null: a slab object (6.1:
+ * its head page is PG_slab, not a large kmalloc's) whose cache takes slab_fast.ts's path.
+ */
+function kfree_fast_cache(k: Kernel, mm: MmState, obj: kaddr_t): kmem_cache | null {
+  if (ZERO_OR_NULL_PTR(obj)) return null;
+  const p = direct_map_pfn(mm.dm, obj);
+  if (p < 0 || (mm.era === "6" && !mm.mem_map.test(head_page(mm, p), PG_slab))) return null;
+  const sp = slab_state(mm).slab_of.get(p);
+  return sp !== undefined && cache_free_fast_ok(k, mm, sp.cache) ? sp.cache : null;
+}
+
+/**
+ * kfree(objp): the tracepoint, kmemleak_free, then (cache_free_object) __cache_free with
+ * interrupts off. Phases: 0 up to local_irq_restore; 1 after its interleaving point.
+ */
+class Kfree extends OpClass {
+  constructor(readonly obj: kaddr_t) {
+    super();
+  }
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return undefined;
+    const k = kernel();
+    const obj = this.obj;
+    const c = kfree_fast_cache(k, mm_of(k), obj);
+    if (c === null) {
+      act.x = kfree_slow(obj);
+      return BECOME;
+    }
+    trace_kfree(k, obj);
+    kmemleak_free(k, obj);
+    return cache_free_fast(k, c, obj, act);
+  }
+}
+
+/** kfree(objp): back to its cache (6.1: a large kmalloc back to the page allocator); NULL and ZERO_SIZE_PTR do nothing. Context: any. */
+export const kfree = (obj: kaddr_t): Effect.Effect<void> => op(new Kfree(obj));
 
 /** ksize(objp): the usable size (the object size of its cache; 6.1 large: the pages). */
 export const ksize = (obj: kaddr_t): Effect.Effect<number> =>

@@ -1,7 +1,7 @@
 // The running kernel's memory manager state: the memory layout (nodes, zones, mem_map), the
 // direct map, the global vm event counters (mm/vmstat.c vm_event_states summed over CPUs), the
 // allocation order of each allocated block (for Bad page state checks) and the wait queues that
-// sleeping allocators and kswapd use. Set up by mem_init (page_alloc.ts).
+// sleeping allocators and kswapd use, and the table that finds a pfn's zone without a search. Set up by mem_init (page_alloc.ts).
 import type { Task } from "../sched/task.ts";
 import type { Kernel } from "../kernel.ts";
 import { ___ratelimit, ratelimit_state, type RatelimitState } from "../printk.ts";
@@ -37,6 +37,9 @@ export class VmEvents {
   /** Not a Linux counter: tasks the OOM killer killed. */
   oom_kill = 0;
 }
+
+/** log2 of the pfns in one section of page_zone()'s table (1024 pages, 4 MiB). */
+const ZONE_SECTION_SHIFT = 10;
 
 /** Per-node reclaim state (pg_data_t fields vmscan uses). */
 export interface NodeReclaim {
@@ -76,6 +79,11 @@ export class MmState implements MemLayout {
   writeback_inflight = 0;
   /** Node of each CPU (cpu_to_node). */
   readonly cpu_to_node: number[];
+  /** page_zone()'s table: the zones with pages in pfn order, their bounds, and per section the first of them ending after the section's start. */
+  private readonly span_zone: Zone[];
+  private readonly span_start: Float64Array;
+  private readonly span_end: Float64Array;
+  private readonly section_first: Uint8Array;
 
   constructor(layout: MemLayout, ncpus: number, private readonly k: Kernel) {
     this.nopage_rs = ratelimit_state(10 * k.config.hz, 1);
@@ -93,6 +101,15 @@ export class MmState implements MemLayout {
     this.congestion_wait = init_waitqueue_head("congestion_wait");
     this.reclaim = layout.nodes.map((n) => ({ kswapd: null, kswapd_wait: init_waitqueue_head(`kswapd${n.node_id}`), kswapd_max_order: 0 }));
     this.cpu_to_node = Array.from({ length: ncpus }, (_, c) => layout.nodes.findIndex((n) => n.cpus.includes(c)));
+    this.span_zone = layout.zones.filter((z) => z.spanned_pages > 0).sort((a, b) => a.zone_start_pfn - b.zone_start_pfn);
+    this.span_start = Float64Array.from(this.span_zone, (z) => z.zone_start_pfn);
+    this.span_end = Float64Array.from(this.span_zone, (z) => z.zone_start_pfn + z.spanned_pages);
+    this.section_first = new Uint8Array((layout.mem_map.nr_pages >> ZONE_SECTION_SHIFT) + 1);
+    let i = 0;
+    for (let sec = 0; sec < this.section_first.length; sec++) {
+      while (i < this.span_end.length - 1 && this.span_end[i]! <= sec << ZONE_SECTION_SHIFT) i++;
+      this.section_first[sec] = i;
+    }
   }
 
   /** __ratelimit() against virtual jiffies; a "callbacks suppressed" line goes to the log. */
@@ -106,8 +123,22 @@ export class MmState implements MemLayout {
     if (this.congestion_wait.task_list.length > 0) wake_up_all(this.congestion_wait);
   }
 
-  /** page_zone(): the zone holding `pfn`, or undefined. */
+  /**
+   * page_zone(): the zone holding `pfn`, or undefined. A pfn of mem_map is looked up in its
+   * section's entry, then past the few zone ends that fall inside the section (zones are
+   * contiguous and never overlap); anything else (a negative, fractional or too large pfn) by the
+   * search over every zone that page_zone_search() does.
+   */
   page_zone(pfn: number): Zone | undefined {
+    if ((pfn | 0) !== pfn || pfn < 0 || pfn >= this.mem_map.nr_pages) return this.page_zone_search(pfn);
+    let i = this.section_first[pfn >> ZONE_SECTION_SHIFT]!;
+    const end = this.span_end;
+    while (pfn >= end[i]!) i++;
+    return pfn >= this.span_start[i]! ? this.span_zone[i] : undefined;
+  }
+
+  /** page_zone() by searching every zone (the definition the table is checked against). */
+  page_zone_search(pfn: number): Zone | undefined {
     for (const z of this.zones) if (z.contains(pfn)) return z;
     return undefined;
   }

@@ -169,6 +169,8 @@ export interface pg_data_t {
   readonly node_spanned_pages: number;
   /** CPUs local to the node. */
   readonly cpus: number[];
+  /** The node's zonelist for each highest zone type, null until first used (page_alloc.ts zonelist()). */
+  readonly node_zonelists: (Zone[] | null)[];
 }
 
 export interface MemLayout {
@@ -288,7 +290,7 @@ export function build_memory(mem: MemorySpec, ncpus: number): MemLayout {
         : new Zone(mem_map, n, idx, name, s.start, s.spanned, s.present, s.z.managed, name === "HighMem");
     });
     const cpus = Array.from({ length: ncpus }, (_, c) => c).filter((c) => Math.floor((c * nr_nodes) / ncpus) === n);
-    nodes.push({ node_id: n, node_zones, node_start_pfn: first, node_spanned_pages: last - first, cpus });
+    nodes.push({ node_id: n, node_zones, node_start_pfn: first, node_spanned_pages: last - first, cpus, node_zonelists: names.map(() => null) });
   }
   const zones = nodes.flatMap((n) => n.node_zones);
   const sizes = zones.map((z) => z.size);

@@ -14,11 +14,12 @@
 // (2.6.35+), no highatomic reserve, no cpusets or mempolicies: every node is allowed; no rt tasks
 // (2.6.34's ALLOC_HARDER, 6.x's ALLOC_MIN_RESERVE for them). Each zone counts its allocated pages
 // (nr_allocated) where alloc_order is set and cleared, for verify mode's per-step conservation check.
-import { should_fail_alloc_page } from "../fault_inject.ts";
+// The entry points (alloc_pages_node, __free_pages, free_pages_prepared) and their order-0 pcp
+// cases are ops in page_alloc_fast.ts; this file holds what they continue into.
 import { kmem_cache_init } from "./kmalloc.ts";
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
-import { __might_sleep, cond_resched, current, in_interrupt, preempt_count } from "../sched/core.ts";
+import { cond_resched, current, in_interrupt, preempt_count } from "../sched/core.ts";
 import { PF_MEMALLOC } from "../sched/task.ts";
 import { SOFTIRQ_OFFSET } from "../preempt.ts";
 import { local_irq_restore, local_irq_save } from "../irqflags.ts";
@@ -32,7 +33,7 @@ import * as G from "./gfp.ts";
 import { build_memory, node_fallback, ZONE_NAMES, type MemorySpec, type Zone } from "./mmzone.ts";
 import { MmState } from "./mm_state.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "./watermarks.ts";
-import { trace_mm_page_alloc, trace_mm_page_free } from "./trace.ts";
+import { trace_mm_page_alloc } from "./trace.ts";
 import { try_to_free_pages, wakeup_kswapd, kswapd_run } from "./vmscan.ts";
 import { out_of_memory } from "./oom_kill.ts";
 import { show_mem } from "./show_mem.ts";
@@ -40,10 +41,13 @@ import { writeback_init } from "./page-writeback.ts";
 import * as P from "./page.ts";
 import * as F from "./page-flags.ts";
 import type { kaddr_t } from "./page.ts";
-import { kasan_poison_pages, kasan_unpoison_pages } from "./kasan.ts";
+import { kasan_unpoison_pages } from "./kasan.ts";
 
 export type page = number;
 export { MmState };
+// The entry points are ops (page_alloc_fast.ts); kernel code imports them from here.
+export { alloc_pages_node, alloc_pages, alloc_page, __free_pages, __free_page, free_pages_prepared } from "./page_alloc_fast.ts";
+import { alloc_pages, __free_pages } from "./page_alloc_fast.ts";
 
 export const ALLOC_WMARK_MIN = 0x00;
 export const ALLOC_WMARK_LOW = 0x01;
@@ -87,13 +91,26 @@ export function mm_of(k: Kernel): MmState {
   return k.mm;
 }
 
+/** The zone types gfp_zone() picks from, per arch: __GFP_DMA32's, __GFP_HIGHMEM's, with __GFP_MOVABLE, and the default. */
+interface GfpZones {
+  readonly dma32: number;
+  readonly highmem: number;
+  readonly movable: number;
+  readonly normal: number;
+}
+const gfp_zones = (arch: keyof typeof ZONE_NAMES): GfpZones => {
+  const idx = (n: string) => ZONE_NAMES[arch].indexOf(n);
+  return { dma32: arch === "x86_64" ? idx("DMA32") : idx("Normal"), highmem: arch === "i386" ? idx("HighMem") : idx("Normal"), movable: idx("Movable"), normal: idx("Normal") };
+};
+const GFP_ZONES = { i386: gfp_zones("i386"), x86_64: gfp_zones("x86_64") };
+
 /** gfp_zone(): the highest zone type the mask may use. */
 export function gfp_zone(mm: MmState, gfp: G.gfp_t): number {
-  const idx = (n: string) => ZONE_NAMES[mm.arch].indexOf(n);
+  const t = GFP_ZONES[mm.arch];
   if (gfp & G.__GFP_DMA) return 0;
-  if (gfp & G.__GFP_DMA32) return mm.arch === "x86_64" ? idx("DMA32") : idx("Normal");
-  if (gfp & G.__GFP_HIGHMEM) return gfp & G.__GFP_MOVABLE ? idx("Movable") : mm.arch === "i386" ? idx("HighMem") : idx("Normal");
-  return idx("Normal");
+  if (gfp & G.__GFP_DMA32) return t.dma32;
+  if (gfp & G.__GFP_HIGHMEM) return gfp & G.__GFP_MOVABLE ? t.movable : t.highmem;
+  return t.normal;
 }
 
 /**
@@ -125,24 +142,22 @@ function zone_order(mm: MmState): boolean {
   return true;
 }
 
-const zonelist_cache = new WeakMap<MmState, Map<number, Zone[]>>();
-
-/** The zonelist of node `nid` for allocations up to zone type `high_zoneidx`, populated zones only. */
+/**
+ * The zonelist of node `nid` for allocations up to zone type `high_zoneidx`, populated zones
+ * only: built on first use and kept in the node (pg_data_t.node_zonelists, one per zone type).
+ */
 export function zonelist(mm: MmState, nid: number, high_zoneidx: number): Zone[] {
-  let cache = zonelist_cache.get(mm);
-  if (cache === undefined) zonelist_cache.set(mm, (cache = new Map()));
-  const key = nid * 16 + high_zoneidx;
-  let zl = cache.get(key);
-  if (zl === undefined) {
-    const order = node_fallback(mm.nodes.length, nid);
-    const types = Array.from({ length: high_zoneidx + 1 }, (_, i) => high_zoneidx - i);
-    zl = zone_order(mm)
-      ? types.flatMap((t) => order.map((n) => mm.nodes[n]!.node_zones[t]!))
-      : order.flatMap((n) => types.map((t) => mm.nodes[n]!.node_zones[t]!));
-    zl = zl.filter((z) => z.populated);
-    cache.set(key, zl);
-  }
-  return zl;
+  const lists = mm.nodes[nid]!.node_zonelists;
+  return lists[high_zoneidx] ?? (lists[high_zoneidx] = build_zonelist(mm, nid, high_zoneidx));
+}
+
+function build_zonelist(mm: MmState, nid: number, high_zoneidx: number): Zone[] {
+  const order = node_fallback(mm.nodes.length, nid);
+  const types = Array.from({ length: high_zoneidx + 1 }, (_, i) => high_zoneidx - i);
+  const zl = zone_order(mm)
+    ? types.flatMap((t) => order.map((n) => mm.nodes[n]!.node_zones[t]!))
+    : order.flatMap((n) => types.map((t) => mm.nodes[n]!.node_zones[t]!));
+  return zl.filter((z) => z.populated);
 }
 
 /** 2.6.34: ALLOC_HIGH takes half of min off, ALLOC_HARDER a quarter of what is left. */
@@ -255,7 +270,7 @@ const PCP_BASE = 0x48100000;
 const MEM_MAP_BASE = 0x50000000;
 
 /** A buddy list operation on page `p` (-1: a page whose pfn is not at hand). */
-function buddy_op(k: Kernel, z: Zone, p: number): void {
+export function buddy_op(k: Kernel, z: Zone, p: number): void {
   k.charge(k.costs.buddyOp);
   if (!k.config.page_touches) return;
   const cpu = k.this_cpu().id;
@@ -265,7 +280,7 @@ function buddy_op(k: Kernel, z: Zone, p: number): void {
 }
 
 /** A pcp list operation on page `p`. */
-function pcp_op(k: Kernel, z: Zone, p: number): void {
+export function pcp_op(k: Kernel, z: Zone, p: number): void {
   k.charge(k.costs.pcpOp);
   if (!k.config.page_touches) return;
   const cpu = k.this_cpu().id;
@@ -275,13 +290,13 @@ function pcp_op(k: Kernel, z: Zone, p: number): void {
 const zone_id = (k: Kernel, z: Zone): number => mm_of(k).zones.indexOf(z);
 
 /** Freeing into a zone clears its all_unreclaimable state (free_pcppages_bulk, free_one_page). */
-function zone_freed(z: Zone): void {
+export function zone_freed(z: Zone): void {
   z.all_unreclaimable = false;
   z.pages_scanned = 0;
 }
 
 /** free_pcppages_bulk(): `count` pages from the cold end of a pcp list back to the buddy lists. */
-const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]): Effect.Effect<void> =>
+export const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]): Effect.Effect<void> =>
   Effect.gen(function* () {
     yield* spin_lock(z.lock);
     zone_freed(z);
@@ -295,13 +310,13 @@ const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]
   });
 
 /** The block at `p` leaves the free structures: allocated, and counted in the zone's nr_allocated. */
-function set_allocated(mm: MmState, z: Zone, p: number, order: number): void {
+export function set_allocated(mm: MmState, z: Zone, p: number, order: number): void {
   mm.alloc_order[p] = order;
   z.nr_allocated += 1 << order;
 }
 
 /** The block at `p` (allocated with `order`) goes back to a pcp list or the buddy lists. */
-function clear_allocated(mm: MmState, z: Zone, p: number, order: number): void {
+export function clear_allocated(mm: MmState, z: Zone, p: number, order: number): void {
   mm.alloc_order[p] = -1;
   z.nr_allocated -= 1 << order;
 }
@@ -329,7 +344,7 @@ const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Ef
   });
 
 /** One block of `order` straight from the buddy lists under zone->lock, or -1. */
-const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): Effect.Effect<number> =>
+export const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): Effect.Effect<number> =>
   Effect.flatMap(spin_lock_irqsave(z.lock), (flags) => {
     const p = __rmqueue_smallest(z, order);
     buddy_op(k, z, p);
@@ -354,7 +369,7 @@ export const get_page_from_freelist = (mm: MmState, zones: Zone[], gfp: G.gfp_t,
   });
 
 /** zone_statistics(): NUMA hit/miss against the preferred zone's node, local/other against this CPU's. */
-function zone_statistics(mm: MmState, preferred: Zone, z: Zone): void {
+export function zone_statistics(mm: MmState, preferred: Zone, z: Zone): void {
   if (z.node === preferred.node) z.numa.hit++;
   else {
     z.numa.miss++;
@@ -364,7 +379,7 @@ function zone_statistics(mm: MmState, preferred: Zone, z: Zone): void {
   else z.numa.other++;
 }
 
-function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number, gfp: G.gfp_t): void {
+export function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number, gfp: G.gfp_t): void {
   const map = mm.mem_map;
   map._count[p] = 1;
   map.flags[p] = 0;
@@ -374,7 +389,7 @@ function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number
   // clear_highpage() for __GFP_ZERO: about 8 bytes a ns.
   if (gfp & G.__GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
   trace_mm_page_alloc(p, order, gfp, mm.era);
-  kasan_unpoison_pages(k, P.page_address(mm.dm, p), order); // post_alloc_hook()
+  kasan_unpoison_pages(k, mm.dm, p, order); // post_alloc_hook()
 }
 
 /** The allocation failure warning (2.6.34 format; 4.19+ from kernel "6"), then show_mem(). */
@@ -521,81 +536,19 @@ const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
     return null;
   });
 
-/**
- * alloc_pages_node(nid, gfp, order): 2^order contiguous pages, from node `nid` first (-1: the
- * current CPU's node), or null. Context: may sleep if the mask allows it (might_sleep is checked
- * then); GFP_ATOMIC never sleeps and may dig into the reserves.
- */
-export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effect.Effect<page | null> =>
-  Effect.suspend(() => {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (!Number.isInteger(order) || order < 0) throw new ScenarioError(`alloc_pages: order must be a non-negative integer, got ${order}`);
-    if (nid === -1) nid = mm.cpu_to_node[k.this_cpu().id]!;
-    if (!Number.isInteger(nid) || nid < 0 || nid >= mm.nodes.length) throw new ScenarioError(`alloc_pages_node: no node ${nid} (the machine has ${mm.nodes.length})`);
-    if (G.gfpflags_allow_blocking(gfp)) __might_sleep("mm/page_alloc.c", 2116, 0);
-    if (should_fail_alloc_page(k, gfp, order)) return Effect.succeed(null);
-    if (order >= MAX_ORDER) {
-      // WARN_ON_ONCE(!(gfp_mask & __GFP_NOWARN)) in __alloc_pages_slowpath.
-      if (!G.gfp_nowarn(gfp, mm.era) && !mm.warned_max_order) {
-        mm.warned_max_order = true;
-        k.report("bug", [`WARNING: at mm/page_alloc.c __alloc_pages_nodemask()`, ...dump_stack(k.this_ctx(), ["__alloc_pages_nodemask", "__alloc_pages_slowpath"])].join("\n"));
-      }
-      return Effect.succeed(null);
-    }
-    const high_zoneidx = gfp_zone(mm, gfp);
-    const zones = zonelist(mm, nid, high_zoneidx);
-    // No zone the mask may use (e.g. GFP_DMA on a machine without ZONE_DMA): NULL at once.
-    if (zones.length === 0) return Effect.succeed(null);
-    if (order === 0) {
-      const fast = fast_alloc(k, mm, zones, gfp);
-      if (fast !== undefined) return fast;
-    }
-    return general_alloc(mm, zones, gfp, order, high_zoneidx);
-  });
+/** WARN_ON_ONCE(!(gfp_mask & __GFP_NOWARN)) in __alloc_pages_slowpath for an order >= MAX_ORDER. */
+export function warn_max_order(k: Kernel, mm: MmState, gfp: G.gfp_t): void {
+  if (!G.gfp_nowarn(gfp, mm.era) && !mm.warned_max_order) {
+    mm.warned_max_order = true;
+    k.report("bug", [`WARNING: at mm/page_alloc.c __alloc_pages_nodemask()`, ...dump_stack(k.this_ctx(), ["__alloc_pages_nodemask", "__alloc_pages_slowpath"])].join("\n"));
+  }
+}
 
 /** get_page_from_freelist() at the low watermark, then the slow path. */
-const general_alloc = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
+export const general_alloc = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
   Effect.flatMap(get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW), (p) =>
     p !== null ? Effect.succeed(p) : with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx)),
   );
-
-/**
- * The common case of an order-0 get_page_from_freelist() at the low watermark, without building
- * its generators: the first zone that passes has a page on this CPU's pcp list (or, with pcp
- * off, in its buddy lists, which passing the watermark guarantees). Same steps as the general
- * path; undefined when that path is needed (an empty pcp list, or no zone passing).
- */
-function fast_alloc(k: Kernel, mm: MmState, zones: Zone[], gfp: G.gfp_t): Effect.Effect<page | null> | undefined {
-  const classzone_idx = zones[0]?.idx ?? 0;
-  for (const z of zones) {
-    if (!zone_watermark_ok(mm.era, z, 0, z.watermark.low, classzone_idx, ALLOC_WMARK_LOW)) continue;
-    if (!mm.pcp) {
-      // Another CPU may take the last page while this one waits for zone->lock: then the
-      // general path (which goes on to the next zone, then the slow path) takes over.
-      return Effect.flatMap(buddy_rmqueue(k, mm, z, 0), (p) => {
-        if (p < 0) return general_alloc(mm, zones, gfp, 0, gfp_zone(mm, gfp));
-        if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
-        prep_new_page(kernel(), mm, z, p, 0, gfp);
-        return Effect.succeed(p);
-      });
-    }
-    const pcp = z.pageset[k.this_cpu().id]!;
-    if (pcp.count === 0) return undefined;
-    const cold = (gfp & G.__GFP_COLD) !== 0;
-    const flags = local_irq_save();
-    const p = cold ? pcp.list.pop() : pcp.list.shift();
-    pcp.count--;
-    set_allocated(mm, z, p, 0);
-    pcp_op(k, z, p);
-    return Effect.map(local_irq_restore(flags), () => {
-      if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
-      prep_new_page(kernel(), mm, z, p, 0, gfp);
-      return p;
-    });
-  }
-  return undefined;
-}
 
 /** Runs `eff` with `name` on the context's simulated call stack (for backtraces in reports). */
 export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effect<A> =>
@@ -604,9 +557,6 @@ export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effec
     frames.push(name);
     return Effect.ensuring(eff, Effect.sync(() => void frames.pop()));
   });
-
-export const alloc_pages = (gfp: G.gfp_t, order: number): Effect.Effect<page | null> => alloc_pages_node(-1, gfp, order);
-export const alloc_page = (gfp: G.gfp_t): Effect.Effect<page | null> => alloc_pages(gfp, 0);
 
 /**
  * Where Linux's struct page for `p` would be: i386 mem_map at 0xc1000000 (32-byte pages),
@@ -623,7 +573,7 @@ const PAGE_FLAGS_CHECK_AT_FREE =
   (1 << F.PG_reserved) | (1 << F.PG_slab) | (1 << F.PG_swapcache) | (1 << F.PG_active) | (1 << F.PG_unevictable) | (1 << F.PG_mlocked);
 
 /** free_pages_check(): why the page cannot be freed, or null. */
-function free_pages_check(mm: MmState, p: number): string | null {
+export function free_pages_check(mm: MmState, p: number): string | null {
   const m = mm.mem_map;
   if (m._mapcount[p]! !== -1) return "nonzero mapcount";
   if (m.mapping[p] !== 0) return "non-NULL mapping";
@@ -636,7 +586,7 @@ function free_pages_check(mm: MmState, p: number): string | null {
  * mmsim adds), or 6.1's dump_page(): "page:... refcount mapcount mapping index pfn", "flags:
  * %pGp", "page dumped because: reason" (without 6.1's raw: lines; the page pointer unhashed).
  */
-function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
+export function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
   const map = mm.mem_map;
   const ok = p >= 0 && p < map.nr_pages;
   const nul = "0".repeat(mm.arch === "i386" ? 8 : 16);
@@ -652,64 +602,6 @@ function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
         ];
   k.report("bad_page", [head, ...body, ...dump_stack(k.this_ctx(), ["bad_page"])].join("\n"));
 }
-
-/** free_hot_cold_page() / __free_pages_ok(): the block goes back to the pcp list or the buddy lists. */
-export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: number, cold: boolean): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const k = kernel();
-    kasan_poison_pages(k, P.page_address(mm.dm, p), order); // free_pages_prepare()
-    mm.mem_map.flags[p] = 0;
-    mm.ev.pgfree += 1 << order;
-    trace_mm_page_free(p, order);
-    if (order === 0 && mm.pcp) {
-      const flags = local_irq_save();
-      const pcp = z.pageset[k.this_cpu().id]!;
-      if (cold) pcp.list.add_tail(p);
-      else pcp.list.add(p);
-      clear_allocated(mm, z, p, 0);
-      pcp.count++;
-      pcp_op(k, z, p);
-      const restore = Effect.map(local_irq_restore(flags), () => wake_congested(mm));
-      return pcp.count >= pcp.high ? Effect.flatMap(free_pcppages_bulk(z, pcp.batch, pcp), () => restore) : restore;
-    }
-    return Effect.flatMap(spin_lock_irqsave(z.lock), (flags) => {
-      zone_freed(z);
-      clear_allocated(mm, z, p, order);
-      __free_one_page(z, p, order);
-      buddy_op(k, z, p);
-      return Effect.map(spin_unlock_irqrestore(z.lock, flags), () => wake_congested(mm));
-    });
-  });
-
-const wake_congested = (mm: MmState): void => mm.wake_congested();
-
-/** __free_pages(page, order): drops a reference; the last one returns the block. Context: any. */
-export const __free_pages = (p: page, order: number): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const k = kernel();
-    const mm = mm_of(k);
-    const map = mm.mem_map;
-    const z = Number.isInteger(p) ? mm.page_zone(p) : undefined;
-    if (z === undefined || map._count[p]! <= 0 || mm.alloc_order[p] === -1) {
-      bad_page(k, mm, p, z === undefined ? "no such page" : "freeing a page that is not allocated");
-      return Effect.void;
-    }
-    if (--map._count[p]! > 0) return Effect.void;
-    // free_pages_check(): a page still mapped, in the page cache or on the LRU is not freed.
-    const why = free_pages_check(mm, p);
-    if (why !== null) {
-      bad_page(k, mm, p, why);
-      return Effect.void;
-    }
-    if (mm.alloc_order[p] !== order) {
-      const had = mm.alloc_order[p]!;
-      bad_page(k, mm, p, `freed with order ${order}, allocated with order ${had}`);
-      order = had; // free what was allocated, so the books stay right
-    }
-    return free_pages_prepared(mm, z, p, order, false);
-  });
-
-export const __free_page = (p: page): Effect.Effect<void> => __free_pages(p, 0);
 
 export const page_count = (p: page): number => mm_of(kernel()).mem_map._count[p]!;
 export const get_page = (p: page): void => {

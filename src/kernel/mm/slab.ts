@@ -20,6 +20,8 @@
 // NUMA-remote frees (each CPU frees to its own node), SLAB_DESTROY_BY_RCU's deferral, kmemcheck.
 // kmemleak, KASAN and failslab hook in where Linux's do (kmemleak.ts, kasan.ts, fault_inject.ts). 6.1's freelist layouts are in slab_geometry.ts; its
 // cache_grow picks the colour after the page and destroys emptied slabs after dropping the lock.
+// kmem_cache_alloc/kmem_cache_free and kmalloc/kfree are ops (slab_fast.ts, kmalloc.ts) that take
+// this CPU's array directly and continue as this file's Effect code for everything else.
 import * as Effect from "effect/Effect";
 import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
@@ -29,6 +31,7 @@ import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save 
 import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from "../locking/spinlock.ts";
 import { __might_sleep, in_interrupt } from "../sched/core.ts";
 import { should_failslab } from "../fault_inject.ts";
+import { trace_kmem_cache_alloc, trace_kmem_cache_free } from "./trace.ts";
 import { kmemleak_alloc, kmemleak_erase, kmemleak_free } from "./kmemleak.ts";
 import { kasan_cache_create, kasan_enabled, kasan_object_data, kasan_poison_slab, kasan_quarantine_reduce, kasan_register_slabs, kasan_slab_alloc, kasan_slab_free, type qlink } from "./kasan.ts";
 import { kasan_report_invalid_free } from "./kasan_report.ts";
@@ -41,7 +44,9 @@ import { PG_slab } from "./page-flags.ts";
 import { memset, set_write_watch } from "./access.ts";
 import { SLAB_ABI, SLAB_CACHE_DMA, SLAB_DESTROY_BY_RCU, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, CREATE_MASK, KMALLOC_MAX_SIZE, cpucache_tunables, kmem_cache_geometry, kmem_cache_geometry_6, type DebugLayout, type Geometry } from "./slab_geometry.ts";
 import { cache_alloc_debugcheck_after, cache_free_debugcheck, check_ctor_redzones, debug_init_slab, slab_debug_write, slab_destroy_debugcheck, type SlabDebug } from "./slab_debug.ts";
-import { trace_kmem_cache_alloc, trace_kmem_cache_free } from "./trace.ts";
+import { kmem_cache_free } from "./slab_fast.ts";
+// The allocation and free entry points are ops (slab_fast.ts) over this file's pieces.
+export { kmem_cache_alloc, kmem_cache_zalloc, kmem_cache_free } from "./slab_fast.ts";
 
 const BUFCTL_END = -1;
 /** DEBUG: the bufctl of an object out of its slab (0xFFFFFFFE). */
@@ -467,17 +472,20 @@ const cache_alloc_refill = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): 
     }
   });
 
+/** ____cache_alloc()'s hit: the hottest object off this CPU's array `ac` (not empty). Context: interrupts off. */
+export function cache_alloc_hit(k: Kernel, c: kmem_cache, ac: array_cache): kaddr_t {
+  if (c.stats !== null) c.stats.allochit++;
+  ac.touched = true;
+  k.charge(k.costs.pcpOp);
+  const objp = ac.entry[--ac.avail]!;
+  kmemleak_erase(k, ac.entry, ac.avail);
+  return objp;
+}
+
 /** ____cache_alloc(): from this CPU's array, refilling it when empty. Context: interrupts off. */
 const ____cache_alloc = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> => {
   const ac = cpu_cache_get(k, c);
-  if (ac.avail > 0) {
-    if (c.stats !== null) c.stats.allochit++;
-    ac.touched = true;
-    k.charge(k.costs.pcpOp);
-    const objp = ac.entry[--ac.avail]!;
-    kmemleak_erase(k, ac.entry, ac.avail);
-    return Effect.succeed(objp);
-  }
+  if (ac.avail > 0) return Effect.succeed(cache_alloc_hit(k, c, ac));
   if (c.stats !== null) c.stats.allocmiss++;
   // The refill may have changed this CPU's array: kmemleak_erase() takes the current one.
   return Effect.map(cache_alloc_refill(k, mm, c, gfp), (objp) => {
@@ -490,6 +498,17 @@ const ____cache_alloc = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Eff
 };
 
 /**
+ * __cache_alloc()'s checks before the array: failslab (2.6.34's slab_should_failslab() before
+ * might_sleep, 6.1's after it) and might_sleep_if the mask sleeps (cache_alloc_debugcheck_before).
+ * True when failslab fails the allocation.
+ */
+export function cache_alloc_precheck(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): boolean {
+  if (mm.era === "2.6" && should_failslab(k, c.obj_size, gfp)) return true;
+  if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab.c", mm.era === "2.6" ? 3101 : 0, 0);
+  return mm.era === "6" && should_failslab(k, c.obj_size, gfp);
+}
+
+/**
  * __cache_alloc(): might_sleep_if the mask sleeps (cache_alloc_debugcheck_before, mm/slab.c),
  * then ____cache_alloc with interrupts off, then __GFP_ZERO's memset. 0 (NULL) on failure.
  */
@@ -498,10 +517,7 @@ export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t>
     const k = kernel();
     const mm = mm_of(k);
     if (c.dead) throw new ScenarioError(`kmem_cache_alloc: cache ${c.name} was destroyed`);
-    // failslab: 2.6.34's slab_should_failslab() comes before might_sleep, 6.1's after it.
-    if (mm.era === "2.6" && should_failslab(k, c.obj_size, gfp)) return 0;
-    if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab.c", mm.era === "2.6" ? 3101 : 0, 0);
-    if (mm.era === "6" && should_failslab(k, c.obj_size, gfp)) return 0;
+    if (cache_alloc_precheck(k, mm, c, gfp)) return 0;
     const flags = local_irq_save();
     let obj = yield* ____cache_alloc(k, mm, c, gfp);
     if (obj !== 0 && slab_state(mm).debug) {
@@ -517,20 +533,20 @@ export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t>
     return obj;
   });
 
-/** kmem_cache_alloc(cachep, flags): an object, or 0 (NULL). Context: may sleep if `flags` may. */
-export const kmem_cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.map(with_frame("kmem_cache_alloc", __cache_alloc(c, gfp)), (obj) => {
-    const k = kernel();
-    trace_kmem_cache_alloc(k, obj, c.obj_size, c.size);
-    kmemleak_alloc(k, obj, c.obj_size, "kmem_cache_alloc");
-    return obj;
-  });
+/** kmem_cache_alloc() as Effect code (slab_fast.ts's op continues here off its fast path). */
+export const kmem_cache_alloc_slow = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
+  Effect.map(with_frame("kmem_cache_alloc", __cache_alloc(c, gfp)), (obj) => kmem_cache_alloc_done(kernel(), c, obj));
+
+/** kmem_cache_alloc()'s end, after __cache_alloc: the tracepoint and kmemleak. */
+export function kmem_cache_alloc_done(k: Kernel, c: kmem_cache, obj: kaddr_t): kaddr_t {
+  trace_kmem_cache_alloc(k, obj, c.obj_size, c.size);
+  kmemleak_alloc(k, obj, c.obj_size, "kmem_cache_alloc");
+  return obj;
+}
 
 /** kmem_cache_alloc_node(): on one node (mmsim: this CPU's node, as the UMA path). */
 export const kmem_cache_alloc_node = (c: kmem_cache, gfp: gfp_t, _nid: number): Effect.Effect<kaddr_t> => __cache_alloc(c, gfp);
 
-/** kmem_cache_zalloc(): kmem_cache_alloc with __GFP_ZERO. */
-export const kmem_cache_zalloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> => kmem_cache_alloc(c, gfp | __GFP_ZERO);
 
 /**
  * free_block(): each object back into its slab; an emptied slab is destroyed when the node has
@@ -631,17 +647,31 @@ const ___cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t): Eff
       if (typeof r === "string") return yield* BUG(r);
       obj = r[0];
     }
-    let ac = cpu_cache_get(k, c);
-    if (ac.avail >= ac.limit) {
-      if (c.stats !== null) c.stats.freemiss++;
-      yield* cache_flusharray(k, mm, c, ac);
-      ac = cpu_cache_get(k, c);
-    } else if (c.stats !== null) c.stats.freehit++;
-    ac.entry.length = ac.avail;
-    ac.entry.push(obj);
-    ac.avail++;
-    k.charge(k.costs.pcpOp);
+    const ac = cpu_cache_get(k, c);
+    if (ac.avail < ac.limit) return cache_free_hit(k, c, ac, obj);
+    if (c.stats !== null) c.stats.freemiss++;
+    yield* cache_flusharray(k, mm, c, ac);
+    array_push(k, cpu_cache_get(k, c), obj);
   });
+
+/** ___cache_free()'s hit: this CPU's array `ac` has room for the object. Context: interrupts off. */
+export function cache_free_hit(k: Kernel, c: kmem_cache, ac: array_cache, obj: kaddr_t): void {
+  if (c.stats !== null) c.stats.freehit++;
+  array_push(k, ac, obj);
+}
+
+/**
+ * The object goes on top of the array (ac->entry[ac->avail++] = objp); the array keeps no
+ * entries past the new top (what was handed out above it is gone).
+ */
+function array_push(k: Kernel, ac: array_cache, obj: kaddr_t): void {
+  const e = ac.entry;
+  const n = ac.avail;
+  if (e.length > n + 1) e.length = n + 1;
+  e[n] = obj;
+  ac.avail = n + 1;
+  k.charge(k.costs.pcpOp);
+}
 
 /** The object's slab and cache, or the BUG virt_to_cache() hits (BUG_ON(!PageSlab(page))). */
 const virt_to_cache = (mm: MmState, obj: kaddr_t): Effect.Effect<kmem_cache> =>
@@ -650,8 +680,8 @@ const virt_to_cache = (mm: MmState, obj: kaddr_t): Effect.Effect<kmem_cache> =>
     return sp === undefined ? BUG(`mm/slab.c: page_get_cache(): BUG_ON(!PageSlab(page)) for ${obj.toString(16)}`) : Effect.succeed(sp.cache);
   });
 
-/** kmem_cache_free(cachep, objp). Context: any; never sleeps. */
-export const kmem_cache_free = (c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
+/** kmem_cache_free() as Effect code (slab_fast.ts's op continues here off its fast path). */
+export const kmem_cache_free_slow = (c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
   Effect.gen(function* () {
     const k = kernel();
     const mm = mm_of(k);
