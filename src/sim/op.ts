@@ -20,19 +20,22 @@
 import * as Effect from "effect/Effect";
 import { FAST, CONT_A, EVALUATE, IDENTIFIER, YIELD, primitiveProto } from "./effect_internals.ts";
 
+// The sentinels are registered symbols, and PARKED one function per process, so that ops of a
+// second copy of this module (a scenario file that loaded its own) still speak to this engine.
+
 /** `run`'s return value that ends the step: the context parks inside the op. */
-export const PARK: unique symbol = Symbol("mmsim/park");
+export const PARK: unique symbol = Symbol.for("mmsim/park");
 /** `run`'s return value that continues at once as the effect in `act.x` (a tail call). */
-export const BECOME: unique symbol = Symbol("mmsim/become");
+export const BECOME: unique symbol = Symbol.for("mmsim/become");
 /**
  * `run`'s return value that runs the effect in `act.x` and then resumes the op (in the phase it
  * set, with `act.i`, `act.n`, `act.m` and `act.y` as it left them) with the effect's value in
  * `act.x`. A failure of the effect goes past the op, as through a generator's `yield*`.
  */
-export const CALL: unique symbol = Symbol("mmsim/call");
+export const CALL: unique symbol = Symbol.for("mmsim/call");
 
 /** The engine's note in a fiber that it parked at an op (fiber._yielded). */
-export const PARKED = (): void => {};
+export const PARKED: () => void = ((globalThis as { [k: symbol]: () => void })[Symbol.for("mmsim/parked")] ??= () => {});
 
 /** Where a context is inside the op it parked in. */
 export interface Activation {
