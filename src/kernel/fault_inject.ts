@@ -18,6 +18,7 @@
 // __alloc_pages_nodemask. Neither applies to the slab allocator's own caches (cache_cache), which
 // mmsim does not simulate. Not modelled: fail_nth (per-task systematic failure), the stack
 // filter (require-start/end, stacktrace-depth), failslab's cache-filter, reject-start/end.
+import { Slot } from "./slot.ts";
 import { ScenarioError } from "../sim/errors.ts";
 import type { Kernel } from "./kernel.ts";
 import { dump_stack } from "./dumpstack.ts";
@@ -149,7 +150,7 @@ interface FaultState {
   /** Tasks with /proc/PID/make-it-fail set (task-filter). */
   readonly make_it_fail: WeakSet<object>;
 }
-const states = new WeakMap<Kernel, FaultState>();
+const states = new Slot<Kernel, FaultState>("fault_inject");
 
 /** Boot: the faults the machine asks for (none: both probabilities 0). */
 export function fault_injection_init(k: Kernel, spec: FaultInjectionSpec | undefined, rng: Rng): void {

@@ -40,6 +40,7 @@
 // mem_write, memset, memcpy and what uses them), stack and global redzones, the quarantine's
 // locks and srcu (its operations are atomic steps here), per-CPU queue offlining, mempool
 // hooks, kasan_record_aux_stack, tags, the stack depot (tracks keep the frames).
+import { Slot } from "../slot.ts";
 import type { Kernel } from "../kernel.ts";
 import { page_address, type DirectMap, type kaddr_t } from "./page.ts";
 import type { kmem_cache, slab } from "./slab.ts";
@@ -95,7 +96,7 @@ export interface KasanState {
   /** The slab allocator's pfn -> slab map (slab_init hands it over), for the report. */
   slab_of: ReadonlyMap<number, slab> | null;
 }
-const states = new WeakMap<Kernel, KasanState>();
+const states = new Slot<Kernel, KasanState>("kasan");
 
 /**
  * kasan_init(): the shadow, before memory comes up (the caches are sized for KASAN). KASAN came

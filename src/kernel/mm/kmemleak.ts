@@ -18,6 +18,7 @@
 // kmemleak_not_leak(ptr) marks a false positive. Not modelled: the hex dump, the minimum age,
 // the periodic scan thread, alloc_bootmem and percpu objects, references from one leaked object
 // to another (contents are not stored), gray objects' min_count.
+import { Slot } from "../slot.ts";
 import type { Kernel } from "../kernel.ts";
 import type { kaddr_t } from "./page.ts";
 import { format_kaddr } from "./page.ts";
@@ -39,7 +40,7 @@ interface KmemleakState {
   /** Handles the scan reads (shared() variables), and the scenario's state once it exists. */
   readonly roots: unknown[];
 }
-const states = new WeakMap<Kernel, KmemleakState>();
+const states = new Slot<Kernel, KmemleakState>("kmemleak");
 
 export function kmemleak_init(k: Kernel): void {
   states.set(k, { objects: new Map(), roots: [] });

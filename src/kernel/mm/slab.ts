@@ -22,6 +22,7 @@
 // cache_grow picks the colour after the page and destroys emptied slabs after dropping the lock.
 // kmem_cache_alloc/kmem_cache_free and kmalloc/kfree are ops (slab_fast.ts, kmalloc.ts) that take
 // this CPU's array directly and continue as this file's Effect code for everything else.
+import { Slot } from "../slot.ts";
 import * as Effect from "effect/Effect";
 import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
@@ -153,7 +154,7 @@ export interface SlabState {
   readonly debug: boolean;
 }
 
-const states = new WeakMap<MmState, SlabState>();
+const states = new Slot<MmState, SlabState>("slab");
 
 export function slab_state(mm: MmState): SlabState {
   const s = states.get(mm);
