@@ -4,9 +4,9 @@
 // that the files are shards of one sweep (same scenario, range, count, options), that every
 // shard is there once and finished, and that no seed below the first failure is missing.
 import { readFileSync } from "node:fs";
-import type { Io } from "./main.ts";
-import { UsageError } from "./args.ts";
-import { report, type ShardHeader } from "./sweep.ts";
+import type { Io } from "./io.ts";
+import { UsageError, parseArgs } from "./args.ts";
+import { report, SHARD_VERSION, type ShardHeader } from "./report.ts";
 import type { SeedOutcome } from "./sweep_worker.ts";
 
 interface Shard {
@@ -31,14 +31,20 @@ function readShard(path: string): Shard {
     }
   };
   const header = lines.length > 0 ? parse(lines[0]!, 0) : {};
-  if (header.format !== "mmsim-shard" || header.version !== 1) throw new UsageError(`${path} is not an mmsim shard (its first line must be the header mmsim sweep --shard writes)`);
+  if (header.format !== "mmsim-shard" || header.version !== SHARD_VERSION) throw new UsageError(`${path} is not an mmsim shard (its first line must be the header mmsim sweep --shard writes)`);
   const last = lines.length > 1 ? parse(lines[lines.length - 1]!, lines.length - 1) : {};
   if (last.done !== true) throw new UsageError(`${path}: the shard did not finish (no final {"done": true} line)`);
   const outcomes = lines.slice(1, -1).map((l, i) => parse(l, i + 1) as unknown as SeedOutcome);
   return { path, header: header as unknown as ShardHeader, outcomes };
 }
 
-export function cmdMerge(paths: readonly string[], json: boolean, io: Io): number {
+/** `mmsim merge FILE... [--json]`. */
+export function cmdMerge(argv: readonly string[], io: Io): number {
+  const p = parseArgs("merge", argv, { json: { value: false, help: "print one JSON object" } });
+  return mergeShards(p.positional, p.options.has("json"), io);
+}
+
+export function mergeShards(paths: readonly string[], json: boolean, io: Io): number {
   if (paths.length === 0) throw new UsageError("merge takes the shard files (mmsim sweep ... --shard I/N > shard-I.jsonl)");
   const shards = paths.map(readShard);
   const h0 = shards[0]!.header;
