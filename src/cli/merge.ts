@@ -2,7 +2,9 @@
 // shard, e.g. from a CI matrix or a Kubernetes indexed job) into the sweep's own summary: the
 // lowest failing seed of the whole range (or, for --all shards, every failing seed). It checks
 // that the files are shards of one sweep (same scenario, range, count, options), that every
-// shard is there once and finished, and that no seed below the first failure is missing.
+// shard is there once and finished, and that no seed below the first failure is missing. A
+// shard of another format version (an older mmsim's) is refused: its trace hashes are not
+// comparable.
 import { readFileSync } from "node:fs";
 import type { Io } from "./io.ts";
 import { UsageError, parseArgs } from "./args.ts";
@@ -31,7 +33,8 @@ function readShard(path: string): Shard {
     }
   };
   const header = lines.length > 0 ? parse(lines[0]!, 0) : {};
-  if (header.format !== "mmsim-shard" || header.version !== SHARD_VERSION) throw new UsageError(`${path} is not an mmsim shard (its first line must be the header mmsim sweep --shard writes)`);
+  if (header.format !== "mmsim-shard") throw new UsageError(`${path} is not an mmsim shard (its first line must be the header mmsim sweep --shard writes)`);
+  if (header.version !== SHARD_VERSION) throw new UsageError(`${path} is an mmsim shard of format version ${JSON.stringify(header.version)}; this mmsim reads version ${SHARD_VERSION}: rerun the sweep`);
   const last = lines.length > 1 ? parse(lines[lines.length - 1]!, lines.length - 1) : {};
   if (last.done !== true) throw new UsageError(`${path}: the shard did not finish (no final {"done": true} line)`);
   const outcomes = lines.slice(1, -1).map((l, i) => parse(l, i + 1) as unknown as SeedOutcome);

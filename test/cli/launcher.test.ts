@@ -1,7 +1,7 @@
 // The compiled launcher (bin/mmsim.js over dist/) as a user runs it: which modules a command
 // loads (no tsx for shipped scenarios, one copy of the simulator with a user's TypeScript
-// scenario file), the warm sweep workers (seed order, lowest failing seed, crashes, Ctrl-C).
-// Every process here is the real bin, spawned.
+// scenario file), the warm sweep workers (seed order, lowest failing seed, crashes, Ctrl-C), and
+// shard format versions. Every process here is the real bin, spawned.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
@@ -184,6 +184,20 @@ test("sweep --jobs 2: Ctrl-C (SIGINT) ends it as it would any node program", asy
   const { code, signal } = await ended;
   assert.is(signal, "SIGINT", `exit code ${code}`);
   assert.is(out, "");
+});
+
+test("merge refuses a shard of format version 1, naming both versions; exit 2, one line", () => {
+  const header = { format: "mmsim-shard", version: 1, scenario: "counter-nolock", seeds: { from: 1, to: 2 }, shard: { index: 0, count: 1 }, all: false, replayArgs: "" };
+  writeFileSync(join(dir, "old.jsonl"), [JSON.stringify(header), JSON.stringify({ seed: 1, failed: false, traceHash: "0123456789abcdef", steps: 9, problems: [] }), JSON.stringify({ done: true, ran: 1 })].join("\n") + "\n");
+  const r = mmsim(["merge", "old.jsonl"]);
+  assert.is(r.code, 2);
+  assert.is(r.err, "mmsim: old.jsonl is an mmsim shard of format version 1; this mmsim reads version 2: rerun the sweep\n");
+  assert.is(r.out, "");
+  // A shard this mmsim writes says version 2, and merges.
+  const now = mmsim(["sweep", "counter-nolock", "--seeds", "1..2", "--shard", "0/1", "--all"]);
+  assert.is(JSON.parse(now.out.split("\n")[0]!).version, 2);
+  writeFileSync(join(dir, "new.jsonl"), now.out);
+  assert.match(mmsim(["merge", "new.jsonl"]).out, /^sweep counter-nolock: ran 2 seeds of 1\.\.2/);
 });
 
 test.after(() => {
