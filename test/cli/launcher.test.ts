@@ -81,6 +81,9 @@ function copiesScenario(effect: string): string {
     `  if (source.kthread_run !== compiled.kthread_run) throw new Error("two copies of the kernel");`,
     `  if (esmEffect !== Effect.gen) throw new Error("two copies of effect");`,
     `  if (demo.setup === undefined) throw new Error("no demo");`,
+    `  // tsx would wrap named closures in __name() (7 of the kernel's exports have some); the compiled modules load as tsc wrote them.`,
+    `  const wrapped = Object.entries(compiled).filter(([, f]) => typeof f === "function" && String(f).includes("__name(")).map(([k]) => k);`,
+    `  if (wrapped.length > 0) throw new Error("tsx-compiled kernel functions: " + wrapped.join(", "));`,
     `  source.kthread_run((_: null) => Effect.gen(function* () { yield* source.msleep(1); }), null, "t");`,
     `} });`,
   ].join("\n");
