@@ -68,6 +68,24 @@ test("list reads the build's manifest: no simulator, no scenario loaded; the sam
   assert.is(r.out, listed);
 });
 
+test("every command through the bin: run, replay of its schedule, shrink, proc, help", () => {
+  const run = mmsim(["run", "sleep-in-atomic", "--schedule", "sia.json", "--json"]);
+  assert.is(run.code, 1, run.err);
+  const replay = mmsim(["replay", "sia.json"]);
+  assert.is(replay.code, 1, replay.err); // the run it replays failed (might_sleep's report)
+  assert.match(replay.out, new RegExp(`\\nreplay: same trace as recorded \\(${JSON.parse(run.out).traceHash}\\)\\n$`));
+  const shrink = mmsim(["shrink", "counter-spinlock", "--seed", "1"]);
+  assert.is(shrink.code, 2);
+  assert.is(shrink.err, "mmsim: scenario counter-spinlock: seed 1 does not fail (no report, every expectation met): nothing to shrink\n");
+  const proc = mmsim(["proc", "buddyinfo"]);
+  assert.is(proc.code, 0, proc.err);
+  assert.match(proc.out, /^Node 0, zone      DMA /);
+  const help = mmsim(["help"]);
+  assert.is(help.code, 0);
+  assert.match(help.out, /^usage:\n  mmsim run /);
+  rmSync(join(dir, "sia.json"));
+});
+
 /** A scenario file that fails to set up unless the kernel and effect it imports are the simulator's own (one copy). */
 function copiesScenario(effect: string): string {
   return [
