@@ -17,11 +17,16 @@
 // used. The 1-minute load average (os.loadavg()) is taken before and after: a figure measured
 // while other work loaded the cores is not the machine's speed.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
-const ROOT = join(import.meta.dirname, "..");
-const BIN = join(ROOT, "bin", "mmsim.js");
+/** The package root, from bench/ (sources) or dist/bench/ (compiled): the nearest directory above with bin/mmsim.js. */
+function root(): string {
+  for (let d = import.meta.dirname; d !== dirname(d); d = dirname(d)) if (existsSync(join(d, "bin", "mmsim.js"))) return d;
+  throw new Error(`no bin/mmsim.js above ${import.meta.dirname}`);
+}
+const BIN = join(root(), "bin", "mmsim.js");
 
 /** Wall time of one process, in ms; throws if it fails. */
 function timed(args: readonly string[]): number {

@@ -45,7 +45,7 @@ test("a failing run writes its schedule; replaying it gives the same hash and th
     assert.is(out.schedule, `counter-nolock.seed-${seed}.schedule.json`);
     const file = JSON.parse(readFileSync(join(dir, out.schedule), "utf8"));
     assert.is(file.traceHash, r.traceHash);
-    assert.ok(Array.isArray(file.streams.sched));
+    assert.equal(Object.keys(file.streams.sched), ["alea", "draws"]);
     const replay = cli(["replay", out.schedule, "--json"], dir);
     assert.is(replay.status, 1);
     const rep = JSON.parse(replay.stdout);
@@ -61,6 +61,23 @@ test("replay serves recorded draws only: the in-process replay matches the origi
   const r = run(counterNolock, { seed: 3 });
   const again = run(counterNolock, { seed: "not-used", replay: r.recording });
   assert.is(again.traceHash, r.traceHash);
+});
+
+
+test("the engine's fast path and the fibers path give the same trace hashes", () => {
+  const names = ["demo", "counter-nolock", "tasklet-smp", "irq-lock-deadlock", "atomic-storm", "mempool-io", "vfree-shootdown", "kmap-atomic-irq", "bug-double-free-race", "slab-tasklet"];
+  const seeds = [1, 2];
+  const go = (preload: string[]) => {
+    const r = spawnSync(process.execPath, [...preload, "--import", "tsx", join(import.meta.dirname, "fixtures", "hashes.ts"), names.join(","), seeds.join(",")], { encoding: "utf8" });
+    assert.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { fast: boolean; hashes: Record<string, string> };
+  };
+  const fast = go([]);
+  const fibers = go(["--import", join(import.meta.dirname, "fixtures", "force-fibers.mjs")]);
+  assert.is(fast.fast, true);
+  assert.is(fibers.fast, false);
+  assert.equal(fibers.hashes, fast.hashes);
+  assert.is(Object.keys(fast.hashes).length, names.length * seeds.length);
 });
 
 test.run();

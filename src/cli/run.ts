@@ -6,7 +6,7 @@ import { parse_swarm_config } from "../harness/swarm.ts";
 import { parseMachineFile } from "../harness/machine_file.ts";
 import type { MachineOverride } from "../harness/scenario.ts";
 import { parseSeed } from "../sim/rng.ts";
-import { validateSchedule, type MachineSpecJson, type ScheduleFile } from "../sim/schedule.ts";
+import { SCHEDULE_VERSION, scheduleVersionError, validateSchedule, type MachineSpecJson, type ScheduleFile } from "../sim/schedule.ts";
 import { SimError } from "../sim/errors.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 import type { StrategySpec } from "../sim/strategy.ts";
@@ -40,7 +40,7 @@ function writeWhole(path: string, what: string, json: unknown): string | null {
 export function writeSchedule(path: string, r: RunResult, source: string | undefined, machine: MachineSpecJson | undefined, stepLimit: number, strategy: StrategySpec | undefined, extra: Pick<ScheduleFile, "script" | "fails"> = {}): string | null {
   const file: ScheduleFile = {
     format: "mmsim-schedule",
-    version: 1,
+    version: SCHEDULE_VERSION,
     scenario: r.scenario,
     ...(source !== undefined ? { source } : {}),
     seed: r.seed,
@@ -125,6 +125,8 @@ export function cmdReplay(argv: readonly string[], io: Io): number {
   } catch (e) {
     throw new UsageError(`cannot read schedule ${path}: ${(e as Error).message.split("\n")[0]}`);
   }
+  const old = scheduleVersionError(parsed, path);
+  if (old !== null) throw new UsageError(old);
   const bad = validateSchedule(parsed);
   if (bad !== null) throw new UsageError(`${path} is not an mmsim schedule: ${bad}`);
   const file = parsed as ScheduleFile;

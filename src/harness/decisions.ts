@@ -5,7 +5,9 @@
 //   CPU0 [xmit-3] held back 412 ns, then takes &dev->lock
 //   CPU1 takes IRQ 11 (eth0) in xmit-3 after it takes &zone->lock, before it releases &zone->lock
 import type { Decision } from "../sim/script.ts";
-import type { TraceRecord } from "../sim/trace.ts";
+import { TraceEvent, trace_event_types, type Trace, type TraceRecord } from "../sim/trace.ts";
+import { TP_IRQ_HANDLER_ENTRY } from "../kernel/trace.ts";
+import { MAX_CPUS } from "../hw/machine.ts";
 
 export interface LabelledDecision {
   readonly time: number;
@@ -64,43 +66,70 @@ export function describe(r: TraceRecord): string {
 const IRQ_SIDE = /^(irq_handler_|softirq_|tasklet_|local_timer_|ipi_)/;
 const IRQ_OPEN = /^(irq_handler|softirq|tasklet|local_timer|ipi)_entry$/;
 const IRQ_CLOSE = /^(irq_handler|softirq|tasklet|local_timer|ipi)_exit$/;
+/** An event type's part in an interrupt's run: none, inside one, opening one, closing one. */
+const NONE = 0;
+const SIDE = 1;
+const OPEN = 2;
+const CLOSE = 3;
+/** By event type id, from the names above (extended when types are defined later). */
+let classes = new Uint8Array(0);
+function class_of(type: number): number {
+  if (type >= classes.length) {
+    const types = trace_event_types();
+    classes = Uint8Array.from(types, (t) => (IRQ_OPEN.test(t.name) ? OPEN : IRQ_CLOSE.test(t.name) ? CLOSE : IRQ_SIDE.test(t.name) ? SIDE : NONE));
+  }
+  return classes[type]!;
+}
 
 interface Nic {
   readonly irq: number;
   readonly name: string;
 }
 
+type Waiter = (e: TraceEvent, inside: boolean) => boolean;
+
 /**
  * Labels decisions as the trace goes past: `decision()` when the strategy makes one, `event()`
- * for every trace record. Each label waits for the events it needs (the next one on the CPU;
- * for an interrupt, the next event of the interrupted context after it).
+ * for every trace event (numerically: nothing is formatted but what a label says). Each label
+ * waits for the events it needs (the next one on the CPU; for an interrupt, the next event of
+ * the interrupted context after it).
  */
 export class DecisionLabeller {
   /** Labels kept at most (a long random walk makes a decision every few steps). */
   static readonly MAX = 10_000;
   readonly labelled: LabelledDecision[] = [];
+  // Per CPU, indexed by cpu + 1 (an event with no CPU is -1):
   /** Callbacks waiting for the next event on a CPU (`inside`: an interrupt's); true when done. */
-  private readonly waiting = new Map<number, ((r: TraceRecord, inside: boolean) => boolean)[]>();
-  /** The newest event of each CPU's interrupted (non-irq) context. */
-  private readonly last = new Map<number, TraceRecord>();
+  private readonly waiting: (Waiter[] | undefined)[] = [];
+  /** The newest event of each CPU's interrupted (non-irq) context, when there is one. */
+  private readonly last: TraceEvent[] = [];
+  private readonly has_last = new Uint8Array(MAX_CPUS + 1);
+  /** The interrupts a CPU is in, with the depth they were taken at, to measure their span. */
+  private readonly open_irq: ({ l: LabelledDecision; depth: number }[] | undefined)[] = [];
+  /** How deep in interrupts each CPU is: events at depth > 0 are not the interrupted context's. */
+  private readonly depth = new Int32Array(MAX_CPUS + 1);
   /** Each device's events not yet taken by a handler (a queue: its head index). */
   private readonly pending: number[][];
   private readonly head: number[];
-  /** The interrupts a CPU is in, with the depth they were taken at, to measure their span. */
-  private readonly open_irq = new Map<number, { l: LabelledDecision; depth: number }[]>();
-  /** How deep in interrupts each CPU is: events at depth > 0 are not the interrupted context's. */
-  private readonly depth = new Map<number, number>();
 
-  /** `holding(cpu)`: the spinlocks the context an interrupt on `cpu` interrupts holds. */
-  constructor(private readonly nics: readonly Nic[], private readonly holding: (cpu: number) => readonly string[] = () => []) {
+  /** `trace`: the run's (its strings); `holding(cpu)`: the spinlocks the context an interrupt on `cpu` interrupts holds. */
+  constructor(private readonly trace: Trace, private readonly nics: readonly Nic[], private readonly holding: (cpu: number) => readonly string[] = () => []) {
     this.pending = nics.map(() => []);
     this.head = nics.map(() => 0);
+    for (let i = 0; i <= MAX_CPUS; i++) this.last.push(new TraceEvent());
   }
 
-  private wait(cpu: number, f: (r: TraceRecord, inside: boolean) => boolean): void {
-    let w = this.waiting.get(cpu);
-    if (w === undefined) this.waiting.set(cpu, (w = []));
-    w.push(f);
+  /** The event as a phrase (text is built here, for labels only). */
+  private describe(e: TraceEvent): string {
+    return describe(this.trace.record(e));
+  }
+
+  private who(e: TraceEvent): string {
+    return e.who >= 0 ? this.trace.str(e.who) : "<event>";
+  }
+
+  private wait(cpu: number, f: Waiter): void {
+    (this.waiting[cpu + 1] ??= []).push(f);
   }
 
   decision(d: Decision): void {
@@ -108,7 +137,7 @@ export class DecisionLabeller {
     if (d.kind === "delay") {
       const l: LabelledDecision = { time: d.time, kind: "delay", cpu: d.lane, text: `CPU${d.lane} held back ${d.ns} ns` };
       this.labelled.push(l);
-      this.wait(d.lane, (r) => ((l.text = `CPU${d.lane} [${r.who}] held back ${d.ns} ns, then ${describe(r)}`), true));
+      this.wait(d.lane, (e) => ((l.text = `CPU${d.lane} [${this.who(e)}] held back ${d.ns} ns, then ${this.describe(e)}`), true));
       return;
     }
     const others = d.others.map((o) => `CPU${o}`).join(", ");
@@ -116,43 +145,53 @@ export class DecisionLabeller {
     this.labelled.push(l);
     let mine = "";
     const then: string[] = [];
-    this.wait(d.lane, (r) => {
-      mine = `CPU${d.lane} [${r.who}] goes before ${others}: ${describe(r)}`;
+    this.wait(d.lane, (e) => {
+      mine = `CPU${d.lane} [${this.who(e)}] goes before ${others}: ${this.describe(e)}`;
       l.text = mine;
       return true;
     });
     for (const o of d.others) {
-      this.wait(o, (r) => {
-        then.push(`CPU${o} then ${describe(r)}`);
+      this.wait(o, (e) => {
+        then.push(`CPU${o} then ${this.describe(e)}`);
         if (mine !== "") l.text = `${mine} (${then.join("; ")})`;
         return true;
       });
     }
   }
 
-  event(r: TraceRecord): void {
-    if (r.name === "irq_handler_entry") this.irq_taken(r);
-    const depth = this.depth.get(r.cpu) ?? 0;
-    const inside = depth > 0 || IRQ_SIDE.test(r.name);
-    const closing = IRQ_CLOSE.test(r.name);
-    if (IRQ_OPEN.test(r.name)) this.depth.set(r.cpu, depth + 1);
-    else if (closing) this.depth.set(r.cpu, Math.max(0, depth - 1));
-    const open = this.open_irq.get(r.cpu);
-    if (open !== undefined) {
-      const now = this.depth.get(r.cpu) ?? 0;
-      // Back at the depth an interrupt was taken at: its span so far (a softirq may follow).
-      if (closing) for (const o of open) if (now === o.depth) o.l.span = r.ts - o.l.time;
-      // The interrupted context runs again, or the CPU unwound below it: those spans are final.
-      const keep = inside ? open.filter((o) => now >= o.depth) : [];
-      if (keep.length > 0) this.open_irq.set(r.cpu, keep);
-      else this.open_irq.delete(r.cpu);
-    }
-    const w = this.waiting.get(r.cpu);
+  event(e: TraceEvent): void {
+    const c = e.cpu + 1;
+    if (e.type === TP_IRQ_HANDLER_ENTRY) this.irq_taken(e);
+    const cls = class_of(e.type);
+    const depth = this.depth[c]!;
+    const inside = depth > 0 || cls !== NONE;
+    const closing = cls === CLOSE;
+    if (cls === OPEN) this.depth[c] = depth + 1;
+    else if (closing) this.depth[c] = Math.max(0, depth - 1);
+    const open = this.open_irq[c];
+    if (open !== undefined) this.spans(e, c, open, inside, closing);
+    const w = this.waiting[c];
     if (w !== undefined && w.length > 0) {
-      const keep = w.filter((f) => !f(r, inside));
-      this.waiting.set(r.cpu, keep);
+      let n = 0;
+      for (let i = 0; i < w.length; i++) if (!w[i]!(e, inside)) w[n++] = w[i]!;
+      if (n !== w.length) w.length = n;
     }
-    if (!inside) this.last.set(r.cpu, r);
+    if (!inside) {
+      this.last[c]!.copy(e);
+      this.has_last[c] = 1;
+    }
+  }
+
+  /** The open interrupts of a CPU after event `e`. */
+  private spans(e: TraceEvent, c: number, open: { l: LabelledDecision; depth: number }[], inside: boolean, closing: boolean): void {
+    const now = this.depth[c]!;
+    // Back at the depth an interrupt was taken at: its span so far (a softirq may follow).
+    if (closing) for (const o of open) if (now === o.depth) o.l.span = e.ts - o.l.time;
+    // The interrupted context runs again, or the CPU unwound below it: those spans are final.
+    let n = 0;
+    if (inside) for (const o of open) if (now >= o.depth) open[n++] = o;
+    if (n === 0) this.open_irq[c] = undefined;
+    else if (n !== open.length) open.length = n;
   }
 
   /** Device `i` raises its line at `at` ns (at most MAX waiting for a handler are kept). */
@@ -190,32 +229,32 @@ export class DecisionLabeller {
   }
 
   /** Interrupts raised by the devices up to now and taken here get their label. */
-  private irq_taken(r: TraceRecord): void {
-    const irq = Number(/^irq=(\d+)/.exec(r.detail)?.[1]);
-    this.nics.forEach((n, i) => {
-      if (n.irq !== irq) return;
-      const raised = this.take(i, r.ts);
-      if (raised === 0 || this.labelled.length >= DecisionLabeller.MAX) return;
-      const before = this.last.get(r.cpu);
-      const interrupted = r.who;
-      const held = this.holding(r.cpu);
+  private irq_taken(e: TraceEvent): void {
+    const irq = e.a0;
+    const c = e.cpu + 1;
+    for (let i = 0; i < this.nics.length; i++) {
+      const n = this.nics[i]!;
+      if (n.irq !== irq) continue;
+      const raised = this.take(i, e.ts);
+      if (raised === 0 || this.labelled.length >= DecisionLabeller.MAX) continue;
+      const before = this.has_last[c] === 1 ? this.last[c]! : undefined;
+      const interrupted = e.who;
+      const held = this.holding(e.cpu);
       const l: LabelledDecision = {
-        time: r.ts,
+        time: e.ts,
         kind: "irq",
-        cpu: r.cpu,
+        cpu: e.cpu,
         device: `nic/${n.name}`,
-        text: `CPU${r.cpu} ${describe(r)} in ${interrupted}${raised > 1 ? ` (${raised} packets)` : ""}${held.length > 0 ? ` holding ${held.join(", ")}` : ""}${before !== undefined && before.who === interrupted ? ` after it ${describe(before)}` : ""}`,
+        text: `CPU${e.cpu} ${this.describe(e)} in ${this.who(e)}${raised > 1 ? ` (${raised} packets)` : ""}${held.length > 0 ? ` holding ${held.join(", ")}` : ""}${before !== undefined && before.who === interrupted ? ` after it ${this.describe(before)}` : ""}`,
       };
       this.labelled.push(l);
-      const open = this.open_irq.get(r.cpu) ?? [];
-      open.push({ l, depth: this.depth.get(r.cpu) ?? 0 });
-      this.open_irq.set(r.cpu, open);
+      (this.open_irq[c] ??= []).push({ l, depth: this.depth[c]! });
       // The interrupted context's next event, once the interrupt is over.
-      this.wait(r.cpu, (next, inside) => {
+      this.wait(e.cpu, (next, inside) => {
         if (inside) return false;
-        l.text += next.who === interrupted ? `, before it ${describe(next)}` : `, then ${describe(next)}`;
+        l.text += next.who === interrupted ? `, before it ${this.describe(next)}` : `, then ${this.describe(next)}`;
         return true;
       });
-    });
+    }
   }
 }

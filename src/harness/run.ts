@@ -11,7 +11,8 @@ import { Streams, type Recording, type Seed } from "../sim/rng.ts";
 import { make_strategy, type StrategySpec } from "../sim/strategy.ts";
 import { RecordingStrategy, ScriptedStrategy, script_of, type Script } from "../sim/script.ts";
 import { DecisionLabeller, type LabelledDecision } from "./decisions.ts";
-import type { TraceRecord } from "../sim/trace.ts";
+import { TraceLog, type TraceEvent, type TraceRecord } from "../sim/trace.ts";
+import { TP_BUG_REPORT } from "../kernel/trace.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import { Machine } from "../hw/machine.ts";
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from "../kernel/config.ts";
@@ -86,11 +87,15 @@ export interface RunResult {
   readonly stats: RunStats;
   /** The /proc files asked for, read at the end of the run. */
   readonly proc: Readonly<Record<string, string>>;
-  /** The newest trace events (the engine's bounded ring), oldest first, and how many there were in all. */
+  /**
+   * The newest trace events (the engine's bounded ring), oldest first, and how many there were
+   * in all. Formatted when first read.
+   */
   readonly trace: readonly TraceRecord[];
   readonly traceEvents: number;
-  /** Every trace event, oldest first, when RunOptions.traceAll asked for them. */
+  /** Every trace event, oldest first, when RunOptions.traceAll asked for them (formatted when first read). */
   readonly traceAll?: readonly TraceRecord[];
+  /** Every stream's draws, compactly (a seeded stream: its generator state and draw count). */
   readonly recording: Recording;
   /** With RunOptions.record: the run as a script, its decisions labelled, and the step count at each report. */
   readonly script?: Script;
@@ -168,7 +173,7 @@ function machine_costs(c: Readonly<Record<string, number>> | undefined): { costs
 }
 
 /** Every trace event of runs that asked for them (RunOptions.traceAll), by engine. */
-const traced = new WeakMap<Engine, TraceRecord[]>();
+const traced = new WeakMap<Engine, TraceLog>();
 /** What a recorded run (RunOptions.record) keeps, by engine. */
 const recorded = new WeakMap<Engine, { strategy: RecordingStrategy; labeller: DecisionLabeller; reportSteps: number[]; arrivals: Record<string, number[]> | null }>();
 
@@ -186,12 +191,9 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
     timeLimitNs: (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS) * 1e6,
     traceCapacity: opts.traceCapacity,
   });
-  const sinks: ((r: TraceRecord) => void)[] = [];
-  if (opts.traceAll === true) {
-    const all: TraceRecord[] = [];
-    sinks.push((r) => void all.push(r));
-    traced.set(engine, all);
-  }
+  engine.checkLanes = opts.verify === true;
+  const log = opts.traceAll === true ? new TraceLog() : null;
+  if (log !== null) traced.set(engine, log);
   const machine = new Machine(engine, streams, {
     cpus: spec.cpus!,
     tlb: { ...DEFAULT_TLB, ...spec.mmu?.tlb },
@@ -215,7 +217,7 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
   if (strategy instanceof RecordingStrategy) {
     // The context an interrupt interrupted sits just below the interrupt's on the CPU's stack.
     const holding = (cpu: number): string[] => k.percpu[cpu]!.stack.at(-2)?.held.map((l) => l.name) ?? [];
-    const l = new DecisionLabeller(machine.nics.map((n) => ({ irq: n.config.irq, name: n.config.name })), holding);
+    const l = new DecisionLabeller(engine.trace, machine.nics.map((n) => ({ irq: n.config.irq, name: n.config.name })), holding);
     labeller = l;
     const reportSteps: number[] = [];
     const arrivals: Record<string, number[]> | null = opts.record === true ? {} : null;
@@ -227,12 +229,12 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
       };
     });
     recorded.set(engine, { strategy, labeller: l, reportSteps, arrivals });
-    sinks.push((r) => {
-      if (r.name === "bug_report") reportSteps.push(engine.steps);
-      l.event(r);
-    });
-  }
-  if (sinks.length > 0) engine.trace.sink = sinks.length === 1 ? sinks[0]! : (r) => sinks.forEach((f) => f(r));
+    engine.trace.sink = (e: TraceEvent) => {
+      log?.push(e);
+      if (e.type === TP_BUG_REPORT) reportSteps.push(engine.steps);
+      l.event(e);
+    };
+  } else if (log !== null) engine.trace.sink = (e) => log.push(e);
   return { k, streams };
 }
 
@@ -303,8 +305,7 @@ export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
     throw classify(e, scn.name, opts.seed);
   }
   try {
-    const r = run_booted(scn, opts, spec, booted.k, booted.streams);
-    return swarm !== undefined ? { ...r, swarm } : r;
+    return run_booted(scn, opts, spec, booted.k, booted.streams, swarm);
   } catch (e) {
     throw classify(e, scn.name, opts.seed);
   } finally {
@@ -335,7 +336,7 @@ function classify(e: unknown, name: string, seed: Seed): Error {
   return new ScenarioError(`scenario ${name} threw ${err.name}: ${err.message}${where !== undefined ? ` (${where.trim()})` : ""}`);
 }
 
-function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k: Kernel, streams: Streams): RunResult {
+function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k: Kernel, streams: Streams, swarm: SwarmConfig | undefined): RunResult {
   const { engine, machine } = k;
   const state = scn.setup();
   kmemleak_add_root(k, state);
@@ -372,7 +373,7 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
   const stopText = stop_text(stop);
   const limit = stop.kind === "step-limit" || stop.kind === "time-limit";
   if (limit) k.printk(`mmsim: ${stopText}`);
-  return {
+  const result: Omit<RunResult, "trace"> = {
     scenario: scn.name,
     seed: opts.seed,
     cpus: spec.cpus!,
@@ -385,13 +386,23 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     log: k.log.lines.map(format_log_line),
     stats: collect_stats(k),
     proc: Object.fromEntries((opts.proc ?? []).map((f) => [f, read_proc(k, f)])),
-    trace: engine.trace.recent(),
     traceEvents: engine.trace.count,
-    ...(traced.has(engine) ? { traceAll: traced.get(engine)! } : {}),
     ...recorded_result(engine, end),
     recording: streams.recording(),
+    ...(swarm !== undefined ? { swarm } : {}),
     failed: k.reports.some((r) => !(scn.expected_reports ?? []).includes(r.kind)) || expectations.length > 0 || limit,
   };
+  // The trace as text only when something reads it.
+  lazy(result, "trace", () => engine.trace.recent());
+  const log = traced.get(engine);
+  if (log !== undefined) lazy(result, "traceAll", () => log.records(engine.trace));
+  return result as RunResult;
+}
+
+/** Defines `key` on `o` as a value computed the first time it is read. */
+function lazy<T>(o: object, key: string, f: () => T): void {
+  let v: T | undefined;
+  Object.defineProperty(o, key, { enumerable: true, configurable: true, get: () => (v ??= f()) });
 }
 
 /** A recorded run's script, labelled decisions and report steps. */

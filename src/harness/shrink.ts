@@ -12,7 +12,7 @@
 // come at the first), and a stream that runs out injects nothing more.
 import { ScenarioError, SimError } from "../sim/errors.ts";
 import type { Script } from "../sim/script.ts";
-import type { Recording } from "../sim/rng.ts";
+import { draw_count, draws_of } from "../sim/rng.ts";
 import type { Scenario } from "./scenario.ts";
 import { DEFAULT_STEP_LIMIT, runScenario, type RunOptions, type RunResult } from "./run.ts";
 import { DEFAULT_COSTS } from "../hw/costs.ts";
@@ -37,7 +37,7 @@ export interface ShrinkResult {
   readonly cpus: number;
   readonly script: Script;
   /** The other streams' draws the shrunk run replays. */
-  readonly draws: Recording;
+  readonly draws: Draws;
   /** The step limit the shrunk run ran under (the report's step, or the search's cap). */
   readonly stepLimit: number;
   /** The shrunk run, recorded (decisions labelled). */
@@ -62,11 +62,14 @@ const measures = (r: RunResult): Measures => ({
   steps: r.steps,
 });
 
+/** Streams' draws as lists (the shrinker takes draws out of them). */
+type Draws = Readonly<Record<string, readonly number[]>>;
+
 interface Candidate {
   readonly cpus: number;
   readonly script: Script;
   /** The other streams' draws (injected faults, disk latencies), served in order. */
-  readonly draws: Recording;
+  readonly draws: Draws;
   readonly stepLimit?: number;
 }
 
@@ -196,7 +199,7 @@ export function shrink<S>(scn: Scenario<S>, base: RunOptions, budget = 1000): Sh
     return true;
   };
   // The streams a script does not replace: the strategy's and the devices' draws are its decisions.
-  const draws = Object.fromEntries(Object.entries(original.recording).filter(([l, d]) => l !== "sched" && !(l in original.script!.arrivals) && d.length > 0));
+  const draws = Object.fromEntries(Object.entries(original.recording).filter(([l, d]) => l !== "sched" && !(l in original.script!.arrivals) && draw_count(d) > 0).map(([l, d]) => [l, draws_of(d)]));
   if (!attempt({ cpus: original.cpus, script: original.script!, draws })) {
     throw new SimError(`scenario ${scn.name}: seed ${String(base.seed)}: its recorded schedule does not fail the same way when scripted`);
   }

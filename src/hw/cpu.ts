@@ -1,7 +1,7 @@
 // One simulated processor: its interrupt flag (EFLAGS.IF), its local virtual clock and its
 // local APIC's pending-vector bitmap. The kernel installs how the CPU runs (its `exec`); the
 // hardware itself never imports the kernel.
-import type { Lane } from "../sim/engine.ts";
+import type { Engine, Lane } from "../sim/engine.ts";
 
 export interface CpuExec {
   runnable(cpu: Cpu): boolean;
@@ -14,6 +14,9 @@ export interface CpuExec {
 
 export class Cpu implements Lane {
   clock = 0;
+  lane_index = -1;
+  lane_dirty = false;
+  lane_key = 0;
   private _if = true;
   /** Local time at which IF was last cleared. */
   irqs_off_since = 0;
@@ -36,7 +39,15 @@ export class Cpu implements Lane {
   private npending = 0;
   exec: CpuExec | undefined;
 
-  constructor(readonly id: number) {}
+  constructor(
+    readonly id: number,
+    private readonly engine: Engine | null = null,
+  ) {}
+
+  /** Tells the engine this CPU's clock or runnability changed outside its own step. */
+  changed(): void {
+    this.engine?.touch(this);
+  }
 
   runnable(): boolean {
     return this.exec!.runnable(this);
@@ -60,6 +71,7 @@ export class Cpu implements Lane {
       this.npending++;
     }
     this.exec?.interrupted(this, t);
+    this.changed();
   }
 
   hasPending(): boolean {

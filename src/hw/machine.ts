@@ -42,7 +42,7 @@ export class Machine {
     if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) {
       throw new ScenarioError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${config.cpus}`);
     }
-    this.cpus = Array.from({ length: config.cpus }, (_, i) => new Cpu(i));
+    this.cpus = Array.from({ length: config.cpus }, (_, i) => new Cpu(i, engine));
     this.irqchip = new IrqChip(this.cpus);
     this.timer = new LapicTimer(engine, this.cpus);
     this.costs = config.costs ?? DEFAULT_COSTS;

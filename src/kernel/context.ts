@@ -1,20 +1,17 @@
-// An execution context: one Effect fiber that a CPU runs, either a task's (whose fiber lives as
-// long as the task) or one run of an interrupt (hardirq handler, then the softirqs run at its
+// An execution context: one Effect program that a CPU runs, either a task's (whose program lives
+// as long as the task) or one run of an interrupt (hardirq handler, then the softirqs run at its
 // irq_exit). A CPU holds a stack of contexts, the task's at the bottom and interrupts above it;
-// only the top one runs. A context that reaches an interleaving point parks: it stores the
-// continuation that the CPU's next step will resume.
-import * as Effect from "effect/Effect";
+// only the top one runs. The engine steps a context's program with a Stepper (src/sim/stepper.ts)
+// from one interleaving point (an op that parks) to the next.
+import type * as Effect from "effect/Effect";
+import type { Stepper } from "../sim/stepper.ts";
 import type { spinlock_t } from "./locking/spinlock.ts";
 import type { Task } from "./sched/task.ts";
 import type { PerCpu } from "./percpu.ts";
 
-export type Resume = (eff: Effect.Effect<void>) => void;
-
 export class ExecContext {
-  /** The parked continuation, if the context is parked at an interleaving point. */
-  resume: Resume | null = null;
-  started = false;
-  finished = false;
+  /** Steps the program; made when the context first runs. */
+  stepper: Stepper | null = null;
   /** The lock this context is spinning on (it runs again once the lock is handed to it). */
   spinning: spinlock_t | null = null;
   spin_since = 0;
@@ -36,24 +33,12 @@ export class ExecContext {
     this.frames = frames;
   }
 
-  /** Can the CPU resume this context now (it is not spinning and not running)? */
+  /** Can the CPU run this context now (it is not spinning, and it has not started or it parked)? */
   ready(): boolean {
-    return this.spinning === null && (!this.started || this.resume !== null);
+    return this.spinning === null && (this.stepper === null || this.stepper.ready());
   }
-}
 
-const VOID = Effect.void;
-
-/** Parks `ctx`: the fiber stops here until the context's CPU resumes it. */
-export function park(ctx: ExecContext): Effect.Effect<void> {
-  return Effect.callback<void>((resume) => {
-    ctx.resume = resume;
-  });
-}
-
-/** Resumes a parked context (its fiber runs synchronously up to its next park or its end). */
-export function resume(ctx: ExecContext): void {
-  const r = ctx.resume!;
-  ctx.resume = null;
-  r(VOID);
+  get finished(): boolean {
+    return this.stepper !== null && this.stepper.finished;
+  }
 }

@@ -8,7 +8,8 @@ import * as Exit from "effect/Exit";
 import type { Cpu, CpuExec } from "../hw/cpu.ts";
 import { LOCAL_TIMER_VECTOR, RESCHEDULE_VECTOR, CALL_FUNCTION_SINGLE_VECTOR, vector_to_irq } from "../hw/vectors.ts";
 import { SimError } from "../sim/errors.ts";
-import { ExecContext, resume } from "./context.ts";
+import { ExecContext } from "./context.ts";
+import { Stepper } from "../sim/stepper.ts";
 import type { Kernel } from "./kernel.ts";
 import type { PerCpu } from "./percpu.ts";
 import { do_IRQ } from "./irq/handle.ts";
@@ -49,6 +50,7 @@ export function catch_up(pc: PerCpu, t: number): void {
   if (top === undefined) pc.times.idle += waited;
   else if (top.spinning !== null) pc.times.spin += waited;
   pc.hw.clock = t;
+  pc.hw.changed();
 }
 
 function interrupted(k: Kernel, cpu: Cpu, t: number): void {
@@ -67,19 +69,24 @@ function step(k: Kernel, pc: PerCpu): void {
       top = pc.top();
       if (top === undefined) return;
     }
-    run(k, top);
+    run(k, top, pc);
   } finally {
     k.cpu = null;
     k.ctx = null;
   }
 }
 
-function run(k: Kernel, ctx: ExecContext): void {
+/**
+ * Runs the context's next step and, while the engine would step this CPU again next with the
+ * same context (no interrupt to take, nothing earlier elsewhere: Engine.goOn), the steps after it.
+ */
+function run(k: Kernel, ctx: ExecContext, pc: PerCpu): void {
   k.ctx = ctx;
-  if (!ctx.started) {
-    ctx.started = true;
-    k.engine.fork(ctx.program, (exit) => context_exit(k, ctx, exit));
-  } else resume(ctx);
+  let s = ctx.stepper;
+  if (s === null) s = ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit));
+  const hw = pc.hw;
+  s.step();
+  while (s.parkedHere && pc.top() === ctx && ctx.spinning === null && !(hw.irqs_enabled && hw.hasPending()) && !k.halted && k.engine.goOn(hw)) s.step();
 }
 
 function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
@@ -112,11 +119,10 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   }
   const ctx = new ExecContext("irq", name, null, program, pc, frames);
   pc.stack.push(ctx);
-  run(k, ctx);
+  run(k, ctx, pc);
 }
 
 function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown>): void {
-  ctx.finished = true;
   const pc = ctx.cpu;
   if (Exit.isFailure(exit)) return fiber_failed(k, ctx, exit.cause);
   if (ctx.kind === "irq") {

@@ -25,6 +25,7 @@ import { ___ratelimit, ratelimit_state, type RatelimitState } from "./printk.ts"
 import { in_interrupt } from "./sched/core.ts";
 import { __GFP_HIGHMEM, __GFP_NOFAIL, gfp_nowarn, gfpflags_allow_blocking, type gfp_t } from "./mm/gfp.ts";
 import type { Rng } from "../sim/rng.ts";
+import { trace_fault_inject } from "./mm/trace.ts";
 
 /** A fault's attributes as a scenario, a machine file or the command line gives them (Linux's debugfs names). */
 export type FaultSpec = Readonly<Record<string, number | boolean>>;
@@ -202,7 +203,7 @@ function should_fail(k: Kernel, s: FaultState, attr: fault_attr, size: number, n
     if (attr.count % attr.interval !== 0) return false;
   }
   if (attr.probability <= s.rng.int(100)) return false;
-  k.trace("fault_inject", `name=${attr.name} size=${size}`);
+  trace_fault_inject(k, attr.name, size);
   if (!(nowarn && k.config.era === "6")) fail_dump(k, attr, hook);
   if (attr.times !== -1) attr.times--;
   return true;

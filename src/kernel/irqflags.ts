@@ -2,7 +2,7 @@
 // enabling is an interleaving point, since a pending interrupt is taken right there.
 import * as Effect from "effect/Effect";
 import { kernel } from "./kernel.ts";
-import { sched_point } from "./sched/core.ts";
+import { OpClass, PARK, op, type Activation } from "../sim/op.ts";
 
 /** The saved state of the interrupt flag (X86_EFLAGS_IF = 0x200 when set). */
 export type irqflags_t = number;
@@ -12,11 +12,26 @@ export function local_irq_disable(): void {
   kernel().this_cpu().hw.irqs_enabled = false;
 }
 
-export const local_irq_enable = (): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    kernel().this_cpu().hw.irqs_enabled = true;
-    return sched_point();
-  });
+/** local_irq_restore(flags) (local_irq_enable(): flags with IF set): enabling is an interleaving point. */
+class IrqRestore extends OpClass {
+  constructor(readonly flags: irqflags_t) {
+    super();
+  }
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return undefined;
+    const k = kernel();
+    if ((this.flags & X86_EFLAGS_IF) === 0) {
+      k.this_cpu().hw.irqs_enabled = false;
+      return undefined;
+    }
+    k.this_cpu().hw.irqs_enabled = true;
+    k.charge(k.costs.step);
+    act.phase = 1;
+    return PARK;
+  }
+}
+
+export const local_irq_enable = (): Effect.Effect<void> => op(new IrqRestore(X86_EFLAGS_IF));
 
 /** local_irq_save(flags): returns the flags to hand to local_irq_restore. */
 export function local_irq_save(): irqflags_t {
@@ -27,12 +42,7 @@ export function local_irq_save(): irqflags_t {
 }
 
 /** local_irq_restore(flags): the flag exactly as saved (popf); enabling is an interleaving point. */
-export const local_irq_restore = (flags: irqflags_t): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    if ((flags & X86_EFLAGS_IF) !== 0) return local_irq_enable();
-    kernel().this_cpu().hw.irqs_enabled = false;
-    return Effect.void;
-  });
+export const local_irq_restore = (flags: irqflags_t): Effect.Effect<void> => op(new IrqRestore(flags));
 
 export function raw_irqs_disabled_flags(flags: irqflags_t): boolean {
   return (flags & X86_EFLAGS_IF) === 0;

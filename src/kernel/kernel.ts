@@ -6,13 +6,14 @@ import type { Engine } from "../sim/engine.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { Costs } from "../hw/costs.ts";
 import { ScenarioError, SimError } from "../sim/errors.ts";
+import { define_trace_event } from "../sim/trace.ts";
 import type { KernelConfig } from "./config.ts";
 import type { ExecContext } from "./context.ts";
 import { PerCpu } from "./percpu.ts";
 import { LogBuffer, ___ratelimit, ratelimit_state, type RatelimitState } from "./printk.ts";
 import type { BugReport, ReportKind } from "./report.ts";
 import { Task } from "./sched/task.ts";
-import { context_kind } from "./preempt.ts";
+import { HARDIRQ_MASK, NMI_MASK, SOFTIRQ_OFFSET } from "./preempt.ts";
 import type { spinlock_t } from "./locking/spinlock.ts";
 import type { IrqDesc } from "./irq/irqdesc.ts";
 import type { SoftirqAction } from "./softirq.ts";
@@ -20,20 +21,26 @@ import type { MmState } from "./mm/page_alloc.ts";
 
 // Kept on globalThis so that a scenario file loaded as a second copy of this module (a .ts file
 // outside an ESM package is loaded as CommonJS) still finds the running kernel.
+// This copy reads its own module variable first (the common case, and the fast one).
 const RUNNING = Symbol.for("mmsim.running-kernel");
 const slot = globalThis as unknown as { [RUNNING]?: Kernel | null };
+let running: Kernel | null = null;
+
+/** mmsim's own event: a report was made (its title as text). */
+export const TP_BUG_REPORT = define_trace_event("bug_report", { title: "text" }, (e) => e.text ?? "");
 
 /** The kernel whose run is in progress. */
 export function kernel(): Kernel {
-  const k = slot[RUNNING];
+  const k = running ?? slot[RUNNING];
   if (k === undefined || k === null) throw new SimError("kernel API called outside a simulation run");
   return k;
 }
 
 /** The running kernel, or null outside a run. */
-export const kernel_if_running = (): Kernel | null => slot[RUNNING] ?? null;
+export const kernel_if_running = (): Kernel | null => running ?? slot[RUNNING] ?? null;
 
 export function set_running_kernel(k: Kernel | null): void {
+  running = k;
   slot[RUNNING] = k;
 }
 
@@ -104,7 +111,10 @@ export class Kernel {
     const c = this.cpu;
     if (c === null) return;
     c.hw.clock += ns;
-    c.times[context_kind(c.preempt_count)] += ns;
+    const count = c.preempt_count;
+    if ((count & (HARDIRQ_MASK | NMI_MASK)) !== 0) c.times.hardirq += ns;
+    else if ((count & SOFTIRQ_OFFSET) !== 0) c.times.softirq += ns;
+    else c.times.task += ns;
   }
 
   printk(text: string): void {
@@ -118,15 +128,41 @@ export class Kernel {
     const r: BugReport = { kind, title: title ?? text.split("\n", 1)[0]!, text, cpu, ts };
     this.reports.push(r);
     this.log.add(ts, cpu, text);
-    this.trace("bug_report", r.title, { ts, cpu });
+    this.trace_text(TP_BUG_REPORT, r.title, { ts, cpu });
     return r;
   }
 
-  /** Emits a trace record attributed to the task running on the CPU (this CPU by default). */
-  trace(name: string, detail: string, at?: { ts: number; cpu: number }): void {
+  /**
+   * Emits trace event `type` (defined with define_trace_event, src/kernel/trace.ts) with its
+   * arguments, attributed to the task running on this CPU; string arguments are ids from str().
+   */
+  trace(type: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): void {
+    const pc = this.cpu;
+    if (pc === null) this.engine.trace.emit(type, this.engine.now, -1, -1, a0, a1, a2, a3, a4, a5);
+    else this.engine.trace.emit(type, pc.hw.clock, pc.id, this.who(pc.curr), a0, a1, a2, a3, a4, a5);
+  }
+
+  /** Emits a trace event whose field is free text (a report's title, trace_printk), on this CPU or at `at`. */
+  trace_text(type: number, text: string, at?: { ts: number; cpu: number }): void {
     const pc = at !== undefined ? this.percpu[at.cpu]! : this.cpu;
-    const who = pc !== null ? `${pc.curr.comm}-${pc.curr.pid}` : "<event>";
-    this.engine.trace.emit(at?.ts ?? this.now(), pc?.id ?? -1, who, name, detail);
+    this.engine.trace.emit(type, at?.ts ?? this.now(), pc?.id ?? -1, pc !== null ? this.who(pc.curr) : -1, 0, 0, 0, 0, 0, 0, text);
+  }
+
+  /** A string argument of a trace event: its id in the run's trace. */
+  str(s: string): number {
+    return this.engine.trace.intern(s);
+  }
+
+  /** The task as ftrace's first column names it ("comm-pid"), interned once per task. */
+  who(t: Task): number {
+    const w = t.trace_who;
+    return w >= 0 ? w : (t.trace_who = this.engine.trace.intern(`${t.comm}-${t.pid}`));
+  }
+
+  /** The task's comm, interned once per task. */
+  comm(t: Task): number {
+    const c = t.trace_comm;
+    return c >= 0 ? c : (t.trace_comm = this.engine.trace.intern(t.comm));
   }
 
   /** printk_ratelimit(): at most 10 messages every 5 s of virtual time. */

@@ -1,18 +1,19 @@
 // The discrete-event engine. Lanes (the machine's CPUs, but the engine knows no domain) each have
 // a local clock; the loop fires due timed events and otherwise steps the runnable lane with the
-// earliest clock, ties and jitter coming from the strategy. A lane's step resumes one parked
-// Effect fiber, which runs synchronously on the run's SimScheduler until its next interleaving
-// point. The loop alone decides what runs next.
-import * as Effect from "effect/Effect";
-import type * as Exit from "effect/Exit";
-import type * as Fiber from "effect/Fiber";
+// earliest clock, ties and jitter coming from the strategy. A lane's step runs one context's
+// program from its last interleaving point to its next (stepper.ts); Effect work a program starts
+// (forks, wake-ups) runs on the run's SimScheduler, flushed after every step. The loop alone
+// decides what runs next.
+import type * as Context from "effect/Context";
+import { clearCurrentFiber, fiberContext } from "./stepper.ts";
+import { LaneQueue, type QueuedLane } from "./lanes.ts";
 import { EventQueue, type SimEvent } from "./eventq.ts";
 import { SimScheduler } from "./scheduler.ts";
 import type { Strategy } from "./strategy.ts";
 import { Trace } from "./trace.ts";
 import { SimError } from "./errors.ts";
 
-export interface Lane {
+export interface Lane extends QueuedLane {
   readonly id: number;
   /** Local virtual time in ns. */
   clock: number;
@@ -39,8 +40,11 @@ export interface EngineOptions {
 export class Engine {
   readonly events = new EventQueue();
   readonly scheduler = new SimScheduler();
+  /** The Effect context every program of this run runs with (the run's scheduler). */
+  readonly fiberContext: Context.Context<never> = fiberContext(this.scheduler);
   readonly trace: Trace;
-  lanes: Lane[] = [];
+  private _lanes: Lane[] = [];
+  private queue = new LaneQueue<Lane>([]);
   /** Virtual time of the latest step or event. */
   now = 0;
   steps = 0;
@@ -49,7 +53,8 @@ export class Engine {
   /** Whole-state checks run after every step and every fired event (verify mode), or null. */
   afterStep: (() => void) | null = null;
   private stopReason: StopReason | undefined;
-  private readonly tied: Lane[] = [];
+  /** Verify mode: check the lane queue against a scan of every lane on every turn. */
+  checkLanes = false;
 
   constructor(readonly strategy: Strategy, readonly opts: EngineOptions) {
     this.trace = new Trace(opts.traceCapacity ?? 4096);
@@ -62,6 +67,23 @@ export class Engine {
     return this.events.schedule(time, prio, label, fire, background, daemon);
   }
 
+  get lanes(): readonly Lane[] {
+    return this._lanes;
+  }
+
+  set lanes(lanes: Lane[]) {
+    this._lanes = lanes;
+    this.queue = new LaneQueue(lanes);
+  }
+
+  /**
+   * A lane's clock or runnability may have changed outside its own step (the lane stepped and
+   * the lane a delay stalled are checked anyway): it is re-checked before the next choice.
+   */
+  touch(lane: Lane): void {
+    this.queue.touch(lane);
+  }
+
   stop(reason: StopReason): void {
     if (this.stopReason === undefined) this.stopReason = reason;
   }
@@ -70,19 +92,13 @@ export class Engine {
     return this.stopReason !== undefined;
   }
 
-  /** Starts `eff` as a fiber on this run's scheduler; it runs at once up to its first park. */
-  fork<A, E>(eff: Effect.Effect<A, E>, onExit: (exit: Exit.Exit<A, E>) => void): Fiber.Fiber<A, E> {
-    const fiber = Effect.runFork(eff, { scheduler: this.scheduler });
-    fiber.addObserver(onExit);
-    return fiber;
-  }
-
   run(): StopReason {
     try {
       while (this.stopReason === undefined) this.turn();
     } catch (error) {
       this.stopReason = { kind: "error", error };
     }
+    clearCurrentFiber();
     return this.stopReason;
   }
 
@@ -102,9 +118,10 @@ export class Engine {
       return;
     }
     if (lane === undefined) return this.onIdle();
-    const d = this.strategy.delay(lane, this.lanes);
+    const d = this.strategy.delay(lane, this._lanes);
     if (d > 0) {
       lane.stall(d);
+      this.queue.touch(lane);
       // The delay may have carried the lane past a due event: fire it first.
       if (ev !== undefined && ev.time <= lane.clock) return;
     }
@@ -112,24 +129,51 @@ export class Engine {
     this.now = lane.clock;
     this.steps++;
     lane.step();
+    this.queue.touch(lane);
     this.scheduler.flush();
     if (this.afterStep !== null) this.afterStep();
   }
 
+  /**
+   * Called by a lane whose step ended at an interleaving point and whose next step would go on
+   * with the same context: does the loop's next turn step this lane again? If so, that turn is
+   * taken here (the strategy's delay, the step count, the time) and the lane goes on at once
+   * without coming back to the loop; the result is exactly the loop's (same draws, same order).
+   * False when anything else could happen first (another lane at or before its clock, a due
+   * event, Effect work queued, a limit, verify mode): the loop then takes its turn as usual.
+   */
+  goOn(lane: Lane): boolean {
+    if (this.stopReason !== undefined || this.afterStep !== null || this.checkLanes || this.scheduler.pending) return false;
+    if (this.steps >= this.opts.stepLimit) return false;
+    this.queue.touch(lane);
+    const tied = this.queue.earliest();
+    if (tied.length !== 1 || tied[0] !== lane) return false;
+    const ev = this.events.peek();
+    if (ev !== undefined && ev.time <= lane.clock) return false;
+    // From here on, this is the loop's turn for this lane (see turn()).
+    const d = this.strategy.delay(lane, this._lanes);
+    if (d > 0) {
+      lane.stall(d);
+      this.queue.touch(lane);
+      if (ev !== undefined && ev.time <= lane.clock) return false;
+    }
+    if (lane.clock > this.opts.timeLimitNs) {
+      this.stop({ kind: "time-limit", limitNs: this.opts.timeLimitNs });
+      return false;
+    }
+    this.now = lane.clock;
+    this.steps++;
+    return true;
+  }
+
   /** The runnable lane with the earliest clock; ties go to the strategy. */
   private earliest(): Lane | undefined {
-    const tied = this.tied;
-    tied.length = 0;
-    let best = Infinity;
-    for (const l of this.lanes) {
-      if (!l.runnable()) continue;
-      if (l.clock < best) {
-        best = l.clock;
-        tied.length = 0;
-        tied.push(l);
-      } else if (l.clock === best) tied.push(l);
+    if (this.checkLanes) {
+      const bad = this.queue.check();
+      if (bad !== null) throw new SimError(`lane queue: ${bad}`);
     }
+    const tied = this.queue.earliest();
     if (tied.length <= 1) return tied[0];
-    return tied[this.strategy.pick(tied, this.lanes)];
+    return tied[this.strategy.pick(tied, this._lanes)];
   }
 }

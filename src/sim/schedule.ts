@@ -1,16 +1,20 @@
 // A recorded schedule: every draw the run made from every seeded stream (the strategy's
 // tie-breaks and delays, device arrivals, ...) plus what is needed to rebuild the run. Replaying
-// it needs no seed and reproduces the run's trace hash. `decisions` says what each scheduling
+// it needs no seed and reproduces the run's trace hash. Format version 2 records a seeded
+// stream as its generator state and its number of draws (version 1 listed every draw). `decisions` says what each scheduling
 // decision made happen, in words (informative: a replay does not read it). A shrunk schedule
 // (mmsim shrink) also has a `script`: the decisions it keeps, which a replay runs instead of the
 // strategy's and the devices' draws.
-import type { Recording, Seed } from "./rng.ts";
+import { check_stream_draws, type Recording, type Seed } from "./rng.ts";
 import { check_strategy, type StrategySpec } from "./strategy.ts";
 import { check_script, type Script } from "./script.ts";
 
+/** The schedule format this mmsim writes and reads. */
+export const SCHEDULE_VERSION = 2;
+
 export interface ScheduleFile {
   readonly format: "mmsim-schedule";
-  readonly version: 1;
+  readonly version: typeof SCHEDULE_VERSION;
   readonly scenario: string;
   /** The scenario module's path when it was run from a file rather than by name. */
   readonly source?: string;
@@ -43,7 +47,7 @@ export function validateSchedule(v: unknown): string | null {
   if (typeof v !== "object" || v === null) return "not a JSON object";
   const o = v as Record<string, unknown>;
   if (o.format !== "mmsim-schedule") return `"format" must be "mmsim-schedule"`;
-  if (o.version !== 1) return `"version" must be 1, got ${JSON.stringify(o.version)}`;
+  if (o.version !== SCHEDULE_VERSION) return `"version" must be ${SCHEDULE_VERSION}, got ${JSON.stringify(o.version)}`;
   if (typeof o.scenario !== "string" || o.scenario === "") return `"scenario" must be a scenario name`;
   if (o.source !== undefined && typeof o.source !== "string") return `"source" must be a path`;
   if (typeof o.seed !== "number" && typeof o.seed !== "string") return `"seed" must be a number or a string`;
@@ -62,11 +66,26 @@ export function validateSchedule(v: unknown): string | null {
   }
   if (o.decisions !== undefined && !Array.isArray(o.decisions)) return `"decisions" must be an array`;
   if (o.fails !== undefined && typeof o.fails !== "string") return `"fails" must be a report kind`;
-  if (typeof o.streams !== "object" || o.streams === null) return `"streams" must be an object of number arrays`;
+  if (typeof o.streams !== "object" || o.streams === null || Array.isArray(o.streams)) return `"streams" must be an object of streams' draws`;
   for (const [label, draws] of Object.entries(o.streams as Record<string, unknown>)) {
-    if (!Array.isArray(draws) || draws.some((d) => typeof d !== "number" || !(d >= 0 && d < 1))) {
-      return `"streams.${label}" must be an array of numbers in [0, 1)`;
-    }
+    const bad = check_stream_draws(draws);
+    if (bad !== null) return `"streams.${label}" ${bad}`;
   }
   return null;
+}
+
+/**
+ * A schedule of another format version (a parsed file of any content): what to tell the user,
+ * or null when it is this version's (or not a schedule at all: validateSchedule says why).
+ */
+export function scheduleVersionError(v: unknown, path: string): string | null {
+  if (typeof v !== "object" || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (o.format !== "mmsim-schedule" || o.version === SCHEDULE_VERSION || typeof o.version !== "number") return null;
+  const written = `${path} was written by mmsim schedule format version ${o.version}; this mmsim reads version ${SCHEDULE_VERSION}`;
+  if (o.version > SCHEDULE_VERSION) return `${written}: replay it with the newer mmsim that wrote it`;
+  const scenario = typeof o.source === "string" ? o.source : typeof o.scenario === "string" ? o.scenario : "<scenario>";
+  const seed = typeof o.seed === "number" || typeof o.seed === "string" ? String(o.seed) : "N";
+  const again = o.script !== undefined ? `mmsim shrink ${scenario} --seed ${seed} --out ${path}` : `mmsim run ${scenario} --seed ${seed} --schedule ${path}`;
+  return `${written}: record it again with ${again}${o.machine !== undefined || o.strategy !== undefined || o.swarm !== undefined || o.stepLimit !== undefined ? " and the options it was recorded with (--machine, --strategy, --swarm, --steps)" : ""}`;
 }

@@ -22,9 +22,14 @@ export class SimScheduler implements Scheduler.Scheduler {
     return this.dispatcher;
   }
 
+  /** Effect work is queued and not yet run. */
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
+
   /** Runs queued tasks in FIFO order until none is left. */
   flush(): void {
-    if (this.flushing) return;
+    if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
     try {
       for (let i = 0; i < this.queue.length; i++) this.queue[i]!();

@@ -58,8 +58,8 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["sweep", "counter-nolock", "--seeds", "9..5"], "--seeds 9..5: the first seed must not exceed the last");
   badInput(["run", "./missing.ts"], "scenario file ./missing.ts does not exist");
   badInput(["replay", "missing.json"], "cannot read schedule missing.json: ENOENT: no such file or directory, open 'missing.json'");
-  writeFileSync(join(dir, "bad.json"), JSON.stringify({ format: "mmsim-schedule", version: 2 }));
-  badInput(["replay", "bad.json"], 'bad.json is not an mmsim schedule: "version" must be 1, got 2');
+  writeFileSync(join(dir, "bad.json"), JSON.stringify({ format: "mmsim-schedule", version: 1 }));
+  badInput(["replay", "bad.json"], "bad.json was written by mmsim schedule format version 1; this mmsim reads version 2: record it again with mmsim run <scenario> --seed N --schedule bad.json");
   writeFileSync(join(dir, "noscn.ts"), "export const x = 1;\n");
   badInput(["run", "./noscn.ts"], "./noscn.ts exports no scenario (export default defineScenario({ ... }))");
   badInput(["run", "tasklet-smp", "--cpus", "1"], "scenario tasklet-smp: irq_set_affinity(11): irq 11 routed to CPU 1, but the machine has 1 CPU");

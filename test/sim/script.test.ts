@@ -9,8 +9,23 @@ import { DecisionLabeller, describe } from "../../src/harness/decisions.ts";
 import { runScenario } from "../../src/harness/run.ts";
 import { findScenario } from "../../scenarios/index.ts";
 import { validateSchedule } from "../../src/sim/schedule.ts";
+import { Trace } from "../../src/sim/trace.ts";
+import { TP_IRQ_HANDLER_ENTRY, TP_IRQ_HANDLER_EXIT, TP_IPI_ENTRY, TP_IPI_EXIT, TP_LOCK_ACQUIRE, TP_LOCK_CONTENDED, TP_LOCK_RELEASE, TP_SOFTIRQ_ENTRY, TP_SOFTIRQ_EXIT } from "../../src/kernel/trace.ts";
+import { TP_KFREE } from "../../src/kernel/mm/trace.ts";
 
 const lane = (id: number, clock: number): StrategyLane => ({ id, clock, runnable: () => true });
+
+/** A labeller fed by a trace: ev(ts, cpu, who, type, ...fields) emits an event, strings interned. */
+function labeller(nics: { irq: number; name: string }[], holding?: (cpu: number) => readonly string[]) {
+  const tr = new Trace(4);
+  const l = new DecisionLabeller(tr, nics, holding);
+  tr.sink = (e) => l.event(e);
+  const ev = (ts: number, cpu: number, who: string, type: number, ...fields: (number | string)[]) => {
+    const a = fields.map((f) => (typeof f === "string" ? tr.intern(f) : f));
+    tr.emit(type, ts, cpu, tr.intern(who), a[0], a[1], a[2], a[3], a[4], a[5]);
+  };
+  return { l, ev };
+}
 
 test("recording: a tie won by other than the lowest id and a delay are noted, keyed by pick count and turn; the script replays them", () => {
   // An inner strategy that picks the last tied lane every other tie and delays every third turn.
@@ -57,19 +72,18 @@ test("an empty script: the lowest CPU first at ties, no delays, no device interr
 });
 
 test("labels: a delay, a tie-break with what the others did next, an interrupt with the locks it interrupted and what came after", () => {
-  const l = new DecisionLabeller([{ irq: 11, name: "eth0" }], (cpu) => (cpu === 1 ? ["&zone->lock"] : []));
+  const { l, ev } = labeller([{ irq: 11, name: "eth0" }], (cpu) => (cpu === 1 ? ["&zone->lock"] : []));
   l.arrival(0, 900);
-  const ev = (ts: number, cpu: number, who: string, name: string, detail: string) => l.event({ ts, cpu, who, name, detail });
   const d = (x: Partial<Decision>): Decision => ({ turn: 0, kind: "delay", lane: 0, time: 0, others: [], ns: 0, ...x });
   l.decision(d({ kind: "delay", lane: 0, time: 100, ns: 412 }));
-  ev(512, 0, "xmit-3", "lock_acquire", "&dev->lock");
+  ev(512, 0, "xmit-3", TP_LOCK_ACQUIRE, 0, "&dev->lock");
   l.decision(d({ kind: "pick", lane: 1, time: 600, others: [0] }));
-  ev(600, 1, "rx-4", "lock_acquire", "&zone->lock");
-  ev(601, 0, "xmit-3", "lock_contended", "&dev->lock");
-  ev(950, 1, "rx-4", "irq_handler_entry", "irq=11 name=eth0");
-  ev(960, 1, "rx-4", "kfree", "call_site=eth0 ptr=c1c00b50"); // inside the handler: not "after"
-  ev(970, 1, "rx-4", "irq_handler_exit", "irq=11 ret=handled");
-  ev(980, 1, "rx-4", "lock_release", "&zone->lock");
+  ev(600, 1, "rx-4", TP_LOCK_ACQUIRE, 0, "&zone->lock");
+  ev(601, 0, "xmit-3", TP_LOCK_CONTENDED, "&dev->lock");
+  ev(950, 1, "rx-4", TP_IRQ_HANDLER_ENTRY, 11, "eth0");
+  ev(960, 1, "rx-4", TP_KFREE, "eth0", 0xc1c00b50); // inside the handler: not "after"
+  ev(970, 1, "rx-4", TP_IRQ_HANDLER_EXIT, 11, 1);
+  ev(980, 1, "rx-4", TP_LOCK_RELEASE, "&zone->lock");
   assert.equal(
     l.labelled.map((x) => [x.time, x.kind, x.cpu, x.text]),
     [
@@ -86,24 +100,24 @@ test("labels: a delay, a tie-break with what the others did next, an interrupt w
 });
 
 test("labels after an IPI; an interrupt's span runs to the end of the softirq its irq_exit ran", () => {
-  const l = new DecisionLabeller([{ irq: 11, name: "eth0" }]);
+  const { l, ev: emit } = labeller([{ irq: 11, name: "eth0" }]);
   l.arrival(0, 1000);
-  const ev = (ts: number, name: string, detail = "") => l.event({ ts, cpu: 0, who: "t-3", name, detail });
-  ev(100, "ipi_entry", "(Function call interrupts)");
-  ev(110, "ipi_exit", "(Function call interrupts)");
-  ev(500, "lock_acquire", "a");
-  ev(1200, "irq_handler_entry", "irq=11 name=eth0");
-  ev(1300, "irq_handler_exit", "irq=11 ret=handled");
-  ev(1310, "softirq_entry", "vec=3 [action=NET_RX]");
-  ev(1700, "softirq_exit", "vec=3 [action=NET_RX]");
-  ev(1800, "lock_release", "a");
+  const ev = (ts: number, type: number, ...fields: (number | string)[]) => emit(ts, 0, "t-3", type, ...fields);
+  ev(100, TP_IPI_ENTRY, "Function call interrupts");
+  ev(110, TP_IPI_EXIT, "Function call interrupts");
+  ev(500, TP_LOCK_ACQUIRE, 0, "a");
+  ev(1200, TP_IRQ_HANDLER_ENTRY, 11, "eth0");
+  ev(1300, TP_IRQ_HANDLER_EXIT, 11, 1);
+  ev(1310, TP_SOFTIRQ_ENTRY, 3);
+  ev(1700, TP_SOFTIRQ_EXIT, 3);
+  ev(1800, TP_LOCK_RELEASE, "a");
   assert.equal(l.labelled, [
     { time: 1200, kind: "irq", cpu: 0, device: "nic/eth0", text: "CPU0 takes IRQ 11 (eth0) in t-3 after it takes a, before it releases a", span: 500 },
   ]);
 });
 
 test("schedule files: a script is checked", () => {
-  const base = { format: "mmsim-schedule", version: 1, scenario: "demo", seed: 1, cpus: 2, traceHash: "0123456789abcdef", streams: {} };
+  const base = { format: "mmsim-schedule", version: 2, scenario: "demo", seed: 1, cpus: 2, traceHash: "0123456789abcdef", streams: {} };
   assert.is(validateSchedule({ ...base, script: { picks: [], delays: [], arrivals: {} } }), null);
   assert.is(validateSchedule({ ...base, script: { picks: [[1]], delays: [], arrivals: {} } }), `"script.picks" must be [turn, lane] pairs of whole numbers`);
   assert.is(check_script({ picks: [], delays: [], arrivals: { "nic/eth0": [5, 3] } }), `"script.arrivals.nic/eth0" must be rising whole ns`);

@@ -4,17 +4,17 @@
 // "cpu recursion", "already unlocked", "wrong owner" and "wrong CPU" checks report as Linux does
 // (the first report turns debug_locks off). Per-lock statistics follow /proc/lock_stat.
 import * as Effect from "effect/Effect";
-import { park } from "../context.ts";
+import { BECOME, OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import type { ExecContext } from "../context.ts";
 import { kernel, type Kernel } from "../kernel.ts";
-import { current, preempt_disable, preempt_enable, preempt_enable_no_resched, resched_point, sched_point } from "../sched/core.ts";
+import { current, preempt_disable, preempt_enable, preempt_enable_no_resched, resched_op, sched_point } from "../sched/core.ts";
 import type { Task } from "../sched/task.ts";
 import { dump_stack } from "../dumpstack.ts";
-import { local_irq_disable, local_irq_restore, local_irq_save, type irqflags_t } from "../irqflags.ts";
+import { X86_EFLAGS_IF, local_irq_disable, local_irq_save, type irqflags_t } from "../irqflags.ts";
 import { local_bh_disable, local_bh_enable } from "../softirq.ts";
 import { catch_up } from "../entry.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
-import { trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
+import { TRACE_LOCK_TRY, trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
 import { lock_acquire, lock_release } from "./lockdep.ts";
 
 /** The _raw_spin_* function each locking call reaches, as lockdep's traces name it. */
@@ -115,43 +115,42 @@ function spin_until_free(k: Kernel, lock: spinlock_t, now: number): void {
   const at = lock.free_at + k.costs.lineTransfer;
   const waited = at - now;
   lock.contentions++;
-  trace_lock_contended(lock.name);
+  trace_lock_contended(lock);
   pc.hw.clock = at;
   pc.times.spin += waited;
   lock.wait_total += waited;
   if (waited > lock.wait_max) lock.wait_max = waited;
-  trace_lock_acquired(lock.name, waited);
+  trace_lock_acquired(lock, waited);
 }
 
-/** do_raw_spin_lock(): an interleaving point, then take the lock or spin in ticket order. */
-const do_raw_spin_lock = (lock: spinlock_t, by: string): Effect.Effect<void> =>
-  Effect.flatMap(sched_point(), () => {
-    const k = kernel();
-    const ctx = k.this_ctx();
-    debug_spin_lock_before(k, lock);
-    lock_acquire(k, lock, lock.name, "spin", RAW[by] ?? by);
-    trace_lock_acquire(lock.name, "");
-    k.charge(k.costs.atomic);
-    // The lock word's cache line: a write (the ticket xadd) that bounces between contending CPUs.
-    if (k.config.lock_words) k.charge(k.machine.caches.access(k.this_cpu().id, lock.word_address, 4, true));
-    if (lock.holder === null) {
-      const now = k.now();
-      if (lock.free_at > now) spin_until_free(k, lock, now);
-      lock._take(ctx, by, k.now());
-      return Effect.void;
-    }
-    lock.contentions++;
-    trace_lock_contended(lock.name);
-    lock.waiters.push(ctx);
-    ctx.spinning = lock;
-    ctx.spin_since = k.now();
-    ctx.spin_by = by;
-    ctx.frames.push("_raw_spin_lock");
-    check_spin_deadlock(k, ctx);
-    return Effect.map(park(ctx), () => {
-      ctx.frames.pop();
-    });
-  });
+/**
+ * do_raw_spin_lock() after its interleaving point: takes the lock (true) or queues the context as
+ * a spinner in ticket order (false: it parks until the lock is handed to it).
+ */
+function raw_spin_lock_or_queue(k: Kernel, lock: spinlock_t, by: string): boolean {
+  const ctx = k.this_ctx();
+  debug_spin_lock_before(k, lock);
+  lock_acquire(k, lock, lock.name, "spin", RAW[by] ?? by);
+  trace_lock_acquire(lock, 0);
+  k.charge(k.costs.atomic);
+  // The lock word's cache line: a write (the ticket xadd) that bounces between contending CPUs.
+  if (k.config.lock_words) k.charge(k.machine.caches.access(k.this_cpu().id, lock.word_address, 4, true));
+  if (lock.holder === null) {
+    const now = k.now();
+    if (lock.free_at > now) spin_until_free(k, lock, now);
+    lock._take(ctx, by, k.now());
+    return true;
+  }
+  lock.contentions++;
+  trace_lock_contended(lock);
+  lock.waiters.push(ctx);
+  ctx.spinning = lock;
+  ctx.spin_since = k.now();
+  ctx.spin_by = by;
+  ctx.frames.push("_raw_spin_lock");
+  check_spin_deadlock(k, ctx);
+  return false;
+}
 
 /** do_raw_spin_unlock(): releases, handing the lock to the first spinner. */
 function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
@@ -164,7 +163,7 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   lock_release(k, lock.name);
   const t = k.now();
   lock._release(t);
-  trace_lock_release(lock.name);
+  trace_lock_release(lock);
   const next = lock.waiters.shift();
   if (next === undefined) return;
   // The ticket moves on: the first spinner owns the lock once the line reaches its CPU.
@@ -172,67 +171,117 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   const waited = Math.max(0, at - next.spin_since);
   if (next.cpu.top() === next) catch_up(next.cpu, at);
   next.spinning = null;
+  next.cpu.hw.changed();
   lock.wait_total += waited;
   if (waited > lock.wait_max) lock.wait_max = waited;
   lock._take(next, next.spin_by, at);
-  trace_lock_acquired(lock.name, waited);
+  trace_lock_acquired(lock, waited);
 }
 
-/** spin_lock(): Context: any; does not sleep. */
-export const spin_lock = (lock: spinlock_t): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    preempt_disable();
-    return do_raw_spin_lock(lock, "spin_lock");
-  });
+// How a locking call enters and leaves: what it does to the interrupt flag, preemption and bottom
+// halves around the lock itself.
+const PLAIN = 0;
+const IRQ = 1;
+const IRQSAVE = 2;
+const BH = 3;
+const LOCK_BY = ["spin_lock", "spin_lock_irq", "spin_lock_irqsave", "spin_lock_bh"];
 
-export const spin_unlock = (lock: spinlock_t): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    do_raw_spin_unlock(kernel(), lock);
+/**
+ * spin_lock(), spin_lock_irq(), spin_lock_irqsave(), spin_lock_bh(): the entry (preemption off,
+ * and interrupts or bottom halves), an interleaving point, then the lock or a spin. Phases: 0
+ * entering, 1 after the interleaving point, 2 handed the lock after spinning. spin_lock_irqsave
+ * returns the saved flags (kept in act.n).
+ */
+class SpinLockOp extends OpClass {
+  constructor(
+    readonly lock: spinlock_t,
+    readonly how: number,
+  ) {
+    super();
+  }
+  run(act: Activation): unknown {
+    const k = kernel();
+    switch (act.phase) {
+      case 0:
+        if (this.how === IRQ) local_irq_disable();
+        else if (this.how === IRQSAVE) act.n = local_irq_save();
+        else if (this.how === BH) local_bh_disable();
+        preempt_disable();
+        k.charge(k.costs.step);
+        act.phase = 1;
+        return PARK;
+      case 1:
+        if (!raw_spin_lock_or_queue(k, this.lock, LOCK_BY[this.how]!)) {
+          act.phase = 2;
+          return PARK;
+        }
+        break;
+      default:
+        k.this_ctx().frames.pop();
+    }
+    return this.how === IRQSAVE ? act.n : undefined;
+  }
+}
+
+/**
+ * spin_unlock(), spin_unlock_irq(), spin_unlock_irqrestore(), spin_unlock_bh(): releases, then
+ * leaves as the matching lock entered. spin_unlock_irqrestore with interrupts on in the flags
+ * has two interleaving points (local_irq_restore's, then preempt_enable's).
+ */
+class SpinUnlockOp extends OpClass {
+  constructor(
+    readonly lock: spinlock_t,
+    readonly how: number,
+    readonly flags: irqflags_t,
+  ) {
+    super();
+  }
+  run(act: Activation): unknown {
+    const k = kernel();
+    if (act.phase === DONE) return undefined;
+    if (act.phase === BETWEEN) {
+      preempt_enable_no_resched();
+      return resched_op(act);
+    }
+    do_raw_spin_unlock(k, this.lock);
+    const hw = k.this_cpu().hw;
+    switch (this.how) {
+      case IRQ:
+        hw.irqs_enabled = true;
+        break;
+      case IRQSAVE:
+        if ((this.flags & X86_EFLAGS_IF) !== 0) {
+          hw.irqs_enabled = true;
+          k.charge(k.costs.step);
+          act.phase = BETWEEN;
+          return PARK;
+        }
+        hw.irqs_enabled = false;
+        break;
+      case BH:
+        k.this_cpu().preempt_count -= 1;
+        act.x = local_bh_enable();
+        return BECOME;
+    }
     preempt_enable_no_resched();
-    return resched_point();
-  });
+    return resched_op(act);
+  }
+}
 
-export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    local_irq_disable();
-    preempt_disable();
-    return do_raw_spin_lock(lock, "spin_lock_irq");
-  });
+/** SpinUnlockOp's phases after the release: done (resched_op parks in phase 1), and between spin_unlock_irqrestore's two interleaving points. */
+const DONE = 1;
+const BETWEEN = 2;
 
-export const spin_unlock_irq = (lock: spinlock_t): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    do_raw_spin_unlock(kernel(), lock);
-    kernel().this_cpu().hw.irqs_enabled = true;
-    return preempt_enable();
-  });
-
+/** spin_lock(): Context: any; does not sleep. */
+export const spin_lock = (lock: spinlock_t): Effect.Effect<void> => op(new SpinLockOp(lock, PLAIN));
+export const spin_unlock = (lock: spinlock_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, PLAIN, 0));
+export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> => op(new SpinLockOp(lock, IRQ));
+export const spin_unlock_irq = (lock: spinlock_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, IRQ, 0));
 /** spin_lock_irqsave(): returns the saved flags for spin_unlock_irqrestore(). */
-export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> =>
-  Effect.suspend(() => {
-    const flags = local_irq_save();
-    preempt_disable();
-    return Effect.as(do_raw_spin_lock(lock, "spin_lock_irqsave"), flags);
-  });
-
-export const spin_unlock_irqrestore = (lock: spinlock_t, flags: irqflags_t): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    do_raw_spin_unlock(kernel(), lock);
-    return Effect.flatMap(local_irq_restore(flags), preempt_enable);
-  });
-
-export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    local_bh_disable();
-    preempt_disable();
-    return do_raw_spin_lock(lock, "spin_lock_bh");
-  });
-
-export const spin_unlock_bh = (lock: spinlock_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    do_raw_spin_unlock(kernel(), lock);
-    kernel().this_cpu().preempt_count -= 1;
-    yield* local_bh_enable();
-  });
+export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> => op(new SpinLockOp(lock, IRQSAVE));
+export const spin_unlock_irqrestore = (lock: spinlock_t, flags: irqflags_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, IRQSAVE, flags));
+export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> => op(new SpinLockOp(lock, BH));
+export const spin_unlock_bh = (lock: spinlock_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, BH, 0));
 
 /** spin_trylock(): 1 if taken, 0 if held by someone (never spins). */
 export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
@@ -245,7 +294,7 @@ export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
       if (lock.holder === null && lock.free_at <= k.now()) {
         lock._take(k.this_ctx(), "spin_trylock", k.now());
         lock_acquire(k, lock, lock.name, "spin", "_raw_spin_trylock", true);
-        trace_lock_acquire(lock.name, "try ");
+        trace_lock_acquire(lock, TRACE_LOCK_TRY);
         return Effect.succeed(1);
       }
       return Effect.as(preempt_enable(), 0);

@@ -23,6 +23,7 @@ import * as HW from "../../hw/mmu/paging.ts";
 import type { Translation } from "../../hw/mmu/tlb.ts";
 import { data_linear } from "../segment.ts";
 import { kasan_check_range } from "./kasan_report.ts";
+import { trace_page_fault_kernel } from "./trace.ts";
 
 const PAGE = 4096;
 /** The linear address the MMU sees: i386 as is; x86_64 with the upper half folded to 2^47 and up. */
@@ -91,7 +92,7 @@ function walk_kernel(k: Kernel, mm: MmState, cpu: number, addr: kaddr_t, write: 
   let w = kernel_walk(mm, addr, write, true, pgd);
   let cost = 0;
   if (pgd !== undefined && !w.ok && w.level === 0 && vmalloc_fault(mm, pgd, addr)) {
-    k.trace("page_fault_kernel", `address=${format_kaddr(mm.dm, addr)} vmalloc_fault`);
+    trace_page_fault_kernel(k, addr, mm.dm.arch);
     cost += walk_cost(k, mm, cpu, lin, w.tables) + k.costs.irqEntry; // the walk that faulted; the #PF entry and exit
     w = kernel_walk(mm, addr, write, true, pgd);
   }

@@ -22,6 +22,7 @@ import type { mm_struct } from "./mm_types.ts";
 import { out_of_memory } from "./oom_kill.ts";
 import { mm_of } from "./page_alloc.ts";
 import { kernel_vm } from "./vmalloc.ts";
+import { trace_page_fault_user } from "./trace.ts";
 
 const PAGE = 4096;
 
@@ -69,7 +70,7 @@ const do_page_fault = (mm: MmState, tmm: mm_struct, addr: number, write: boolean
   Effect.gen(function* () {
     const k = kernel();
     k.charge(k.costs.irqEntry); // the exception's entry and exit
-    k.trace("page_fault_user", `address=${hex(addr)} error_code=0x${hex(error_code)}`);
+    trace_page_fault_user(k, addr, error_code);
     const r = yield* handle_mm_fault(mm, tmm, addr, write);
     if (r === "sigsegv") {
       if (k.printk_ratelimit()) for (const line of show_signal_msg(k, mm, addr, error_code)) k.printk(line);

@@ -15,7 +15,7 @@
 // Not modelled: kmalloc-cg-N (CONFIG_MEMCG_KMEM), kmalloc_track_caller's caller, kzfree.
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
-import { __GFP_COMP, __GFP_DMA, __GFP_RECLAIMABLE, __GFP_ZERO, format_gfp, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
+import { __GFP_COMP, __GFP_DMA, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
 import { __free_pages, alloc_pages, mm_of, with_frame } from "./page_alloc.ts";
 import { page_address, virt_to_page, type kaddr_t } from "./page.ts";
@@ -29,6 +29,7 @@ import { ARCH_KMALLOC_MINALIGN, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_PANIC, 
 import { __might_sleep } from "../sched/core.ts";
 import { start_cache_reap } from "./slab_reap.ts";
 import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
+import { trace_kfree, trace_kmalloc } from "./trace.ts";
 
 /** ZERO_SIZE_PTR: what kmalloc(0) returns; kfree takes it like NULL. */
 export const ZERO_SIZE_PTR = 16;
@@ -92,10 +93,6 @@ function find_general_cachep(mm: MmState, size: number, gfp: gfp_t): kmem_cache 
 /** The general caches of this machine (for /proc/slabinfo order and tests). */
 export const general_caches = (mm: MmState): GeneralCaches | undefined => generals.get(mm);
 
-function trace_kmalloc(k: Kernel, mm: MmState, ptr: kaddr_t, req: number, alloc: number, gfp: gfp_t): void {
-  k.trace("kmalloc", `call_site=${k.this_ctx().frames[k.this_ctx().frames.length - 1] ?? "?"} ptr=${ptr.toString(16)} bytes_req=${req} bytes_alloc=${alloc} gfp_flags=${format_gfp(gfp, mm.era)}`);
-}
-
 /** 6.1 __kmalloc_large_node(): whole pages from the page allocator, counted as unreclaimable slab. */
 const kmalloc_large = (mm: MmState, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
   Effect.gen(function* () {
@@ -121,7 +118,7 @@ export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
     if (mm.era === "6" && size > KMALLOC_MAX_CACHE_SIZE_6) {
       if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab_common.c", 0, 0);
       const ptr = yield* kmalloc_large(mm, size, gfp);
-      trace_kmalloc(k, mm, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp);
+      trace_kmalloc(k, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp, mm.era);
       kmemleak_alloc(k, ptr, size, "kmalloc_large");
       return ptr;
     }
@@ -130,7 +127,7 @@ export const kmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
     if (c === null) return 0;
     const ptr = yield* with_frame("__kmalloc", __cache_alloc(c, gfp));
     kasan_kmalloc(k, c, ptr, size);
-    trace_kmalloc(k, mm, ptr, size, c.size, gfp);
+    trace_kmalloc(k, ptr, size, c.size, gfp, mm.era);
     kmemleak_alloc(k, ptr, size, "__kmalloc");
     return ptr;
   });
@@ -160,7 +157,7 @@ export const kfree = (obj: kaddr_t): Effect.Effect<void> =>
   Effect.suspend(() => {
     const k = kernel();
     const mm = mm_of(k);
-    k.trace("kfree", `call_site=${k.this_ctx().frames[k.this_ctx().frames.length - 1] ?? "?"} ptr=${obj.toString(16)}`);
+    trace_kfree(k, obj);
     if (ZERO_OR_NULL_PTR(obj)) return Effect.void;
     kmemleak_free(k, obj);
     if (mm.era === "6") {

@@ -18,6 +18,7 @@ import { format_gfp, gfp_value, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
 import { show_mem } from "./show_mem.ts";
 import { PAGE_SHIFT } from "./watermarks.ts";
+import { trace_mark_victim } from "./trace.ts";
 
 const K = (pages: number) => pages << (PAGE_SHIFT - 10);
 
@@ -105,7 +106,7 @@ function oom_kill_process(k: Kernel, mm: MmState, victim: Task, points: number, 
 /** mark_oom_victim() + SIGKILL: the victim may use the reserves and dies at its next chance. */
 function mark_victim(k: Kernel, mm: MmState, victim: Task): void {
   mm.ev.oom_kill++;
-  k.trace("mark_victim", `pid=${victim.pid}`);
+  trace_mark_victim(k, victim.pid);
   victim.memdie = true;
   victim.sigkill = true;
   try_to_wake_up(victim, TASK_INTERRUPTIBLE);

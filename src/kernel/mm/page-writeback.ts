@@ -5,13 +5,14 @@
 // list and wakes congestion_wait sleepers. No flusher threads, no dirty throttling: dirty pages
 // are written back only by reclaim.
 import * as Effect from "effect/Effect";
-import { kernel, type Kernel } from "../kernel.ts";
+import { type Kernel } from "../kernel.ts";
 import { IRQ_HANDLED, irq_set_affinity, request_irq } from "../irq/irqdesc.ts";
 import { ScenarioError } from "../../sim/errors.ts";
 import type { Disk } from "../../hw/devices/disk.ts";
 import type { MmState } from "./mm_state.ts";
 import { PG_dirty, PG_reclaim, PG_writeback } from "./page-flags.ts";
 import { rotate_reclaimable_page } from "./swap.ts";
+import { trace_writeback_pageout } from "./trace.ts";
 
 export const WRITEBACK_IRQ = 14;
 
@@ -64,7 +65,7 @@ export function pageout(mm: MmState, p: number): void {
   z.stat.nr_vmscan_write++;
   mm.ev.pgpgout += 4; // pgpgout counts KiB
   mm.writeback_inflight++;
-  kernel().trace("writeback_pageout", `pfn=${p}`);
+  trace_writeback_pageout(p);
   disk.submit(p);
 }
 

@@ -42,7 +42,7 @@ export function direct_map(arch: Arch, era: Era, nr_pages: number, pae = false):
 }
 
 /** The real address, as %p prints it (8 hex digits on i386, 16 on x86_64). */
-export function format_kaddr(dm: DirectMap, v: kaddr_t): string {
+export function format_kaddr(dm: Pick<DirectMap, "arch">, v: kaddr_t): string {
   const real = BigInt(v) + KERNEL_BASE[dm.arch];
   return real.toString(16).padStart(dm.arch === "i386" ? 8 : 16, "0");
 }

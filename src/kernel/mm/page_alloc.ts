@@ -373,7 +373,7 @@ function prep_new_page(k: Kernel, mm: MmState, z: Zone, p: number, order: number
   z.ev.pgalloc += 1 << order;
   // clear_highpage() for __GFP_ZERO: about 8 bytes a ns.
   if (gfp & G.__GFP_ZERO) k.charge(((PAGE_SIZE << order) / 8) | 0);
-  trace_mm_page_alloc(p, order, G.show_gfp_flags(gfp, mm.era));
+  trace_mm_page_alloc(p, order, gfp, mm.era);
   kasan_unpoison_pages(k, P.page_address(mm.dm, p), order); // post_alloc_hook()
 }
 

@@ -41,6 +41,7 @@ import { PG_slab } from "./page-flags.ts";
 import { memset, set_write_watch } from "./access.ts";
 import { SLAB_ABI, SLAB_CACHE_DMA, SLAB_DESTROY_BY_RCU, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, CREATE_MASK, KMALLOC_MAX_SIZE, cpucache_tunables, kmem_cache_geometry, kmem_cache_geometry_6, type DebugLayout, type Geometry } from "./slab_geometry.ts";
 import { cache_alloc_debugcheck_after, cache_free_debugcheck, check_ctor_redzones, debug_init_slab, slab_debug_write, slab_destroy_debugcheck, type SlabDebug } from "./slab_debug.ts";
+import { trace_kmem_cache_alloc, trace_kmem_cache_free } from "./trace.ts";
 
 const BUFCTL_END = -1;
 /** DEBUG: the bufctl of an object out of its slab (0xFFFFFFFE). */
@@ -520,7 +521,7 @@ export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t>
 export const kmem_cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
   Effect.map(with_frame("kmem_cache_alloc", __cache_alloc(c, gfp)), (obj) => {
     const k = kernel();
-    k.trace("kmem_cache_alloc", `ptr=${obj.toString(16)} bytes_req=${c.obj_size} bytes_alloc=${c.size}`);
+    trace_kmem_cache_alloc(k, obj, c.obj_size, c.size);
     kmemleak_alloc(k, obj, c.obj_size, "kmem_cache_alloc");
     return obj;
   });
@@ -658,7 +659,7 @@ export const kmem_cache_free = (c: kmem_cache, obj: kaddr_t): Effect.Effect<void
     const flags = local_irq_save();
     yield* __cache_free(k, mm, c, obj, ["kmem_cache_free"]);
     yield* local_irq_restore(flags);
-    k.trace("kmem_cache_free", `ptr=${obj.toString(16)}`);
+    trace_kmem_cache_free(k, obj);
   });
 
 /** kfree()'s body: the object's cache from its page, then __cache_free. */

@@ -16,6 +16,7 @@ import type { MmState } from "./mm_state.ts";
 import { mm_of } from "./page_alloc.ts";
 import { slab_state } from "./slab.ts";
 import { drain_array, drain_freelist } from "./slab_shrink.ts";
+import { trace_cache_reap } from "./trace.ts";
 
 /** round_jiffies_common(): to a whole second, skewed 3 jiffies per CPU; a target just past one rounds down. */
 export function round_jiffies(j: number, cpu: number, hz: number, now: number): number {
@@ -57,7 +58,7 @@ const cache_reap = (): Effect.Effect<void> =>
       }
       yield* mutex_unlock(s.cache_chain_mutex);
     }
-    k.trace("cache_reap", `cpu=${cpu}`);
+    trace_cache_reap(k, cpu);
     schedule_delayed_work_on(cpu, reap_works.get(mm)![cpu]!, round_jiffies_relative(2 * k.config.hz, cpu, k.config.hz, jiffies()));
   });
 

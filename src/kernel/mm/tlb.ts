@@ -36,6 +36,7 @@ import type { mm_struct } from "./mm_types.ts";
 import { mm_of } from "./page_alloc.ts";
 import type { kaddr_t } from "./page.ts";
 import { linear_of } from "./vmalloc.ts";
+import { trace_tlb_flush } from "./trace.ts";
 
 const PAGE = 4096;
 /** flush_tlb_info.va meaning "everything" (TLB_FLUSH_ALL). */
@@ -43,17 +44,12 @@ export const TLB_FLUSH_ALL = -1;
 /** 6.1 tlb_single_page_flush_ceiling: longer ranges flush everything. */
 export const tlb_single_page_flush_ceiling = 33;
 
-// enum tlb_flush_reason, as the tlb_flush tracepoint prints it.
-const REASONS = ["flush on task switch", "remote shootdown", "local shootdown", "local mm shootdown", "remote ipi send"] as const;
+// enum tlb_flush_reason (TLB_FLUSH_REASONS in trace.ts names them).
 const TLB_FLUSH_ON_TASK_SWITCH = 0;
 const TLB_REMOTE_SHOOTDOWN = 1;
 const TLB_LOCAL_SHOOTDOWN = 2;
 const TLB_LOCAL_MM_SHOOTDOWN = 3;
 const TLB_REMOTE_SEND_IPI = 4;
-
-function trace_tlb_flush(k: Kernel, reason: number, pages: number): void {
-  k.trace("tlb_flush", `pages:${pages} reason:${REASONS[reason]} (${reason})`);
-}
 
 /** load_cr3(): a new top-level table; every non-global TLB entry goes. 6.1: the CPU is then at the mm's tlb_gen. */
 function load_cr3(k: Kernel, pc: PerCpu, mm: mm_struct | null): void {

@@ -20,6 +20,7 @@ import { add_page_to_lru_list, is_active_lru, is_file_lru, page_lru } from "./sw
 import { pageout } from "./page-writeback.ts";
 import { remove_from_page_cache } from "./filemap.ts";
 import { congestion_wait, free_pages_prepared, gfp_zone, zone_watermark_ok, PAGE_ALLOC_COSTLY_ORDER } from "./page_alloc.ts";
+import { trace_mm_vmscan_direct_reclaim_begin, trace_mm_vmscan_direct_reclaim_end, trace_mm_vmscan_kswapd_wake, trace_mm_vmscan_wakeup_kswapd } from "./trace.ts";
 
 export const DEF_PRIORITY = 12;
 /** Virtual cost of looking at one page on an LRU list (isolate + check), ns. */
@@ -196,7 +197,7 @@ export const try_to_free_pages = (mm: MmState, zones: Zone[], order: number, gfp
     yield* cond_resched();
     const sc: ScanControl = { gfp_mask: gfp, order, nr_to_reclaim: SWAP_CLUSTER_MAX, nr_scanned: 0, nr_reclaimed: 0, may_writepage: true, all_unreclaimable: true, kswapd: false };
     mm.ev.allocstall_zone[gfp_zone(mm, gfp)]!++;
-    k.trace("mm_vmscan_direct_reclaim_begin", `order=${order}`);
+    trace_mm_vmscan_direct_reclaim_begin(k, order);
     let total_scanned = 0;
     let priority = DEF_PRIORITY;
     for (; priority >= 0; priority--) {
@@ -215,7 +216,7 @@ export const try_to_free_pages = (mm: MmState, zones: Zone[], order: number, gfp
     }
     // out: the zones remember the priority this reclaim reached.
     for (const z of zones) z.prev_priority = Math.max(priority, 0);
-    k.trace("mm_vmscan_direct_reclaim_end", `nr_reclaimed=${sc.nr_reclaimed} scanned=${total_scanned}`);
+    trace_mm_vmscan_direct_reclaim_end(k, sc.nr_reclaimed, total_scanned);
     // "top priority shrink_zones still had more to do? don't OOM, then": ret = nr_reclaimed.
     return sc.nr_reclaimed >= sc.nr_to_reclaim || !sc.all_unreclaimable ? sc.nr_reclaimed : 0;
   });
@@ -325,7 +326,7 @@ const kswapd = (mm: MmState, nid: number): Effect.Effect<void> =>
         order = r.kswapd_max_order;
       }
       finish_wait(r.kswapd_wait, wait);
-      k.trace("mm_vmscan_kswapd_wake", `nid=${nid} order=${order}`);
+      trace_mm_vmscan_kswapd_wake(k, nid, order);
       yield* balance_pgdat(mm, nid, order);
     }
   });
@@ -344,6 +345,6 @@ export function wakeup_kswapd(mm: MmState, z: Zone, order: number): void {
   if (r.kswapd_max_order < order) r.kswapd_max_order = order;
   if (r.kswapd_wait.task_list.length === 0) return;
   mm.ev.kswapd_wakeups++;
-  kernel().trace("mm_vmscan_wakeup_kswapd", `nid=${z.node} zid=${z.idx} order=${order}`);
+  trace_mm_vmscan_wakeup_kswapd(z.node, z.idx, order);
   __wake_up(r.kswapd_wait, TASK_INTERRUPTIBLE, 1);
 }

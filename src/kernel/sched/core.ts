@@ -6,7 +6,8 @@ import { switch_mm } from "../mm/tlb.ts";
 import { kmap_local_sched_in, kmap_local_sched_out } from "../mm/highmem.ts";
 import * as Effect from "effect/Effect";
 import { ScenarioError, SimError } from "../../sim/errors.ts";
-import { ExecContext, park } from "../context.ts";
+import { ExecContext } from "../context.ts";
+import { BECOME, OpClass, PARK, op, park, type Activation } from "../../sim/op.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import type { PerCpu } from "../percpu.ts";
 import { Task, TASK_DEAD, TASK_NORMAL, TASK_RUNNING, type TaskState } from "./task.ts";
@@ -34,15 +35,31 @@ export const irqs_disabled = (): boolean => !kernel().this_cpu().hw.irqs_enabled
 // ---------------------------------------------------------------- interleaving points
 
 /** An interleaving point: the step ends here and other CPUs may run before this one goes on. */
-export const sched_point = (): Effect.Effect<void> => SCHED_POINT;
+export const sched_point = (): Effect.Effect<void> => SCHED_POINT();
 
-// One primitive, evaluated afresh each time it is yielded: it charges the step and parks the
-// context that is running at that moment.
-const SCHED_POINT: Effect.Effect<void> = Effect.callback<void>((resume) => {
-  const k = kernel();
-  k.charge(k.costs.step);
-  k.this_ctx().resume = resume;
-});
+/** An interleaving point: charges the step's cost to the CPU and parks. */
+class SchedPoint extends OpClass {
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return undefined;
+    const k = kernel();
+    k.charge(k.costs.step);
+    act.phase = 1;
+    return PARK;
+  }
+}
+const SCHED_POINT = (): Effect.Effect<void> => op(new SchedPoint());
+
+/** An interleaving point, then `after()` once the context resumes (READ_ONCE, an atomic, ...). */
+export abstract class PointThen extends OpClass {
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return this.after();
+    const k = kernel();
+    k.charge(k.costs.step);
+    act.phase = 1;
+    return PARK;
+  }
+  abstract after(): unknown;
+}
 
 /** cpu_relax(): a pause in a busy-wait loop, an interleaving point. */
 export const cpu_relax = sched_point;
@@ -73,11 +90,30 @@ export function preempt_enable_no_resched(): void {
 }
 
 /** preempt_enable(): a preempt point (and an interleaving point). */
-export const preempt_enable = (): Effect.Effect<void> =>
-  Effect.suspend(() => {
+class PreemptEnable extends OpClass {
+  run(act: Activation): unknown {
+    if (act.phase !== 0) return undefined;
     preempt_enable_no_resched();
-    return resched_point();
-  });
+    return resched_op(act);
+  }
+}
+export const preempt_enable = (): Effect.Effect<void> => op(new PreemptEnable());
+
+/**
+ * The end of a preempt point inside an op: preempts if due (the op continues as schedule()),
+ * else an interleaving point after which the op returns (phase 1).
+ */
+export function resched_op(act: Activation): unknown {
+  const k = kernel();
+  const pc = k.this_cpu();
+  if (k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && k.this_ctx().kind === "task") {
+    act.x = __schedule(k, pc, true);
+    return BECOME;
+  }
+  k.charge(k.costs.step);
+  act.phase = 1;
+  return PARK;
+}
 
 /** Preempts the running task if it should give way and may (CONFIG_PREEMPT, count 0, IF set). */
 export const preempt_check_resched = (): Effect.Effect<void> => Effect.suspend(resched_point);
@@ -89,7 +125,7 @@ export function resched_point(): Effect.Effect<void> {
   if (k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && k.this_ctx().kind === "task") {
     return __schedule(k, pc, true);
   }
-  return SCHED_POINT;
+  return SCHED_POINT();
 }
 
 /** yield(): gives the CPU to the next queued task, if any, and queues this one behind it. */
@@ -158,7 +194,7 @@ function __schedule(k: Kernel, pc: PerCpu, preempt: boolean): Effect.Effect<void
   if (prev.state === TASK_RUNNING || preempt) {
     if (pc.rq.length === 0) {
       pc.hw.irqs_enabled = true; // schedule() always ends with raw_spin_unlock_irq
-      return park(ctx); // nothing else to run: an interleaving point only
+      return park(); // nothing else to run: an interleaving point only
     }
     if (preempt) prev.nivcsw++;
     else prev.nvcsw++;
@@ -169,7 +205,7 @@ function __schedule(k: Kernel, pc: PerCpu, preempt: boolean): Effect.Effect<void
   }
   pc.stack.pop();
   switch_to(k, pc, prev);
-  return park(ctx);
+  return park();
 }
 
 /** Puts the next runnable task (or the idle task) on `pc`, after `prev` left it. */
@@ -211,6 +247,7 @@ function enqueue(pc: PerCpu, p: Task): void {
   p.on_rq = true;
   p.cpu = pc.id;
   pc.rq.push(p);
+  pc.hw.changed();
 }
 
 /** select_task_rq(): an idle allowed CPU (lowest number), else the least loaded allowed one. */

@@ -63,6 +63,9 @@ export class Task {
   /** Set when the task exited. */
   exit_code: number | undefined;
   ctx!: ExecContext;
+  /** The run's trace ids of "comm-pid" and of comm (Kernel.who, Kernel.comm), once interned. */
+  trace_who = -1;
+  trace_comm = -1;
 
   constructor(
     readonly pid: number,

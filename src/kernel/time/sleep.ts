@@ -3,7 +3,8 @@
 // rather than a TIMER_SOFTIRQ run), msleep() sleeps uninterruptibly, udelay() busy-waits.
 import * as Effect from "effect/Effect";
 import { kernel } from "../kernel.ts";
-import { current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
+import { current, schedule, set_current_state, wake_up_process } from "../sched/core.ts";
+import { OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { jiffies, msecs_to_jiffies } from "./tick.ts";
 
@@ -56,25 +57,35 @@ export const msleep = (msecs: number): Effect.Effect<void> =>
  * ndelay()/udelay()/mdelay(): busy-wait for exactly that much virtual time. The wait is cut at
  * every timed event that falls inside it, so an interrupt arriving meanwhile is taken then.
  */
-export const ndelay = (ns: number): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    let left = Math.max(0, Math.round(ns));
-    if (left === 0) return sched_point();
-    // One park per slice: the slice ends at the next timed event or at the end of the wait.
-    const slice = Effect.callback<void>((resume) => {
-      const k = kernel();
-      const clock = k.this_cpu().hw.clock;
-      const next = k.engine.events.peek();
-      // An event already due (scheduled into this CPU's past during its step) gets a zero-length
-      // slice, so it fires before the wait goes on.
-      const chunk = next === undefined ? left : next.time <= clock ? 0 : Math.min(next.time - clock, left);
-      k.charge(chunk);
-      left -= chunk;
-      k.this_ctx().resume = resume;
-    });
-    const loop: Effect.Effect<void> = Effect.flatMap(slice, () => (left > 0 ? loop : Effect.void));
-    return loop;
-  });
+export const ndelay = (ns: number): Effect.Effect<void> => op(new Ndelay(Math.max(0, Math.round(ns))));
+
+/** One park per slice: a slice ends at the next timed event or at the end of the wait. */
+class Ndelay extends OpClass {
+  constructor(private readonly ns: number) {
+    super();
+  }
+  run(act: Activation): unknown {
+    if (act.phase === 0) {
+      act.phase = 1;
+      act.n = this.ns;
+      if (this.ns === 0) {
+        const k = kernel();
+        k.charge(k.costs.step);
+        return PARK;
+      }
+    } else if (act.n === 0) return undefined;
+    const k = kernel();
+    const clock = k.this_cpu().hw.clock;
+    const next = k.engine.events.peek();
+    // An event already due (scheduled into this CPU's past during its step) gets a zero-length
+    // slice, so it fires before the wait goes on.
+    const chunk = next === undefined ? act.n : next.time <= clock ? 0 : Math.min(next.time - clock, act.n);
+    k.charge(chunk);
+    act.n -= chunk;
+    return PARK;
+  }
+}
+
 export const udelay = (us: number): Effect.Effect<void> => ndelay(us * 1000);
 export const mdelay = (ms: number): Effect.Effect<void> => ndelay(ms * 1_000_000);
 

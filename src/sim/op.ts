@@ -1,0 +1,203 @@
+// Operations the engine runs directly. An Op is an Effect (it can be yielded with `yield*`, passed
+// to Effect.flatMap, run by any fiber) whose work is a plain method, `run(act)`, called where the
+// program reaches it. `run` returns the op's value, or PARK to end the step there (an interleaving
+// point: the context resumes in the same op, `run` called again with `act.phase` as the op left
+// it), or BECOME to continue as the effect it put in `act.x`.
+//
+// An op object holds only its arguments, so one op value may be yielded again or by several
+// contexts at once, as any Effect may. What an op keeps across a park lives in the context's
+// Activation (one per fiber, reused: a context is parked in at most one op at a time): the op,
+// its phase and two scratch fields. The activation is itself what the parked context resumes
+// with, so a park allocates nothing.
+//
+// Two ways to run them, chosen once at load (src/sim/effect_internals.ts):
+// - fast: ops and activations are Effect primitives of their own (their prototype is Effect's,
+//   their evaluate calls `run`), stepped by the engine's trampoline (stepper.ts) without a fiber
+//   suspension; an op is its own single-shot iterator, so `yield* op` allocates nothing more;
+// - fibers: when the Effect runtime in use lacks the internals the fast path relies on, an op is
+//   wrapped in public API (Effect.suspend, a park with Effect.callback) and contexts run as
+//   ordinary fibers resumed by the engine. Slower, same behaviour; a test compares trace hashes.
+import * as Effect from "effect/Effect";
+import { FAST, CONT_A, EVALUATE, IDENTIFIER, YIELD, primitiveProto } from "./effect_internals.ts";
+
+/** `run`'s return value that ends the step: the context parks inside the op. */
+export const PARK: unique symbol = Symbol("mmsim/park");
+/** `run`'s return value that continues at once as the effect in `act.x` (a tail call). */
+export const BECOME: unique symbol = Symbol("mmsim/become");
+
+/** The engine's note in a fiber that it parked at an op (fiber._yielded). */
+export const PARKED = (): void => {};
+
+/** Where a context is inside the op it parked in. */
+export interface Activation {
+  op: OpBase | null;
+  /** 0 when the op starts; what the op sets before a PARK when it resumes. */
+  phase: number;
+  /** Scratch the op keeps across parks. */
+  n: number;
+  x: unknown;
+}
+
+export interface OpBase {
+  /** Fast path: where `yield*` stands (0 before the op is yielded, 1 after). */
+  it: number;
+  run(act: Activation): unknown;
+}
+
+/** A fiber as an op's evaluate sees it (Effect's FiberImpl), with the engine's fields. */
+interface FiberLike {
+  _yielded: unknown;
+  readonly _stack: Record<string, unknown>[];
+  readonly _deferredInterrupt: boolean;
+  /** What the context resumes with (read by the stepper). */
+  mmsim_next: unknown;
+  mmsim_act: ActivationImpl | undefined;
+  succeedWith(value: unknown): unknown;
+}
+
+/** The single-shot iterator result an op hands to `yield*` (read at once by the generator). */
+const RESULT: { value: unknown; done: boolean } = { value: undefined, done: false };
+
+function settle(act: ActivationImpl, r: unknown, fiber: FiberLike): unknown {
+  if (r === PARK) {
+    fiber.mmsim_next = act;
+    fiber._yielded = PARKED;
+    return YIELD;
+  }
+  act.op = null;
+  if (r === BECOME) {
+    const next = act.x;
+    act.x = undefined;
+    return next;
+  }
+  act.x = undefined;
+  // The op's value goes to the generator that yielded it, as Effect's Iterator frame would pass
+  // it (its successCont): next(value), and its next effect is evaluated with the frame kept.
+  // Done here without popping and pushing the frame back; anything else takes Effect's way.
+  const stack = fiber._stack;
+  const top = stack[stack.length - 1];
+  if (top !== undefined && top[IDENTIFIER] === "Iterator" && !fiber._deferredInterrupt) {
+    const st = (top as unknown as IteratorFrame).iterator.next(r);
+    stack.pop();
+    if (st.done === true) return Effect.succeed(st.value);
+    const v = st.value as Record<string, unknown>;
+    const id = v[IDENTIFIER];
+    if (id === "Failure") return v;
+    // A Success exit yielded: the frame goes on with its value (its successCont loops).
+    if (id === "Success") return (top[CONT_A] as (v: unknown, f: FiberLike) => unknown).call(top, v.value, fiber);
+    stack.push(top);
+    return v;
+  }
+  return fiber.succeedWith(r);
+}
+
+/** Effect's Iterator primitive (an Effect.gen body being run): its generator. */
+interface IteratorFrame {
+  readonly iterator: Iterator<unknown, unknown, unknown>;
+}
+
+function evaluateOp(this: OpBase, fiber: FiberLike): unknown {
+  let act = fiber.mmsim_act;
+  if (act === undefined) act = fiber.mmsim_act = new ActivationImpl();
+  act.op = this;
+  act.phase = 0;
+  return settle(act, this.run(act), fiber);
+}
+
+/** Resuming a parked context: the op runs again from the phase it left. */
+function evaluateActivation(this: ActivationImpl, fiber: FiberLike): unknown {
+  return settle(this, this.op!.run(this), fiber);
+}
+
+function opIterator(this: OpBase): OpBase {
+  this.it = 0;
+  return this;
+}
+
+function opNext(this: OpBase, v: unknown): typeof RESULT {
+  if (this.it === 0) {
+    this.it = 1;
+    RESULT.value = this;
+    RESULT.done = false;
+  } else {
+    RESULT.value = v;
+    RESULT.done = true;
+  }
+  return RESULT;
+}
+
+/** A context's activation (on the fast path an Effect primitive: what a parked context resumes with). */
+export const ActivationImpl: new () => Activation = (function () {
+  const A = function (this: Activation) {
+    this.op = null;
+    this.phase = 0;
+    this.n = 0;
+    this.x = undefined;
+  } as unknown as new () => Activation;
+  if (FAST) {
+    const proto = Object.create(primitiveProto) as Record<PropertyKey, unknown>;
+    proto[IDENTIFIER] = "mmsim/Resume";
+    proto[EVALUATE] = evaluateActivation;
+    (A as unknown as { prototype: unknown }).prototype = proto;
+  }
+  return A;
+})();
+type ActivationImpl = Activation;
+
+/**
+ * The base of every op class (a subclass defines `run`). On the fast path its prototype chain
+ * reaches Effect's primitive prototype, so an op is an Effect to every combinator; with fibers
+ * it is a plain object that `op()` wraps.
+ */
+export const OpClass: abstract new () => { it: number } = (function () {
+  const Base = function (this: OpBase) {
+    this.it = 0;
+  } as unknown as abstract new () => { it: number };
+  if (FAST) {
+    const proto = Object.create(primitiveProto) as Record<PropertyKey, unknown>;
+    proto[IDENTIFIER] = "mmsim/Op";
+    proto[EVALUATE] = evaluateOp;
+    proto[Symbol.iterator] = opIterator;
+    proto.next = opNext;
+    (Base as unknown as { prototype: unknown }).prototype = proto;
+  }
+  return Base;
+})();
+
+/** The context's callback when an op parks on the fibers path (stepper.ts takes it). */
+export const parkedCallback = { resume: null as ((eff: Effect.Effect<unknown>) => void) | null };
+
+const CALLBACK_PARK: Effect.Effect<void> = Effect.callback<void>((resume) => {
+  parkedCallback.resume = resume as (eff: Effect.Effect<unknown>) => void;
+});
+
+/** The fibers path: an op as public-API Effect code with the same steps. */
+function asEffect<A>(o: OpBase): Effect.Effect<A> {
+  return Effect.suspend(() => {
+    const act = new ActivationImpl();
+    act.op = o;
+    const go = (): Effect.Effect<A> => {
+      const r = o.run(act);
+      if (r === PARK) return Effect.flatMap(CALLBACK_PARK, go);
+      if (r === BECOME) return act.x as Effect.Effect<A>;
+      return Effect.succeed(r as A);
+    };
+    return go();
+  });
+}
+
+/** An op as the Effect kernel code returns: itself on the fast path, wrapped on the fibers path. */
+export const op: <A>(o: OpBase) => Effect.Effect<A> = FAST ? (o) => o as unknown as Effect.Effect<never> : asEffect;
+
+/** An interleaving point and nothing else: the step ends here; the context resumes with void. */
+class ParkOp extends OpClass {
+  run(act: Activation): unknown {
+    if (act.phase === 0) {
+      act.phase = 1;
+      return PARK;
+    }
+    return undefined;
+  }
+}
+
+export const park = (): Effect.Effect<void> => op(new ParkOp());
