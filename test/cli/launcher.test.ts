@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { COMMANDS } from "../../src/cli/commands.ts";
@@ -152,6 +152,32 @@ test("sweep --jobs 2: the lowest failing seed of the range, like --jobs 1; --all
   const lines = shard.out.trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.slice(1, -1).map((o: { seed: number }) => o.seed), [...Array(20).keys()].map((i) => 2 + 2 * i));
   assert.equal(lines.at(-1), { done: true, ran: 20 });
+});
+
+test("a sweep whose workers fill the cores runs with V8's GC and JIT on each worker's thread; one with fewer does not", () => {
+  // The scenario fails to set up unless its process's flags are the ones $EXPECT_FLAGS names.
+  writeFileSync(
+    join(dir, "flags.ts"),
+    [
+      `import * as Effect from ${JSON.stringify(join(ROOT, "node_modules/effect/dist/Effect.js"))};`,
+      `import { defineScenario } from ${JSON.stringify(join(ROOT, "src/harness/scenario.ts"))};`,
+      `import { kthread_run } from ${JSON.stringify(join(ROOT, "src/kernel/index.ts"))};`,
+      `export default defineScenario({ name: "flags", description: "x", setup() {`,
+      `  const flags = process.execArgv.filter((a) => a === "--single-threaded-gc" || a === "--no-concurrent-recompilation").join(" ");`,
+      `  if (flags !== process.env.EXPECT_FLAGS) throw new Error("flags: " + JSON.stringify(flags));`,
+      `  kthread_run((_: null) => Effect.void, null, "t");`,
+      `} });`,
+    ].join("\n"),
+  );
+  const sweep = (jobs: number, expected: string) => {
+    const r = spawnSync(process.execPath, [BIN, "sweep", "./flags.ts", "--seeds", "1..4", "--jobs", String(jobs), "--all"], { encoding: "utf8", cwd: dir, env: { ...process.env, EXPECT_FLAGS: expected } });
+    assert.is(r.status, 0, `--jobs ${jobs}: ${r.stderr}`);
+    assert.match(r.stdout, /^sweep .*flags\.ts: ran 4 seeds of 1\.\.4, none failed\n$/);
+  };
+  const cores = availableParallelism();
+  sweep(Math.max(2, cores), "--single-threaded-gc --no-concurrent-recompilation");
+  sweep(1, "");
+  if (cores > 2) sweep(2, "");
 });
 
 test("sweep --jobs 2: a worker that dies loses the seed it was running; the other runs the rest, in seed order; exit 1", () => {
