@@ -3,9 +3,9 @@
 // own thread: --single-threaded-gc --no-concurrent-recompilation. Otherwise V8's helper threads
 // do a quarter of each worker's work on the same cores the workers need. Measured on the 2-core
 // machine (demo, seeds 1..400, rounds where other processes used no CPU): a worker thread got 68%
-// of a core without the flags and 99% with them; --jobs 2 went from 83-92 seeds/s (1.5x --jobs
-// 1's 57-65) to 97-116 (1.66-1.9x). --jobs 1 keeps V8's defaults: there the helpers run on the
-// idle core (with the flags it drops to 53-55 seeds/s). V8 flags cannot be given to a worker
+// of a core without the flags and 99% with them; --jobs 2 went from 83-92 seeds/s (1.4-1.6x
+// --jobs 1's 57-65) to 97-116 (1.5-1.9x, median 1.7x). --jobs 1 keeps V8's defaults: there the
+// helpers run on the idle core (with the flags it drops to 53-55 seeds/s). V8 flags cannot be given to a worker
 // thread, nor safely changed in a running process (turning GC threads off at run time crashed
 // V8), so the launcher starts node again with them; the new process inherits stdio and options,
 // its exit status is this one's, and signals (Ctrl-C) are passed on to it.
