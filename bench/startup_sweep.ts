@@ -26,7 +26,7 @@ function root(): string {
   for (let d = import.meta.dirname; d !== dirname(d); d = dirname(d)) if (existsSync(join(d, "bin", "mmsim.js"))) return d;
   throw new Error(`no bin/mmsim.js above ${import.meta.dirname}`);
 }
-const BIN = join(root(), "bin", "mmsim.js");
+const bin = (): string => join(root(), "bin", "mmsim.js");
 
 /** Wall time of one process, in ms; throws if it fails. */
 function timed(args: readonly string[]): number {
@@ -61,8 +61,8 @@ export interface StartupFigures {
 export function measureStartup(runs = 10): StartupFigures {
   const commands = {
     nodeE0: ["-e", "0"],
-    list: [BIN, "list"],
-    runCounterSpinlock: [BIN, "run", "counter-spinlock"],
+    list: [bin(), "list"],
+    runCounterSpinlock: [bin(), "run", "counter-spinlock"],
   } as const;
   const times: Record<keyof typeof commands, number[]> = { nodeE0: [], list: [], runCounterSpinlock: [] };
   for (let round = 0; round < runs + 2; round++) {
@@ -99,7 +99,7 @@ export function measureSweep(scenario: string, seeds: number | string, jobs: num
   const count = to - from + 1;
   const short = Math.min(count - 1, jobs * 2);
   if (short < 1) throw new Error(`measureSweep: ${count} seeds are too few to time apart from start-up`);
-  const sweep = (last: number): string[] => [BIN, "sweep", scenario, "--seeds", `${from}..${last}`, "--jobs", String(jobs), "--all", "--json"];
+  const sweep = (last: number): string[] => [bin(), "sweep", scenario, "--seeds", `${from}..${last}`, "--jobs", String(jobs), "--all", "--json"];
   const before = loadavg()[0]!;
   const longs: number[] = [];
   const shorts: number[] = [];
