@@ -1,20 +1,11 @@
-// Boots a sweep worker thread: registers tsx, imports the scenario file if the job names one,
-// then serves seeds (src/cli/sweep_worker.ts).
-import { register } from "tsx/esm/api";
-import { register as registerCjs } from "tsx/cjs/api";
+// Boots a sweep worker thread once: the compiled simulator, the job's scenario (its shipped
+// module, or the scenario file), then it serves seeds until the sweep is done
+// (src/cli/sweep_worker.ts).
 import { workerData } from "node:worker_threads";
-import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
+import { cli, prepareScenarios } from "./launch.mjs";
 
-register();
-registerCjs();
-const { preload, isScenarioPath } = await import("../src/cli/load.ts");
-if (isScenarioPath(workerData.ref)) {
-  try {
-    preload(workerData.ref, await import(pathToFileURL(resolve(workerData.ref)).href));
-  } catch (e) {
-    preload(workerData.ref, e instanceof Error ? e : new Error(String(e)));
-  }
-}
-const { serveWorker } = await import("../src/cli/sweep_worker.ts");
+const load = await cli("load.js");
+const ref = workerData.job.ref;
+await prepareScenarios(load, () => (load.isScenarioPath(ref) ? { file: ref } : { name: ref }));
+const { serveWorker } = await cli("sweep_worker.js");
 serveWorker();

@@ -2,6 +2,7 @@
 import type { RunResult } from "../harness/run.ts";
 import { format_trace_record } from "../sim/trace.ts";
 import { format_swarm } from "../harness/swarm.ts";
+import type { LabelledDecision } from "../harness/decisions.ts";
 
 const ms = (ns: number): string => (ns / 1e6).toFixed(3);
 
@@ -109,4 +110,9 @@ export function runJson(r: RunResult): object {
     log: r.log,
     ...(r.swarm !== undefined ? { swarm: r.swarm } : {}),
   };
+}
+
+/** The labelled decisions of a run, in time order, as lines ("  0.000085  CPU1 takes IRQ 11 ..."). */
+export function decision_lines(ds: readonly LabelledDecision[]): string[] {
+  return [...ds].sort((a, b) => a.time - b.time).map((d) => `  ${(d.time / 1e9).toFixed(6)}  ${d.text}`);
 }

@@ -2,11 +2,13 @@
 // shard, e.g. from a CI matrix or a Kubernetes indexed job) into the sweep's own summary: the
 // lowest failing seed of the whole range (or, for --all shards, every failing seed). It checks
 // that the files are shards of one sweep (same scenario, range, count, options), that every
-// shard is there once and finished, and that no seed below the first failure is missing.
+// shard is there once and finished, and that no seed below the first failure is missing. A
+// shard of another format version (an older mmsim's) is refused: its trace hashes are not
+// comparable.
 import { readFileSync } from "node:fs";
-import type { Io } from "./main.ts";
-import { UsageError } from "./args.ts";
-import { report, type ShardHeader } from "./sweep.ts";
+import type { Io } from "./io.ts";
+import { UsageError, parseArgs } from "./args.ts";
+import { report, SHARD_VERSION, type ShardHeader } from "./report.ts";
 import type { SeedOutcome } from "./sweep_worker.ts";
 
 interface Shard {
@@ -31,14 +33,21 @@ function readShard(path: string): Shard {
     }
   };
   const header = lines.length > 0 ? parse(lines[0]!, 0) : {};
-  if (header.format !== "mmsim-shard" || header.version !== 1) throw new UsageError(`${path} is not an mmsim shard (its first line must be the header mmsim sweep --shard writes)`);
+  if (header.format !== "mmsim-shard") throw new UsageError(`${path} is not an mmsim shard (its first line must be the header mmsim sweep --shard writes)`);
+  if (header.version !== SHARD_VERSION) throw new UsageError(`${path} is an mmsim shard of format version ${JSON.stringify(header.version)}; this mmsim reads version ${SHARD_VERSION}: rerun the sweep`);
   const last = lines.length > 1 ? parse(lines[lines.length - 1]!, lines.length - 1) : {};
   if (last.done !== true) throw new UsageError(`${path}: the shard did not finish (no final {"done": true} line)`);
   const outcomes = lines.slice(1, -1).map((l, i) => parse(l, i + 1) as unknown as SeedOutcome);
   return { path, header: header as unknown as ShardHeader, outcomes };
 }
 
-export function cmdMerge(paths: readonly string[], json: boolean, io: Io): number {
+/** `mmsim merge FILE... [--json]`. */
+export function cmdMerge(argv: readonly string[], io: Io): number {
+  const p = parseArgs("merge", argv, { json: { value: false, help: "print one JSON object" } });
+  return mergeShards(p.positional, p.options.has("json"), io);
+}
+
+export function mergeShards(paths: readonly string[], json: boolean, io: Io): number {
   if (paths.length === 0) throw new UsageError("merge takes the shard files (mmsim sweep ... --shard I/N > shard-I.jsonl)");
   const shards = paths.map(readShard);
   const h0 = shards[0]!.header;

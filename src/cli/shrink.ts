@@ -1,7 +1,6 @@
 // `mmsim shrink <scenario> --seed N`: the smallest schedule that still fails the seed's way
 // (src/harness/shrink.ts), written as a schedule file, and the decisions left told as a story.
 import { shrink, type Measures, type ShrinkResult } from "../harness/shrink.ts";
-import type { LabelledDecision } from "../harness/decisions.ts";
 import { runScenario } from "../harness/run.ts";
 import { parseSeed } from "../sim/rng.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
@@ -9,18 +8,15 @@ import { describe } from "../harness/decisions.ts";
 import type { TraceRecord } from "../sim/trace.ts";
 import { UsageError, intOption, parseArgs } from "./args.ts";
 import { loadScenario } from "./load.ts";
-import { RUN_OPTIONS, machineAndFaults, schedulePath, strategyOption, swarmOption, writeSchedule, type Io } from "./main.ts";
+import { RUN_OPTIONS, machineAndFaults, strategyOption, swarmOption } from "./options.ts";
+import { schedulePath, writeSchedule } from "./run.ts";
+import type { Io } from "./io.ts";
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const sec = (ns: number): string => (ns / 1e9).toFixed(6);
 
 export const measures_text = (m: Measures): string =>
   `${plural(m.cpus, "CPU")}, ${plural(m.delays, "delay")}, ${plural(m.picks, "tie-break")}, ${plural(m.interrupts, "interrupt")}, ${plural(m.steps, "step")}`;
-
-/** The labelled decisions of a run, in time order, as lines ("  0.000085  CPU1 takes IRQ 11 ..."). */
-export function decision_lines(ds: readonly LabelledDecision[]): string[] {
-  return [...ds].sort((a, b) => a.time - b.time).map((d) => `  ${sec(d.time)}  ${d.text}`);
-}
 
 /** The story: the decisions that matter and the last events before the report on its CPU, in time order, then the report. */
 export function story(s: ShrinkResult): string[] {

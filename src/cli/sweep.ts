@@ -1,11 +1,26 @@
-// `mmsim sweep`: runs a seed range, on worker threads when --jobs > 1. Without --all it stops at
-// the first failing seed: the lowest failing seed of the range, whatever the number of jobs
-// (seeds are handed out in order and, after a failure, seeds above it are no longer started).
+// `mmsim sweep`: runs a seed range, in this thread for --jobs 1 and on worker threads otherwise.
+// Without --all it stops at the first failing seed: the lowest failing seed of the range,
+// whatever the number of jobs (seeds start in increasing order, and once a seed fails no seed
+// above it starts).
+//
+// Workers boot once (bin/sweep-worker.mjs: the compiled simulator and the job's scenario) and
+// then take seeds themselves from a counter in shared memory (sweep_worker.ts), one at a time:
+// a batch of one seed that costs no message, so no worker waits for the parent between seeds
+// and none is left idle at the end while another still holds a batch, and a failure lowers the
+// shared limit at once for every worker. Each outcome comes back as its seed ends; this thread
+// only puts them in seed order, prints them (and the progress line on a terminal) and waits, so
+// the workers have the cores.
 import { Worker } from "node:worker_threads";
-import { fileURLToPath } from "node:url";
-import type { Io } from "./main.ts";
-import { runSeed, type SeedOutcome, type SweepJob } from "./sweep_worker.ts";
-import { format_swarm } from "../harness/swarm.ts";
+import { join } from "node:path";
+import type { Io } from "./io.ts";
+import { SHARED, runSeed, type SeedOutcome, type SweepJob, type WorkerSetup } from "./sweep_worker.ts";
+import { report, SHARD_VERSION, type ShardHeader } from "./report.ts";
+import { runScenario } from "../harness/run.ts";
+import { MAX_CPUS } from "../hw/machine.ts";
+import { UsageError, intOption, parseArgs, seedRange } from "./args.ts";
+import { loadScenario } from "./load.ts";
+import { RUN_OPTIONS, machineAndFaults, strategyOption, swarmOption } from "./options.ts";
+import { ROOT } from "./paths.ts";
 
 export interface SweepOptions extends SweepJob {
   readonly range: { readonly from: number; readonly to: number };
@@ -18,51 +33,30 @@ export interface SweepOptions extends SweepJob {
   readonly shard?: { readonly index: number; readonly count: number };
 }
 
-/** The first line of a shard's output. */
-export interface ShardHeader {
-  readonly format: "mmsim-shard";
-  readonly version: 1;
-  readonly scenario: string;
-  readonly seeds: { readonly from: number; readonly to: number };
-  readonly shard: { readonly index: number; readonly count: number };
-  readonly all: boolean;
-  /** The options a replay command needs after --seed N. */
-  readonly replayArgs: string;
-}
-
-const WORKER_BOOT = fileURLToPath(new URL("../../bin/sweep-worker.mjs", import.meta.url));
+const WORKER_BOOT = join(ROOT, "bin", "sweep-worker.mjs");
 
 export function sweep(opts: SweepOptions, io: Io): void {
   const stride = opts.shard?.count ?? 1;
-  let next = opts.range.from + (opts.shard?.index ?? 0);
-  const total = next > opts.range.to ? 0 : Math.floor((opts.range.to - next) / stride) + 1;
+  const first = opts.range.from + (opts.shard?.index ?? 0);
+  const total = first > opts.range.to ? 0 : Math.floor((opts.range.to - first) / stride) + 1;
   const failing: SeedOutcome[] = [];
-  let limit = opts.range.to;
   let done = 0;
-  let crashed = false;
   const tty = process.stderr.isTTY === true && !opts.json;
 
   const replayArgs = (opts.cpus !== undefined ? ` --cpus ${opts.cpus}` : "") + opts.replayArgs;
   if (opts.shard !== undefined) {
-    const header: ShardHeader = { format: "mmsim-shard", version: 1, scenario: opts.ref, seeds: opts.range, shard: opts.shard, all: opts.all, replayArgs };
+    const header: ShardHeader = { format: "mmsim-shard", version: SHARD_VERSION, scenario: opts.ref, seeds: opts.range, shard: opts.shard, all: opts.all, replayArgs };
     io.out(JSON.stringify(header));
   }
   const record = (o: SeedOutcome): void => {
     done++;
     if (opts.shard !== undefined) io.out(JSON.stringify(o));
-    if (o.failed) {
-      failing.push(o);
-      if (!opts.all && o.seed < limit) limit = o.seed;
-    }
+    if (o.failed) failing.push(o);
+  };
+  const progress = (): void => {
     if (tty) io.err(`\rsweep ${opts.ref}: ${done}/${total} seeds, ${failing.length} failing`);
   };
-  const take = (): number | undefined => {
-    if (next > limit) return undefined;
-    const s = next;
-    next += stride;
-    return s;
-  };
-  const finish = (): void => {
+  const finish = (crashed: boolean): void => {
     if (tty) io.err("\n");
     failing.sort((a, b) => a.seed - b.seed);
     const shown = opts.all ? failing : failing.slice(0, 1);
@@ -73,72 +67,146 @@ export function sweep(opts: SweepOptions, io: Io): void {
   };
 
   if (opts.jobs <= 1 || total === 0) {
-    for (let s = take(); s !== undefined; s = take()) record(runSeed(opts, s));
-    finish();
+    for (let i = 0; i < total; i++) {
+      const o = runSeed(opts, first + i * stride);
+      record(o);
+      progress();
+      if (o.failed && !opts.all) break;
+    }
+    finish(false);
     return;
   }
+  inWorkers(opts, { first, stride, total }, io, { record, progress, finish });
+}
+
+interface Sink {
+  record(o: SeedOutcome): void;
+  progress(): void;
+  finish(crashed: boolean): void;
+}
+
+/** --jobs N > 1: N warm workers over one shared counter; outcomes recorded in seed order. */
+function inWorkers(opts: SweepOptions, range: { first: number; stride: number; total: number }, io: Io, sink: Sink): void {
+  const jobs = Math.min(opts.jobs, range.total);
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (SHARED.RUNNING + jobs)));
+  shared[SHARED.LIMIT] = range.total - 1;
+  shared.fill(-1, SHARED.RUNNING);
+  // Outcomes (null: a seed a crashed worker lost) wait here until every seed before theirs is in.
+  const arrived = new Map<number, SeedOutcome | null>();
+  let nextIndex = 0;
+  const drain = (): void => {
+    for (let o = arrived.get(nextIndex); o !== undefined; o = arrived.get(nextIndex)) {
+      arrived.delete(nextIndex++);
+      if (o !== null) sink.record(o);
+    }
+  };
+  const arrive = (index: number, o: SeedOutcome | null): void => {
+    arrived.set(index, o);
+    drain();
+  };
   let live = 0;
   let aborted = false;
-  for (let j = 0; j < Math.min(opts.jobs, total); j++) {
-    const w = new Worker(WORKER_BOOT, { workerData: { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, strategy: opts.strategy, verify: opts.verify, swarm: opts.swarm } satisfies SweepJob });
+  let crashed = false;
+  const workers: Worker[] = [];
+  const stop = (): void => {
+    Atomics.store(shared, SHARED.LIMIT, -1);
+    for (const w of workers) void w.terminate();
+  };
+  for (let slot = 0; slot < jobs; slot++) {
+    const job: SweepJob = { ref: opts.ref, cpus: opts.cpus, machine: opts.machine, strategy: opts.strategy, verify: opts.verify, swarm: opts.swarm };
+    const setup: WorkerSetup = { job, ...range, all: opts.all, slot, shared: shared.buffer as SharedArrayBuffer };
+    const w = new Worker(WORKER_BOOT, { workerData: setup });
+    workers.push(w);
     live++;
-    const feed = (): void => {
-      const s = take();
-      if (s === undefined) void w.terminate();
-      else w.postMessage(s);
+    let ended = false;
+    // A crash: the seed it was running did not run (the others go on with the rest).
+    const lost = (): void => {
+      crashed = true;
+      const index = Atomics.exchange(shared, SHARED.RUNNING + slot, -1);
+      if (index >= 0) arrive(index, null);
     };
-    w.on("message", (o: SeedOutcome) => {
-      if (o.error !== undefined) {
-        // The scenario cannot run at all: say why once and stop every worker.
-        if (!aborted) io.err(`mmsim: ${o.error.name === "SimError" ? "simulator error: " : ""}${o.error.message}`);
-        aborted = true;
-        io.exit(o.error.name === "ScenarioError" ? 2 : 1);
-        next = limit + 1;
+    w.on("message", (m: SeedOutcome | "done") => {
+      if (aborted) return;
+      if (m === "done") {
+        ended = true;
         void w.terminate();
-        return;
+      } else if (m.error !== undefined) {
+        // The scenario cannot run at all: say why once and stop every worker.
+        io.err(`mmsim: ${m.error.name === "SimError" ? "simulator error: " : ""}${m.error.message}`);
+        aborted = true;
+        io.exit(m.error.name === "ScenarioError" ? 2 : 1);
+        stop();
+      } else {
+        arrive((m.seed - range.first) / range.stride, m);
+        sink.progress();
       }
-      record(o);
-      feed();
     });
     w.on("error", (e) => {
       io.err(`mmsim: sweep worker failed: ${e.message}`);
-      crashed = true;
+      ended = true;
+      lost();
     });
-    w.on("exit", () => {
-      if (--live === 0 && !aborted) finish();
+    w.on("exit", (code) => {
+      if (!ended && !aborted) {
+        io.err(`mmsim: sweep worker failed: it exited with code ${code}`);
+        lost();
+      }
+      if (--live === 0 && !aborted) {
+        // Whatever is left waiting (behind a seed that never ran) goes in, still in seed order.
+        for (const i of [...arrived.keys()].sort((a, b) => a - b)) {
+          const o = arrived.get(i);
+          if (o) sink.record(o);
+        }
+        sink.finish(crashed);
+      }
     });
-    feed();
   }
 }
 
-/** What the sweep's summary needs (a sweep's own options, or merged shards'). */
-export interface SweepReport {
-  readonly ref: string;
-  readonly range: { readonly from: number; readonly to: number };
-  readonly all: boolean;
-  readonly json: boolean;
-  readonly replayArgs: string;
-}
-
-export function report(opts: SweepReport, failing: readonly SeedOutcome[], ran: number, io: Io): void {
-  const replay = (seed: number): string => `mmsim run ${opts.ref} --seed ${seed}${opts.replayArgs}`;
-  if (opts.json) {
-    io.out(
-      JSON.stringify({
-        scenario: opts.ref,
-        seeds: opts.range,
-        ran,
-        failing: failing.map((f) => ({ ...f, replay: replay(f.seed) })),
-      }),
-    );
-    return;
+export function cmdSweep(argv: readonly string[], io: Io): "pending" {
+  const p = parseArgs("sweep", argv, {
+    seeds: { value: true, help: "A..B" },
+    jobs: { value: true, help: "worker threads" },
+    shard: { value: true, help: "I/N: this machine's share of the seeds (0 <= I < N), as JSON lines for mmsim merge" },
+    all: { value: false, help: "run every seed instead of stopping at the first failure" },
+    cpus: RUN_OPTIONS.cpus!,
+    machine: RUN_OPTIONS.machine!,
+    verify: RUN_OPTIONS.verify!,
+    json: RUN_OPTIONS.json!,
+    failslab: RUN_OPTIONS.failslab!,
+    "fail-page-alloc": RUN_OPTIONS["fail-page-alloc"]!,
+    lockdep: RUN_OPTIONS.lockdep!,
+    kmemleak: RUN_OPTIONS.kmemleak!,
+    kasan: RUN_OPTIONS.kasan!,
+    detect: RUN_OPTIONS.detect!,
+    "no-detect": RUN_OPTIONS["no-detect"]!,
+    swarm: RUN_OPTIONS.swarm!,
+    strategy: RUN_OPTIONS.strategy!,
+    depth: RUN_OPTIONS.depth!,
+    "pct-steps": RUN_OPTIONS["pct-steps"]!,
+    preemptions: RUN_OPTIONS.preemptions!,
+  });
+  if (p.positional.length !== 1) throw new UsageError("sweep takes one scenario");
+  const ref = p.positional[0]!;
+  const { scenario, source } = loadScenario(ref);
+  const seedsArg = p.options.get("seeds");
+  if (seedsArg === undefined) throw new UsageError("sweep needs --seeds A..B");
+  const range = seedRange(seedsArg);
+  const jobs = intOption(p, "jobs", 1, 64) ?? 1;
+  const shardArg = p.options.get("shard");
+  let shard: { index: number; count: number } | undefined;
+  if (shardArg !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(shardArg);
+    if (m === null || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]) || Number(m[2]) > 100000) throw new UsageError(`--shard must be I/N with 0 <= I < N <= 100000 (e.g. 0/4 ... 3/4), got "${shardArg}"`);
+    shard = { index: Number(m[1]), count: Number(m[2]) };
   }
-  io.out(`sweep ${opts.ref}: ran ${ran} seed${ran === 1 ? "" : "s"} of ${opts.range.from}..${opts.range.to}, ${failing.length === 0 ? "none failed" : `${opts.all ? failing.length : "first"} failing:`}`);
-  for (const f of failing) {
-    io.out(`seed ${f.seed}: ${f.problems.join("; ")}`);
-    if (f.swarm !== undefined) io.out(`  swarm: ${format_swarm(f.swarm)}`);
-    io.out(`  trace-hash: ${f.traceHash}`);
-    io.out(`  replay: ${replay(f.seed)}`);
-    io.out(`  shrink: mmsim shrink ${opts.ref} --seed ${f.seed}${opts.replayArgs}`);
-  }
+  const cpus = intOption(p, "cpus", 1, MAX_CPUS);
+  const machine = machineAndFaults(p);
+  const swarm = swarmOption(p, scenario, cpus, machine.spec);
+  const strategy = strategyOption(p, () => runScenario(scenario, { seed: range.from, cpus, machine: machine.spec, swarm }).steps);
+  sweep(
+    { ref: source ?? scenario.name, range, jobs, cpus, machine: machine.spec, swarm, strategy: strategy.spec, replayArgs: machine.args + (swarm ? " --swarm" : "") + strategy.args, verify: p.options.has("verify"), all: p.options.has("all"), json: p.options.has("json"), ...(shard !== undefined ? { shard } : {}) },
+    io,
+  );
+  return "pending";
 }

@@ -1,6 +1,8 @@
 // One sweep job: runs a seed and reduces the result to what the sweep prints. Used in-process
-// for --jobs 1 and in each worker thread otherwise (booted by bin/sweep-worker.mjs, which imports
-// a scenario file first when the job names one).
+// for --jobs 1, and in each worker thread otherwise: a worker (booted once by
+// bin/sweep-worker.mjs, which imports the compiled simulator and the job's scenario) takes seed
+// after seed from a counter it shares with the other workers, until the range is done or a
+// failure below its next seed is known, and sends each outcome back as the seed ends.
 import { parentPort, workerData } from "node:worker_threads";
 import { runScenario } from "../harness/run.ts";
 import { loadScenario } from "./load.ts";
@@ -41,17 +43,69 @@ export function runSeed(job: SweepJob, seed: number): SeedOutcome {
   return { seed, failed: r.failed, traceHash: r.traceHash, steps: r.steps, problems, ...(r.swarm !== undefined ? { swarm: r.swarm } : {}) };
 }
 
-/** Worker-thread side: answer each seed posted with its outcome. */
+/**
+ * The sweep's state shared by the parent and its workers (an Int32Array over a
+ * SharedArrayBuffer). Seeds are numbered by index: seed = first + index * stride.
+ */
+export const SHARED = {
+  /** The next index to run: a worker takes one with Atomics.add, so no seed runs twice and no worker waits for another. */
+  NEXT: 0,
+  /** The highest index that may still start: total - 1, then the lowest failing index (without --all), -1 to stop. */
+  LIMIT: 1,
+  /** RUNNING + slot: the index worker `slot` is running, -1 between seeds (the seed a crashed worker lost). */
+  RUNNING: 2,
+} as const;
+
+/** What a worker thread is given. */
+export interface WorkerSetup {
+  readonly job: SweepJob;
+  readonly first: number;
+  readonly stride: number;
+  readonly total: number;
+  readonly all: boolean;
+  readonly slot: number;
+  readonly shared: SharedArrayBuffer;
+}
+
+/** Lowers the shared limit to `index` unless it is lower already. */
+export function lowerLimit(shared: Int32Array, index: number): void {
+  for (let cur = Atomics.load(shared, SHARED.LIMIT); index < cur; ) {
+    const was = Atomics.compareExchange(shared, SHARED.LIMIT, cur, index);
+    if (was === cur) return;
+    cur = was;
+  }
+}
+
+export function errorOutcome(seed: number, e: unknown): SeedOutcome {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { seed, error: { name: err.name, message: err.message }, failed: true, traceHash: "", steps: 0, problems: [] };
+}
+
+/**
+ * Worker-thread side: run seeds until none is left, then say "done". Each outcome is posted as
+ * soon as its seed ends (a message is tens of microseconds against milliseconds a seed), so a
+ * worker that dies loses only the seed it was running.
+ */
 export function serveWorker(): void {
-  const job = workerData as SweepJob;
-  parentPort!.on("message", (seed: number) => {
-    let outcome: SeedOutcome;
+  const w = workerData as WorkerSetup;
+  const shared = new Int32Array(w.shared);
+  for (;;) {
+    const index = Atomics.add(shared, SHARED.NEXT, 1);
+    if (index >= w.total || index > Atomics.load(shared, SHARED.LIMIT)) break;
+    Atomics.store(shared, SHARED.RUNNING + w.slot, index);
+    const seed = w.first + index * w.stride;
+    let o: SeedOutcome;
     try {
-      outcome = runSeed(job, seed);
+      o = runSeed(w.job, seed);
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      outcome = { seed, error: { name: err.name, message: err.message }, failed: true, traceHash: "", steps: 0, problems: [] };
+      // The scenario cannot run at all: the parent says why and stops every worker.
+      parentPort!.postMessage(errorOutcome(seed, e));
+      break;
     }
-    parentPort!.postMessage(outcome);
-  });
+    if (o.failed && !w.all) lowerLimit(shared, index);
+    Atomics.store(shared, SHARED.RUNNING + w.slot, -1);
+    parentPort!.postMessage(o);
+  }
+  Atomics.store(shared, SHARED.RUNNING + w.slot, -1);
+  parentPort!.postMessage("done");
 }

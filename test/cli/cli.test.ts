@@ -202,7 +202,7 @@ test("sweep --shard I/N writes JSON lines; merge finds the same first failing se
   for (let i = 0; i < 3; i++) {
     const r = inProcess("sweep", "counter-nolock", "--seeds", "1..30", "--shard", `${i}/3`);
     const lines = r.out.trim().split("\n").map((l) => JSON.parse(l));
-    assert.equal(lines[0], { format: "mmsim-shard", version: 1, scenario: "counter-nolock", seeds: { from: 1, to: 30 }, shard: { index: i, count: 3 }, all: false, replayArgs: "" });
+    assert.equal(lines[0], { format: "mmsim-shard", version: 2, scenario: "counter-nolock", seeds: { from: 1, to: 30 }, shard: { index: i, count: 3 }, all: false, replayArgs: "" });
     // Shard i runs seeds 1 + i, 4 + i, ...
     assert.ok(lines.slice(1, -1).every((o: { seed: number }) => (o.seed - 1) % 3 === i));
     writeFileSync(join(dir, `shard-${i}.jsonl`), r.out);
