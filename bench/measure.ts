@@ -1,6 +1,7 @@
 // Measuring helpers for the benches: best-of timing, the repository root (the benches run compiled
 // from dist/bench or as sources from bench/), and the table `npm run bench` prints: each figure
 // beside issue 11's floor and goal, with a pass/short mark.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,6 +33,26 @@ export function best<T>(reps: number, f: () => T): { ms: number; value: T } {
 }
 
 export const load = (): string => loadavg()[0]!.toFixed(2);
+
+/** Runs one measurement of bench/child.ts in a process of its own and returns its JSON. */
+export function child<T>(what: string, ...args: (number | string)[]): T {
+  const flags = what === "page-memory" ? ["--expose-gc"] : [];
+  const r = spawnSync(process.execPath, [...flags, join(import.meta.dirname, "child.js"), what, ...args.map(String)], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`bench ${what} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** The best (by `better`) of `rounds` results of each measurement, taken in turns so that load from elsewhere hits them alike. */
+export function rounds<T>(n: number, better: (a: T, b: T) => boolean, ...runs: (() => T)[]): T[] {
+  const best: (T | undefined)[] = runs.map(() => undefined);
+  for (let r = 0; r < n; r++) {
+    runs.forEach((run, i) => {
+      const v = run();
+      if (best[i] === undefined || better(v, best[i]!)) best[i] = v;
+    });
+  }
+  return best as T[];
+}
 
 /** A row of the table: what was measured, its value, and the floor and goal it is held to. */
 export interface Row {
