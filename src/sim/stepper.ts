@@ -22,7 +22,7 @@ import * as Context from "effect/Context";
 import * as Scheduler from "effect/Scheduler";
 import type * as Exit from "effect/Exit";
 import { CURRENT_FIBER, EVALUATE, FAST, FiberCtor, YIELD } from "./effect_internals.ts";
-import { ActivationImpl, PARKED, parkedCallback, type Activation } from "./op.ts";
+import { ActivationImpl, OpClass, PARKED, parkedCallback, type Activation } from "./op.ts";
 import { SimError } from "./errors.ts";
 
 const NEW = 0;
@@ -57,11 +57,20 @@ export function fiberContext(scheduler: Scheduler.Scheduler): Context.Context<ne
   return Context.add(Context.empty(), Scheduler.Scheduler, scheduler) as Context.Context<never>;
 }
 
-/** Evaluates primitives until one yields; a throw becomes a defect, as in Effect's run loop. */
+/**
+ * Evaluates primitives until one yields; a throw becomes a defect, as in Effect's run loop.
+ * Effect's forEach, Scope and Semaphore find the running fiber in a global: it is set before
+ * evaluating any primitive that is not the engine's own (an op or an activation, which never
+ * read it), and only when another fiber ran since (Effect's own run loop restores it on return).
+ */
 function trampoline(cur: unknown, fiber: Fiber): void {
   for (;;) {
     try {
       for (;;) {
+        if (current !== fiber && !(cur instanceof OpClass) && !(cur instanceof ActivationImpl)) {
+          current = fiber;
+          g[CURRENT_FIBER] = fiber;
+        }
         cur = (cur as Record<string, (f: Fiber) => unknown>)[EVALUATE]!(fiber);
         if (cur === YIELD) return;
       }
@@ -125,14 +134,6 @@ export class Stepper {
     }
     const cur = this.next;
     this.next = null;
-    // Effect's forEach, Scope and Semaphore look up the running fiber in a global. Effect's own
-    // run loop restores it when it returns, so between steps it stays the last fiber stepped:
-    // it is written only when another fiber steps (writing a global every step costs a third of
-    // a bare step).
-    if (current !== fiber) {
-      current = fiber;
-      g[CURRENT_FIBER] = fiber;
-    }
     trampoline(cur, fiber);
     const y = fiber._yielded;
     if (y === PARKED) {
