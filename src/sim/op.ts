@@ -100,15 +100,18 @@ function settle(act: ActivationImpl, r: unknown, fiber: FiberLike): unknown {
   const top = stack[stack.length - 1];
   if (top !== undefined && top[IDENTIFIER] === "Iterator" && !fiber._deferredInterrupt) {
     const st = (top as unknown as IteratorFrame).iterator.next(r);
+    if (st.done !== true) {
+      const v = st.value as Record<string, unknown>;
+      const id = v[IDENTIFIER];
+      // The generator yielded an effect: it is evaluated next, the frame staying where it is.
+      if (id !== "Success" && id !== "Failure") return v;
+      stack.pop();
+      if (id === "Failure") return v;
+      // A Success exit yielded: the frame goes on with its value (its successCont loops).
+      return (top[CONT_A] as (v: unknown, f: FiberLike) => unknown).call(top, v.value, fiber);
+    }
     stack.pop();
-    if (st.done === true) return Effect.succeed(st.value);
-    const v = st.value as Record<string, unknown>;
-    const id = v[IDENTIFIER];
-    if (id === "Failure") return v;
-    // A Success exit yielded: the frame goes on with its value (its successCont loops).
-    if (id === "Success") return (top[CONT_A] as (v: unknown, f: FiberLike) => unknown).call(top, v.value, fiber);
-    stack.push(top);
-    return v;
+    return Effect.succeed(st.value);
   }
   return fiber.succeedWith(r);
 }
