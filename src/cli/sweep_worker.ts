@@ -37,7 +37,8 @@ export interface SeedOutcome {
 
 export function runSeed(job: SweepJob, seed: number): SeedOutcome {
   const { scenario } = loadScenario(job.ref);
-  const r = runScenario(scenario, { seed, cpus: job.cpus, machine: job.machine, verify: job.verify, strategy: job.strategy, swarm: job.swarm });
+  // A sweep reads a run's hash and reports, never its newest trace events: a ring of one.
+  const r = runScenario(scenario, { seed, cpus: job.cpus, machine: job.machine, verify: job.verify, strategy: job.strategy, swarm: job.swarm, traceCapacity: 1 });
   const problems = [...r.reports.map((x) => x.title), ...r.expectations];
   if (r.failed && problems.length === 0) problems.push(r.stop);
   return { seed, failed: r.failed, traceHash: r.traceHash, steps: r.steps, problems, ...(r.swarm !== undefined ? { swarm: r.swarm } : {}) };
