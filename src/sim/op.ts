@@ -102,8 +102,10 @@ function settle(act: ActivationImpl, r: unknown, fiber: FiberLike): unknown {
     const st = (top as unknown as IteratorFrame).iterator.next(r);
     if (st.done !== true) {
       const v = st.value as Record<string, unknown>;
-      const id = v[IDENTIFIER];
       // The generator yielded an effect: it is evaluated next, the frame staying where it is.
+      // (An op, most of the time: known by its class without looking up a property.)
+      if (v instanceof OpClass) return v;
+      const id = v[IDENTIFIER];
       if (id !== "Success" && id !== "Failure") return v;
       stack.pop();
       if (id === "Failure") return v;
