@@ -18,7 +18,6 @@
 // __alloc_pages_nodemask. Neither applies to the slab allocator's own caches (cache_cache), which
 // mmsim does not simulate. Not modelled: fail_nth (per-task systematic failure), the stack
 // filter (require-start/end, stacktrace-depth), failslab's cache-filter, reject-start/end.
-import { Slot } from "./slot.ts";
 import { ScenarioError } from "../sim/errors.ts";
 import type { Kernel } from "./kernel.ts";
 import { dump_stack } from "./dumpstack.ts";
@@ -150,7 +149,14 @@ interface FaultState {
   /** Tasks with /proc/PID/make-it-fail set (task-filter). */
   readonly make_it_fail: WeakSet<object>;
 }
-const states = new Slot<Kernel, FaultState>("fault_inject");
+// The module's state, kept in the kernel's own field (a property load on the hot paths).
+const states = {
+  get: (o: Kernel): FaultState | undefined => o.ext_fault as FaultState | undefined,
+  set: (o: Kernel, v: FaultState): void => {
+    o.ext_fault = v;
+  },
+  has: (o: Kernel): boolean => o.ext_fault !== undefined,
+};
 
 /** Boot: the faults the machine asks for (none: both probabilities 0). */
 export function fault_injection_init(k: Kernel, spec: FaultInjectionSpec | undefined, rng: Rng): void {

@@ -21,7 +21,6 @@
 // mark_held_locks does); the irq-safe -> irq-unsafe order check (check_irq_usage), the irq event
 // stamps (print_irqtrace_events) and RECLAIM_FS usage are not modelled; traces are function
 // names; 6.1's lock instance addresses are assumed .data addresses, a lock's index apart.
-import { Slot } from "../slot.ts";
 import type { Kernel } from "../kernel.ts";
 import type { Task } from "../sched/task.ts";
 import { dump_stack, uts_release } from "../dumpstack.ts";
@@ -63,7 +62,14 @@ interface LockdepState {
   readonly held: WeakMap<Task, held_lock[]>;
   readonly instances: Map<object, number>;
 }
-const states = new Slot<Kernel, LockdepState>("lockdep");
+// The module's state, kept in the kernel's own field (a property load on the hot paths).
+const states = {
+  get: (o: Kernel): LockdepState | undefined => o.ext_lockdep as LockdepState | undefined,
+  set: (o: Kernel, v: LockdepState): void => {
+    o.ext_lockdep = v;
+  },
+  has: (o: Kernel): boolean => o.ext_lockdep !== undefined,
+};
 
 /** CONFIG_PROVE_LOCKING on this kernel. */
 export function lockdep_init(k: Kernel): void {

@@ -40,7 +40,6 @@
 // mem_write, memset, memcpy and what uses them), stack and global redzones, the quarantine's
 // locks and srcu (its operations are atomic steps here), per-CPU queue offlining, mempool
 // hooks, kasan_record_aux_stack, tags, the stack depot (tracks keep the frames).
-import { Slot } from "../slot.ts";
 import type { Kernel } from "../kernel.ts";
 import { page_address, type DirectMap, type kaddr_t } from "./page.ts";
 import type { kmem_cache, slab } from "./slab.ts";
@@ -96,7 +95,14 @@ export interface KasanState {
   /** The slab allocator's pfn -> slab map (slab_init hands it over), for the report. */
   slab_of: ReadonlyMap<number, slab> | null;
 }
-const states = new Slot<Kernel, KasanState>("kasan");
+// The module's state, kept in the kernel's own field (a property load on the hot paths).
+const states = {
+  get: (o: Kernel): KasanState | undefined => o.ext_kasan as KasanState | undefined,
+  set: (o: Kernel, v: KasanState): void => {
+    o.ext_kasan = v;
+  },
+  has: (o: Kernel): boolean => o.ext_kasan !== undefined,
+};
 
 /**
  * kasan_init(): the shadow, before memory comes up (the caches are sized for KASAN). KASAN came

@@ -15,7 +15,6 @@
 // kmalloc/kzalloc and kfree are ops: an object off or onto this CPU's array cache through
 // slab_fast.ts's pieces, everything else as the Effect code here and in slab.ts.
 // Not modelled: kmalloc-cg-N (CONFIG_MEMCG_KMEM), kmalloc_track_caller's caller, kzfree.
-import { Slot } from "../slot.ts";
 import * as Effect from "effect/Effect";
 import { kernel, type Kernel } from "../kernel.ts";
 import { __GFP_COMP, __GFP_DMA, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
@@ -54,7 +53,14 @@ interface GeneralCaches {
   readonly dma: kmem_cache[];
   readonly reclaim: kmem_cache[];
 }
-const generals = new Slot<MmState, GeneralCaches>("kmalloc");
+// The module's state, kept in the MmState's own field (a property load on the hot paths).
+const generals = {
+  get: (o: MmState): GeneralCaches | undefined => o.ext_kmalloc as GeneralCaches | undefined,
+  set: (o: MmState, v: GeneralCaches): void => {
+    o.ext_kmalloc = v;
+  },
+  has: (o: MmState): boolean => o.ext_kmalloc !== undefined,
+};
 
 /** kmem_cache_init(): the general caches of the era, in Linux's creation order; reaping starts. */
 export function kmem_cache_init(k: Kernel, mm: MmState, colouring = true, debug = false): void {

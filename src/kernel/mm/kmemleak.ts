@@ -18,7 +18,6 @@
 // kmemleak_not_leak(ptr) marks a false positive. Not modelled: the hex dump, the minimum age,
 // the periodic scan thread, alloc_bootmem and percpu objects, references from one leaked object
 // to another (contents are not stored), gray objects' min_count.
-import { Slot } from "../slot.ts";
 import type { Kernel } from "../kernel.ts";
 import type { kaddr_t } from "./page.ts";
 import { format_kaddr } from "./page.ts";
@@ -40,7 +39,14 @@ interface KmemleakState {
   /** Handles the scan reads (shared() variables), and the scenario's state once it exists. */
   readonly roots: unknown[];
 }
-const states = new Slot<Kernel, KmemleakState>("kmemleak");
+// The module's state, kept in the kernel's own field (a property load on the hot paths).
+const states = {
+  get: (o: Kernel): KmemleakState | undefined => o.ext_kmemleak as KmemleakState | undefined,
+  set: (o: Kernel, v: KmemleakState): void => {
+    o.ext_kmemleak = v;
+  },
+  has: (o: Kernel): boolean => o.ext_kmemleak !== undefined,
+};
 
 export function kmemleak_init(k: Kernel): void {
   states.set(k, { objects: new Map(), roots: [] });

@@ -73,6 +73,9 @@ export class MmState implements MemLayout {
   readonly oom_rs: RatelimitState;
   /** Next page cache index (filemap). */
   next_page_index = 0;
+  /** The slab allocator's and kmalloc's state (their modules' own types). */
+  ext_slab: unknown = undefined;
+  ext_kmalloc: unknown = undefined;
   /** WARN_ON_ONCE for an order >= MAX_ORDER has fired. */
   warned_max_order = false;
   /** Pages under writeback, in flight. */

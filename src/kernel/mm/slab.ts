@@ -22,7 +22,6 @@
 // cache_grow picks the colour after the page and destroys emptied slabs after dropping the lock.
 // kmem_cache_alloc/kmem_cache_free and kmalloc/kfree are ops (slab_fast.ts, kmalloc.ts) that take
 // this CPU's array directly and continue as this file's Effect code for everything else.
-import { Slot } from "../slot.ts";
 import * as Effect from "effect/Effect";
 import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
@@ -154,7 +153,14 @@ export interface SlabState {
   readonly debug: boolean;
 }
 
-const states = new Slot<MmState, SlabState>("slab");
+// The module's state, kept in the MmState's own field (a property load on the hot paths).
+const states = {
+  get: (o: MmState): SlabState | undefined => o.ext_slab as SlabState | undefined,
+  set: (o: MmState, v: SlabState): void => {
+    o.ext_slab = v;
+  },
+  has: (o: MmState): boolean => o.ext_slab !== undefined,
+};
 
 export function slab_state(mm: MmState): SlabState {
   const s = states.get(mm);
