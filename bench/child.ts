@@ -1,6 +1,6 @@
 // One measurement in a process of its own (bench/index.ts spawns it), so that one figure's
 // garbage and compiled code do not slow the next: `node dist/bench/child.js <what> [args]`
-// prints the result as JSON.
+// runs it once to warm up, then again, and prints the second result as JSON.
 import { mmsimSpin, plainSpin } from "./spin.ts";
 import { bareBuddyPairs, simPairs } from "./alloc.ts";
 import { measureEngineOptions } from "./engine_options.ts";
@@ -30,4 +30,6 @@ function measure(): unknown {
   }
 }
 
+// Once to warm the JIT up (the figures are of code as compiled for the long run), then measured.
+if (what !== "page-memory") measure();
 process.stdout.write(JSON.stringify(measure()) + "\n");
