@@ -33,9 +33,7 @@ class IrqRestore extends OpClass {
     super();
   }
   run(act: Activation): unknown {
-    if (act.phase !== 0 || !irq_restore_op(this.flags)) return undefined;
-    act.phase = 1;
-    return PARK;
+    return act.phase !== 0 ? undefined : irq_restore_in_op(act, this.flags, 1);
   }
 }
 
@@ -46,13 +44,7 @@ export const local_irq_enable = (): Effect.Effect<void> => op(new IrqRestore(X86
  * turns interrupts on, undefined (go on) when the flags had them off.
  */
 export function irq_restore_in_op(act: Activation, flags: irqflags_t, then: number): unknown {
-  const k = kernel();
-  if ((flags & X86_EFLAGS_IF) === 0) {
-    k.this_cpu().hw.irqs_enabled = false;
-    return undefined;
-  }
-  k.this_cpu().hw.irqs_enabled = true;
-  k.charge(k.costs.step);
+  if (!irq_restore_op(flags)) return undefined;
   act.phase = then;
   return PARK;
 }

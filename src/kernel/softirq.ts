@@ -6,9 +6,8 @@ import { ScenarioError, SimError } from "../sim/errors.ts";
 import { kernel } from "./kernel.ts";
 import { with_frames } from "./frames.ts";
 import { HARDIRQ_OFFSET, SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_OFFSET, irq_count } from "./preempt.ts";
-import { irq_restore_in_op, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "./irqflags.ts";
-import { BECOME, CALL, OpClass, PARK, op, type Activation } from "../sim/op.ts";
-import type { Kernel } from "./kernel.ts";
+import { X86_EFLAGS_IF, irq_restore_in_op, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from "./irqflags.ts";
+import { BECOME, CALL, OpClass, op, type Activation } from "../sim/op.ts";
 import type { PerCpu } from "./percpu.ts";
 import {
   cond_resched,
@@ -101,7 +100,7 @@ class DoSoftirq extends OpClass {
       act.m = MAX_SOFTIRQ_RESTART;
       pc.preempt_count += SOFTIRQ_OFFSET;
       k.charge(k.costs.softirqEntry);
-      return restart(k, pc, act);
+      return restart(pc, act);
     }
     if (act.phase === 2) {
       trace_softirq_exit(act.i);
@@ -122,7 +121,7 @@ class DoSoftirq extends OpClass {
     }
     local_irq_disable();
     act.n = pc.softirq_pending;
-    if (act.n !== 0 && --act.m !== 0) return restart(k, pc, act);
+    if (act.n !== 0 && --act.m !== 0) return restart(pc, act);
     if (act.n !== 0) wakeup_softirqd();
     pc.preempt_count -= SOFTIRQ_OFFSET;
     return undefined;
@@ -130,13 +129,10 @@ class DoSoftirq extends OpClass {
 }
 
 /** A pass over the pending vectors: cleared, then interrupts on (an interleaving point). */
-function restart(k: Kernel, pc: PerCpu, act: Activation): unknown {
+function restart(pc: PerCpu, act: Activation): unknown {
   pc.softirq_pending = 0;
   act.i = 0;
-  pc.hw.irqs_enabled = true;
-  k.charge(k.costs.step);
-  act.phase = 1;
-  return PARK;
+  return irq_restore_in_op(act, X86_EFLAGS_IF, 1);
 }
 const do_softirq_body = (): Effect.Effect<void> => op(new DoSoftirq());
 
@@ -300,7 +296,7 @@ class TaskletAction extends OpClass {
       const vec = hi ? pc.tasklet_hi_vec : pc.tasklet_vec;
       act.y = vec.splice(0, vec.length);
       act.i = 0;
-      return irqs_on(k, pc, act);
+      return irqs_on(act);
     }
     const list = act.y as tasklet_struct[];
     if (act.phase === 2) {
@@ -330,19 +326,14 @@ class TaskletAction extends OpClass {
       (hi ? pc.tasklet_hi_vec : pc.tasklet_vec).push(t);
       __raise_softirq_irqoff(hi ? HI_SOFTIRQ : TASKLET_SOFTIRQ);
       act.i++;
-      return irqs_on(k, pc, act);
+      return irqs_on(act);
     }
     return undefined;
   }
 }
 
 /** local_irq_enable() inside an op: interrupts on, an interleaving point, then phase 1. */
-function irqs_on(k: Kernel, pc: PerCpu, act: Activation): unknown {
-  pc.hw.irqs_enabled = true;
-  k.charge(k.costs.step);
-  act.phase = 1;
-  return PARK;
-}
+const irqs_on = (act: Activation): unknown => irq_restore_in_op(act, X86_EFLAGS_IF, 1);
 
 function tasklet_action_common(hi: boolean): Effect.Effect<void> {
   return op(new TaskletAction(hi));
