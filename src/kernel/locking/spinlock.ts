@@ -17,8 +17,6 @@ import { check_spin_deadlock } from "../watchdog.ts";
 import { TRACE_LOCK_TRY, trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
 import { lock_acquire, lock_release } from "./lockdep.ts";
 
-/** The _raw_spin_* function each locking call reaches, as lockdep's traces name it. */
-const RAW: Record<string, string> = { spin_lock: "_raw_spin_lock", spin_lock_irq: "_raw_spin_lock_irq", spin_lock_irqsave: "_raw_spin_lock_irqsave", spin_lock_bh: "_raw_spin_lock_bh", spin_trylock: "_raw_spin_trylock" };
 
 export const SPINLOCK_MAGIC = 0xdead4ead;
 
@@ -133,10 +131,11 @@ function spin_until_free(k: Kernel, lock: spinlock_t, now: number): void {
  * do_raw_spin_lock() after its interleaving point: takes the lock (true) or queues the context as
  * a spinner in ticket order (false: it parks until the lock is handed to it).
  */
-function raw_spin_lock_or_queue(k: Kernel, lock: spinlock_t, by: string): boolean {
+function raw_spin_lock_or_queue(k: Kernel, lock: spinlock_t, how: number): boolean {
   const ctx = k.this_ctx();
+  const by = LOCK_BY[how]!;
   debug_spin_lock_before(k, lock);
-  lock_acquire(k, lock, lock.name, "spin", RAW[by] ?? by);
+  lock_acquire(k, lock, lock.name, "spin", LOCK_RAW[how]!);
   trace_lock_acquire(lock, 0);
   k.charge(k.costs.atomic);
   // The lock word's cache line: a write (the ticket xadd) that bounces between contending CPUs.
@@ -191,6 +190,8 @@ const IRQ = 1;
 const IRQSAVE = 2;
 const BH = 3;
 const LOCK_BY = ["spin_lock", "spin_lock_irq", "spin_lock_irqsave", "spin_lock_bh"];
+/** The _raw_spin_* function each locking call reaches, as lockdep's traces name it. */
+const LOCK_RAW = ["_raw_spin_lock", "_raw_spin_lock_irq", "_raw_spin_lock_irqsave", "_raw_spin_lock_bh"];
 
 /**
  * spin_lock(), spin_lock_irq(), spin_lock_irqsave(), spin_lock_bh(): the entry (preemption off,
@@ -217,7 +218,7 @@ class SpinLockOp extends OpClass {
         act.phase = 1;
         return PARK;
       case 1:
-        if (!raw_spin_lock_or_queue(k, this.lock, LOCK_BY[this.how]!)) {
+        if (!raw_spin_lock_or_queue(k, this.lock, this.how)) {
           act.phase = 2;
           return PARK;
         }
