@@ -80,4 +80,11 @@ test("the engine's fast path and the fibers path give the same trace hashes", ()
   assert.is(Object.keys(fast.hashes).length, names.length * seeds.length);
 });
 
+test("Effect in a context behaves the same on the fibers path (test/kernel/effect_in_context.test.ts run there)", () => {
+  const uvu = join(import.meta.dirname, "..", "node_modules", "uvu", "bin.js");
+  const r = spawnSync(process.execPath, ["--import", join(import.meta.dirname, "fixtures", "force-fibers.mjs"), "--import", "tsx", uvu, "test", "kernel/effect_in_context"], { encoding: "utf8", cwd: join(import.meta.dirname, "..") });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout.replace(/\x1b\[[0-9;]*m/g, ""), /Passed:\s+4/);
+});
+
 test.run();

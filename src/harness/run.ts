@@ -392,10 +392,13 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     ...(swarm !== undefined ? { swarm } : {}),
     failed: k.reports.some((r) => !(scn.expected_reports ?? []).includes(r.kind)) || expectations.length > 0 || limit,
   };
-  // The trace as text only when something reads it.
-  lazy(result, "trace", () => engine.trace.recent());
+  // The trace as text only when something reads it; the result keeps the trace (its ring and
+  // strings), not the engine, kernel and memory the trace's listener could reach.
+  const tr = engine.trace;
+  tr.sink = null;
+  lazy(result, "trace", () => tr.recent());
   const log = traced.get(engine);
-  if (log !== undefined) lazy(result, "traceAll", () => log.records(engine.trace));
+  if (log !== undefined) lazy(result, "traceAll", () => log.records(tr));
   return result as RunResult;
 }
 

@@ -21,6 +21,8 @@ export class ExecContext {
   readonly held: spinlock_t[] = [];
   /** Simulated kernel call stack, outermost first, for backtraces. */
   readonly frames: string[];
+  /** The DS register as this context left it (src/kernel/segment.ts; null: never loaded). */
+  data_segment: unknown = null;
 
   constructor(
     readonly kind: "task" | "irq",
@@ -33,10 +35,16 @@ export class ExecContext {
     this.frames = frames;
   }
 
-  /** An interrupt context that ended, from its CPU's pool, for the next interrupt there. */
+  /**
+   * An interrupt context that ended, from its CPU's pool, for the next interrupt there: as a new
+   * one would be (no lock held or spun on, which the pool requires; DS not loaded; new frames).
+   */
   reuse(name: string, program: Effect.Effect<void>, outer: string, inner: string): void {
     this.name = name;
     this.program = program;
+    this.data_segment = null;
+    this.spin_since = 0;
+    this.spin_by = "";
     const f = this.frames;
     f.length = 2;
     f[0] = outer;
@@ -49,7 +57,4 @@ export class ExecContext {
     return this.spinning === null && (this.stepper === null || this.stepper.ready());
   }
 
-  get finished(): boolean {
-    return this.stepper !== null && this.stepper.finished;
-  }
 }

@@ -84,7 +84,13 @@ function run(k: Kernel, ctx: ExecContext): void {
 
 // Apart from run(), so that run() captures nothing (V8 would allocate a closure context on every call).
 function new_stepper(k: Kernel, ctx: ExecContext): Stepper {
-  return (ctx.stepper = new Stepper(ctx.program, k.engine.fiberContext, (exit) => context_exit(k, ctx, exit)));
+  return (ctx.stepper = new Stepper(
+    ctx.program,
+    k.engine.fiberContext,
+    (exit) => context_exit(k, ctx, exit),
+    // Woken by an Effect primitive completed elsewhere: its CPU may run it again.
+    () => ctx.cpu.hw.changed(),
+  ));
 }
 
 function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {

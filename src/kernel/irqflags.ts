@@ -37,7 +37,8 @@ class IrqRestore extends OpClass {
   }
 }
 
-export const local_irq_enable = (): Effect.Effect<void> => op(new IrqRestore(X86_EFLAGS_IF));
+const local_irq_enable_op: Effect.Effect<void> = op(new IrqRestore(X86_EFLAGS_IF));
+export const local_irq_enable = (): Effect.Effect<void> => local_irq_enable_op;
 
 /**
  * local_irq_restore(flags) at the end of an op: PARK (the op resumes in phase `then`) when it

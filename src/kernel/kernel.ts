@@ -111,7 +111,7 @@ export class Kernel {
     return c;
   }
 
-  /** Charges `ns` of work to the running CPU, accounted to its current context kind. */
+  /** Charges `ns` of work to the running CPU, accounted to its current context kind (preempt.ts context_kind(), inlined). */
   charge(ns: number): void {
     const c = this.cpu;
     if (c === null) return;

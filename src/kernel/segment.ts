@@ -32,15 +32,14 @@ interface DataSegment {
   readonly sel: number;
   readonly desc: Descriptor | null;
 }
-const ds_of = new WeakMap<ExecContext, DataSegment>();
-
+/** The context's DS (ExecContext.data_segment), __USER_DS until the context loads another. */
 function ds(k: Kernel, ctx: ExecContext): DataSegment {
-  let d = ds_of.get(ctx);
-  if (d === undefined) {
+  let d = ctx.data_segment as DataSegment | null;
+  if (d === null) {
     const g = gdt_of(k);
     const sel = g.__USER_DS;
     const desc = g.gdt.load("ds", sel, 0);
-    ds_of.set(ctx, (d = { sel, desc: desc as Descriptor }));
+    ctx.data_segment = d = { sel, desc: desc as Descriptor };
   }
   return d;
 }
@@ -73,7 +72,7 @@ export function loadsegment(reg: SegReg, sel: number): void {
   if (!Number.isInteger(sel) || sel < 0 || sel > 0xffff) throw new ScenarioError(`loadsegment: a selector is a 16-bit number, got ${sel}`);
   const r = gdt_of(k).gdt.load(reg, sel, 0);
   if (r !== null && "fault" in r) general_protection(k, r.error_code, `loading ${reg} with selector 0x${sel.toString(16)}`);
-  if (reg === "ds") ds_of.set(k.this_ctx(), { sel, desc: r });
+  if (reg === "ds") k.this_ctx().data_segment = { sel, desc: r } satisfies DataSegment;
 }
 
 /** Linux's selectors on this machine's arch: { __KERNEL_CS, __KERNEL_DS, __USER_CS, __USER_DS }. */

@@ -134,7 +134,8 @@ function restart(pc: PerCpu, act: Activation): unknown {
   act.i = 0;
   return irq_restore_in_op(act, X86_EFLAGS_IF, 1);
 }
-const do_softirq_body = (): Effect.Effect<void> => op(new DoSoftirq());
+const do_softirq_op: Effect.Effect<void> = op(new DoSoftirq());
+const do_softirq_body = (): Effect.Effect<void> => do_softirq_op;
 
 /** do_softirq(): runs pending softirqs unless already in interrupt context. */
 export const do_softirq = (): Effect.Effect<void> =>
@@ -161,7 +162,8 @@ class IrqExit extends OpClass {
     return undefined;
   }
 }
-export const irq_exit = (): Effect.Effect<void> => op(new IrqExit());
+const irq_exit_op: Effect.Effect<void> = op(new IrqExit());
+export const irq_exit = (): Effect.Effect<void> => irq_exit_op;
 
 export function local_bh_disable(): void {
   kernel().this_cpu().preempt_count += SOFTIRQ_DISABLE_OFFSET;
@@ -192,7 +194,8 @@ const local_bh_enable_tail = (): Effect.Effect<void> =>
     kernel().this_cpu().preempt_count -= 1;
     return preempt_check_resched();
   });
-export const local_bh_enable = (): Effect.Effect<void> => op(new LocalBhEnable());
+const local_bh_enable_op: Effect.Effect<void> = op(new LocalBhEnable());
+export const local_bh_enable = (): Effect.Effect<void> => local_bh_enable_op;
 
 // ---------------------------------------------------------------- ksoftirqd
 

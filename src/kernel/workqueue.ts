@@ -8,6 +8,7 @@
 // freezable workqueues, no flush_work / cancel_work_sync). Delayed work (cache_reap) is a timed
 // event that queues the work.
 import * as Effect from "effect/Effect";
+import { with_frames } from "./frames.ts";
 import { kernel, type Kernel } from "./kernel.ts";
 import { cond_resched, kthread_run, schedule, set_current_state, wake_up_process } from "./sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_RUNNING, type Task } from "./sched/task.ts";
@@ -39,9 +40,7 @@ function pool_of(k: Kernel, cpu: number): WorkerPool {
 /** process_one_work(): the work runs with its name on the worker's stack, then cond_resched(). */
 const process_one_work = (k: Kernel, work: work_struct): Effect.Effect<void> =>
   Effect.gen(function* () {
-    const frames = k.this_ctx().frames;
-    frames.push("process_one_work", work.func.name || "work_func");
-    yield* Effect.ensuring(work.func(work), Effect.sync(() => void frames.splice(-2, 2)));
+    yield* with_frames(["process_one_work", work.func.name || "work_func"], work.func(work));
     yield* cond_resched();
   });
 

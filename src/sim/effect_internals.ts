@@ -6,7 +6,11 @@
 // returns the symbol "effect/Effect/Yield". None of this is exported API, so it is probed here
 // with the public API: if any part is missing (another effect version), FAST is false and the
 // engine runs every context as an ordinary fiber instead (slower, same behaviour), and
-// test/sim/effect_internals.test.ts fails loudly so that the pinned range gets looked at.
+// test/sim/stepper.test.ts fails loudly so that the pinned range gets looked at. Probed: the
+// evaluate, identifier, success- and failure-continuation keys; FiberImpl's constructor, its
+// _stack, _yielded, _asyncContext and _deferredInterrupt fields and its succeedWith, getCont,
+// yieldWith, evaluate and addObserver methods; the Yield symbol; the current-fiber global; an
+// Effect.gen body as an "Iterator" primitive with its generator in .iterator.
 //
 // Setting globalThis[Symbol.for("mmsim.engine")] = "fibers" before the simulator loads forces the
 // fibers path (the tests compare both).
@@ -41,11 +45,21 @@ function probe(): Probe {
       if (typeof fiber[m] !== "function") return fail(`a fiber has no ${m}() method`);
     }
     if (!Array.isArray(fiber._stack)) return fail("a fiber has no _stack array");
+    if (typeof fiber.addObserver !== "function") return fail("a fiber has no addObserver() method");
+    for (const field of ["_yielded", "_asyncContext"]) if (!(field in fiber)) return fail(`a fiber has no ${field} field`);
+    if (typeof fiber._deferredInterrupt !== "boolean") return fail("a fiber has no _deferredInterrupt flag");
+    // The global Effect's forEach, Scope and Semaphore read the running fiber from.
+    const current = Effect.runSync(Effect.withFiber((fb) => Effect.succeed((globalThis as unknown as Record<string, unknown>)[CURRENT_FIBER] === fb)));
+    if (current !== true) return fail(`the running fiber is not in globalThis["${CURRENT_FIBER}"]`);
     if (typeof (Effect.map(Effect.void, () => 1) as unknown as Record<string, unknown>)[CONT_A] !== "function") return fail(`Effect.map has no "${CONT_A}"`);
     if (typeof (Effect.catchCause(Effect.void, () => Effect.void) as unknown as Record<string, unknown>)[CONT_E] !== "function") return fail(`Effect.catchCause has no "${CONT_E}"`);
     // Evaluate a small program the way the stepper will, and check the result.
     const Ctor = (fiber as { constructor: new (c: unknown, i: boolean) => Record<string, unknown> }).constructor;
     const f = new Ctor(fiber.context, true);
+    // An Effect.gen body: a Suspend whose evaluation is an "Iterator" primitive holding the generator.
+    const gen = Effect.gen(function* () {}) as unknown as Record<string, (this: unknown, f: unknown) => Record<string, unknown>>;
+    const iter = gen[EVALUATE]!.call(gen, f);
+    if (iter[IDENTIFIER] !== "Iterator" || typeof (iter.iterator as { next?: unknown } | undefined)?.next !== "function") return fail("an Effect.gen body is not an Iterator primitive with its generator in .iterator");
     let cur = Effect.map(Effect.succeed(20), (n) => n + 22) as unknown as Record<string, unknown>;
     for (let i = 0; i < 100; i++) {
       const next = (cur[EVALUATE] as (this: unknown, f: unknown) => unknown).call(cur, f);

@@ -59,11 +59,6 @@ export class LaneQueue<L extends QueuedLane> {
     this.dirty[this.ndirty++] = l;
   }
 
-  /** Every lane may have changed (a run halted, say). */
-  touchAll(): void {
-    for (const l of this.lanes) this.touch(l);
-  }
-
   private refresh(): void {
     const d = this.dirty;
     if (this.small) {

@@ -4,8 +4,10 @@
 // point: the context resumes in the same op, `run` called again with `act.phase` as the op left
 // it), or BECOME to continue as the effect it put in `act.x`.
 //
-// An op object holds only its arguments, so one op value may be yielded again or by several
-// contexts at once, as any Effect may. What an op keeps across a park lives in the context's
+// An op object holds only its arguments and its single-shot iterator's flag (which `yield*` sets
+// and reads at once, before any other context can run), so one op value may be yielded again or
+// by several contexts at once, as any Effect may: the kernel keeps one value of each op that takes
+// no argument. What an op keeps across a park lives in the context's
 // Activation (one per fiber, reused: a context is parked in at most one op at a time): the op,
 // its phase and two scratch fields. The activation is itself what the parked context resumes
 // with, so a park allocates nothing.
@@ -271,4 +273,5 @@ class ParkOp extends OpClass {
   }
 }
 
-export const park = (): Effect.Effect<void> => op(new ParkOp());
+const park_op: Effect.Effect<void> = op(new ParkOp());
+export const park = (): Effect.Effect<void> => park_op;

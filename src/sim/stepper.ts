@@ -14,15 +14,18 @@
 // Fibers path: the program runs as an ordinary fiber on the run's scheduler, parked with
 // Effect.callback and resumed by the engine through the callback.
 //
-// A context that suspends in an Effect primitive of its own (Effect.callback in scenario code) is
-// resumed by whoever completes it, as any fiber would be, and can be stepped again once it
-// parks at an op.
+// A context may also suspend in an Effect primitive of its own (scenario code awaiting a
+// Deferred, say). Whoever completes it (another context's step, a timed event) resumes its fiber
+// through the fiber's evaluate(): the stepper takes that over, keeps what the fiber is to resume
+// with, and tells the CPU its context is ready (onWake), so the context goes on in a step of its
+// own CPU, as a context woken any other way does. The fiber ends through Effect's own completion
+// (its forked children interrupted, its observers told).
 import * as Effect from "effect/Effect";
 import * as Context from "effect/Context";
 import * as Scheduler from "effect/Scheduler";
 import type * as Exit from "effect/Exit";
 import { CURRENT_FIBER, EVALUATE, FAST, FiberCtor, YIELD } from "./effect_internals.ts";
-import { ActivationImpl, OpClass, PARKED, parkedCallback, type Activation } from "./op.ts";
+import { ActivationImpl, PARKED, parkedCallback, type Activation } from "./op.ts";
 import { SimError } from "./errors.ts";
 
 const NEW = 0;
@@ -35,6 +38,7 @@ const DONE = 3;
 interface Fiber {
   _yielded: unknown;
   _asyncContext: unknown;
+  evaluate(effect: unknown): void;
   /** What the context resumes with after parking at an op (set by the op's evaluate). */
   mmsim_next: unknown;
   mmsim_act: Activation | undefined;
@@ -57,20 +61,11 @@ export function fiberContext(scheduler: Scheduler.Scheduler): Context.Context<ne
   return Context.add(Context.empty(), Scheduler.Scheduler, scheduler) as Context.Context<never>;
 }
 
-/**
- * Evaluates primitives until one yields; a throw becomes a defect, as in Effect's run loop.
- * Effect's forEach, Scope and Semaphore find the running fiber in a global: it is set before
- * evaluating any primitive that is not the engine's own (an op or an activation, which never
- * read it), and only when another fiber ran since (Effect's own run loop restores it on return).
- */
+/** Evaluates primitives until one yields; a throw becomes a defect, as in Effect's run loop. */
 function trampoline(cur: unknown, fiber: Fiber): void {
   for (;;) {
     try {
       for (;;) {
-        if (current !== fiber && !(cur instanceof OpClass) && !(cur instanceof ActivationImpl)) {
-          current = fiber;
-          g[CURRENT_FIBER] = fiber;
-        }
         cur = (cur as Record<string, (f: Fiber) => unknown>)[EVALUATE]!(fiber);
         if (cur === YIELD) return;
       }
@@ -81,37 +76,46 @@ function trampoline(cur: unknown, fiber: Fiber): void {
   }
 }
 
+/** Effect's own evaluate() of a fiber: its run loop, then its completion when it ends. */
+const fiberEvaluate = FiberCtor !== null ? ((FiberCtor as unknown as { prototype: Fiber }).prototype.evaluate as (this: Fiber, effect: unknown) => void) : null;
+
 export class Stepper {
   private state = NEW;
   private fiber: Fiber | null = null;
-  /** Fast path: what the next step evaluates. */
+  /** What the next step evaluates (fast path), or resumes the fiber with (fibers path, woken). */
   private next: unknown;
   /** Fibers path: the parked fiber's callback. */
   private resume: ((eff: Effect.Effect<unknown>) => void) | null = null;
+  /** Fibers path: the stepper is resuming the fiber itself (its evaluate() is Effect's then). */
+  private stepping = false;
+  /** Fibers path: the fiber's own evaluate(). */
+  private own: ((effect: unknown) => void) | null = null;
 
   constructor(
     program: Effect.Effect<void>,
     private readonly context: Context.Context<never>,
     private readonly onExit: (exit: Exit.Exit<void, unknown>) => void,
+    /** Told when something outside the context's own steps made it ready (it was suspended in a primitive of Effect's). */
+    private readonly onWake: () => void = () => {},
   ) {
     this.next = program;
   }
 
   /**
-   * Runs `program` from its start next, once the last one ended: a finished context's stepper
-   * (and its fiber) reused for the next interrupt on the same CPU.
+   * Runs `program` from its start next, in a new fiber, once the last one ended: a finished
+   * interrupt context's stepper kept for the next interrupt on the same CPU.
    */
   reset(program: Effect.Effect<void>): void {
     if (this.state !== DONE) throw new SimError("a stepper is reused before its program ended");
     this.next = program;
     this.resume = null;
+    this.fiber = null;
     this.state = NEW;
   }
 
-  /** Can step() run the context now (it has not started, or it parked at an op)? */
+  /** Can step() run the context now (it has not started, it parked at an op, or it was woken)? */
   ready(): boolean {
-    if (this.state === PARKED_HERE || this.state === NEW) return true;
-    return this.state === ELSEWHERE && (FAST ? this.fiber!._yielded === PARKED : this.resume !== null);
+    return this.state === PARKED_HERE || this.state === NEW;
   }
 
   get finished(): boolean {
@@ -125,12 +129,12 @@ export class Stepper {
   }
 
   private stepFast(): void {
-    let fiber = this.fiber;
-    if (fiber === null) fiber = this.newFiber();
-    else if (this.state === ELSEWHERE) {
-      fiber._yielded = undefined;
-      fiber._asyncContext = undefined;
-      this.next = fiber.mmsim_next;
+    const fiber = this.fiber ?? this.newFiber();
+    // Effect's forEach, Scope and Semaphore find the running fiber in a global; Effect's own run
+    // loops restore it when they return, so it changes only when another fiber steps.
+    if (current !== fiber) {
+      current = fiber;
+      g[CURRENT_FIBER] = fiber;
     }
     const cur = this.next;
     this.next = null;
@@ -142,8 +146,10 @@ export class Stepper {
       fiber.mmsim_next = null;
       this.state = PARKED_HERE;
     } else if (typeof y === "object" && y !== null && "_tag" in y) {
+      // The end: finished by Effect's own evaluate (children interrupted, observers told, and
+      // the observer reports it to onExit).
       fiber._yielded = undefined;
-      this.exited(y as Exit.Exit<void, unknown>);
+      fiberEvaluate!.call(fiber, y);
     } else this.state = ELSEWHERE;
   }
 
@@ -152,27 +158,61 @@ export class Stepper {
     const fiber = (this.fiber = new FiberCtor!(this.context, true) as Fiber);
     fiber.mmsim_next = null;
     fiber.mmsim_act = new ActivationImpl();
-    // Ended by Effect's own run loop after an outside resume: the observer still reports it.
     fiber.addObserver((exit) => this.exited(exit as Exit.Exit<void, unknown>));
+    fiber.evaluate = (effect) => this.woken(effect);
     return fiber;
+  }
+
+  /**
+   * The fiber is resumed from outside (a primitive of Effect's it suspended in was completed, or
+   * it is interrupted): it goes on with `effect` in the context's next step, not here.
+   */
+  private woken(effect: unknown): void {
+    if (this.state === DONE) return;
+    const fiber = this.fiber!;
+    const y = fiber._yielded;
+    fiber._yielded = undefined;
+    fiber._asyncContext = undefined;
+    // Effect's suspended primitives leave a function that marks them resumed (a second resume is then ignored).
+    if (typeof y === "function") (y as () => void)();
+    this.next = effect;
+    this.resume = null;
+    this.state = PARKED_HERE;
+    this.onWake();
   }
 
   private stepFiber(): void {
     parkedCallback.resume = null;
-    if (this.state === NEW) {
-      this.state = ELSEWHERE;
-      const f = Effect.runFork(this.next as Effect.Effect<void>, { scheduler: this.scheduler() });
-      this.next = null;
-      f.addObserver((exit) => this.exited(exit));
-    } else {
-      const r = this.resume!;
-      this.resume = null;
-      r(VOID);
+    this.stepping = true;
+    try {
+      if (this.state === NEW) {
+        this.state = ELSEWHERE;
+        const f = Effect.runFork(this.next as Effect.Effect<void>, { scheduler: this.scheduler() }) as unknown as Fiber;
+        this.next = null;
+        this.fiber = f;
+        f.addObserver((exit) => this.exited(exit as Exit.Exit<void, unknown>));
+        const own = f.evaluate;
+        this.own = (effect) => own.call(f, effect);
+        f.evaluate = (effect) => (this.stepping ? own.call(f, effect) : this.woken(effect));
+      } else if (this.resume !== null) {
+        const r = this.resume;
+        this.resume = null;
+        r(VOID);
+      } else {
+        // Woken from outside: the fiber goes on with what it was resumed with.
+        const e = this.next;
+        this.next = null;
+        this.own!(e);
+      }
+    } finally {
+      this.stepping = false;
     }
-    if (this.state !== DONE && parkedCallback.resume !== null) {
+    if (this.state === DONE) return;
+    if (parkedCallback.resume !== null) {
       this.resume = parkedCallback.resume;
       parkedCallback.resume = null;
-    }
+      this.state = PARKED_HERE;
+    } else this.state = ELSEWHERE;
   }
 
   private scheduler(): Scheduler.Scheduler {

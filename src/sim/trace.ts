@@ -281,17 +281,17 @@ export class Trace implements TraceStrings {
         hi = v >= 0 && v < TWO32 ? 0 : Math.floor(v / TWO32) | 0;
       }
       h1 = Math.imul(h1 ^ lo, M1);
-        h2 = Math.imul(h2 ^ lo, M2);
-        h1 = Math.imul(h1 ^ hi, M1);
-        h2 = Math.imul(h2 ^ hi, M2);
-      }
+      h2 = Math.imul(h2 ^ lo, M2);
+      h1 = Math.imul(h1 ^ hi, M1);
+      h2 = Math.imul(h2 ^ hi, M2);
+    }
     if (r.text[type] === 1) {
       const [p, q] = string_hash(text ?? "");
       h1 = Math.imul(h1 ^ p, M1);
-        h2 = Math.imul(h2 ^ p, M2);
-        h1 = Math.imul(h1 ^ q, M1);
-        h2 = Math.imul(h2 ^ q, M2);
-      }
+      h2 = Math.imul(h2 ^ p, M2);
+      h1 = Math.imul(h1 ^ q, M1);
+      h2 = Math.imul(h2 ^ q, M2);
+    }
     this.h1 = h1;
     this.h2 = h2;
     if (this.sink !== null) {

@@ -46,8 +46,10 @@ test("earliest(): the runnable lanes at the earliest clock, by id, on a single l
     q.earliest().map((l) => l.id),
     [2, 3],
   );
-  for (const l of lanes) l.run = false;
-  q.touchAll();
+  for (const l of lanes) {
+    l.run = false;
+    q.touch(l);
+  }
   assert.equal(q.earliest().length, 0);
 });
 

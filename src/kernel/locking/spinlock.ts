@@ -10,7 +10,7 @@ import { kernel, type Kernel } from "../kernel.ts";
 import { current, preempt_disable, preempt_enable, preempt_enable_no_resched, resched_op, sched_point } from "../sched/core.ts";
 import type { Task } from "../sched/task.ts";
 import { dump_stack } from "../dumpstack.ts";
-import { X86_EFLAGS_IF, local_irq_disable, local_irq_save, type irqflags_t } from "../irqflags.ts";
+import { irq_restore_in_op, local_irq_disable, local_irq_save, type irqflags_t } from "../irqflags.ts";
 import { local_bh_disable, local_bh_enable } from "../softirq.ts";
 import { catch_up } from "../entry.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
@@ -257,13 +257,8 @@ class SpinUnlockOp extends OpClass {
         hw.irqs_enabled = true;
         break;
       case IRQSAVE:
-        if ((this.flags & X86_EFLAGS_IF) !== 0) {
-          hw.irqs_enabled = true;
-          k.charge(k.costs.step);
-          act.phase = BETWEEN;
-          return PARK;
-        }
-        hw.irqs_enabled = false;
+        // local_irq_restore(flags): an interleaving point when it turns interrupts on.
+        if (irq_restore_in_op(act, this.flags, BETWEEN) === PARK) return PARK;
         break;
       case BH:
         k.this_cpu().preempt_count -= 1;

@@ -16,6 +16,7 @@
 // slab_fast.ts's pieces, everything else as the Effect code here and in slab.ts.
 // Not modelled: kmalloc-cg-N (CONFIG_MEMCG_KMEM), kmalloc_track_caller's caller, kzfree.
 import * as Effect from "effect/Effect";
+import { ScenarioError } from "../../sim/errors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import { __GFP_COMP, __GFP_DMA, __GFP_RECLAIMABLE, __GFP_ZERO, gfpflags_allow_blocking, type gfp_t } from "./gfp.ts";
 import type { MmState } from "./mm_state.ts";
@@ -162,7 +163,7 @@ class Kmalloc extends OpClass {
     let c: kmem_cache;
     let ptr: kaddr_t;
     if (act.phase === 0) {
-      if (!Number.isInteger(size) || size < 0) throw new Error(`kmalloc(${size}): the size must be a whole number of bytes`);
+      if (!Number.isInteger(size) || size < 0) throw new ScenarioError(`kmalloc(${size}): the size must be a whole number of bytes`);
       if (mm.era === "6" && size > KMALLOC_MAX_CACHE_SIZE_6) {
         act.x = kmalloc_large_traced(k, mm, size, gfp);
         return BECOME;
@@ -281,7 +282,7 @@ export const kfree = (obj: kaddr_t): Effect.Effect<void> => op(new Kfree(obj));
 /** ksize(objp): the usable size (the object size of its cache; 6.1 large: the pages). */
 export const ksize = (obj: kaddr_t): Effect.Effect<number> =>
   Effect.suspend(() => {
-    if (obj === 0) throw new Error("ksize(NULL): BUG_ON(!objp)");
+    if (obj === 0) throw new ScenarioError("ksize(NULL): BUG_ON(!objp) (ksize takes an object kmalloc returned)");
     if (obj === ZERO_SIZE_PTR) return Effect.succeed(0);
     const k = kernel();
     const mm = mm_of(k);

@@ -18,6 +18,7 @@
 // cases are ops in page_alloc_fast.ts; this file holds what they continue into.
 import { kmem_cache_init } from "./kmalloc.ts";
 import * as Effect from "effect/Effect";
+import { with_frames } from "../frames.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import { cond_resched, current, in_interrupt, preempt_count } from "../sched/core.ts";
 import { PF_MEMALLOC } from "../sched/task.ts";
@@ -551,12 +552,7 @@ export const general_alloc = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: n
   );
 
 /** Runs `eff` with `name` on the context's simulated call stack (for backtraces in reports). */
-export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effect<A> =>
-  Effect.suspend(() => {
-    const frames = kernel().this_ctx().frames;
-    frames.push(name);
-    return Effect.ensuring(eff, Effect.sync(() => void frames.pop()));
-  });
+export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effect<A> => with_frames([name], eff);
 
 /**
  * Where Linux's struct page for `p` would be: i386 mem_map at 0xc1000000 (32-byte pages),

@@ -34,9 +34,6 @@ export const irqs_disabled = (): boolean => !kernel().this_cpu().hw.irqs_enabled
 
 // ---------------------------------------------------------------- interleaving points
 
-/** An interleaving point: the step ends here and other CPUs may run before this one goes on. */
-export const sched_point = (): Effect.Effect<void> => SCHED_POINT();
-
 /** An interleaving point: charges the step's cost to the CPU and parks. */
 class SchedPoint extends OpClass {
   run(act: Activation): unknown {
@@ -47,7 +44,11 @@ class SchedPoint extends OpClass {
     return PARK;
   }
 }
-const SCHED_POINT = (): Effect.Effect<void> => op(new SchedPoint());
+/** One op value serves every interleaving point (an op keeps its state in the context's activation). */
+const sched_point_op: Effect.Effect<void> = op(new SchedPoint());
+
+/** An interleaving point: the step ends here and other CPUs may run before this one goes on. */
+export const sched_point = (): Effect.Effect<void> => sched_point_op;
 
 /** An interleaving point, then `after()` once the context resumes (READ_ONCE, an atomic, ...). */
 export abstract class PointThen extends OpClass {
@@ -97,7 +98,13 @@ class PreemptEnable extends OpClass {
     return resched_op(act);
   }
 }
-export const preempt_enable = (): Effect.Effect<void> => op(new PreemptEnable());
+const preempt_enable_op: Effect.Effect<void> = op(new PreemptEnable());
+export const preempt_enable = (): Effect.Effect<void> => preempt_enable_op;
+
+/** CONFIG_PREEMPT preemption is due and allowed here (need_resched, count 0, IF set, a task). */
+function should_preempt(k: Kernel, pc: PerCpu): boolean {
+  return k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && k.this_ctx().kind === "task";
+}
 
 /**
  * The end of a preempt point inside an op: preempts if due (the op continues as schedule()),
@@ -106,7 +113,7 @@ export const preempt_enable = (): Effect.Effect<void> => op(new PreemptEnable())
 export function resched_op(act: Activation): unknown {
   const k = kernel();
   const pc = k.this_cpu();
-  if (k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && k.this_ctx().kind === "task") {
+  if (should_preempt(k, pc)) {
     act.x = __schedule(k, pc, true);
     return BECOME;
   }
@@ -122,10 +129,7 @@ export const preempt_check_resched = (): Effect.Effect<void> => Effect.suspend(r
 export function resched_point(): Effect.Effect<void> {
   const k = kernel();
   const pc = k.this_cpu();
-  if (k.config.preempt && pc.need_resched && pc.preempt_count === 0 && pc.hw.irqs_enabled && k.this_ctx().kind === "task") {
-    return __schedule(k, pc, true);
-  }
-  return SCHED_POINT();
+  return should_preempt(k, pc) ? __schedule(k, pc, true) : sched_point_op;
 }
 
 /** yield(): gives the CPU to the next queued task, if any, and queues this one behind it. */
