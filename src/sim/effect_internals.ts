@@ -8,7 +8,7 @@
 // engine runs every context as an ordinary fiber instead (slower, same behaviour), and
 // test/sim/stepper.test.ts fails loudly so that the pinned range gets looked at. Probed: the
 // evaluate, identifier, success- and failure-continuation keys; FiberImpl's constructor, its
-// _stack, _yielded, _asyncContext and _deferredInterrupt fields and its succeedWith, getCont,
+// _stack, _yielded, _asyncContext, _children, _observers, _exit and _deferredInterrupt fields and its succeedWith, getCont,
 // yieldWith, evaluate and addObserver methods; the Yield symbol; the current-fiber global; an
 // Effect.gen body as an "Iterator" primitive with its generator in .iterator.
 //
@@ -46,7 +46,7 @@ function probe(): Probe {
     }
     if (!Array.isArray(fiber._stack)) return fail("a fiber has no _stack array");
     if (typeof fiber.addObserver !== "function") return fail("a fiber has no addObserver() method");
-    for (const field of ["_yielded", "_asyncContext"]) if (!(field in fiber)) return fail(`a fiber has no ${field} field`);
+    for (const field of ["_yielded", "_asyncContext", "_children", "_observers", "_exit"]) if (!(field in fiber)) return fail(`a fiber has no ${field} field`);
     if (typeof fiber._deferredInterrupt !== "boolean") return fail("a fiber has no _deferredInterrupt flag");
     // The global Effect's forEach, Scope and Semaphore read the running fiber from.
     const current = Effect.runSync(Effect.withFiber((fb) => Effect.succeed((globalThis as unknown as Record<string, unknown>)[CURRENT_FIBER] === fb)));

@@ -39,6 +39,9 @@ interface Fiber {
   _yielded: unknown;
   _asyncContext: unknown;
   evaluate(effect: unknown): void;
+  _children: { readonly size: number } | undefined;
+  _exit: unknown;
+  _observers: unknown[] | undefined;
   /** What the context resumes with after parking at an op (set by the op's evaluate). */
   mmsim_next: unknown;
   mmsim_act: Activation | undefined;
@@ -102,14 +105,16 @@ export class Stepper {
   }
 
   /**
-   * Runs `program` from its start next, in a new fiber, once the last one ended: a finished
-   * interrupt context's stepper kept for the next interrupt on the same CPU.
+   * Runs `program` from its start next, once the last one ended: a finished interrupt context's
+   * stepper kept for the next interrupt on the same CPU (with its fiber, when that ended with
+   * nothing of Effect's to finish; else a new one).
    */
   reset(program: Effect.Effect<void>): void {
     if (this.state !== DONE) throw new SimError("a stepper is reused before its program ended");
     this.next = program;
     this.resume = null;
-    this.fiber = null;
+    // A fiber Effect finished (its _exit set) cannot run again.
+    if (!FAST || this.fiber?._exit !== undefined) this.fiber = null;
     this.state = NEW;
   }
 
@@ -146,10 +151,18 @@ export class Stepper {
       fiber.mmsim_next = null;
       this.state = PARKED_HERE;
     } else if (typeof y === "object" && y !== null && "_tag" in y) {
-      // The end: finished by Effect's own evaluate (children interrupted, observers told, and
-      // the observer reports it to onExit).
       fiber._yielded = undefined;
-      fiberEvaluate!.call(fiber, y);
+      const children = fiber._children;
+      if ((children === undefined || children.size === 0) && fiber._observers?.length === 1) {
+        // The end, with nothing of Effect's to finish (no forked child, nobody else observing):
+        // the fiber stays as it is, to run the stepper's next program (reset()).
+        this.exited(y as Exit.Exit<void, unknown>);
+      } else {
+        // Finished by Effect's own evaluate: its children interrupted first (which it hands back
+        // to the context through evaluate(), as a resumption: the context goes on in its next
+        // step), then its observers told, ours reporting to onExit.
+        fiberEvaluate!.call(fiber, y);
+      }
     } else this.state = ELSEWHERE;
   }
 
