@@ -42,12 +42,16 @@ export const DEFAULT_RANDOM_WALK: RandomWalkOptions = { rate: 1 / 8, maxDelayNs:
 export class RandomWalk implements Strategy {
   readonly name: string = "random";
   private countdown: number;
+  /** log(1 - rate), the gaps' denominator (the same double every time, computed once). */
+  private readonly logKeep: number;
   constructor(protected readonly rng: Rng, private readonly opts: RandomWalkOptions = DEFAULT_RANDOM_WALK) {
+    this.logKeep = Math.log(1 - opts.rate);
     this.countdown = this.gap();
   }
+  /** Undelayed steps before the next delayed one: geometric with success probability `rate`. */
   private gap(): number {
     const u = this.rng.next();
-    return Math.floor(Math.log(1 - u) / Math.log(1 - this.opts.rate));
+    return Math.floor(Math.log(1 - u) / this.logKeep);
   }
   pick(tied: readonly StrategyLane[], _lanes?: readonly StrategyLane[]): number {
     return tied.length <= 1 ? 0 : this.rng.int(tied.length);

@@ -52,6 +52,9 @@ export class spinlock_t {
   /** Where the lock word lives: a pseudo-physical address in the kernel's data, one cache line per registered lock. */
   word_address = 0x3fffffc0;
 
+  /** The lock's locking and unlocking calls without a flags argument, as ops made once (op.ts: an op value may be yielded again). */
+  ops: Effect.Effect<unknown>[] | null = null;
+
   constructor(readonly name: string) {}
 
   /** Called by the lock code only. */
@@ -274,16 +277,22 @@ class SpinUnlockOp extends OpClass {
 const DONE = 1;
 const BETWEEN = 2;
 
+/** The lock's op for locking call `how` (unlocking: 4 + how), made on first use. */
+function lock_op<A>(lock: spinlock_t, i: number): Effect.Effect<A> {
+  const ops = (lock.ops ??= []);
+  return (ops[i] ??= op(i < 4 ? new SpinLockOp(lock, i) : new SpinUnlockOp(lock, i - 4, 0))) as Effect.Effect<A>;
+}
+
 /** spin_lock(): Context: any; does not sleep. */
-export const spin_lock = (lock: spinlock_t): Effect.Effect<void> => op(new SpinLockOp(lock, PLAIN));
-export const spin_unlock = (lock: spinlock_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, PLAIN, 0));
-export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> => op(new SpinLockOp(lock, IRQ));
-export const spin_unlock_irq = (lock: spinlock_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, IRQ, 0));
+export const spin_lock = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, PLAIN);
+export const spin_unlock = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, 4 + PLAIN);
+export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, IRQ);
+export const spin_unlock_irq = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, 4 + IRQ);
 /** spin_lock_irqsave(): returns the saved flags for spin_unlock_irqrestore(). */
-export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> => op(new SpinLockOp(lock, IRQSAVE));
+export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> => lock_op(lock, IRQSAVE);
 export const spin_unlock_irqrestore = (lock: spinlock_t, flags: irqflags_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, IRQSAVE, flags));
-export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> => op(new SpinLockOp(lock, BH));
-export const spin_unlock_bh = (lock: spinlock_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, BH, 0));
+export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, BH);
+export const spin_unlock_bh = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, 4 + BH);
 
 /** spin_trylock(): 1 if taken, 0 if held by someone (never spins). */
 export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>

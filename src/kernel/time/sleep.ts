@@ -57,7 +57,13 @@ export const msleep = (msecs: number): Effect.Effect<void> =>
  * ndelay()/udelay()/mdelay(): busy-wait for exactly that much virtual time. The wait is cut at
  * every timed event that falls inside it, so an interrupt arriving meanwhile is taken then.
  */
-export const ndelay = (ns: number): Effect.Effect<void> => op(new Ndelay(Math.max(0, Math.round(ns))));
+export const ndelay = (ns: number): Effect.Effect<void> => {
+  const n = Math.max(0, Math.round(ns));
+  // Short delays (the common ones) as ops made once each (op.ts: an op value may be yielded again).
+  return n < NDELAY_OPS ? (NDELAY[n] ??= op(new Ndelay(n))) : op(new Ndelay(n));
+};
+const NDELAY_OPS = 4096;
+const NDELAY: Effect.Effect<void>[] = [];
 
 /** One park per slice: a slice ends at the next timed event or at the end of the wait. */
 class Ndelay extends OpClass {
