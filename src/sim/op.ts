@@ -74,50 +74,57 @@ interface FiberLike {
 const RESULT: { value: unknown; done: boolean } = { value: undefined, done: false };
 
 function settle(act: ActivationImpl, r: unknown, fiber: FiberLike): unknown {
-  if (r === PARK) {
-    fiber.mmsim_next = act;
-    fiber._yielded = PARKED;
-    return YIELD;
-  }
-  if (r === CALL) {
-    // The callee uses the context's activation: the op's own state waits in a stack frame.
-    const callee = act.x;
-    fiber._stack.push(new CallFrame(act) as unknown as Record<string, unknown>);
-    act.op = null;
-    act.x = undefined;
-    act.y = undefined;
-    return callee;
-  }
-  act.op = null;
-  if (r === BECOME) {
-    const next = act.x;
-    act.x = undefined;
-    return next;
-  }
-  act.x = undefined;
-  // The op's value goes to the generator that yielded it, as Effect's Iterator frame would pass
-  // it (its successCont): next(value), and its next effect is evaluated with the frame kept.
-  // Done here without popping and pushing the frame back; anything else takes Effect's way.
-  const stack = fiber._stack;
-  const top = stack[stack.length - 1];
-  if (top !== undefined && top[IDENTIFIER] === "Iterator" && !fiber._deferredInterrupt) {
-    const st = (top as unknown as IteratorFrame).iterator.next(r);
-    if (st.done !== true) {
-      const v = st.value as Record<string, unknown>;
-      // The generator yielded an effect: it is evaluated next, the frame staying where it is.
-      // (An op, most of the time: known by its class without looking up a property.)
-      if (v instanceof OpClass) return v;
-      const id = v[IDENTIFIER];
-      if (id !== "Success" && id !== "Failure") return v;
-      stack.pop();
-      if (id === "Failure") return v;
-      // A Success exit yielded: the frame goes on with its value (its successCont loops).
-      return (top[CONT_A] as (v: unknown, f: FiberLike) => unknown).call(top, v.value, fiber);
+  for (;;) {
+    if (r === PARK) {
+      fiber.mmsim_next = act;
+      fiber._yielded = PARKED;
+      return YIELD;
     }
+    if (r === CALL) {
+      // The callee uses the context's activation: the op's own state waits in a stack frame.
+      const callee = act.x;
+      fiber._stack.push(new CallFrame(act) as unknown as Record<string, unknown>);
+      act.op = null;
+      act.x = undefined;
+      act.y = undefined;
+      return callee;
+    }
+    act.op = null;
+    if (r === BECOME) {
+      const next = act.x;
+      act.x = undefined;
+      return next;
+    }
+    act.x = undefined;
+    // The op's value goes to the generator that yielded it, as Effect's Iterator frame would pass
+    // it (its successCont): next(value), and its next effect is evaluated with the frame kept.
+    // Done here without popping and pushing the frame back; anything else takes Effect's way.
+    const stack = fiber._stack;
+    const top = stack[stack.length - 1];
+    if (top === undefined || top[IDENTIFIER] !== "Iterator" || fiber._deferredInterrupt) return fiber.succeedWith(r);
+    const st = (top as unknown as IteratorFrame).iterator.next(r);
+    if (st.done === true) {
+      stack.pop();
+      return Effect.succeed(st.value);
+    }
+    const v = st.value as Record<string, unknown>;
+    // The generator yielded an op (most of the time: known by its class without looking up a
+    // property): it starts here, as its evaluate would start it, and its value goes on the same way.
+    if (v instanceof OpClass) {
+      const o = v as unknown as OpBase;
+      act.op = o;
+      act.phase = 0;
+      r = o.run(act);
+      continue;
+    }
+    // Another effect: evaluated next, the frame staying where it is.
+    const id = v[IDENTIFIER];
+    if (id !== "Success" && id !== "Failure") return v;
     stack.pop();
-    return Effect.succeed(st.value);
+    if (id === "Failure") return v;
+    // A Success exit yielded: the frame goes on with its value (its successCont loops).
+    return (top[CONT_A] as (v: unknown, f: FiberLike) => unknown).call(top, v.value, fiber);
   }
-  return fiber.succeedWith(r);
 }
 
 /** Effect's Iterator primitive (an Effect.gen body being run): its generator. */
@@ -136,6 +143,11 @@ function evaluateOp(this: OpBase, fiber: FiberLike): unknown {
 /** Resuming a parked context: the op runs again from the phase it left. */
 function evaluateActivation(this: ActivationImpl, fiber: FiberLike): unknown {
   return settle(this, this.op!.run(this), fiber);
+}
+
+/** The same, called directly by the stepper (which knows the fiber's activation): no lookup of evaluate. */
+export function resumeActivation(act: Activation, fiber: unknown): unknown {
+  return settle(act, act.op!.run(act), fiber as FiberLike);
 }
 
 /** An op waiting for the effect it called: its state, and its resumption as a success continuation. */

@@ -25,7 +25,7 @@ import * as Context from "effect/Context";
 import * as Scheduler from "effect/Scheduler";
 import type * as Exit from "effect/Exit";
 import { CURRENT_FIBER, EVALUATE, FAST, FiberCtor, YIELD } from "./effect_internals.ts";
-import { ActivationImpl, PARKED, parkedCallback, type Activation } from "./op.ts";
+import { ActivationImpl, PARKED, parkedCallback, resumeActivation, type Activation } from "./op.ts";
 import { SimError } from "./errors.ts";
 
 const NEW = 0;
@@ -66,10 +66,12 @@ export function fiberContext(scheduler: Scheduler.Scheduler): Context.Context<ne
 
 /** Evaluates primitives until one yields; a throw becomes a defect, as in Effect's run loop. */
 function trampoline(cur: unknown, fiber: Fiber): void {
+  // What a parked context resumes with, its activation, is evaluated without looking evaluate up.
+  const act = fiber.mmsim_act;
   for (;;) {
     try {
       for (;;) {
-        cur = (cur as Record<string, (f: Fiber) => unknown>)[EVALUATE]!(fiber);
+        cur = cur === act ? resumeActivation(act!, fiber) : (cur as Record<string, (f: Fiber) => unknown>)[EVALUATE]!(fiber);
         if (cur === YIELD) return;
       }
     } catch (error) {
