@@ -239,6 +239,8 @@ export class tasklet_struct {
   /** CPU the tasklet is running on, -1 when not running (for checks and reports). */
   running_on = -1;
   runs = 0;
+  /** tasklet_schedule()'s and tasklet_hi_schedule()'s ops for this tasklet, made once (an op value may be yielded again). */
+  sched_ops: [Effect.Effect<void> | null, Effect.Effect<void> | null] = [null, null];
   constructor(
     readonly func: (data: unknown) => Effect.Effect<void>,
     readonly data: unknown,
@@ -275,7 +277,7 @@ class TaskletSchedule extends OpClass {
   }
 }
 function __tasklet_schedule_common(t: tasklet_struct, hi: boolean): Effect.Effect<void> {
-  return op(new TaskletSchedule(t, hi));
+  return (t.sched_ops[hi ? 1 : 0] ??= op(new TaskletSchedule(t, hi)));
 }
 
 export const tasklet_schedule = (t: tasklet_struct): Effect.Effect<void> => __tasklet_schedule_common(t, false);
@@ -338,8 +340,10 @@ class TaskletAction extends OpClass {
 /** local_irq_enable() inside an op: interrupts on, an interleaving point, then phase 1. */
 const irqs_on = (act: Activation): unknown => irq_restore_in_op(act, X86_EFLAGS_IF, 1);
 
+/** tasklet_action and tasklet_hi_action, one op value each. */
+const TASKLET_ACTIONS: readonly Effect.Effect<void>[] = [op(new TaskletAction(false)), op(new TaskletAction(true))];
 function tasklet_action_common(hi: boolean): Effect.Effect<void> {
-  return op(new TaskletAction(hi));
+  return TASKLET_ACTIONS[hi ? 1 : 0]!;
 }
 
 export function tasklet_disable_nosync(t: tasklet_struct): void {

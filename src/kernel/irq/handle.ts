@@ -83,4 +83,6 @@ function exit(act: Activation): unknown {
   return BECOME;
 }
 
-export const do_IRQ = (irq: number): Effect.Effect<void> => op(new DoIrq(irq));
+export const do_IRQ = (irq: number): Effect.Effect<void> => (DO_IRQ[irq] ??= op(new DoIrq(irq)));
+/** do_IRQ's op for each irq line, made once (an op value may be yielded again, and nests on other CPUs). */
+const DO_IRQ: Effect.Effect<void>[] = [];
