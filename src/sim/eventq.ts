@@ -44,13 +44,16 @@ export class EventQueue {
     if (!daemon) this.live++;
     const h = this.heap;
     h.push(ev);
+    // Sift up, holding the new event aside (no temporary array per swap).
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const q = h[p]!;
+      if (!before(ev, q)) break;
+      h[i] = q;
       i = p;
     }
+    h[i] = ev;
     return ev;
   }
 
@@ -75,19 +78,21 @@ export class EventQueue {
     // Popped: a later cancel() of it must not count it again.
     top.cancelled = true;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
+      // Sift the last event down from the root, holding it aside.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
+        const m = r < n && before(h[r]!, h[l]!) ? r : l;
+        const c = h[m]!;
+        if (!before(c, last)) break;
+        h[i] = c;
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
