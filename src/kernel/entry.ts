@@ -19,17 +19,29 @@ import { pick_next_and_switch, preempt_schedule_irq, do_exit } from "./sched/cor
 import { ScenarioBug } from "./bug.ts";
 import { context_kind } from "./preempt.ts";
 
+/** How one CPU runs: its kernel and per-CPU state at hand (no lookup by CPU id on a step). */
+class CpuEntry implements CpuExec {
+  constructor(
+    private readonly k: Kernel,
+    private readonly pc: PerCpu,
+  ) {}
+  runnable(): boolean {
+    return runnable(this.k, this.pc);
+  }
+  step(): void {
+    step(this.k, this.pc);
+  }
+  interrupted(cpu: Cpu, t: number): void {
+    interrupted(this.k, cpu, t);
+  }
+  stalled(_cpu: Cpu, ns: number): void {
+    const pc = this.pc;
+    pc.times[pc.isIdle() ? "idle" : context_kind(pc.preempt_count)] += ns;
+  }
+}
+
 export function install_entry(k: Kernel): void {
-  const exec: CpuExec = {
-    runnable: (cpu) => runnable(k, k.percpu[cpu.id]!),
-    step: (cpu) => step(k, k.percpu[cpu.id]!),
-    interrupted: (cpu, t) => interrupted(k, cpu, t),
-    stalled: (cpu, ns) => {
-      const pc = k.percpu[cpu.id]!;
-      pc.times[pc.isIdle() ? "idle" : context_kind(pc.preempt_count)] += ns;
-    },
-  };
-  for (const c of k.machine.cpus) c.exec = exec;
+  for (const c of k.machine.cpus) c.exec = new CpuEntry(k, k.percpu[c.id]!);
 }
 
 function runnable(k: Kernel, pc: PerCpu): boolean {
