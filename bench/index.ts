@@ -84,7 +84,7 @@ if (want("alloc")) {
 
 // ---- cost per step from 2 to 64 CPUs
 if (want("cpus")) {
-  const per = rounds<Rate>(2, faster, ...SIZES.map((cpus) => () => child<Rate>("mmsim-spin", cpus, TOTAL / cpus, 3, 2))).map((r, i) => ({ cpus: SIZES[i]!, ns: (r.seconds * 1e9) / r.steps }));
+  const per = rounds<Rate>(3, faster, ...SIZES.map((cpus) => () => child<Rate>("mmsim-spin", cpus, TOTAL / cpus, 3, 2))).map((r, i) => ({ cpus: SIZES[i]!, ns: (r.seconds * 1e9) / r.steps }));
   console.log(`cost per step, same total work (load average ${load()}): ${per.map((p) => `${p.cpus} CPUs ${fmt(p.ns, 0)} ns`).join(", ")}`);
   const growth = Math.max(...per.map((p) => p.ns)) / Math.min(...per.map((p) => p.ns));
   rows.push({ figure: "cost per step, 2..64 CPUs (max/min)", value: `${fmt(growth)}x`, floor: "<= 1.2x", goal: "1x", pass: growth <= 1.2 });
