@@ -1,7 +1,7 @@
 // How to run a context's Effect program a step at a time: the options measured on the bare 4-CPU
 // spinlock model (no kernel: a ticket lock, earliest clock first, the same Effect.gen bodies for
 // every Effect option), to show what each costs per interleaving point. What mmsim uses is option
-// "trampoline" (src/sim/stepper.ts, src/sim/op.ts, used here as they are). README, "How it works".
+// "trampoline" (src/sim/stepper.ts, src/sim/op.ts, used here as they are). docs/how-it-works.md.
 //   plain:      plain generators resumed by a loop (the floor: no Effect at all)
 //   callback:   Effect fibers parked with Effect.callback and resumed through the callback (the
 //               first engine: a fiber suspension, a scheduler dispatch and an AsyncResource a park)

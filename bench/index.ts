@@ -99,7 +99,7 @@ if (want("memory")) {
   rows.push({ figure: "peak memory, 30 M-step run", value: `${fmt(long.maxRssMb, 0)} MB`, floor: "<= 300 MB, flat", goal: "<= 150 MB", pass: long.maxRssMb <= 300 && flat, note: flat ? undefined : `not flat: ${fmt(short.maxRssMb, 0)} MB at 3 M steps` });
 }
 
-// ---- context switching, the options measured (README, "How it works")
+// ---- context switching, the options measured (docs/how-it-works.md)
 if (want("engine")) {
   const opts = child<{ name: string; stepsPerSec: number }[]>("engine-options", 5);
   const plain = opts.find((o) => o.name === "plain")!.stepsPerSec;

@@ -1,4 +1,4 @@
-// mm/oom_kill.c (2.6.34, or 6.1 with kernel "6"; formats in docs/mm-proc-formats.md §5): when
+// mm/oom_kill.c (2.6.34, or 6.1 with kernel "6", in each one's report format): when
 // reclaim makes no progress, pick the user process with the highest badness (2.6.34: total_vm
 // with the root divisors, the first of equals wins; 6.1: rss + swap entries + page tables, the
 // last of equals wins), print

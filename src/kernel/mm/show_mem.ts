@@ -1,6 +1,6 @@
 // lib/show_mem.c show_mem() and mm/page_alloc.c show_free_areas(): the Mem-Info dump printed
-// after an allocation failure and by the OOM killer, in 2.6.34's or 6.1's format
-// (docs/mm-proc-formats.md §4). "Node N " prefixes zone lines on a NUMA machine only. Swap is not
+// after an allocation failure and by the OOM killer, in 2.6.34's or 6.1's format.
+// "Node N " prefixes zone lines on a NUMA machine only. Swap is not
 // configured, so the swap lines show zeros; 6.1's buddy lines carry no migrate-type letters
 // (mmsim has one free list per order) and its max_zone_idx filter is not applied.
 import type { Kernel } from "../kernel.ts";

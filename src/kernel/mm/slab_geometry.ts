@@ -1,6 +1,6 @@
 // mm/slab.c (2.6.34) sizing, as pure functions: kmem_cache_create()'s rounding and alignment,
 // the on/off-slab choice, calculate_slab_order() over cache_estimate(), and colouring; plus
-// enable_cpucache()'s per-CPU tunables. Sources and worked numbers: docs/slab-research-a.md.
+// enable_cpucache()'s per-CPU tunables. Worked numbers: test/kernel/mm/slab_geometry.test.ts.
 // With CONFIG_DEBUG_SLAB off (the default build), SLAB_RED_ZONE, SLAB_POISON and SLAB_STORE_USER
 // are not in 2.6.34's CREATE_MASK (kmem_cache_create BUGs on them; 6.1 masks them off); with the
 // machine's debug_slab on, kmem_cache_geometry applies DEBUG's layout.

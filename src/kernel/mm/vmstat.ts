@@ -1,6 +1,6 @@
 // mm/vmstat.c counters: the zone stat items, node stat items (6.x) and vm events of each era, in
-// vmstat_text[] order, with their values for the simulated machine. Configuration assumed (the
-// reference config of docs/mm-proc-formats.md): x86, SMP, SWAP=y (but no swap device), HUGETLB=y;
+// vmstat_text[] order, with their values for the simulated machine. Configuration assumed (as
+// for every /proc file mmsim prints): x86, SMP, SWAP=y (but no swap device), HUGETLB=y;
 // 6.x adds ZSMALLOC, THP, COMPACTION, MIGRATION, KSM, ZSWAP and MEMORY_BALLOON, no ZONE_DEVICE,
 // no CMA, no NUMA balancing; NUMA only when the machine has several nodes. Counters of
 // mechanisms mmsim does not model (slab, swap, THP, compaction, ...) are 0.

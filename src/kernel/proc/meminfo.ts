@@ -1,5 +1,5 @@
 // fs/proc/meminfo.c meminfo_proc_show(), then hugetlb_report_meminfo() and x86
-// arch_report_meminfo(): /proc/meminfo in the era's line order (docs/mm-proc-formats.md §3).
+// arch_report_meminfo(): /proc/meminfo in the era's line order.
 // Inputs: MemTotal = managed pages (totalram_pages), MemFree = the buddy free pages (pages on
 // per-CPU lists count as used, as in Linux), Cached = page cache pages, AnonPages = user
 // processes' pages, Committed_AS = their total_vm, CommitLimit = half of RAM (overcommit_ratio

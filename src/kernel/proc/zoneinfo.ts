@@ -1,7 +1,7 @@
 // mm/vmstat.c zoneinfo_show_print(): /proc/zoneinfo. 2.6.34 prints populated zones only (stats
 // indented 4, tail all_unreclaimable/prev_priority/start_pfn/inactive_ratio); 6.1 prints every
 // zone, the node's stats once under its first populated zone, the zone stats indented 6 and the
-// tail node_unreclaimable/start_pfn. Formats from docs/mm-proc-formats.md section 1.
+// tail node_unreclaimable/start_pfn.
 // Simplified: 6.1's node_unreclaimable is 1 when every populated zone of the node is
 // all_unreclaimable (mmsim keeps 2.6.34's per-zone flag, not kswapd_failures); watermark boost
 // and CMA are 0.
