@@ -92,12 +92,20 @@ function inWorkers(opts: SweepOptions, range: { first: number; stride: number; t
   shared[SHARED.LIMIT] = range.total - 1;
   shared.fill(-1, SHARED.RUNNING);
   // Outcomes (null: a seed a crashed worker lost) wait here until every seed before theirs is in.
+  // Without --all, the first failing seed in seed order ends the record: a seed above it that
+  // another worker had already started is not counted, so the result is --jobs 1's.
   const arrived = new Map<number, SeedOutcome | null>();
   let nextIndex = 0;
+  let closed = false;
+  const record = (o: SeedOutcome): void => {
+    if (closed) return;
+    sink.record(o);
+    if (o.failed && !opts.all) closed = true;
+  };
   const drain = (): void => {
     for (let o = arrived.get(nextIndex); o !== undefined; o = arrived.get(nextIndex)) {
       arrived.delete(nextIndex++);
-      if (o !== null) sink.record(o);
+      if (o !== null) record(o);
     }
   };
   const arrive = (index: number, o: SeedOutcome | null): void => {
@@ -155,7 +163,7 @@ function inWorkers(opts: SweepOptions, range: { first: number; stride: number; t
         // Whatever is left waiting (behind a seed that never ran) goes in, still in seed order.
         for (const i of [...arrived.keys()].sort((a, b) => a - b)) {
           const o = arrived.get(i);
-          if (o) sink.record(o);
+          if (o) record(o);
         }
         sink.finish(crashed);
       }

@@ -62,14 +62,13 @@ export interface WorkerSetup {
   readonly job: SweepJob;
   readonly first: number;
   readonly stride: number;
-  readonly total: number;
   readonly all: boolean;
   readonly slot: number;
   readonly shared: SharedArrayBuffer;
 }
 
 /** Lowers the shared limit to `index` unless it is lower already. */
-export function lowerLimit(shared: Int32Array, index: number): void {
+function lowerLimit(shared: Int32Array, index: number): void {
   for (let cur = Atomics.load(shared, SHARED.LIMIT); index < cur; ) {
     const was = Atomics.compareExchange(shared, SHARED.LIMIT, cur, index);
     if (was === cur) return;
@@ -77,7 +76,7 @@ export function lowerLimit(shared: Int32Array, index: number): void {
   }
 }
 
-export function errorOutcome(seed: number, e: unknown): SeedOutcome {
+function errorOutcome(seed: number, e: unknown): SeedOutcome {
   const err = e instanceof Error ? e : new Error(String(e));
   return { seed, error: { name: err.name, message: err.message }, failed: true, traceHash: "", steps: 0, problems: [] };
 }
@@ -92,7 +91,8 @@ export function serveWorker(): void {
   const shared = new Int32Array(w.shared);
   for (;;) {
     const index = Atomics.add(shared, SHARED.NEXT, 1);
-    if (index >= w.total || index > Atomics.load(shared, SHARED.LIMIT)) break;
+    // The limit starts at the last index and only comes down.
+    if (index > Atomics.load(shared, SHARED.LIMIT)) break;
     Atomics.store(shared, SHARED.RUNNING + w.slot, index);
     const seed = w.first + index * w.stride;
     let o: SeedOutcome;

@@ -3,13 +3,14 @@
 // hardware itself never imports the kernel.
 import type { Engine, Lane } from "../sim/engine.ts";
 
+/** How one CPU runs, installed by the kernel for that CPU. */
 export interface CpuExec {
-  runnable(cpu: Cpu): boolean;
-  step(cpu: Cpu): void;
+  runnable(): boolean;
+  step(): void;
   /** Accounts `ns` the CPU spent before its step (it has been added to its clock). */
-  stalled(cpu: Cpu, ns: number): void;
+  stalled(ns: number): void;
   /** Called when a vector becomes pending at virtual time `t` (the CPU may be idle). */
-  interrupted(cpu: Cpu, t: number): void;
+  interrupted(t: number): void;
 }
 
 export class Cpu implements Lane {
@@ -50,16 +51,16 @@ export class Cpu implements Lane {
   }
 
   runnable(): boolean {
-    return this.exec!.runnable(this);
+    return this.exec!.runnable();
   }
 
   step(): void {
-    this.exec!.step(this);
+    this.exec!.step();
   }
 
   stall(ns: number): void {
     this.clock += ns;
-    this.exec?.stalled(this, ns);
+    this.exec?.stalled(ns);
   }
 
   /** Latches `vector` as pending (idempotent, as the IRR is). */
@@ -70,7 +71,7 @@ export class Cpu implements Lane {
       this.irr[w]! |= bit;
       this.npending++;
     }
-    this.exec?.interrupted(this, t);
+    this.exec?.interrupted(t);
     this.changed();
   }
 

@@ -5,7 +5,7 @@
 // exits.
 import * as Cause from "effect/Cause";
 import * as Exit from "effect/Exit";
-import type { Cpu, CpuExec } from "../hw/cpu.ts";
+import type { CpuExec } from "../hw/cpu.ts";
 import { LOCAL_TIMER_VECTOR, RESCHEDULE_VECTOR, CALL_FUNCTION_SINGLE_VECTOR, vector_to_irq } from "../hw/vectors.ts";
 import { SimError } from "../sim/errors.ts";
 import { ExecContext } from "./context.ts";
@@ -31,10 +31,10 @@ class CpuEntry implements CpuExec {
   step(): void {
     step(this.k, this.pc);
   }
-  interrupted(cpu: Cpu, t: number): void {
-    interrupted(this.k, cpu, t);
+  interrupted(t: number): void {
+    interrupted(this.pc, t);
   }
-  stalled(_cpu: Cpu, ns: number): void {
+  stalled(ns: number): void {
     const pc = this.pc;
     pc.times[pc.isIdle() ? "idle" : context_kind(pc.preempt_count)] += ns;
   }
@@ -65,10 +65,9 @@ export function catch_up(pc: PerCpu, t: number): void {
   pc.hw.changed();
 }
 
-function interrupted(k: Kernel, cpu: Cpu, t: number): void {
-  const pc = k.percpu[cpu.id]!;
+function interrupted(pc: PerCpu, t: number): void {
   const top = pc.top();
-  if (cpu.irqs_enabled && (top === undefined || !top.ready())) catch_up(pc, t);
+  if (pc.hw.irqs_enabled && (top === undefined || !top.ready())) catch_up(pc, t);
 }
 
 function step(k: Kernel, pc: PerCpu): void {

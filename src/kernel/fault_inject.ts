@@ -155,7 +155,6 @@ const states = {
   set: (o: Kernel, v: FaultState): void => {
     o.ext_fault = v;
   },
-  has: (o: Kernel): boolean => o.ext_fault !== undefined,
 };
 
 /** Boot: the faults the machine asks for (none: both probabilities 0). */

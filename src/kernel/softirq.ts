@@ -79,13 +79,11 @@ function wakeup_softirqd(): void {
   if (tsk !== null && tsk.state !== TASK_RUNNING) wake_up_process(tsk);
 }
 
-/** Runs `eff` with `names` pushed on the running context's backtrace. */
-const in_frames = with_frames;
 const DO_SOFTIRQ_FRAMES = ["__do_softirq"];
 const IRQ_EXIT_FRAMES = ["irq_exit"];
 
 /** __do_softirq(): runs pending vectors with interrupts enabled, restarting up to 10 times. */
-const __do_softirq = (): Effect.Effect<void> => in_frames(DO_SOFTIRQ_FRAMES, do_softirq_body());
+const __do_softirq = (): Effect.Effect<void> => with_frames(DO_SOFTIRQ_FRAMES, do_softirq_body());
 /**
  * __do_softirq()'s body as an op. Phases: 0 entering; 1 after local_irq_enable's interleaving
  * point; 2 back from a vector's action. act.n: the pending bits not yet run, shifted so bit 0 is
@@ -132,7 +130,7 @@ class DoSoftirq extends OpClass {
 function restart(pc: PerCpu, act: Activation): unknown {
   pc.softirq_pending = 0;
   act.i = 0;
-  return irq_restore_in_op(act, X86_EFLAGS_IF, 1);
+  return irqs_on(act);
 }
 const do_softirq_op: Effect.Effect<void> = op(new DoSoftirq());
 const do_softirq_body = (): Effect.Effect<void> => do_softirq_op;
@@ -156,7 +154,7 @@ class IrqExit extends OpClass {
     const pc = kernel().this_cpu();
     pc.preempt_count -= HARDIRQ_OFFSET;
     if (irq_count(pc.preempt_count) === 0 && pc.softirq_pending !== 0) {
-      act.x = in_frames(IRQ_EXIT_FRAMES, __do_softirq());
+      act.x = with_frames(IRQ_EXIT_FRAMES, __do_softirq());
       return BECOME;
     }
     return undefined;
@@ -321,7 +319,7 @@ class TaskletAction extends OpClass {
           t.running_on = pc.id;
           t.runs++;
           trace_tasklet_entry(t.name);
-          act.x = in_frames([hi ? "tasklet_hi_action" : "tasklet_action", t.name], t.func(t.data));
+          act.x = with_frames([hi ? "tasklet_hi_action" : "tasklet_action", t.name], t.func(t.data));
           act.phase = 2;
           return CALL;
         }

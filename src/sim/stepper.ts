@@ -125,10 +125,6 @@ export class Stepper {
     return this.state === PARKED_HERE || this.state === NEW;
   }
 
-  get finished(): boolean {
-    return this.state === DONE;
-  }
-
   /** Runs the context from where it parked to its next park or its end. */
   step(): void {
     if (FAST) this.stepFast();

@@ -77,7 +77,7 @@ export interface TraceEventType {
   readonly format: (e: TraceEvent, s: TraceStrings) => string;
 }
 
-export const MAX_TRACE_ARGS = 6;
+const MAX_TRACE_ARGS = 6;
 
 /** The types, by id, shared by every copy of this module (a scenario file loaded as CommonJS loads a second one). */
 interface Registry {
@@ -152,7 +152,7 @@ export const trace_event_type = (id: number): TraceEventType => {
 export const trace_event_types = (): readonly TraceEventType[] => registry.types;
 
 /** A string's two hash words (each lane over the UTF-16 units, then the length). */
-export function string_hash(s: string): [number, number] {
+function string_hash(s: string): [number, number] {
   let h1 = 0x2f1a3c5d;
   let h2 = 0x6b43a9b5;
   for (let i = 0; i < s.length; i++) {
@@ -171,11 +171,12 @@ const M2 = 0x85ebca77 | 0;
 
 export class Trace implements TraceStrings {
   readonly capacity: number;
-  private readonly types: Uint16Array;
-  private readonly tss: Float64Array;
-  private readonly cpus: Int32Array;
-  private readonly whos: Int32Array;
-  private readonly args: Float64Array;
+  /** The ring, column by column (TraceColumns; read with event()). */
+  readonly types: Uint16Array;
+  readonly tss: Float64Array;
+  readonly cpus: Int32Array;
+  readonly whos: Int32Array;
+  readonly args: Float64Array;
   private readonly texts: (string | null)[];
   private head = 0;
   private h1 = 0x811c9dc5 | 0;
@@ -332,18 +333,7 @@ export class Trace implements TraceStrings {
     const n = this.retained;
     if (!(i >= 0 && i < n)) throw new Error(`trace event ${i} is not retained (${n} are)`);
     const k = (this.head - n + i + this.capacity) % this.capacity;
-    const j = k * MAX_TRACE_ARGS;
-    const a = this.args;
-    out.type = this.types[k]!;
-    out.ts = this.tss[k]!;
-    out.cpu = this.cpus[k]!;
-    out.who = this.whos[k]!;
-    out.a0 = a[j]!;
-    out.a1 = a[j + 1]!;
-    out.a2 = a[j + 2]!;
-    out.a3 = a[j + 3]!;
-    out.a4 = a[j + 4]!;
-    out.a5 = a[j + 5]!;
+    read_row(this, k, out);
     out.text = this.texts[k]!;
     return out;
   }
@@ -363,10 +353,51 @@ export class Trace implements TraceStrings {
   }
 }
 
+/** Events stored column by column (the ring and the log's chunks): row k's numbers. */
+interface TraceColumns {
+  readonly types: Uint16Array;
+  readonly tss: Float64Array;
+  readonly cpus: Int32Array;
+  readonly whos: Int32Array;
+  readonly args: Float64Array;
+}
+
+/** Row `k`'s numbers into `out` (its text is the caller's). */
+function read_row(c: TraceColumns, k: number, out: TraceEvent): void {
+  const a = c.args;
+  const j = k * MAX_TRACE_ARGS;
+  out.type = c.types[k]!;
+  out.ts = c.tss[k]!;
+  out.cpu = c.cpus[k]!;
+  out.who = c.whos[k]!;
+  out.a0 = a[j]!;
+  out.a1 = a[j + 1]!;
+  out.a2 = a[j + 2]!;
+  out.a3 = a[j + 3]!;
+  out.a4 = a[j + 4]!;
+  out.a5 = a[j + 5]!;
+}
+
+/** `e`'s numbers into row `k`. */
+function write_row(c: TraceColumns, k: number, e: TraceEvent): void {
+  const a = c.args;
+  const j = k * MAX_TRACE_ARGS;
+  c.types[k] = e.type;
+  c.tss[k] = e.ts;
+  c.cpus[k] = e.cpu;
+  c.whos[k] = e.who;
+  a[j] = e.a0;
+  a[j + 1] = e.a1;
+  a[j + 2] = e.a2;
+  a[j + 3] = e.a3;
+  a[j + 4] = e.a4;
+  a[j + 5] = e.a5;
+}
+
 /** Every event of a run, numerically, in chunks of typed arrays (a whole-run trace file). */
 export class TraceLog {
   private static readonly CHUNK = 8192;
-  private readonly chunks: { types: Uint16Array; tss: Float64Array; cpus: Int32Array; whos: Int32Array; args: Float64Array }[] = [];
+  private readonly chunks: TraceColumns[] = [];
   private readonly texts = new Map<number, string>();
   length = 0;
 
@@ -377,18 +408,7 @@ export class TraceLog {
       const C = TraceLog.CHUNK;
       this.chunks.push({ types: new Uint16Array(C), tss: new Float64Array(C), cpus: new Int32Array(C), whos: new Int32Array(C), args: new Float64Array(C * MAX_TRACE_ARGS) });
     }
-    const c = this.chunks[this.chunks.length - 1]!;
-    c.types[off] = e.type;
-    c.tss[off] = e.ts;
-    c.cpus[off] = e.cpu;
-    c.whos[off] = e.who;
-    const j = off * MAX_TRACE_ARGS;
-    c.args[j] = e.a0;
-    c.args[j + 1] = e.a1;
-    c.args[j + 2] = e.a2;
-    c.args[j + 3] = e.a3;
-    c.args[j + 4] = e.a4;
-    c.args[j + 5] = e.a5;
+    write_row(this.chunks[this.chunks.length - 1]!, off, e);
     if (e.text !== null) this.texts.set(n, e.text);
   }
 
@@ -396,18 +416,7 @@ export class TraceLog {
   get(i: number, out = new TraceEvent()): TraceEvent {
     if (!(i >= 0 && i < this.length)) throw new Error(`trace log has no event ${i} (${this.length})`);
     const c = this.chunks[Math.floor(i / TraceLog.CHUNK)]!;
-    const off = i % TraceLog.CHUNK;
-    const j = off * MAX_TRACE_ARGS;
-    out.type = c.types[off]!;
-    out.ts = c.tss[off]!;
-    out.cpu = c.cpus[off]!;
-    out.who = c.whos[off]!;
-    out.a0 = c.args[j]!;
-    out.a1 = c.args[j + 1]!;
-    out.a2 = c.args[j + 2]!;
-    out.a3 = c.args[j + 3]!;
-    out.a4 = c.args[j + 4]!;
-    out.a5 = c.args[j + 5]!;
+    read_row(c, i % TraceLog.CHUNK, out);
     out.text = this.texts.get(i) ?? null;
     return out;
   }

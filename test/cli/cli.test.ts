@@ -365,6 +365,10 @@ test("sweep: finds the first failing seed of counter-nolock with 1 and with 2 jo
   assert.is(two.err, "");
   const seedLine = (s: string) => s.split("\n").find((l) => l.startsWith("seed "));
   assert.is(seedLine(two.out), seedLine(one.out));
+  // The whole result, the seeds counted included: a seed above the first failure that the
+  // second worker ran meanwhile is not counted.
+  assert.is(two.out, one.out);
+  assert.match(one.out, /^sweep counter-nolock: ran 1 seed of 1\.\.30, first failing:\n/);
   assert.match(one.out, /\n  replay: mmsim run counter-nolock --seed \d+\n/);
   // The replay command fails the same way.
   const seed = /^seed (\d+):/.exec(seedLine(one.out)!)![1]!;

@@ -60,7 +60,6 @@ const generals = {
   set: (o: MmState, v: GeneralCaches): void => {
     o.ext_kmalloc = v;
   },
-  has: (o: MmState): boolean => o.ext_kmalloc !== undefined,
 };
 
 /** kmem_cache_init(): the general caches of the era, in Linux's creation order; reaping starts. */

@@ -159,7 +159,6 @@ const states = {
   set: (o: MmState, v: SlabState): void => {
     o.ext_slab = v;
   },
-  has: (o: MmState): boolean => o.ext_slab !== undefined,
 };
 
 export function slab_state(mm: MmState): SlabState {

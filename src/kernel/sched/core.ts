@@ -34,22 +34,6 @@ export const irqs_disabled = (): boolean => !kernel().this_cpu().hw.irqs_enabled
 
 // ---------------------------------------------------------------- interleaving points
 
-/** An interleaving point: charges the step's cost to the CPU and parks. */
-class SchedPoint extends OpClass {
-  run(act: Activation): unknown {
-    if (act.phase !== 0) return undefined;
-    const k = kernel();
-    k.charge(k.costs.step);
-    act.phase = 1;
-    return PARK;
-  }
-}
-/** One op value serves every interleaving point (an op keeps its state in the context's activation). */
-const sched_point_op: Effect.Effect<void> = op(new SchedPoint());
-
-/** An interleaving point: the step ends here and other CPUs may run before this one goes on. */
-export const sched_point = (): Effect.Effect<void> => sched_point_op;
-
 /** An interleaving point, then `after()` once the context resumes (READ_ONCE, an atomic, ...). */
 export abstract class PointThen extends OpClass {
   run(act: Activation): unknown {
@@ -61,6 +45,18 @@ export abstract class PointThen extends OpClass {
   }
   abstract after(): unknown;
 }
+
+/** An interleaving point: charges the step's cost to the CPU and parks (then nothing more). */
+class SchedPoint extends PointThen {
+  after(): unknown {
+    return undefined;
+  }
+}
+/** One op value serves every interleaving point (an op keeps its state in the context's activation). */
+const sched_point_op: Effect.Effect<void> = op(new SchedPoint());
+
+/** An interleaving point: the step ends here and other CPUs may run before this one goes on. */
+export const sched_point = (): Effect.Effect<void> => sched_point_op;
 
 /** cpu_relax(): a pause in a busy-wait loop, an interleaving point. */
 export const cpu_relax = sched_point;
@@ -126,7 +122,7 @@ export function resched_op(act: Activation): unknown {
 export const preempt_check_resched = (): Effect.Effect<void> => Effect.suspend(resched_point);
 
 /** Called while running: the preemption (if due) or plain interleaving point to yield next. */
-export function resched_point(): Effect.Effect<void> {
+function resched_point(): Effect.Effect<void> {
   const k = kernel();
   const pc = k.this_cpu();
   return should_preempt(k, pc) ? __schedule(k, pc, true) : sched_point_op;
