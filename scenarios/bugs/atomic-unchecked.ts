@@ -3,7 +3,6 @@
 // reclaim, so it fails under pressure; here failslab fails 2 % of such allocations. The unchecked
 // NULL is written through: "BUG: unable to handle kernel NULL pointer dereference". Fixed: a
 // NULL descriptor drops the packet.
-import * as Effect from "effect/Effect";
 import { defineScenario } from "../../src/harness/scenario.ts";
 import { GFP_ATOMIC, IRQ_HANDLED, kfree, kmalloc, mem_write, nic, request_irq } from "../../src/kernel/index.ts";
 import { bug_pair } from "./pair.ts";
@@ -23,19 +22,18 @@ export default bug_pair("bug-atomic-unchecked", "a GFP_ATOMIC allocation used wi
       const st = { dropped: 0 };
       request_irq(
         11,
-        () =>
-          Effect.gen(function* () {
-            for (const _ of nic("eth0").reap()) {
-              const desc = yield* kmalloc(32, GFP_ATOMIC);
-              if (fixed && desc === 0) {
-                st.dropped++;
-                continue;
-              }
-              mem_write(desc + 8, 4); // desc->len = skb->len
-              yield* kfree(desc);
+        function* () {
+          for (const _ of nic("eth0").reap()) {
+            const desc = yield* kmalloc(32, GFP_ATOMIC);
+            if (fixed && desc === 0) {
+              st.dropped++;
+              continue;
             }
-            return IRQ_HANDLED;
-          }),
+            mem_write(desc + 8, 4); // desc->len = skb->len
+            yield* kfree(desc);
+          }
+          return IRQ_HANDLED;
+        },
         0,
         "eth0",
         null,

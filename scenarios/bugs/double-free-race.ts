@@ -42,12 +42,11 @@ export default bug_pair("bug-double-free-race", "check-then-act on a plain flag 
       let cur = -1;
       request_irq(
         11,
-        () =>
-          Effect.gen(function* () {
-            nic("eth0").reap();
-            if (cur >= 0) yield* close(conns[cur]!);
-            return IRQ_HANDLED;
-          }),
+        function* () {
+          nic("eth0").reap();
+          if (cur >= 0) yield* close(conns[cur]!);
+          return IRQ_HANDLED;
+        },
         0,
         "eth0",
         null,

@@ -18,13 +18,12 @@ export default bug_pair("bug-irq-unsafe-lock", "a lock shared with an interrupt 
       const lock = DEFINE_SPINLOCK("&priv->stats_lock");
       request_irq(
         11,
-        () =>
-          Effect.gen(function* () {
-            nic("eth0").reap();
-            yield* spin_lock(lock);
-            yield* spin_unlock(lock);
-            return IRQ_HANDLED;
-          }),
+        function* () {
+          nic("eth0").reap();
+          yield* spin_lock(lock);
+          yield* spin_unlock(lock);
+          return IRQ_HANDLED;
+        },
         0,
         "eth0",
         null,

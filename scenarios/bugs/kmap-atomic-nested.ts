@@ -18,18 +18,17 @@ export default bug_pair("bug-kmap-atomic-nested", "an interrupt handler using th
       let page = -1;
       request_irq(
         11,
-        () =>
-          Effect.gen(function* () {
-            nic("eth0").reap();
-            if (page < 0) page = (yield* alloc_page(GFP_ATOMIC | __GFP_HIGHMEM)) ?? -1;
-            if (page >= 0) {
-              const slot = fixed ? "KM_IRQ0" : "KM_USER0";
-              const a = yield* kmap_atomic(page, slot);
-              mem_read(a, 64);
-              yield* kunmap_atomic(a, slot);
-            }
-            return IRQ_HANDLED;
-          }),
+        function* () {
+          nic("eth0").reap();
+          if (page < 0) page = (yield* alloc_page(GFP_ATOMIC | __GFP_HIGHMEM)) ?? -1;
+          if (page >= 0) {
+            const slot = fixed ? "KM_IRQ0" : "KM_USER0";
+            const a = yield* kmap_atomic(page, slot);
+            mem_read(a, 64);
+            yield* kunmap_atomic(a, slot);
+          }
+          return IRQ_HANDLED;
+        },
         0,
         "eth0",
         null,

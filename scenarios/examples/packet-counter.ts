@@ -1,6 +1,5 @@
 // The README's example: a NIC interrupt handler and a reader task share a counter under a
 // spinlock. Run it with `mmsim run scenarios/examples/packet-counter.ts --seed 3`.
-import * as Effect from "effect/Effect";
 import { defineScenario } from "../../src/harness/scenario.ts";
 import {
   DEFINE_SPINLOCK,
@@ -14,7 +13,6 @@ import {
   spin_lock_irqsave,
   spin_unlock,
   spin_unlock_irqrestore,
-  type irqreturn_t,
 } from "../../src/kernel/index.ts";
 
 export default defineScenario({
@@ -25,26 +23,22 @@ export default defineScenario({
     const lock = DEFINE_SPINLOCK("pkt_lock");
     const st = { packets: 0, seen: 0 };
 
-    function eth0_interrupt(_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> {
-      return Effect.gen(function* () {
-        yield* spin_lock(lock); // hardirq: interrupts are already off
-        st.packets += nic("eth0").reap().length;
-        yield* spin_unlock(lock);
-        return IRQ_HANDLED;
-      });
+    function* eth0_interrupt(_irq: number, _dev: unknown) {
+      yield* spin_lock(lock); // hardirq: interrupts are already off
+      st.packets += nic("eth0").reap().length;
+      yield* spin_unlock(lock);
+      return IRQ_HANDLED;
     }
     request_irq(11, eth0_interrupt, 0, "eth0", null);
 
-    function reader(_: null) {
-      return Effect.gen(function* () {
-        for (let i = 0; i < 5; i++) {
-          const flags = yield* spin_lock_irqsave(lock); // the handler takes it too
-          st.seen = st.packets;
-          yield* spin_unlock_irqrestore(lock, flags);
-          printk(`reader: ${st.seen} packets`);
-          yield* msleep(2);
-        }
-      });
+    function* reader(_: null) {
+      for (let i = 0; i < 5; i++) {
+        const flags = yield* spin_lock_irqsave(lock); // the handler takes it too
+        st.seen = st.packets;
+        yield* spin_unlock_irqrestore(lock, flags);
+        printk(`reader: ${st.seen} packets`);
+        yield* msleep(2);
+      }
     }
     kthread_run(reader, null, "reader", { cpus: [0] });
     return st;

@@ -28,7 +28,6 @@ import {
   vm_events,
   wait_event,
   wake_up,
-  type irqreturn_t,
   type page,
 } from "../../src/kernel/index.ts";
 
@@ -48,33 +47,31 @@ export default defineScenario({
     const rx_wait = init_waitqueue_head("netrx");
 
     // eth0: one GFP_ATOMIC page per received packet while the storm lasts.
-    function eth0_interrupt(_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> {
-      return Effect.gen(function* () {
-        for (const _pkt of nic("eth0").reap()) {
-          if (!st.storm) continue;
-          const p = yield* alloc_page(GFP_ATOMIC);
-          if (p === null) {
-            st.dropped++;
-            continue;
-          }
-          st.rx++;
-          st.backlog.push(p);
-          wake_up(rx_wait);
-          // The zone GFP_ATOMIC comes from first: the highest lowmem zone (Normal on this machine).
-          let top = "";
-          for_each_populated_zone((z) => {
-            if (!z.is_highmem) top = z.name;
-          });
-          for_each_populated_zone((z) => {
-            if (z.name === top && z.node === 0) {
-              st.lowest_normal = Math.min(st.lowest_normal, z.free_pages);
-              st.normal_min = z.watermark.min;
-              st.normal_batch = z.pageset[0]!.batch;
-            }
-          });
+    function* eth0_interrupt(_irq: number, _dev: unknown) {
+      for (const _pkt of nic("eth0").reap()) {
+        if (!st.storm) continue;
+        const p = yield* alloc_page(GFP_ATOMIC);
+        if (p === null) {
+          st.dropped++;
+          continue;
         }
-        return IRQ_HANDLED;
-      });
+        st.rx++;
+        st.backlog.push(p);
+        wake_up(rx_wait);
+        // The zone GFP_ATOMIC comes from first: the highest lowmem zone (Normal on this machine).
+        let top = "";
+        for_each_populated_zone((z) => {
+          if (!z.is_highmem) top = z.name;
+        });
+        for_each_populated_zone((z) => {
+          if (z.name === top && z.node === 0) {
+            st.lowest_normal = Math.min(st.lowest_normal, z.free_pages);
+            st.normal_min = z.watermark.min;
+            st.normal_batch = z.pageset[0]!.batch;
+          }
+        });
+      }
+      return IRQ_HANDLED;
     }
     request_irq(11, eth0_interrupt, 0, "eth0", null);
 

@@ -18,18 +18,17 @@ function variant(name: string, irq_slot: km_type): Scenario<{ irq_maps: number; 
       const st = { irq_maps: 0, page: -1 };
       request_irq(
         11,
-        () =>
-          Effect.gen(function* () {
-            nic("eth0").reap();
-            if (st.page < 0) st.page = (yield* alloc_page(GFP_ATOMIC | __GFP_HIGHMEM)) ?? -1;
-            if (st.page >= 0) {
-              const a = yield* kmap_atomic(st.page, irq_slot);
-              mem_read(a, 64);
-              yield* kunmap_atomic(a, irq_slot);
-              st.irq_maps++;
-            }
-            return IRQ_HANDLED;
-          }),
+        function* () {
+          nic("eth0").reap();
+          if (st.page < 0) st.page = (yield* alloc_page(GFP_ATOMIC | __GFP_HIGHMEM)) ?? -1;
+          if (st.page >= 0) {
+            const a = yield* kmap_atomic(st.page, irq_slot);
+            mem_read(a, 64);
+            yield* kunmap_atomic(a, irq_slot);
+            st.irq_maps++;
+          }
+          return IRQ_HANDLED;
+        },
         0,
         "eth0",
         null,

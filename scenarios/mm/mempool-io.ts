@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect";
 import { defineScenario, type Scenario } from "../../src/harness/scenario.ts";
 import {
   GFP_ATOMIC, GFP_NOIO, IRQ_HANDLED, SLAB_HWCACHE_ALIGN, SLAB_PANIC, __GFP_NOWARN, alloc_page, complete, disk, init_completion, kmem_cache_alloc, kmem_cache_create, kmem_cache_free, kthread_run, mempool_alloc, mempool_create_slab_pool, mempool_free, msleep, printk, request_irq, wait_for_completion,
-  type completion, type irqreturn_t, type kmem_cache, type mempool_t,
+  type completion, type kmem_cache, type mempool_t,
 } from "../../src/kernel/index.ts";
 
 interface State {
@@ -34,17 +34,15 @@ function mempool_io(name: string, use_pool: boolean): Scenario<State> {
     setup() {
       const st: State = { done: 0, hog_pages: 0, io: { cache: null, pool: null, waiting: null } };
       const io = st.io;
-      function sdb_interrupt(_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> {
-        return Effect.gen(function* () {
-          for (const bio of disk("sdb").reap()) {
-            // bio_endio(): the request goes back where it came from.
-            if (use_pool) yield* mempool_free(bio, io.pool!);
-            else yield* kmem_cache_free(io.cache!, bio);
-            st.done++;
-            if (io.waiting !== null) complete(io.waiting);
-          }
-          return IRQ_HANDLED;
-        });
+      function* sdb_interrupt(_irq: number, _dev: unknown) {
+        for (const bio of disk("sdb").reap()) {
+          // bio_endio(): the request goes back where it came from.
+          if (use_pool) yield* mempool_free(bio, io.pool!);
+          else yield* kmem_cache_free(io.cache!, bio);
+          st.done++;
+          if (io.waiting !== null) complete(io.waiting);
+        }
+        return IRQ_HANDLED;
       }
       request_irq(15, sdb_interrupt, 0, "sdb", null);
       kthread_run(

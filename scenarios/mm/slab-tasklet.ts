@@ -9,7 +9,7 @@
 import * as Effect from "effect/Effect";
 import { defineScenario, type Scenario } from "../../src/harness/scenario.ts";
 import {
-  GFP_ATOMIC, GFP_KERNEL, IRQ_HANDLED, SLAB_HWCACHE_ALIGN, kmem_cache_alloc, kmem_cache_create, kmem_cache_free, kthread_run, nic, printk, request_irq, tasklet_init, tasklet_schedule, type irqreturn_t, type kmem_cache,
+  GFP_ATOMIC, GFP_KERNEL, IRQ_HANDLED, SLAB_HWCACHE_ALIGN, kmem_cache_alloc, kmem_cache_create, kmem_cache_free, kthread_run, nic, printk, request_irq, tasklet_init, tasklet_schedule, type kmem_cache,
 } from "../../src/kernel/index.ts";
 
 const NIC_IRQ = 11;
@@ -34,26 +34,23 @@ function slab_tasklet(name: string, sleeping_mask: boolean): Scenario<State> {
       const st: State = { packets: 0, buffers: 0, failed: 0, ring: [] };
       const ring = st.ring;
       let cache: kmem_cache | null = null;
-      const rx_action = (_data: unknown) =>
-        Effect.gen(function* () {
-          for (const _pkt of nic("eth0").reap()) {
-            st.packets++;
-            const buf = yield* kmem_cache_alloc(cache!, sleeping_mask ? GFP_KERNEL : GFP_ATOMIC);
-            if (buf === 0) {
-              st.failed++;
-              continue;
-            }
-            st.buffers++;
-            ring.push(buf);
-            if (ring.length > KEEP) yield* kmem_cache_free(cache!, ring.shift()!);
+      function* rx_action(_data: unknown) {
+        for (const _pkt of nic("eth0").reap()) {
+          st.packets++;
+          const buf = yield* kmem_cache_alloc(cache!, sleeping_mask ? GFP_KERNEL : GFP_ATOMIC);
+          if (buf === 0) {
+            st.failed++;
+            continue;
           }
-        });
+          st.buffers++;
+          ring.push(buf);
+          if (ring.length > KEEP) yield* kmem_cache_free(cache!, ring.shift()!);
+        }
+      }
       const rx_tasklet = tasklet_init(rx_action, null);
-      function eth0_interrupt(_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> {
-        return Effect.gen(function* () {
-          yield* tasklet_schedule(rx_tasklet);
-          return IRQ_HANDLED;
-        });
+      function* eth0_interrupt(_irq: number, _dev: unknown) {
+        yield* tasklet_schedule(rx_tasklet);
+        return IRQ_HANDLED;
       }
       kthread_run(
         function driver_init() {

@@ -15,7 +15,6 @@ import {
   spin_unlock,
   spin_unlock_irqrestore,
   udelay,
-  type irqreturn_t,
 } from "../../src/kernel/index.ts";
 
 const NIC_IRQ = 11;
@@ -31,13 +30,12 @@ function make(irqsafe: boolean) {
     setup() {
       const dev_lock = DEFINE_SPINLOCK("dev_lock");
       const stats = { packets: 0, updates: 0 };
-      const eth0_interrupt = (_irq: number, _dev: unknown): Effect.Effect<irqreturn_t> =>
-        Effect.gen(function* () {
-          yield* spin_lock(dev_lock);
-          stats.packets += nic("eth0").reap().length;
-          yield* spin_unlock(dev_lock);
-          return IRQ_HANDLED;
-        });
+      function* eth0_interrupt(_irq: number, _dev: unknown) {
+        yield* spin_lock(dev_lock);
+        stats.packets += nic("eth0").reap().length;
+        yield* spin_unlock(dev_lock);
+        return IRQ_HANDLED;
+      }
       request_irq(NIC_IRQ, eth0_interrupt, 0, "eth0", stats);
       const update_stats = (_: unknown) =>
         Effect.gen(function* () {

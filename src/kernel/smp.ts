@@ -12,6 +12,7 @@ import { local_irq_restore, local_irq_save } from "./irqflags.ts";
 import { warn_text } from "./dumpstack.ts";
 
 import type { CallSingleData } from "./percpu.ts";
+import { gen_fn } from "./gen_fn.ts";
 
 type CallFn = CallSingleData["func"];
 
@@ -22,30 +23,28 @@ export function smp_send_reschedule(cpu: number): void {
   k.machine.irqchip.send_ipi(cpu, RESCHEDULE_VECTOR, k.now());
 }
 
-export const reschedule_interrupt = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const pc = kernel().this_cpu();
-    pc.preempt_count += HARDIRQ_OFFSET;
-    trace_ipi_entry("Rescheduling interrupts");
-    pc.need_resched = true;
-    trace_ipi_exit("Rescheduling interrupts");
-    yield* irq_exit();
-  });
+export const reschedule_interrupt = gen_fn(function* reschedule_interrupt(): Effect.fn.Return<void> {
+  const pc = kernel().this_cpu();
+  pc.preempt_count += HARDIRQ_OFFSET;
+  trace_ipi_entry("Rescheduling interrupts");
+  pc.need_resched = true;
+  trace_ipi_exit("Rescheduling interrupts");
+  yield* irq_exit();
+});
 
-export const call_function_single_interrupt = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const pc = kernel().this_cpu();
-    pc.preempt_count += HARDIRQ_OFFSET;
-    trace_ipi_entry("Function call interrupts");
-    const q = call_queue(pc.id);
-    while (q.length > 0) {
-      const d = q.shift()!;
-      yield* d.func(d.info);
-      d.done = true;
-    }
-    trace_ipi_exit("Function call interrupts");
-    yield* irq_exit();
-  });
+export const call_function_single_interrupt = gen_fn(function* call_function_single_interrupt(): Effect.fn.Return<void> {
+  const pc = kernel().this_cpu();
+  pc.preempt_count += HARDIRQ_OFFSET;
+  trace_ipi_entry("Function call interrupts");
+  const q = call_queue(pc.id);
+  while (q.length > 0) {
+    const d = q.shift()!;
+    yield* d.func(d.info);
+    d.done = true;
+  }
+  trace_ipi_exit("Function call interrupts");
+  yield* irq_exit();
+});
 
 /**
  * on_each_cpu(func, info, wait): `func` on every other CPU from the call-function IPI and here
@@ -57,44 +56,42 @@ export const on_each_cpu = (func: CallFn, info: unknown, wait: boolean): Effect.
   Effect.suspend(() => on_each_cpu_mask(kernel().percpu.map((pc) => pc.id), func, info, wait));
 
 /** on_each_cpu_mask(mask, func, info, wait): `func` on the CPUs in `cpus` (by IPI, and here if listed). Context: process, interrupts on. */
-export const on_each_cpu_mask = (cpus: readonly number[], func: CallFn, info: unknown, wait: boolean): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const me = smp_processor_id();
-    if (!k.this_cpu().hw.irqs_enabled && !warned_irqs_off.has(k)) {
-      warned_irqs_off.add(k);
-      k.report("bug", warn_text(k.this_ctx(), "kernel/smp.c", "smp_call_function_many"));
-    }
-    const pending: CallSingleData[] = [];
-    for (const pc of k.percpu) {
-      if (pc.id === me || !cpus.includes(pc.id)) continue;
-      const d: CallSingleData = { func, info, done: false };
-      call_queue(pc.id).push(d);
-      pending.push(d);
-      k.charge(k.costs.ipiSend);
-      k.machine.irqchip.send_ipi(pc.id, CALL_FUNCTION_SINGLE_VECTOR, k.now());
-    }
-    if (cpus.includes(me)) {
-      const flags = local_irq_save();
-      yield* func(info);
-      yield* local_irq_restore(flags);
-    }
-    while (wait && pending.some((d) => !d.done)) yield* cpu_relax();
-  });
+export const on_each_cpu_mask = gen_fn(function* on_each_cpu_mask(cpus: readonly number[], func: CallFn, info: unknown, wait: boolean): Effect.fn.Return<void> {
+  const k = kernel();
+  const me = smp_processor_id();
+  if (!k.this_cpu().hw.irqs_enabled && !warned_irqs_off.has(k)) {
+    warned_irqs_off.add(k);
+    k.report("bug", warn_text(k.this_ctx(), "kernel/smp.c", "smp_call_function_many"));
+  }
+  const pending: CallSingleData[] = [];
+  for (const pc of k.percpu) {
+    if (pc.id === me || !cpus.includes(pc.id)) continue;
+    const d: CallSingleData = { func, info, done: false };
+    call_queue(pc.id).push(d);
+    pending.push(d);
+    k.charge(k.costs.ipiSend);
+    k.machine.irqchip.send_ipi(pc.id, CALL_FUNCTION_SINGLE_VECTOR, k.now());
+  }
+  if (cpus.includes(me)) {
+    const flags = local_irq_save();
+    yield* func(info);
+    yield* local_irq_restore(flags);
+  }
+  while (wait && pending.some((d) => !d.done)) yield* cpu_relax();
+});
 
 const warned_irqs_off = new WeakSet<object>();
 
 /** Runs `func(info)` on `cpu` (directly if it is this CPU); with `wait`, returns once it ran. */
-export const smp_call_function_single = (cpu: number, func: CallFn, info: unknown, wait: boolean): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    if (cpu === smp_processor_id()) {
-      yield* func(info);
-      return 0;
-    }
-    const d: CallSingleData = { func, info, done: false };
-    call_queue(cpu).push(d);
-    k.machine.irqchip.send_ipi(cpu, CALL_FUNCTION_SINGLE_VECTOR, k.now());
-    while (wait && !d.done) yield* cpu_relax();
+export const smp_call_function_single = gen_fn(function* smp_call_function_single(cpu: number, func: CallFn, info: unknown, wait: boolean): Effect.fn.Return<number> {
+  const k = kernel();
+  if (cpu === smp_processor_id()) {
+    yield* func(info);
     return 0;
-  });
+  }
+  const d: CallSingleData = { func, info, done: false };
+  call_queue(cpu).push(d);
+  k.machine.irqchip.send_ipi(cpu, CALL_FUNCTION_SINGLE_VECTOR, k.now());
+  while (wait && !d.done) yield* cpu_relax();
+  return 0;
+});

@@ -23,6 +23,8 @@ import {
 } from "./sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_RUNNING } from "./sched/task.ts";
 import { trace_softirq_entry, trace_softirq_exit, trace_softirq_raise, trace_tasklet_entry, trace_tasklet_exit } from "./trace.ts";
+import { gen_fn } from "./gen_fn.ts";
+import { effect_fn, type EffectFn } from "./gen_fn.ts";
 
 export const HI_SOFTIRQ = 0;
 export const TIMER_SOFTIRQ = 1;
@@ -136,13 +138,12 @@ const do_softirq_op: Effect.Effect<void> = op(new DoSoftirq());
 const do_softirq_body = (): Effect.Effect<void> => do_softirq_op;
 
 /** do_softirq(): runs pending softirqs unless already in interrupt context. */
-export const do_softirq = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (in_interrupt()) return;
-    const flags = local_irq_save();
-    if (local_softirq_pending() !== 0) yield* __do_softirq();
-    yield* local_irq_restore(flags);
-  });
+export const do_softirq = gen_fn(function* do_softirq(): Effect.fn.Return<void> {
+  if (in_interrupt()) return;
+  const flags = local_irq_save();
+  if (local_softirq_pending() !== 0) yield* __do_softirq();
+  yield* local_irq_restore(flags);
+});
 
 export function irq_enter(): void {
   kernel().this_cpu().preempt_count += HARDIRQ_OFFSET;
@@ -197,23 +198,22 @@ export const local_bh_enable = (): Effect.Effect<void> => local_bh_enable_op;
 
 // ---------------------------------------------------------------- ksoftirqd
 
-const run_ksoftirqd = (_: unknown): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    set_current_state(TASK_INTERRUPTIBLE);
-    for (;;) {
-      const pc = k.this_cpu();
-      if (pc.softirq_pending === 0) yield* schedule();
-      set_current_state(TASK_RUNNING);
-      while (k.this_cpu().softirq_pending !== 0) {
-        local_irq_disable();
-        if (k.this_cpu().softirq_pending !== 0) yield* __do_softirq();
-        yield* local_irq_enable();
-        yield* cond_resched();
-      }
-      set_current_state(TASK_INTERRUPTIBLE);
+const run_ksoftirqd = gen_fn(function* run_ksoftirqd(_: unknown): Effect.fn.Return<void> {
+  const k = kernel();
+  set_current_state(TASK_INTERRUPTIBLE);
+  for (;;) {
+    const pc = k.this_cpu();
+    if (pc.softirq_pending === 0) yield* schedule();
+    set_current_state(TASK_RUNNING);
+    while (k.this_cpu().softirq_pending !== 0) {
+      local_irq_disable();
+      if (k.this_cpu().softirq_pending !== 0) yield* __do_softirq();
+      yield* local_irq_enable();
+      yield* cond_resched();
     }
-  });
+    set_current_state(TASK_INTERRUPTIBLE);
+  }
+});
 
 /** Starts ksoftirqd/N on every CPU (at boot). */
 export function spawn_ksoftirqd(): void {
@@ -246,8 +246,9 @@ export class tasklet_struct {
   ) {}
 }
 
-export function tasklet_init(func: (data: unknown) => Effect.Effect<void>, data: unknown): tasklet_struct {
-  return new tasklet_struct(func, data);
+/** tasklet_init(): `func` returns an Effect, or is a generator function (made once). */
+export function tasklet_init(func: EffectFn<[data: unknown], void>, data: unknown): tasklet_struct {
+  return new tasklet_struct(effect_fn(func), data);
 }
 
 const test_and_set = (t: tasklet_struct, bit: number): boolean => {
@@ -349,11 +350,10 @@ export function tasklet_disable_nosync(t: tasklet_struct): void {
 }
 
 /** tasklet_disable(): also waits until the tasklet is not running anywhere. */
-export const tasklet_disable = (t: tasklet_struct): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    t.count++;
-    while ((t.state & (1 << TASKLET_STATE_RUN)) !== 0) yield* cpu_relax();
-  });
+export const tasklet_disable = gen_fn(function* tasklet_disable(t: tasklet_struct): Effect.fn.Return<void> {
+  t.count++;
+  while ((t.state & (1 << TASKLET_STATE_RUN)) !== 0) yield* cpu_relax();
+});
 
 export function tasklet_enable(t: tasklet_struct): void {
   if (t.count === 0) throw new ScenarioError(`tasklet_enable(${t.name}) without tasklet_disable()`);
@@ -361,16 +361,15 @@ export function tasklet_enable(t: tasklet_struct): void {
 }
 
 /** tasklet_kill(): waits until the tasklet is neither scheduled nor running. Context: process. */
-export const tasklet_kill = (t: tasklet_struct): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (in_interrupt()) kernel().printk("Attempt to kill tasklet from interrupt");
-    while (test_and_set(t, TASKLET_STATE_SCHED)) {
-      do yield* yield_();
-      while ((t.state & (1 << TASKLET_STATE_SCHED)) !== 0);
-    }
-    while ((t.state & (1 << TASKLET_STATE_RUN)) !== 0) yield* cpu_relax();
-    t.state &= ~(1 << TASKLET_STATE_SCHED);
-  });
+export const tasklet_kill = gen_fn(function* tasklet_kill(t: tasklet_struct): Effect.fn.Return<void> {
+  if (in_interrupt()) kernel().printk("Attempt to kill tasklet from interrupt");
+  while (test_and_set(t, TASKLET_STATE_SCHED)) {
+    do yield* yield_();
+    while ((t.state & (1 << TASKLET_STATE_SCHED)) !== 0);
+  }
+  while ((t.state & (1 << TASKLET_STATE_RUN)) !== 0) yield* cpu_relax();
+  t.state &= ~(1 << TASKLET_STATE_SCHED);
+});
 
 /** softirq_init(): the tasklet vectors. */
 export function softirq_init(): void {

@@ -12,6 +12,7 @@ import { with_frames } from "./frames.ts";
 import { kernel, type Kernel } from "./kernel.ts";
 import { cond_resched, kthread_run, schedule, set_current_state, wake_up_process } from "./sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_RUNNING, type Task } from "./sched/task.ts";
+import { effect_fn, gen_fn, type EffectFn } from "./gen_fn.ts";
 
 /** struct work_struct: the function and its pending bit (WORK_STRUCT_PENDING). */
 export interface work_struct {
@@ -20,7 +21,7 @@ export interface work_struct {
 }
 
 /** INIT_WORK(work, func). */
-export const INIT_WORK = (func: (work: work_struct) => Effect.Effect<void>): work_struct => ({ func, pending: false });
+export const INIT_WORK = (func: EffectFn<[work: work_struct], void>): work_struct => ({ func: effect_fn(func), pending: false });
 
 /** A CPU's worker_pool of system_wq: the worklist and its worker. */
 interface WorkerPool {
@@ -38,27 +39,25 @@ function pool_of(k: Kernel, cpu: number): WorkerPool {
 }
 
 /** process_one_work(): the work runs with its name on the worker's stack, then cond_resched(). */
-const process_one_work = (k: Kernel, work: work_struct): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    yield* with_frames(["process_one_work", work.func.name || "work_func"], work.func(work));
-    yield* cond_resched();
-  });
+const process_one_work = gen_fn(function* process_one_work(k: Kernel, work: work_struct): Effect.fn.Return<void> {
+  yield* with_frames(["process_one_work", work.func.name || "work_func"], work.func(work));
+  yield* cond_resched();
+});
 
 /** worker_thread(): runs the pool's work items in order, then sleeps until more are queued. */
-const worker_thread = (pool: WorkerPool): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    for (;;) {
-      set_current_state(TASK_RUNNING);
-      while (pool.worklist.length > 0) {
-        const work = pool.worklist.shift()!;
-        work.pending = false;
-        yield* process_one_work(k, work);
-      }
-      set_current_state(TASK_INTERRUPTIBLE); // worker_enter_idle()
-      yield* schedule();
+const worker_thread = gen_fn(function* worker_thread(pool: WorkerPool): Effect.fn.Return<void> {
+  const k = kernel();
+  for (;;) {
+    set_current_state(TASK_RUNNING);
+    while (pool.worklist.length > 0) {
+      const work = pool.worklist.shift()!;
+      work.pending = false;
+      yield* process_one_work(k, work);
     }
-  });
+    set_current_state(TASK_INTERRUPTIBLE); // worker_enter_idle()
+    yield* schedule();
+  }
+});
 
 /**
  * schedule_work(work): queues `work` on system_wq on this CPU (queue_work_on with
@@ -87,7 +86,7 @@ export interface delayed_work {
 }
 
 /** INIT_DELAYED_WORK(dwork, func). */
-export const INIT_DELAYED_WORK = (func: (work: work_struct) => Effect.Effect<void>): delayed_work => ({ work: INIT_WORK(func) });
+export const INIT_DELAYED_WORK = (func: EffectFn<[work: work_struct], void>): delayed_work => ({ work: INIT_WORK(func) });
 
 /**
  * schedule_delayed_work_on(cpu, dwork, delay): queues the work on `cpu`'s pool after `delay`

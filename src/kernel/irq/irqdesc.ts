@@ -4,6 +4,7 @@ import type * as Effect from "effect/Effect";
 import { ScenarioError } from "../../sim/errors.ts";
 import { NR_IRQS } from "../../hw/vectors.ts";
 import { kernel } from "../kernel.ts";
+import { effect_fn, type EffectFn } from "../gen_fn.ts";
 
 export type irqreturn_t = 0 | 1 | 2;
 export const IRQ_NONE: irqreturn_t = 0;
@@ -37,7 +38,8 @@ export const EBUSY = 16;
 export const EINVAL = 22;
 
 /** request_irq(): returns 0, or -EBUSY if the line is taken and not shared by both. */
-export function request_irq(irq: number, handler: irq_handler_t, flags: number, name: string, dev_id: unknown): number {
+/** request_irq(): the handler returns an Effect, or is a generator function (the faster form: made once). */
+export function request_irq(irq: number, handler: EffectFn<[irq: number, dev_id: unknown], irqreturn_t>, flags: number, name: string, dev_id: unknown): number {
   const k = kernel();
   if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) return -EINVAL;
   let desc = k.irq_desc.get(irq);
@@ -47,7 +49,7 @@ export function request_irq(irq: number, handler: irq_handler_t, flags: number, 
   } else if (desc.actions.length > 0 && !((flags & IRQF_SHARED) !== 0 && (desc.actions[0]!.flags & IRQF_SHARED) !== 0)) {
     return -EBUSY;
   }
-  desc.actions.push({ handler, flags, name, dev_id });
+  desc.actions.push({ handler: effect_fn(handler), flags, name, dev_id });
   return 0;
 }
 

@@ -7,6 +7,7 @@ import { kernel } from "../kernel.ts";
 import { __might_sleep, current, schedule, sched_point, set_current_state, wake_up_process } from "../sched/core.ts";
 import { TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task } from "../sched/task.ts";
 import { lock_acquire, lock_release } from "./lockdep.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 interface mutex_waiter {
   readonly task: Task;
@@ -24,29 +25,28 @@ export const mutex_init = (name: string): mutex => new mutex(name);
 export const DEFINE_MUTEX = mutex_init;
 
 /** mutex_lock(): Context: process, may sleep. */
-export const mutex_lock = (lock: mutex): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const ctx = kernel().this_ctx();
-    ctx.frames.push("mutex_lock");
-    __might_sleep("kernel/mutex.c", 94, 0);
-    yield* sched_point();
-    lock_acquire(kernel(), lock, lock.name, "mutex", "mutex_lock_nested");
-    const me = current();
-    if (lock.owner === null) lock.owner = me;
-    else {
-      // Taking it again while holding it waits forever, as in Linux (a hung task).
-      const waiter: mutex_waiter = { task: me, granted: false };
-      lock.wait_list.push(waiter);
-      ctx.frames.push("__mutex_lock_slowpath");
-      while (!waiter.granted) {
-        set_current_state(TASK_UNINTERRUPTIBLE);
-        yield* schedule();
-      }
-      set_current_state(TASK_RUNNING);
-      ctx.frames.pop();
+export const mutex_lock = gen_fn(function* mutex_lock(lock: mutex): Effect.fn.Return<void> {
+  const ctx = kernel().this_ctx();
+  ctx.frames.push("mutex_lock");
+  __might_sleep("kernel/mutex.c", 94, 0);
+  yield* sched_point();
+  lock_acquire(kernel(), lock, lock.name, "mutex", "mutex_lock_nested");
+  const me = current();
+  if (lock.owner === null) lock.owner = me;
+  else {
+    // Taking it again while holding it waits forever, as in Linux (a hung task).
+    const waiter: mutex_waiter = { task: me, granted: false };
+    lock.wait_list.push(waiter);
+    ctx.frames.push("__mutex_lock_slowpath");
+    while (!waiter.granted) {
+      set_current_state(TASK_UNINTERRUPTIBLE);
+      yield* schedule();
     }
+    set_current_state(TASK_RUNNING);
     ctx.frames.pop();
-  });
+  }
+  ctx.frames.pop();
+});
 
 /** mutex_trylock(): 1 if taken. */
 export const mutex_trylock = (lock: mutex): Effect.Effect<number> =>

@@ -23,6 +23,7 @@ import { out_of_memory } from "./oom_kill.ts";
 import { mm_of } from "./page_alloc.ts";
 import { kernel_vm } from "./vmalloc.ts";
 import { trace_page_fault_user } from "./trace.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 
@@ -66,41 +67,39 @@ function show_signal_msg(k: Kernel, mm: MmState, addr: number, error_code: numbe
 }
 
 /** do_page_fault() for a user-mode access: resolve it, or kill the process. Context: user process. */
-const do_page_fault = (mm: MmState, tmm: mm_struct, addr: number, write: boolean, error_code: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    k.charge(k.costs.irqEntry); // the exception's entry and exit
-    trace_page_fault_user(k, addr, error_code);
-    const r = yield* handle_mm_fault(mm, tmm, addr, write);
-    if (r === "sigsegv") {
-      if (k.printk_ratelimit()) for (const line of show_signal_msg(k, mm, addr, error_code)) k.printk(line);
-      return yield* Effect.die(new SigSegv("SIGSEGV"));
-    }
-    // pagefault_out_of_memory(): the OOM killer, then the fault is taken again.
-    if (r === "oom" && !current().sigkill) yield* out_of_memory(mm, 0, 0);
-    yield* return_to_user();
-  });
+const do_page_fault = gen_fn(function* do_page_fault(mm: MmState, tmm: mm_struct, addr: number, write: boolean, error_code: number): Effect.fn.Return<void> {
+  const k = kernel();
+  k.charge(k.costs.irqEntry); // the exception's entry and exit
+  trace_page_fault_user(k, addr, error_code);
+  const r = yield* handle_mm_fault(mm, tmm, addr, write);
+  if (r === "sigsegv") {
+    if (k.printk_ratelimit()) for (const line of show_signal_msg(k, mm, addr, error_code)) k.printk(line);
+    return yield* Effect.die(new SigSegv("SIGSEGV"));
+  }
+  // pagefault_out_of_memory(): the OOM killer, then the fault is taken again.
+  if (r === "oom" && !current().sigkill) yield* out_of_memory(mm, 0, 0);
+  yield* return_to_user();
+});
 
-const user_access = (addr: number, size: number, write: boolean): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    const tmm = current().mm;
-    if (tmm === null || k.this_ctx().kind !== "task") throw new ScenarioError(`user_${write ? "write" : "read"}: ${current().comm} is not a user process (start it with process_run)`);
-    if (!Number.isInteger(size) || size < 0) throw new ScenarioError(`user access of ${size} bytes: the size must be a non-negative integer`);
-    for (let at = addr, left = size; left > 0; ) {
-      const cpu = k.this_cpu().id; // a fault may sleep and wake elsewhere
-      const n = Math.min(left, PAGE - (at % PAGE));
-      const t = translate_user(k, mm, cpu, tmm, at, write);
-      if ("error_code" in t) {
-        yield* do_page_fault(mm, tmm, at, write, t.error_code);
-        continue;
-      }
-      k.charge(k.machine.caches.access(cpu, t.pa, n, write));
-      at += n;
-      left -= n;
+const user_access = gen_fn(function* user_access(addr: number, size: number, write: boolean): Effect.fn.Return<void> {
+  const k = kernel();
+  const mm = mm_of(k);
+  const tmm = current().mm;
+  if (tmm === null || k.this_ctx().kind !== "task") throw new ScenarioError(`user_${write ? "write" : "read"}: ${current().comm} is not a user process (start it with process_run)`);
+  if (!Number.isInteger(size) || size < 0) throw new ScenarioError(`user access of ${size} bytes: the size must be a non-negative integer`);
+  for (let at = addr, left = size; left > 0; ) {
+    const cpu = k.this_cpu().id; // a fault may sleep and wake elsewhere
+    const n = Math.min(left, PAGE - (at % PAGE));
+    const t = translate_user(k, mm, cpu, tmm, at, write);
+    if ("error_code" in t) {
+      yield* do_page_fault(mm, tmm, at, write, t.error_code);
+      continue;
     }
-  });
+    k.charge(k.machine.caches.access(cpu, t.pa, n, write));
+    at += n;
+    left -= n;
+  }
+});
 
 /** The current process reads `size` bytes of its memory at user address `addr`. Context: user process, may sleep (faults). */
 export const user_read = (addr: number, size: number): Effect.Effect<void> => user_access(addr, size, false);

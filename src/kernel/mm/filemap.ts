@@ -13,6 +13,7 @@ import { alloc_pages, mm_of } from "./page_alloc.ts";
 import { PG_uptodate } from "./page-flags.ts";
 import { lru_cache_add_lru, mark_page_accessed as mark_accessed } from "./swap.ts";
 import { set_page_dirty as set_dirty } from "./page-writeback.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 export const FILE_MAPPING = 1;
 
@@ -47,18 +48,17 @@ export interface PageCacheOptions {
  * reclaim may free and reuse at any time afterwards. A fatal signal ends the read early, as it
  * ends a read(2). Context: may sleep.
  */
-export const page_cache_fill = (nr: number, opts: PageCacheOptions = {}): Effect.Effect<number[]> =>
-  Effect.gen(function* () {
-    const mm = mm_of(kernel());
-    const got: number[] = [];
-    for (let i = 0; i < nr && !current().sigkill; i++) {
-      const p = yield* alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_COLD, 0);
-      if (p === null) break;
-      got.push(p);
-      yield* add_to_page_cache_lru(mm, p, mm.next_page_index++, opts.dirty === true);
-    }
-    return got;
-  });
+export const page_cache_fill = gen_fn(function* page_cache_fill(nr: number, opts: PageCacheOptions = {}): Effect.fn.Return<number[]> {
+  const mm = mm_of(kernel());
+  const got: number[] = [];
+  for (let i = 0; i < nr && !current().sigkill; i++) {
+    const p = yield* alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_COLD, 0);
+    if (p === null) break;
+    got.push(p);
+    yield* add_to_page_cache_lru(mm, p, mm.next_page_index++, opts.dirty === true);
+  }
+  return got;
+});
 
 /** mark_page_accessed() for scenario code; a page no longer in the page cache is left alone. */
 export const mark_page_accessed = (p: number): Effect.Effect<void> =>

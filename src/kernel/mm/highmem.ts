@@ -33,6 +33,7 @@ import { Pkmap } from "./highmem_pkmap.ts";
 import { FIXADDR_BOOT_START, FIXADDR_TOP, FIX_KMAP_BEGIN, LAST_PKMAP, PKMAP_BASE } from "./pgtable_32_types.ts";
 import { ensure_kernel_tables, kernel_vm, linear_of, set_kernel_pte } from "./vmalloc.ts";
 import { flush_tlb_kernel_range } from "./tlb.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 /** LAST_PKMAP: 1024 slots, 512 with PAE. */
 export const last_pkmap = (mm: MmState): number => LAST_PKMAP(mm.dm.pae);
@@ -58,61 +59,59 @@ function kmap_state(mm: MmState): KmapState {
 const is_highmem = (mm: MmState, p: page): boolean => p >= mm.dm.max_low_pfn;
 
 /** map_new_virtual() under kmap_lock: a slot for `p`, sleeping while none is free. */
-const map_new_virtual = (k: Kernel, mm: MmState, s: KmapState, p: page): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const v = kernel_vm(mm);
-    for (;;) {
-      const unmapped: number[] = [];
-      const flushes = s.pkmap.flushes;
-      const nr = s.pkmap.map_new_virtual(p, (old) => unmapped.push(old));
-      for (const old of unmapped) {
-        set_page_address(mm.dm, old, 0);
-      }
-      if (s.pkmap.flushes !== flushes) {
-        // flush_all_zero_pkmaps(): the freed slots' PTEs go, then one flush of the kmap range.
-        for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, v, s.pkmap.addr(i), null);
-        yield* flush_tlb_kernel_range(s.pkmap.base, s.pkmap.addr(s.pkmap.last_pkmap));
-      }
-      if (nr >= 0) {
-        const vaddr = s.pkmap.addr(nr);
-        set_kernel_pte(mm, v, vaddr, p);
-        set_page_address(mm.dm, p, vaddr);
-        return vaddr;
-      }
-      // Every slot is in use: sleep until a kunmap frees one.
-      const wait = DEFINE_WAIT();
-      prepare_to_wait(s.wait, wait, TASK_UNINTERRUPTIBLE);
-      yield* spin_unlock(s.lock);
-      yield* schedule();
-      finish_wait(s.wait, wait);
-      yield* spin_lock(s.lock);
-      // Somebody else might have mapped it while we slept.
-      const a = page_address(mm.dm, p);
-      if (a !== 0) return a;
-      void k;
+const map_new_virtual = gen_fn(function* map_new_virtual(k: Kernel, mm: MmState, s: KmapState, p: page): Effect.fn.Return<kaddr_t> {
+  const v = kernel_vm(mm);
+  for (;;) {
+    const unmapped: number[] = [];
+    const flushes = s.pkmap.flushes;
+    const nr = s.pkmap.map_new_virtual(p, (old) => unmapped.push(old));
+    for (const old of unmapped) {
+      set_page_address(mm.dm, old, 0);
     }
-  });
+    if (s.pkmap.flushes !== flushes) {
+      // flush_all_zero_pkmaps(): the freed slots' PTEs go, then one flush of the kmap range.
+      for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, v, s.pkmap.addr(i), null);
+      yield* flush_tlb_kernel_range(s.pkmap.base, s.pkmap.addr(s.pkmap.last_pkmap));
+    }
+    if (nr >= 0) {
+      const vaddr = s.pkmap.addr(nr);
+      set_kernel_pte(mm, v, vaddr, p);
+      set_page_address(mm.dm, p, vaddr);
+      return vaddr;
+    }
+    // Every slot is in use: sleep until a kunmap frees one.
+    const wait = DEFINE_WAIT();
+    prepare_to_wait(s.wait, wait, TASK_UNINTERRUPTIBLE);
+    yield* spin_unlock(s.lock);
+    yield* schedule();
+    finish_wait(s.wait, wait);
+    yield* spin_lock(s.lock);
+    // Somebody else might have mapped it while we slept.
+    const a = page_address(mm.dm, p);
+    if (a !== 0) return a;
+    void k;
+  }
+});
 
 /** kmap(page): the page's kernel address, mapping a HighMem page into a pkmap slot. Context: may sleep. */
-export const kmap = (p: page): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    __might_sleep("arch/x86/mm/highmem_32.c", 0, 0);
-    if (!is_highmem(mm, p)) return page_address(mm.dm, p);
-    const s = kmap_state(mm);
-    if (!s.table_ready) {
-      // The pkmap page table, allocated once (a sleeping allocation, outside kmap_lock).
-      if (!(yield* ensure_kernel_tables(mm, kernel_vm(mm), s.pkmap.base))) return 0;
-      s.table_ready = true;
-    }
-    yield* spin_lock(s.lock);
-    let vaddr = page_address(mm.dm, p);
-    if (vaddr === 0) vaddr = yield* map_new_virtual(k, mm, s, p);
-    s.pkmap.get(s.pkmap.nr(vaddr));
-    yield* spin_unlock(s.lock);
-    return vaddr;
-  });
+export const kmap = gen_fn(function* kmap(p: page): Effect.fn.Return<kaddr_t> {
+  const k = kernel();
+  const mm = mm_of(k);
+  __might_sleep("arch/x86/mm/highmem_32.c", 0, 0);
+  if (!is_highmem(mm, p)) return page_address(mm.dm, p);
+  const s = kmap_state(mm);
+  if (!s.table_ready) {
+    // The pkmap page table, allocated once (a sleeping allocation, outside kmap_lock).
+    if (!(yield* ensure_kernel_tables(mm, kernel_vm(mm), s.pkmap.base))) return 0;
+    s.table_ready = true;
+  }
+  yield* spin_lock(s.lock);
+  let vaddr = page_address(mm.dm, p);
+  if (vaddr === 0) vaddr = yield* map_new_virtual(k, mm, s, p);
+  s.pkmap.get(s.pkmap.nr(vaddr));
+  yield* spin_unlock(s.lock);
+  return vaddr;
+});
 
 /**
  * kmap_flush_unused(): flush_all_zero_pkmaps() under kmap_lock: the slots no one uses any more
@@ -120,42 +119,40 @@ export const kmap = (p: page): Effect.Effect<kaddr_t> =>
  * Nothing to do before the first kmap of a HighMem page (and always on x86_64).
  * Context: process, may sleep.
  */
-export const kmap_flush_unused = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const mm = mm_of(kernel());
-    const s = states.get(mm);
-    if (s === undefined) return;
-    yield* spin_lock(s.lock);
-    const unmapped = s.pkmap.flush_all_zero_pkmaps();
-    for (const old of unmapped) set_page_address(mm.dm, old, 0);
-    if (unmapped.length > 0) {
-      for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, kernel_vm(mm), s.pkmap.addr(i), null);
-      yield* flush_tlb_kernel_range(s.pkmap.base, s.pkmap.addr(s.pkmap.last_pkmap));
-    }
-    yield* spin_unlock(s.lock);
-  });
+export const kmap_flush_unused = gen_fn(function* kmap_flush_unused(): Effect.fn.Return<void> {
+  const mm = mm_of(kernel());
+  const s = states.get(mm);
+  if (s === undefined) return;
+  yield* spin_lock(s.lock);
+  const unmapped = s.pkmap.flush_all_zero_pkmaps();
+  for (const old of unmapped) set_page_address(mm.dm, old, 0);
+  if (unmapped.length > 0) {
+    for (let i = 0; i < s.pkmap.last_pkmap; i++) if (s.pkmap.count[i] === 0) set_kernel_pte(mm, kernel_vm(mm), s.pkmap.addr(i), null);
+    yield* flush_tlb_kernel_range(s.pkmap.base, s.pkmap.addr(s.pkmap.last_pkmap));
+  }
+  yield* spin_unlock(s.lock);
+});
 
 /** kunmap(page): drops a kmap reference; waiters retry when the slot becomes unused. Context: process (BUG in interrupt). */
-export const kunmap = (p: page): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    // 2.6.34: BUG_ON(in_interrupt()); 6.1's kunmap() (highmem-internal.h) only might_sleep()s.
-    if (mm.era === "6") __might_sleep("include/linux/highmem-internal.h", 0, 0);
-    else if (in_interrupt()) return yield* BUG("arch/x86/mm/highmem_32.c: kunmap() in interrupt context");
-    if (!is_highmem(mm, p)) return;
-    const s = kmap_state(mm);
-    yield* spin_lock(s.lock);
-    const vaddr = page_address(mm.dm, p);
-    const nr = s.pkmap.nr(vaddr);
-    if (vaddr === 0 || (s.pkmap.count[nr] ?? 0) < 2) {
-      yield* spin_unlock(s.lock);
-      return yield* BUG(`mm/highmem.c: kunmap_high() of ${current().comm}'s unmapped page`);
-    }
-    const need_wakeup = s.pkmap.put(nr) && s.wait.task_list.length > 0;
+export const kunmap = gen_fn(function* kunmap(p: page): Effect.fn.Return<void> {
+  const k = kernel();
+  const mm = mm_of(k);
+  // 2.6.34: BUG_ON(in_interrupt()); 6.1's kunmap() (highmem-internal.h) only might_sleep()s.
+  if (mm.era === "6") __might_sleep("include/linux/highmem-internal.h", 0, 0);
+  else if (in_interrupt()) return yield* BUG("arch/x86/mm/highmem_32.c: kunmap() in interrupt context");
+  if (!is_highmem(mm, p)) return;
+  const s = kmap_state(mm);
+  yield* spin_lock(s.lock);
+  const vaddr = page_address(mm.dm, p);
+  const nr = s.pkmap.nr(vaddr);
+  if (vaddr === 0 || (s.pkmap.count[nr] ?? 0) < 2) {
     yield* spin_unlock(s.lock);
-    if (need_wakeup) wake_up(s.wait);
-  });
+    return yield* BUG(`mm/highmem.c: kunmap_high() of ${current().comm}'s unmapped page`);
+  }
+  const need_wakeup = s.pkmap.put(nr) && s.wait.task_list.length > 0;
+  yield* spin_unlock(s.lock);
+  if (need_wakeup) wake_up(s.wait);
+});
 
 /** The pkmap slots of this machine (for tests and statistics), or undefined if kmap was never used. */
 export const pkmap_of = (mm: MmState): Pkmap | undefined => states.get(mm)?.pkmap;
@@ -188,43 +185,41 @@ const fixmap_table = (mm: MmState, addr: kaddr_t): Effect.Effect<boolean> => ens
  * takes the next kmap_local slot (kmap_atomic is kmap_local with preemption off). Context: any;
  * never sleeps.
  */
-export const kmap_atomic = (p: page, type: km_type): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    preempt_disable(); // pagefault_disable()
-    if (!is_highmem(mm, p)) return page_address(mm.dm, p);
-    if (mm.era === "6") return yield* kmap_local_push(k, mm, p);
-    const cpu = k.this_cpu().id;
-    const idx = KmapAtomicSlots.idx(type, cpu);
-    const vaddr = fix_to_virt(idx);
-    const cur = k.this_ctx();
-    const prev = slots_of(k, mm).map(type, cpu, { pfn: p, by: `${cur.name}` });
-    if (prev !== null) {
-      return yield* BUG(`arch/x86/mm/highmem_32.c: kmap_atomic(${type}) on CPU${cpu}: the slot still maps pfn ${prev.pfn.toString(16)} for ${prev.by}`);
-    }
-    if (!(yield* fixmap_table(mm, vaddr))) return 0;
-    set_kernel_pte(mm, kernel_vm(mm), vaddr, p);
-    return vaddr;
-  });
+export const kmap_atomic = gen_fn(function* kmap_atomic(p: page, type: km_type): Effect.fn.Return<kaddr_t> {
+  const k = kernel();
+  const mm = mm_of(k);
+  preempt_disable(); // pagefault_disable()
+  if (!is_highmem(mm, p)) return page_address(mm.dm, p);
+  if (mm.era === "6") return yield* kmap_local_push(k, mm, p);
+  const cpu = k.this_cpu().id;
+  const idx = KmapAtomicSlots.idx(type, cpu);
+  const vaddr = fix_to_virt(idx);
+  const cur = k.this_ctx();
+  const prev = slots_of(k, mm).map(type, cpu, { pfn: p, by: `${cur.name}` });
+  if (prev !== null) {
+    return yield* BUG(`arch/x86/mm/highmem_32.c: kmap_atomic(${type}) on CPU${cpu}: the slot still maps pfn ${prev.pfn.toString(16)} for ${prev.by}`);
+  }
+  if (!(yield* fixmap_table(mm, vaddr))) return 0;
+  set_kernel_pte(mm, kernel_vm(mm), vaddr, p);
+  return vaddr;
+});
 
 /** kunmap_atomic(addr, type): clears the slot with a local TLB flush of its page (6.1: kunmap_local_indexed), then preemption back on. */
-export const kunmap_atomic = (addr: kaddr_t, type: km_type): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (mm.era === "6") yield* kunmap_local_indexed(k, mm, addr);
-    else {
-      const cpu = k.this_cpu().id;
-      const idx = KmapAtomicSlots.idx(type, cpu);
-      if (Math.floor(addr / 4096) * 4096 === fix_to_virt(idx)) {
-        slots_of(k, mm).unmap(type, cpu);
-        set_kernel_pte(mm, kernel_vm(mm), fix_to_virt(idx), null);
-        k.machine.tlbs[cpu]!.flush_page(linear_of(mm, fix_to_virt(idx)));
-      }
+export const kunmap_atomic = gen_fn(function* kunmap_atomic(addr: kaddr_t, type: km_type): Effect.fn.Return<void> {
+  const k = kernel();
+  const mm = mm_of(k);
+  if (mm.era === "6") yield* kunmap_local_indexed(k, mm, addr);
+  else {
+    const cpu = k.this_cpu().id;
+    const idx = KmapAtomicSlots.idx(type, cpu);
+    if (Math.floor(addr / 4096) * 4096 === fix_to_virt(idx)) {
+      slots_of(k, mm).unmap(type, cpu);
+      set_kernel_pte(mm, kernel_vm(mm), fix_to_virt(idx), null);
+      k.machine.tlbs[cpu]!.flush_page(linear_of(mm, fix_to_virt(idx)));
     }
-    yield* preempt_enable();
-  });
+  }
+  yield* preempt_enable();
+});
 
 /**
  * The fixmap slot of kmap_local index `i` on `cpu` (6.1: FIX_KMAP_BEGIN + KM_MAX_IDX * cpu + i;
@@ -236,18 +231,17 @@ function kmap_local_slot(k: Kernel, mm: MmState, cpu: number, i: number): kaddr_
 }
 
 /** __kmap_local_pfn_prot(): migrate_disable, the task's next index, its PTE (remembered for a context switch). */
-const kmap_local_push = (k: Kernel, mm: MmState, p: page): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const task = current();
-    const stack = (task.kmap_local ??= []);
-    if (stack.length >= KM_MAX_IDX) return yield* BUG("mm/highmem.c: kmap_local_idx_push(): more than KM_MAX_IDX nested mappings");
-    const vaddr = kmap_local_slot(k, mm, k.this_cpu().id, stack.length);
-    if (!(yield* fixmap_table(mm, vaddr))) return 0;
-    task.migrate_disabled++;
-    set_kernel_pte(mm, kernel_vm(mm), vaddr, p);
-    stack.push(p);
-    return vaddr;
-  });
+const kmap_local_push = gen_fn(function* kmap_local_push(k: Kernel, mm: MmState, p: page): Effect.fn.Return<kaddr_t> {
+  const task = current();
+  const stack = (task.kmap_local ??= []);
+  if (stack.length >= KM_MAX_IDX) return yield* BUG("mm/highmem.c: kmap_local_idx_push(): more than KM_MAX_IDX nested mappings");
+  const vaddr = kmap_local_slot(k, mm, k.this_cpu().id, stack.length);
+  if (!(yield* fixmap_table(mm, vaddr))) return 0;
+  task.migrate_disabled++;
+  set_kernel_pte(mm, kernel_vm(mm), vaddr, p);
+  stack.push(p);
+  return vaddr;
+});
 
 /**
  * kunmap_local_indexed(): releases the task's innermost mapping. An address that is not the

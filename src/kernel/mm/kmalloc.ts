@@ -35,6 +35,7 @@ import { __might_sleep } from "../sched/core.ts";
 import { start_cache_reap } from "./slab_reap.ts";
 import { kmemleak_alloc, kmemleak_free } from "./kmemleak.ts";
 import { trace_kfree, trace_kmalloc } from "./trace.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 /** ZERO_SIZE_PTR: what kmalloc(0) returns; kfree takes it like NULL. */
 export const ZERO_SIZE_PTR = 16;
@@ -107,27 +108,25 @@ function find_general_cachep(mm: MmState, size: number, gfp: gfp_t): kmem_cache 
 export const general_caches = (mm: MmState): GeneralCaches | undefined => generals.get(mm);
 
 /** 6.1 __kmalloc_large_node(): whole pages from the page allocator, counted as unreclaimable slab. */
-const kmalloc_large = (mm: MmState, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const order = Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096))));
-    const p = yield* alloc_pages(gfp | __GFP_COMP, order);
-    // kasan_kmalloc_large(): a sleeping mask trims the quarantine; the pages past the request are redzone.
-    if (gfpflags_allow_blocking(gfp)) yield* qlist_free_all(kasan_quarantine_reduce(kernel()));
-    if (p === null) return 0;
-    mm.page_zone(p)!.stat.nr_slab_unreclaimable += 1 << order;
-    kasan_kmalloc_large(kernel(), page_address(mm.dm, p), size, order);
-    return page_address(mm.dm, p);
-  });
+const kmalloc_large = gen_fn(function* kmalloc_large(mm: MmState, size: number, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
+  const order = Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096))));
+  const p = yield* alloc_pages(gfp | __GFP_COMP, order);
+  // kasan_kmalloc_large(): a sleeping mask trims the quarantine; the pages past the request are redzone.
+  if (gfpflags_allow_blocking(gfp)) yield* qlist_free_all(kasan_quarantine_reduce(kernel()));
+  if (p === null) return 0;
+  mm.page_zone(p)!.stat.nr_slab_unreclaimable += 1 << order;
+  kasan_kmalloc_large(kernel(), page_address(mm.dm, p), size, order);
+  return page_address(mm.dm, p);
+});
 
 /** 6.1 kmalloc() of more than KMALLOC_MAX_CACHE_SIZE: kmalloc_large() and its tracepoint. */
-const kmalloc_large_traced = (k: Kernel, mm: MmState, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab_common.c", 0, 0);
-    const ptr = yield* kmalloc_large(mm, size, gfp);
-    trace_kmalloc(k, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp, mm.era);
-    kmemleak_alloc(k, ptr, size, "kmalloc_large");
-    return ptr;
-  });
+const kmalloc_large_traced = gen_fn(function* kmalloc_large_traced(k: Kernel, mm: MmState, size: number, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
+  if (gfpflags_allow_blocking(gfp)) __might_sleep("mm/slab_common.c", 0, 0);
+  const ptr = yield* kmalloc_large(mm, size, gfp);
+  trace_kmalloc(k, ptr, size, 4096 << Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096)))), gfp, mm.era);
+  kmemleak_alloc(k, ptr, size, "kmalloc_large");
+  return ptr;
+});
 
 /** __kmalloc() from general cache `c` as Effect code (the op continues here off its fast path). */
 const kmalloc_slow = (k: Kernel, mm: MmState, c: kmem_cache, size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
@@ -300,16 +299,15 @@ export const ksize = (obj: kaddr_t): Effect.Effect<number> =>
  * the old ksize bytes copied and the old one freed; krealloc(p, 0) frees p and returns
  * ZERO_SIZE_PTR; on failure NULL and p is left alone.
  */
-export const krealloc = (p: kaddr_t, new_size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    if (new_size === 0) {
-      yield* kfree(p);
-      return ZERO_SIZE_PTR;
-    }
-    const ks = p !== 0 ? yield* ksize(p) : 0;
-    if (ks >= new_size) return p;
-    const ret = yield* kmalloc(new_size, gfp);
-    if (ret !== 0 && p !== 0 && ks > 0) memcpy(ret, p, ks);
-    if (ret !== 0 && p !== ret) yield* kfree(p);
-    return ret;
-  });
+export const krealloc = gen_fn(function* krealloc(p: kaddr_t, new_size: number, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
+  if (new_size === 0) {
+    yield* kfree(p);
+    return ZERO_SIZE_PTR;
+  }
+  const ks = p !== 0 ? yield* ksize(p) : 0;
+  if (ks >= new_size) return p;
+  const ret = yield* kmalloc(new_size, gfp);
+  if (ret !== 0 && p !== 0 && ks > 0) memcpy(ret, p, ks);
+  if (ret !== 0 && p !== ret) yield* kfree(p);
+  return ret;
+});

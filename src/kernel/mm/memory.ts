@@ -32,6 +32,7 @@ import { find_pte_table, user_pte_table } from "./pgtable.ts";
 import { del_page_from_lru, lru_cache_add_lru } from "./swap.ts";
 import { flush_tlb_page, tlb_flush } from "./tlb.ts";
 import { kernel_vm } from "./vmalloc.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 /** 2.6.34 asm-generic/tlb.h FREE_PTE_NR on SMP: pages an mmu_gather holds before it flushes. */
@@ -64,54 +65,52 @@ const ANON_PTE = USER_PTE | HW._PAGE_RW | HW._PAGE_DIRTY;
 export const find_vma = (tmm: mm_struct, addr: number) => tmm.mmap.find((a) => a.vm_start <= addr && addr < a.vm_end);
 
 /** A new anonymous page for a fault, on the LRU and counted; null when none could be had. */
-const new_anon_page = (mm: MmState, tmm: mm_struct): Effect.Effect<number | null> =>
-  Effect.gen(function* () {
-    const p = yield* with_frame("handle_mm_fault", alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0));
-    if (p === null) return null;
-    // page_add_new_anon_rmap() and lru_cache_add_active_or_unevictable().
-    mm.mem_map.mapping[p] = -1; // PAGE_MAPPING_ANON
-    mm.mem_map._mapcount[p] = 0;
-    mm.mem_map.set(p, PG_swapbacked);
-    mm.page_zone(p)!.stat.nr_anon_pages++;
-    yield* lru_cache_add_lru(mm, p, LRU_ACTIVE_ANON);
-    tmm.rss++;
-    return p;
-  });
+const new_anon_page = gen_fn(function* new_anon_page(mm: MmState, tmm: mm_struct): Effect.fn.Return<number | null> {
+  const p = yield* with_frame("handle_mm_fault", alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0));
+  if (p === null) return null;
+  // page_add_new_anon_rmap() and lru_cache_add_active_or_unevictable().
+  mm.mem_map.mapping[p] = -1; // PAGE_MAPPING_ANON
+  mm.mem_map._mapcount[p] = 0;
+  mm.mem_map.set(p, PG_swapbacked);
+  mm.page_zone(p)!.stat.nr_anon_pages++;
+  yield* lru_cache_add_lru(mm, p, LRU_ACTIVE_ANON);
+  tmm.rss++;
+  return p;
+});
 
 /**
  * handle_mm_fault(): resolves a user-mode fault at `addr` of the process `tmm` (a write if
  * `write`). Context: process, may sleep.
  */
-export const handle_mm_fault = (mm: MmState, tmm: mm_struct, addr: number, write: boolean): Effect.Effect<FaultResult> =>
-  Effect.gen(function* () {
-    mm.ev.pgfault++;
-    if (find_vma(tmm, addr) === undefined) return "sigsegv";
-    const pt = yield* user_pte_table(mm, tmm, addr);
-    if (pt === null) return "oom";
-    const v = kernel_vm(mm);
-    const idx = HW.level_index(v.fmt, v.fmt.bits.length - 1, addr);
-    const pte = HW.read_entry(v.mem, v.fmt, pt, idx);
-    if (!(pte.lo & HW._PAGE_PRESENT)) {
-      // do_anonymous_page()
-      if (!write) {
-        HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(zero_pfn(mm), USER_PTE));
-        return "ok";
-      }
-      const p = yield* new_anon_page(mm, tmm);
-      if (p === null) return "oom";
-      HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(p, ANON_PTE));
+export const handle_mm_fault = gen_fn(function* handle_mm_fault(mm: MmState, tmm: mm_struct, addr: number, write: boolean): Effect.fn.Return<FaultResult> {
+  mm.ev.pgfault++;
+  if (find_vma(tmm, addr) === undefined) return "sigsegv";
+  const pt = yield* user_pte_table(mm, tmm, addr);
+  if (pt === null) return "oom";
+  const v = kernel_vm(mm);
+  const idx = HW.level_index(v.fmt, v.fmt.bits.length - 1, addr);
+  const pte = HW.read_entry(v.mem, v.fmt, pt, idx);
+  if (!(pte.lo & HW._PAGE_PRESENT)) {
+    // do_anonymous_page()
+    if (!write) {
+      HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(zero_pfn(mm), USER_PTE));
       return "ok";
     }
-    if (write && !(pte.lo & HW._PAGE_RW)) {
-      // do_wp_page() on the zero page: a page of its own, the old PTE flushed everywhere first.
-      const p = yield* new_anon_page(mm, tmm);
-      if (p === null) return "oom";
-      HW.write_entry(v.mem, v.fmt, pt, idx, { lo: 0, hi: 0 });
-      yield* flush_tlb_page(tmm, addr);
-      HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(p, ANON_PTE));
-    }
-    return "ok"; // present and allowed: a stale TLB entry of this CPU, now gone
-  });
+    const p = yield* new_anon_page(mm, tmm);
+    if (p === null) return "oom";
+    HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(p, ANON_PTE));
+    return "ok";
+  }
+  if (write && !(pte.lo & HW._PAGE_RW)) {
+    // do_wp_page() on the zero page: a page of its own, the old PTE flushed everywhere first.
+    const p = yield* new_anon_page(mm, tmm);
+    if (p === null) return "oom";
+    HW.write_entry(v.mem, v.fmt, pt, idx, { lo: 0, hi: 0 });
+    yield* flush_tlb_page(tmm, addr);
+    HW.write_entry(v.mem, v.fmt, pt, idx, HW.make_entry(p, ANON_PTE));
+  }
+  return "ok"; // present and allowed: a stale TLB entry of this CPU, now gone
+});
 
 /** struct mmu_gather: pages unmapped but not yet freed, waiting for the TLB flush. */
 export interface MmuGather {
@@ -136,25 +135,23 @@ export function tlb_gather_mmu(mm: MmState, tmm: mm_struct, fullmm: boolean): Mm
 }
 
 /** Frees a page the gather held: an anonymous page leaves the LRU first (release_pages). */
-const release_page = (mm: MmState, pg: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (mm.mem_map.mapping[pg] !== -1) return yield* __free_page(pg); // a page-table page
-    const z = mm.page_zone(pg)!;
-    yield* spin_lock_irq(z.lru_lock);
-    del_page_from_lru(mm, z, pg);
-    yield* spin_unlock_irq(z.lru_lock);
-    z.stat.nr_anon_pages--;
-    mm.mem_map.mapping[pg] = 0;
-    mm.mem_map._count[pg] = 0;
-    yield* free_pages_prepared(mm, z, pg, 0, false);
-  });
+const release_page = gen_fn(function* release_page(mm: MmState, pg: number): Effect.fn.Return<void> {
+  if (mm.mem_map.mapping[pg] !== -1) return yield* __free_page(pg); // a page-table page
+  const z = mm.page_zone(pg)!;
+  yield* spin_lock_irq(z.lru_lock);
+  del_page_from_lru(mm, z, pg);
+  yield* spin_unlock_irq(z.lru_lock);
+  z.stat.nr_anon_pages--;
+  mm.mem_map.mapping[pg] = 0;
+  mm.mem_map._count[pg] = 0;
+  yield* free_pages_prepared(mm, z, pg, 0, false);
+});
 
 /** tlb_flush_mmu(): the TLB flush the gathered range needs, then the pages go. */
-export const tlb_flush_mmu = (mm: MmState, tlb: MmuGather): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    yield* tlb_flush(tlb);
-    for (const pg of tlb.pages.splice(0)) yield* release_page(mm, pg);
-  });
+export const tlb_flush_mmu = gen_fn(function* tlb_flush_mmu(mm: MmState, tlb: MmuGather): Effect.fn.Return<void> {
+  yield* tlb_flush(tlb);
+  for (const pg of tlb.pages.splice(0)) yield* release_page(mm, pg);
+});
 
 /**
  * tlb_remove_page(): queue a page for freeing after the flush; a full gather flushes (2.6.34 at
@@ -172,37 +169,35 @@ export const tlb_remove_page = (mm: MmState, tlb: MmuGather, pg: number): Effect
  * zap_page_range(): clears the PTEs of [start, end) (page_remove_rmap, MM_ANONPAGES) and queues
  * the anonymous pages on the gather; the zero page is only unmapped.
  */
-export const zap_page_range = (mm: MmState, tlb: MmuGather, start: number, end: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const v = kernel_vm(mm);
-    const last = v.fmt.bits.length - 1;
-    const span = 2 ** (12 + v.fmt.bits[last]!); // what one PTE table maps
-    tlb.start = Math.min(tlb.start, start);
-    tlb.end = Math.max(tlb.end, end);
-    for (let addr = start; addr < end; ) {
-      const pt = find_pte_table(mm, tlb.mm, addr);
-      if (pt === null) {
-        addr = (Math.floor(addr / span) + 1) * span;
-        continue;
-      }
-      const idx = HW.level_index(v.fmt, last, addr);
-      const e = HW.read_entry(v.mem, v.fmt, pt, idx);
-      addr += PAGE;
-      if (!(e.lo & HW._PAGE_PRESENT)) continue;
-      HW.write_entry(v.mem, v.fmt, pt, idx, { lo: 0, hi: 0 });
-      const pg = HW.entry_pfn(e);
-      if (pg === zero_pfn(mm)) continue;
-      mm.mem_map._mapcount[pg] = -1;
-      tlb.mm.rss--;
-      yield* tlb_remove_page(mm, tlb, pg);
+export const zap_page_range = gen_fn(function* zap_page_range(mm: MmState, tlb: MmuGather, start: number, end: number): Effect.fn.Return<void> {
+  const v = kernel_vm(mm);
+  const last = v.fmt.bits.length - 1;
+  const span = 2 ** (12 + v.fmt.bits[last]!); // what one PTE table maps
+  tlb.start = Math.min(tlb.start, start);
+  tlb.end = Math.max(tlb.end, end);
+  for (let addr = start; addr < end; ) {
+    const pt = find_pte_table(mm, tlb.mm, addr);
+    if (pt === null) {
+      addr = (Math.floor(addr / span) + 1) * span;
+      continue;
     }
-  });
+    const idx = HW.level_index(v.fmt, last, addr);
+    const e = HW.read_entry(v.mem, v.fmt, pt, idx);
+    addr += PAGE;
+    if (!(e.lo & HW._PAGE_PRESENT)) continue;
+    HW.write_entry(v.mem, v.fmt, pt, idx, { lo: 0, hi: 0 });
+    const pg = HW.entry_pfn(e);
+    if (pg === zero_pfn(mm)) continue;
+    mm.mem_map._mapcount[pg] = -1;
+    tlb.mm.rss--;
+    yield* tlb_remove_page(mm, tlb, pg);
+  }
+});
 
 /** tlb_finish_mmu(): the last flush, then the gathered pages and the freed tables go. */
-export const tlb_finish_mmu = (mm: MmState, tlb: MmuGather, tables: readonly number[]): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    // free_pgtables() queued the table pages through the gather too (pte_free_tlb).
-    if (tables.length > 0) tlb.freed_tables = true;
-    for (const t of tables) yield* tlb_remove_page(mm, tlb, t);
-    yield* tlb_flush_mmu(mm, tlb);
-  });
+export const tlb_finish_mmu = gen_fn(function* tlb_finish_mmu(mm: MmState, tlb: MmuGather, tables: readonly number[]): Effect.fn.Return<void> {
+  // free_pgtables() queued the table pages through the gather too (pte_free_tlb).
+  if (tables.length > 0) tlb.freed_tables = true;
+  for (const t of tables) yield* tlb_remove_page(mm, tlb, t);
+  yield* tlb_flush_mmu(mm, tlb);
+});

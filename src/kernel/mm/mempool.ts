@@ -25,6 +25,7 @@ import { GFP_KERNEL, __GFP_DIRECT_RECLAIM, __GFP_IO, __GFP_NOMEMALLOC, __GFP_NOR
 import { __free_pages, alloc_pages, mm_of } from "./page_alloc.ts";
 import { kfree, kmalloc } from "./kmalloc.ts";
 import { kmem_cache_alloc, kmem_cache_free, type kmem_cache } from "./slab.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 /** An element (an object's address or a page), or null for NULL. */
 export type mempool_alloc_t = (gfp: gfp_t, pool_data: unknown) => Effect.Effect<number | null>;
@@ -45,127 +46,121 @@ export interface mempool_t {
 const curr_nr = (pool: mempool_t): number => pool.elements.length;
 
 /** free_pool() / mempool_exit(): remove_element() and free_fn until the reserve is empty. */
-const free_reserve = (pool: mempool_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    while (pool.elements.length > 0) yield* pool.free(pool.elements.pop()!, pool.pool_data);
-  });
+const free_reserve = gen_fn(function* free_reserve(pool: mempool_t): Effect.fn.Return<void> {
+  while (pool.elements.length > 0) yield* pool.free(pool.elements.pop()!, pool.pool_data);
+});
 
 /** mempool_create(min_nr, alloc_fn, free_fn, pool_data): the pool, pre-filled, or null. Context: may sleep. */
-export const mempool_create = (min_nr: number, alloc_fn: mempool_alloc_t, free_fn: mempool_free_t, pool_data: unknown): Effect.Effect<mempool_t | null> =>
-  Effect.gen(function* () {
-    if (!Number.isInteger(min_nr) || min_nr < 1) throw new Error(`mempool_create(${min_nr}, ...): min_nr is a positive number of elements`);
-    const pool: mempool_t = { lock: spin_lock_init("&pool->lock"), min_nr, elements: [], pool_data, alloc: alloc_fn, free: free_fn, wait: init_waitqueue_head("&pool->wait") };
-    while (curr_nr(pool) < pool.min_nr) {
-      const element = yield* pool.alloc(GFP_KERNEL, pool.pool_data);
-      if (element === null) {
-        yield* free_reserve(pool);
-        return null;
-      }
-      pool.elements.push(element);
+export const mempool_create = gen_fn(function* mempool_create(min_nr: number, alloc_fn: mempool_alloc_t, free_fn: mempool_free_t, pool_data: unknown): Effect.fn.Return<mempool_t | null> {
+  if (!Number.isInteger(min_nr) || min_nr < 1) throw new Error(`mempool_create(${min_nr}, ...): min_nr is a positive number of elements`);
+  const pool: mempool_t = { lock: spin_lock_init("&pool->lock"), min_nr, elements: [], pool_data, alloc: alloc_fn, free: free_fn, wait: init_waitqueue_head("&pool->wait") };
+  while (curr_nr(pool) < pool.min_nr) {
+    const element = yield* pool.alloc(GFP_KERNEL, pool.pool_data);
+    if (element === null) {
+      yield* free_reserve(pool);
+      return null;
     }
-    return pool;
-  });
+    pool.elements.push(element);
+  }
+  return pool;
+});
 
 /** mempool_alloc(pool, gfp_mask): an element, or null (only for a mask that cannot sleep). Context: may sleep if the mask may. */
-export const mempool_alloc = (pool: mempool_t, gfp_mask: gfp_t): Effect.Effect<number | null> =>
-  Effect.gen(function* () {
-    const era = mm_of(kernel()).era;
-    // might_sleep_if(): line 209 of 2.6.34's mm/mempool.c (4.19/6.1: line not known here).
-    if (gfpflags_allow_blocking(gfp_mask)) __might_sleep("mm/mempool.c", era === "2.6" ? 209 : 0, 0);
-    gfp_mask |= __GFP_NOMEMALLOC | __GFP_NORETRY | __GFP_NOWARN;
-    let gfp_temp = gfp_mask & ~(__GFP_DIRECT_RECLAIM | __GFP_IO);
-    for (;;) {
-      const element = yield* pool.alloc(gfp_temp, pool.pool_data);
-      if (element !== null) return element;
-      const flags = yield* spin_lock_irqsave(pool.lock);
-      if (curr_nr(pool) > 0) {
-        const e = pool.elements.pop()!; // remove_element
-        yield* spin_unlock_irqrestore(pool.lock, flags);
-        return e;
-      }
-      if (era === "6" && gfp_temp !== gfp_mask) {
-        // 4.19: the pool is empty and the first try could not reclaim: retry at once with it all.
-        yield* spin_unlock_irqrestore(pool.lock, flags);
-        gfp_temp = gfp_mask;
-        continue;
-      }
-      if (era === "2.6") yield* spin_unlock_irqrestore(pool.lock, flags);
-      if (!gfpflags_allow_blocking(gfp_mask)) {
-        if (era === "6") yield* spin_unlock_irqrestore(pool.lock, flags);
-        return null;
-      }
-      gfp_temp = gfp_mask;
-      const wait = DEFINE_WAIT();
-      prepare_to_wait(pool.wait, wait, TASK_UNINTERRUPTIBLE);
-      if (era === "6") yield* spin_unlock_irqrestore(pool.lock, flags);
-      // io_schedule_timeout(5*HZ); 2.6.34 skips the sleep if an element came back meanwhile.
-      if (era === "6" || curr_nr(pool) === 0) yield* schedule_timeout(5 * kernel().config.hz);
-      finish_wait(pool.wait, wait);
+export const mempool_alloc = gen_fn(function* mempool_alloc(pool: mempool_t, gfp_mask: gfp_t): Effect.fn.Return<number | null> {
+  const era = mm_of(kernel()).era;
+  // might_sleep_if(): line 209 of 2.6.34's mm/mempool.c (4.19/6.1: line not known here).
+  if (gfpflags_allow_blocking(gfp_mask)) __might_sleep("mm/mempool.c", era === "2.6" ? 209 : 0, 0);
+  gfp_mask |= __GFP_NOMEMALLOC | __GFP_NORETRY | __GFP_NOWARN;
+  let gfp_temp = gfp_mask & ~(__GFP_DIRECT_RECLAIM | __GFP_IO);
+  for (;;) {
+    const element = yield* pool.alloc(gfp_temp, pool.pool_data);
+    if (element !== null) return element;
+    const flags = yield* spin_lock_irqsave(pool.lock);
+    if (curr_nr(pool) > 0) {
+      const e = pool.elements.pop()!; // remove_element
+      yield* spin_unlock_irqrestore(pool.lock, flags);
+      return e;
     }
-  });
+    if (era === "6" && gfp_temp !== gfp_mask) {
+      // 4.19: the pool is empty and the first try could not reclaim: retry at once with it all.
+      yield* spin_unlock_irqrestore(pool.lock, flags);
+      gfp_temp = gfp_mask;
+      continue;
+    }
+    if (era === "2.6") yield* spin_unlock_irqrestore(pool.lock, flags);
+    if (!gfpflags_allow_blocking(gfp_mask)) {
+      if (era === "6") yield* spin_unlock_irqrestore(pool.lock, flags);
+      return null;
+    }
+    gfp_temp = gfp_mask;
+    const wait = DEFINE_WAIT();
+    prepare_to_wait(pool.wait, wait, TASK_UNINTERRUPTIBLE);
+    if (era === "6") yield* spin_unlock_irqrestore(pool.lock, flags);
+    // io_schedule_timeout(5*HZ); 2.6.34 skips the sleep if an element came back meanwhile.
+    if (era === "6" || curr_nr(pool) === 0) yield* schedule_timeout(5 * kernel().config.hz);
+    finish_wait(pool.wait, wait);
+  }
+});
 
 /** mempool_free(element, pool): refills the reserve (and wakes a waiter) while it is short, else free_fn. Context: any. */
-export const mempool_free = (element: number | null, pool: mempool_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (element === null) return;
+export const mempool_free = gen_fn(function* mempool_free(element: number | null, pool: mempool_t): Effect.fn.Return<void> {
+  if (element === null) return;
+  if (curr_nr(pool) < pool.min_nr) {
+    const flags = yield* spin_lock_irqsave(pool.lock);
     if (curr_nr(pool) < pool.min_nr) {
-      const flags = yield* spin_lock_irqsave(pool.lock);
-      if (curr_nr(pool) < pool.min_nr) {
-        pool.elements.push(element); // add_element
-        yield* spin_unlock_irqrestore(pool.lock, flags);
-        wake_up(pool.wait);
-        return;
-      }
+      pool.elements.push(element); // add_element
       yield* spin_unlock_irqrestore(pool.lock, flags);
+      wake_up(pool.wait);
+      return;
     }
-    yield* pool.free(element, pool.pool_data);
-  });
+    yield* spin_unlock_irqrestore(pool.lock, flags);
+  }
+  yield* pool.free(element, pool.pool_data);
+});
 
 /**
  * mempool_resize(pool, new_min_nr): shrinking frees reserve elements above it; growing fills the
  * reserve with alloc_fn(GFP_KERNEL) outside the lock, and returns 0 even if that falls short
  * (later frees top it up). Context: may sleep.
  */
-export const mempool_resize = (pool: mempool_t, new_min_nr: number): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    if (!Number.isInteger(new_min_nr) || new_min_nr <= 0) return yield* BUG("mm/mempool.c:120");
-    if (mm_of(kernel()).era === "6") __might_sleep("mm/mempool.c", 0, 0);
-    let flags = yield* spin_lock_irqsave(pool.lock);
-    if (new_min_nr <= pool.min_nr) {
-      while (new_min_nr < curr_nr(pool)) {
-        const e = pool.elements.pop()!;
-        yield* spin_unlock_irqrestore(pool.lock, flags);
-        yield* pool.free(e, pool.pool_data);
-        flags = yield* spin_lock_irqsave(pool.lock);
-      }
-      pool.min_nr = new_min_nr;
+export const mempool_resize = gen_fn(function* mempool_resize(pool: mempool_t, new_min_nr: number): Effect.fn.Return<number> {
+  if (!Number.isInteger(new_min_nr) || new_min_nr <= 0) return yield* BUG("mm/mempool.c:120");
+  if (mm_of(kernel()).era === "6") __might_sleep("mm/mempool.c", 0, 0);
+  let flags = yield* spin_lock_irqsave(pool.lock);
+  if (new_min_nr <= pool.min_nr) {
+    while (new_min_nr < curr_nr(pool)) {
+      const e = pool.elements.pop()!;
       yield* spin_unlock_irqrestore(pool.lock, flags);
-      return 0;
+      yield* pool.free(e, pool.pool_data);
+      flags = yield* spin_lock_irqsave(pool.lock);
     }
     pool.min_nr = new_min_nr;
-    while (curr_nr(pool) < pool.min_nr) {
-      yield* spin_unlock_irqrestore(pool.lock, flags);
-      const e = yield* pool.alloc(GFP_KERNEL, pool.pool_data);
-      if (e === null) return 0;
-      flags = yield* spin_lock_irqsave(pool.lock);
-      if (curr_nr(pool) < pool.min_nr) pool.elements.push(e);
-      else {
-        yield* spin_unlock_irqrestore(pool.lock, flags);
-        yield* pool.free(e, pool.pool_data); // raced
-        return 0;
-      }
-    }
     yield* spin_unlock_irqrestore(pool.lock, flags);
     return 0;
-  });
+  }
+  pool.min_nr = new_min_nr;
+  while (curr_nr(pool) < pool.min_nr) {
+    yield* spin_unlock_irqrestore(pool.lock, flags);
+    const e = yield* pool.alloc(GFP_KERNEL, pool.pool_data);
+    if (e === null) return 0;
+    flags = yield* spin_lock_irqsave(pool.lock);
+    if (curr_nr(pool) < pool.min_nr) pool.elements.push(e);
+    else {
+      yield* spin_unlock_irqrestore(pool.lock, flags);
+      yield* pool.free(e, pool.pool_data); // raced
+      return 0;
+    }
+  }
+  yield* spin_unlock_irqrestore(pool.lock, flags);
+  return 0;
+});
 
 /** mempool_destroy(pool): frees the reserve. 2.6.34: a kernel BUG if elements are still out. */
-export const mempool_destroy = (pool: mempool_t | null): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (pool === null) return;
-    if (mm_of(kernel()).era === "2.6" && curr_nr(pool) !== pool.min_nr) return yield* BUG("mm/mempool.c:186");
-    yield* free_reserve(pool);
-  });
+export const mempool_destroy = gen_fn(function* mempool_destroy(pool: mempool_t | null): Effect.fn.Return<void> {
+  if (pool === null) return;
+  if (mm_of(kernel()).era === "2.6" && curr_nr(pool) !== pool.min_nr) return yield* BUG("mm/mempool.c:186");
+  yield* free_reserve(pool);
+});
 
 /** mempool_alloc_slab / mempool_free_slab: elements from a kmem_cache (pool_data). */
 export const mempool_alloc_slab: mempool_alloc_t = (gfp, data) => Effect.map(kmem_cache_alloc(data as kmem_cache, gfp), (o) => (o === 0 ? null : o));

@@ -13,6 +13,7 @@ import type { mm_struct } from "./mm_types.ts";
 import { mm_of } from "./page_alloc.ts";
 import { free_pgd_range } from "./pgtable.ts";
 import { tlb_finish_mmu, tlb_gather_mmu, zap_page_range } from "./memory.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 export const ENOMEM = 12;
@@ -80,31 +81,28 @@ function detach_range(tmm: mm_struct, start: number, end: number): number {
 }
 
 /** unmap_region(): zap, free the page tables no mapping needs, flush, free. Context: may sleep. */
-const unmap_region = (mm: MmState, tmm: mm_struct, start: number, end: number, fullmm: boolean): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const tlb = tlb_gather_mmu(mm, tmm, fullmm);
-    yield* zap_page_range(mm, tlb, start, end);
-    const tables = free_pgd_range(mm, tmm, start, end);
-    yield* tlb_finish_mmu(mm, tlb, tables);
-  });
+const unmap_region = gen_fn(function* unmap_region(mm: MmState, tmm: mm_struct, start: number, end: number, fullmm: boolean): Effect.fn.Return<void> {
+  const tlb = tlb_gather_mmu(mm, tmm, fullmm);
+  yield* zap_page_range(mm, tlb, start, end);
+  const tables = free_pgd_range(mm, tmm, start, end);
+  yield* tlb_finish_mmu(mm, tlb, tables);
+});
 
 /** munmap(addr, len) by the current process: 0, or -EINVAL for a bad range. Context: user process, may sleep. */
-export const munmap = (addr: number, len: number): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const mm = mm_of(kernel());
-    const tmm = user_mm("munmap");
-    const end = addr + Math.ceil(len / PAGE) * PAGE;
-    if (addr % PAGE !== 0 || len <= 0 || end > TASK_SIZE(mm)) return -EINVAL;
-    if (detach_range(tmm, addr, end) === 0) return 0;
-    yield* unmap_region(mm, tmm, addr, end, false);
-    return 0;
-  });
+export const munmap = gen_fn(function* munmap(addr: number, len: number): Effect.fn.Return<number> {
+  const mm = mm_of(kernel());
+  const tmm = user_mm("munmap");
+  const end = addr + Math.ceil(len / PAGE) * PAGE;
+  if (addr % PAGE !== 0 || len <= 0 || end > TASK_SIZE(mm)) return -EINVAL;
+  if (detach_range(tmm, addr, end) === 0) return 0;
+  yield* unmap_region(mm, tmm, addr, end, false);
+  return 0;
+});
 
 /** exit_mmap(): everything the process mapped, and its page tables below the pgd. Context: may sleep. */
-export const exit_mmap = (mm: MmState, tmm: mm_struct): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const start = tmm.mmap[0]?.vm_start ?? 0;
-    const end = tmm.mmap[tmm.mmap.length - 1]?.vm_end ?? 0;
-    detach_range(tmm, 0, TASK_SIZE(mm));
-    yield* unmap_region(mm, tmm, start, end, true);
-  });
+export const exit_mmap = gen_fn(function* exit_mmap(mm: MmState, tmm: mm_struct): Effect.fn.Return<void> {
+  const start = tmm.mmap[0]?.vm_start ?? 0;
+  const end = tmm.mmap[tmm.mmap.length - 1]?.vm_end ?? 0;
+  detach_range(tmm, 0, TASK_SIZE(mm));
+  yield* unmap_region(mm, tmm, start, end, true);
+});

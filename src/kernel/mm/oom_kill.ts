@@ -19,6 +19,7 @@ import type { MmState } from "./mm_state.ts";
 import { show_mem } from "./show_mem.ts";
 import { PAGE_SHIFT } from "./watermarks.ts";
 import { trace_mark_victim } from "./trace.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 const K = (pages: number) => pages << (PAGE_SHIFT - 10);
 
@@ -113,19 +114,18 @@ function mark_victim(k: Kernel, mm: MmState, victim: Task): void {
 }
 
 /** out_of_memory(): kill a task unless one is already dying; then give it a jiffy to exit. Context: may sleep. */
-export const out_of_memory = (mm: MmState, gfp: gfp_t, order: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const chosen = select_bad_process(k, mm.era);
-    if (chosen === null) {
-      const last = mm.era === "2.6" ? ["Kernel panic - not syncing: Out of memory and no killable processes..."] : ["Out of memory and no killable processes...", "Kernel panic - not syncing: System is deadlocked on memory"];
-      // 6.1 prints the header before panicking; 2.6.34's __out_of_memory panics at once.
-      const header = mm.era === "6" ? dump_header(k, mm, gfp, order) : [];
-      const text = [...header, ...last, ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
-      k.report("oom", text);
-      k.halt(k.now(), "panic: out of memory and no killable processes");
-      return yield* Effect.never;
-    }
-    if (chosen !== "abort") oom_kill_process(k, mm, chosen.p, chosen.points, gfp, order);
-    if (!current().memdie) yield* schedule_timeout_uninterruptible(1);
-  });
+export const out_of_memory = gen_fn(function* out_of_memory(mm: MmState, gfp: gfp_t, order: number): Effect.fn.Return<void> {
+  const k = kernel();
+  const chosen = select_bad_process(k, mm.era);
+  if (chosen === null) {
+    const last = mm.era === "2.6" ? ["Kernel panic - not syncing: Out of memory and no killable processes..."] : ["Out of memory and no killable processes...", "Kernel panic - not syncing: System is deadlocked on memory"];
+    // 6.1 prints the header before panicking; 2.6.34's __out_of_memory panics at once.
+    const header = mm.era === "6" ? dump_header(k, mm, gfp, order) : [];
+    const text = [...header, ...last, ...dump_stack(k.this_ctx(), ["out_of_memory", "panic"])].join("\n");
+    k.report("oom", text);
+    k.halt(k.now(), "panic: out of memory and no killable processes");
+    return yield* Effect.never;
+  }
+  if (chosen !== "abort") oom_kill_process(k, mm, chosen.p, chosen.points, gfp, order);
+  if (!current().memdie) yield* schedule_timeout_uninterruptible(1);
+});

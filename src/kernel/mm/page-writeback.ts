@@ -13,6 +13,7 @@ import type { MmState } from "./mm_state.ts";
 import { PG_dirty, PG_reclaim, PG_writeback } from "./page-flags.ts";
 import { rotate_reclaimable_page } from "./swap.ts";
 import { trace_writeback_pageout } from "./trace.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 export const WRITEBACK_IRQ = 14;
 
@@ -29,11 +30,10 @@ export function writeback_init(k: Kernel, mm: MmState, us: number): void {
 }
 
 /** The disk's interrupt handler: end_page_writeback() for every completed page. */
-const end_io = (mm: MmState, disk: Disk) =>
-  Effect.gen(function* () {
-    for (const p of disk.reap()) yield* end_page_writeback(mm, p);
-    return IRQ_HANDLED;
-  });
+const end_io = gen_fn(function* end_io(mm: MmState, disk: Disk) {
+  for (const p of disk.reap()) yield* end_page_writeback(mm, p);
+  return IRQ_HANDLED;
+});
 
 /** set_page_dirty(): a page cache page becomes dirty (NR_FILE_DIRTY). */
 export function set_page_dirty(mm: MmState, p: number): void {
@@ -70,17 +70,16 @@ export function pageout(mm: MmState, p: number): void {
 }
 
 /** end_page_writeback(). Context: any (the disk's IRQ handler). */
-export const end_page_writeback = (mm: MmState, p: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const m = mm.mem_map;
-    if (m.test(p, PG_reclaim)) {
-      m.clear(p, PG_reclaim);
-      yield* rotate_reclaimable_page(mm, p);
-    }
-    m.clear(p, PG_writeback);
-    const z = mm.page_zone(p)!;
-    z.stat.nr_writeback--;
-    z.stat.nr_written++;
-    mm.writeback_inflight--;
-    mm.wake_congested();
-  });
+export const end_page_writeback = gen_fn(function* end_page_writeback(mm: MmState, p: number): Effect.fn.Return<void> {
+  const m = mm.mem_map;
+  if (m.test(p, PG_reclaim)) {
+    m.clear(p, PG_reclaim);
+    yield* rotate_reclaimable_page(mm, p);
+  }
+  m.clear(p, PG_writeback);
+  const z = mm.page_zone(p)!;
+  z.stat.nr_writeback--;
+  z.stat.nr_written++;
+  mm.writeback_inflight--;
+  mm.wake_congested();
+});

@@ -49,6 +49,7 @@ export { MmState };
 // The entry points are ops (page_alloc_fast.ts); kernel code imports them from here.
 export { alloc_pages_node, alloc_pages, alloc_page, __free_pages, __free_page, free_pages_prepared } from "./page_alloc_fast.ts";
 import { alloc_pages, __free_pages } from "./page_alloc_fast.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 export const ALLOC_WMARK_MIN = 0x00;
 export const ALLOC_WMARK_LOW = 0x01;
@@ -246,22 +247,21 @@ function slowpath_alloc_flags(mm: MmState, base: number, gfp: G.gfp_t): number {
 const mark_of = (z: Zone, f: number): number => ((f & 3) === ALLOC_WMARK_LOW ? z.watermark.low : (f & 3) === ALLOC_WMARK_HIGH ? z.watermark.high : z.watermark.min);
 
 /** rmqueue_bulk(): `count` order-0 pages onto a pcp list under zone->lock (interrupts already off). */
-const rmqueue_bulk = (z: Zone, count: number, cold: boolean, pcp: Zone["pageset"][number]): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    yield* spin_lock(z.lock);
-    const k = kernel();
-    for (let i = 0; i < count; i++) {
-      const p = __rmqueue_smallest(z, 0);
-      if (p < 0) break;
-      buddy_op(k, z, p);
-      // As 2.6.34 links them: hot pages in ascending order from the head (the head is taken
-      // first), cold ones descending towards the tail (the tail is taken first).
-      if (cold) pcp.list.add(p);
-      else pcp.list.add_tail(p);
-      pcp.count++;
-    }
-    yield* spin_unlock(z.lock);
-  });
+const rmqueue_bulk = gen_fn(function* rmqueue_bulk(z: Zone, count: number, cold: boolean, pcp: Zone["pageset"][number]): Effect.fn.Return<void> {
+  yield* spin_lock(z.lock);
+  const k = kernel();
+  for (let i = 0; i < count; i++) {
+    const p = __rmqueue_smallest(z, 0);
+    if (p < 0) break;
+    buddy_op(k, z, p);
+    // As 2.6.34 links them: hot pages in ascending order from the head (the head is taken
+    // first), cold ones descending towards the tail (the tail is taken first).
+    if (cold) pcp.list.add(p);
+    else pcp.list.add_tail(p);
+    pcp.count++;
+  }
+  yield* spin_unlock(z.lock);
+});
 
 // The allocator's own memory traffic, with machine.mmu.detail "all": the zone's free-list heads
 // (one line per zone, what zone->lock protects), this CPU's pcp list head, and the struct page
@@ -297,18 +297,17 @@ export function zone_freed(z: Zone): void {
 }
 
 /** free_pcppages_bulk(): `count` pages from the cold end of a pcp list back to the buddy lists. */
-export const free_pcppages_bulk = (z: Zone, count: number, pcp: Zone["pageset"][number]): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    yield* spin_lock(z.lock);
-    zone_freed(z);
-    const k = kernel();
-    for (let i = 0; i < count && pcp.count > 0; i++) {
-      __free_one_page(z, pcp.list.pop(), 0);
-      pcp.count--;
-      buddy_op(k, z, -1);
-    }
-    yield* spin_unlock(z.lock);
-  });
+export const free_pcppages_bulk = gen_fn(function* free_pcppages_bulk(z: Zone, count: number, pcp: Zone["pageset"][number]): Effect.fn.Return<void> {
+  yield* spin_lock(z.lock);
+  zone_freed(z);
+  const k = kernel();
+  for (let i = 0; i < count && pcp.count > 0; i++) {
+    __free_one_page(z, pcp.list.pop(), 0);
+    pcp.count--;
+    buddy_op(k, z, -1);
+  }
+  yield* spin_unlock(z.lock);
+});
 
 /** The block at `p` leaves the free structures: allocated, and counted in the zone's nr_allocated. */
 export function set_allocated(mm: MmState, z: Zone, p: number, order: number): void {
@@ -323,26 +322,25 @@ export function clear_allocated(mm: MmState, z: Zone, p: number, order: number):
 }
 
 /** buffered_rmqueue(): one block from `z`, or -1. */
-const buffered_rmqueue = (mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    if (order === 0 && mm.pcp) {
-      const cold = (gfp & G.__GFP_COLD) !== 0;
-      const flags = local_irq_save();
-      const pcp = z.pageset[k.this_cpu().id]!;
-      if (pcp.count === 0) yield* rmqueue_bulk(z, pcp.batch, cold, pcp);
-      let p = -1;
-      if (pcp.count > 0) {
-        p = cold ? pcp.list.pop() : pcp.list.shift();
-        pcp.count--;
-        pcp_op(k, z, p);
-        set_allocated(mm, z, p, 0); // off the free structures: allocated from here on
-      }
-      yield* local_irq_restore(flags);
-      return p;
+const buffered_rmqueue = gen_fn(function* buffered_rmqueue(mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Effect.fn.Return<number> {
+  const k = kernel();
+  if (order === 0 && mm.pcp) {
+    const cold = (gfp & G.__GFP_COLD) !== 0;
+    const flags = local_irq_save();
+    const pcp = z.pageset[k.this_cpu().id]!;
+    if (pcp.count === 0) yield* rmqueue_bulk(z, pcp.batch, cold, pcp);
+    let p = -1;
+    if (pcp.count > 0) {
+      p = cold ? pcp.list.pop() : pcp.list.shift();
+      pcp.count--;
+      pcp_op(k, z, p);
+      set_allocated(mm, z, p, 0); // off the free structures: allocated from here on
     }
-    return yield* buddy_rmqueue(k, mm, z, order);
-  });
+    yield* local_irq_restore(flags);
+    return p;
+  }
+  return yield* buddy_rmqueue(k, mm, z, order);
+});
 
 /** One block of `order` straight from the buddy lists under zone->lock, or -1. */
 export const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): Effect.Effect<number> =>
@@ -354,20 +352,19 @@ export const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): E
   });
 
 /** get_page_from_freelist(): the first zone of the zonelist that passes its watermark and has pages. */
-export const get_page_from_freelist = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.Effect<page | null> =>
-  Effect.gen(function* () {
-    const classzone_idx = zones[0]?.idx ?? 0;
-    for (const z of zones) {
-      if (!(alloc_flags & ALLOC_NO_WATERMARKS) && !zone_watermark_ok(mm.era, z, order, mark_of(z, alloc_flags), classzone_idx, alloc_flags)) continue;
-      const p = yield* buffered_rmqueue(mm, z, order, gfp);
-      if (p >= 0) {
-        if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
-        prep_new_page(kernel(), mm, z, p, order, gfp);
-        return p;
-      }
+export const get_page_from_freelist = gen_fn(function* get_page_from_freelist(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.fn.Return<page | null> {
+  const classzone_idx = zones[0]?.idx ?? 0;
+  for (const z of zones) {
+    if (!(alloc_flags & ALLOC_NO_WATERMARKS) && !zone_watermark_ok(mm.era, z, order, mark_of(z, alloc_flags), classzone_idx, alloc_flags)) continue;
+    const p = yield* buffered_rmqueue(mm, z, order, gfp);
+    if (p >= 0) {
+      if (mm.nodes.length > 1) zone_statistics(mm, zones[0]!, z);
+      prep_new_page(kernel(), mm, z, p, order, gfp);
+      return p;
     }
-    return null;
-  });
+  }
+  return null;
+});
 
 /** zone_statistics(): NUMA hit/miss against the preferred zone's node, local/other against this CPU's. */
 export function zone_statistics(mm: MmState, preferred: Zone, z: Zone): void {
@@ -428,67 +425,63 @@ export const congestion_wait = (mm: MmState, timeout: number): Effect.Effect<voi
 const lowmem_only = (mm: MmState, high_zoneidx: number): boolean => high_zoneidx < ZONE_NAMES[mm.arch].indexOf("Normal");
 
 /** __alloc_pages_may_oom(): one more try at the high watermark, then the OOM killer. */
-const alloc_pages_may_oom = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
-  Effect.gen(function* () {
-    const p = yield* get_page_from_freelist(mm, zones, gfp | G.__GFP_HARDWALL, order, ALLOC_WMARK_HIGH);
-    if (p !== null) return p;
-    if (!(gfp & G.__GFP_NOFAIL)) {
-      if (order > PAGE_ALLOC_COSTLY_ORDER) return null;
-      // 2.6.36+: the OOM killer does not needlessly kill tasks for lowmem (2.6.34 does).
-      if (mm.era === "6" && lowmem_only(mm, high_zoneidx)) return null;
-    }
-    yield* out_of_memory(mm, gfp, order);
-    return null;
-  });
+const alloc_pages_may_oom = gen_fn(function* alloc_pages_may_oom(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.fn.Return<page | null> {
+  const p = yield* get_page_from_freelist(mm, zones, gfp | G.__GFP_HARDWALL, order, ALLOC_WMARK_HIGH);
+  if (p !== null) return p;
+  if (!(gfp & G.__GFP_NOFAIL)) {
+    if (order > PAGE_ALLOC_COSTLY_ORDER) return null;
+    // 2.6.36+: the OOM killer does not needlessly kill tasks for lowmem (2.6.34 does).
+    if (mm.era === "6" && lowmem_only(mm, high_zoneidx)) return null;
+  }
+  yield* out_of_memory(mm, gfp, order);
+  return null;
+});
 
 /**
  * drain_all_pages(): every CPU's pcp lists back to the buddy lists. Linux sends each CPU an IPI
  * to drain its own lists; here the caller drains them all under each zone's lock.
  */
-export const drain_all_pages = (mm: MmState): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    for (const z of mm.zones) {
-      for (const pcp of z.pageset) {
-        if (pcp.count === 0) continue;
-        const flags = local_irq_save();
-        yield* free_pcppages_bulk(z, pcp.count, pcp);
-        yield* local_irq_restore(flags);
-      }
+export const drain_all_pages = gen_fn(function* drain_all_pages(mm: MmState): Effect.fn.Return<void> {
+  for (const z of mm.zones) {
+    for (const pcp of z.pageset) {
+      if (pcp.count === 0) continue;
+      const flags = local_irq_save();
+      yield* free_pcppages_bulk(z, pcp.count, pcp);
+      yield* local_irq_restore(flags);
     }
-  });
+  }
+});
 
 /** __alloc_pages_high_priority(): ignoring the watermarks; __GFP_NOFAIL waits and tries until it gets a page. */
-const alloc_pages_high_priority = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number): Effect.Effect<page | null> =>
-  Effect.gen(function* () {
-    for (;;) {
-      const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_NO_WATERMARKS);
-      if (p !== null || !(gfp & G.__GFP_NOFAIL)) return p;
-      yield* congestion_wait(mm, Math.floor(kernel().config.hz / 50));
-    }
-  });
+const alloc_pages_high_priority = gen_fn(function* alloc_pages_high_priority(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number): Effect.fn.Return<page | null> {
+  for (;;) {
+    const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_NO_WATERMARKS);
+    if (p !== null || !(gfp & G.__GFP_NOFAIL)) return p;
+    yield* congestion_wait(mm, Math.floor(kernel().config.hz / 50));
+  }
+});
 
 /**
  * __alloc_pages_direct_reclaim(): try_to_free_pages() as PF_MEMALLOC, then one try at the
  * allocation if it made progress. 2.6.34 drains the pcp lists first for order > 0; 6.x drains
  * them and tries again when that try fails. Context: may sleep.
  */
-const alloc_pages_direct_reclaim = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.Effect<{ page: page | null; progress: number }> =>
-  Effect.gen(function* () {
-    const me = current();
-    yield* cond_resched();
-    me.flags |= PF_MEMALLOC;
-    const progress = yield* try_to_free_pages(mm, zones, order, gfp);
-    me.flags &= ~PF_MEMALLOC;
-    yield* cond_resched();
-    if (mm.era === "2.6" && order !== 0) yield* drain_all_pages(mm);
-    if (progress === 0) return { page: null, progress };
-    let p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
-    if (p === null && mm.era === "6") {
-      yield* drain_all_pages(mm);
-      p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
-    }
-    return { page: p, progress };
-  });
+const alloc_pages_direct_reclaim = gen_fn(function* alloc_pages_direct_reclaim(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.fn.Return<{ page: page | null; progress: number }> {
+  const me = current();
+  yield* cond_resched();
+  me.flags |= PF_MEMALLOC;
+  const progress = yield* try_to_free_pages(mm, zones, order, gfp);
+  me.flags &= ~PF_MEMALLOC;
+  yield* cond_resched();
+  if (mm.era === "2.6" && order !== 0) yield* drain_all_pages(mm);
+  if (progress === 0) return { page: null, progress };
+  let p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
+  if (p === null && mm.era === "6") {
+    yield* drain_all_pages(mm);
+    p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
+  }
+  return { page: p, progress };
+});
 
 /**
  * __alloc_pages_slowpath(), 2.6.34's: `restart` wakes kswapd, sets the flags and tries once;
@@ -497,45 +490,44 @@ const alloc_pages_direct_reclaim = (mm: MmState, zones: Zone[], gfp: G.gfp_t, or
  * reclaims again while should_alloc_retry(). Kernel 6 goes back to `restart` instead, as 6.x's
  * `retry` wakes kswapd and tries the freelists before each reclaim.
  */
-const alloc_pages_slowpath = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const wait = G.gfpflags_allow_blocking(gfp);
-    let pages_reclaimed = 0;
-    restart: for (;;) {
-      const base = gfp_to_alloc_flags(mm.era, gfp, order);
-      if (mm.era === "2.6" || base & ALLOC_KSWAPD) for (const z of zones) wakeup_kswapd(mm, z, order);
-      const alloc_flags = slowpath_alloc_flags(mm, base, gfp);
-      // The last chance, in general, before nopage.
-      let p = yield* get_page_from_freelist(mm, zones, gfp, order, base);
+const alloc_pages_slowpath = gen_fn(function* alloc_pages_slowpath(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.fn.Return<page | null> {
+  const k = kernel();
+  const wait = G.gfpflags_allow_blocking(gfp);
+  let pages_reclaimed = 0;
+  restart: for (;;) {
+    const base = gfp_to_alloc_flags(mm.era, gfp, order);
+    if (mm.era === "2.6" || base & ALLOC_KSWAPD) for (const z of zones) wakeup_kswapd(mm, z, order);
+    const alloc_flags = slowpath_alloc_flags(mm, base, gfp);
+    // The last chance, in general, before nopage.
+    let p = yield* get_page_from_freelist(mm, zones, gfp, order, base);
+    if (p !== null) return p;
+    for (;;) {
+      if (alloc_flags & ALLOC_NO_WATERMARKS) p = yield* alloc_pages_high_priority(mm, zones, gfp, order);
+      else if (alloc_flags !== base) p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags); // 6.x ALLOC_OOM
       if (p !== null) return p;
-      for (;;) {
-        if (alloc_flags & ALLOC_NO_WATERMARKS) p = yield* alloc_pages_high_priority(mm, zones, gfp, order);
-        else if (alloc_flags !== base) p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags); // 6.x ALLOC_OOM
+      const me = current();
+      if (!wait || me.flags & PF_MEMALLOC || (me.memdie && !(gfp & G.__GFP_NOFAIL))) break restart;
+      const r = yield* alloc_pages_direct_reclaim(mm, zones, gfp, order, alloc_flags);
+      if (r.page !== null) return r.page;
+      if (r.progress === 0 && gfp & G.__GFP_FS && !(gfp & G.__GFP_NORETRY)) {
+        p = yield* alloc_pages_may_oom(mm, zones, gfp, order, high_zoneidx);
         if (p !== null) return p;
-        const me = current();
-        if (!wait || me.flags & PF_MEMALLOC || (me.memdie && !(gfp & G.__GFP_NOFAIL))) break restart;
-        const r = yield* alloc_pages_direct_reclaim(mm, zones, gfp, order, alloc_flags);
-        if (r.page !== null) return r.page;
-        if (r.progress === 0 && gfp & G.__GFP_FS && !(gfp & G.__GFP_NORETRY)) {
-          p = yield* alloc_pages_may_oom(mm, zones, gfp, order, high_zoneidx);
-          if (p !== null) return p;
-          if (!(gfp & G.__GFP_NOFAIL)) {
-            if (order > PAGE_ALLOC_COSTLY_ORDER) break restart;
-            // 6.x: no OOM kill for lowmem, so no progress: nopage (2.6.34 killed and retried).
-            if (mm.era === "6" && lowmem_only(mm, high_zoneidx)) break restart;
-          }
-          continue restart;
+        if (!(gfp & G.__GFP_NOFAIL)) {
+          if (order > PAGE_ALLOC_COSTLY_ORDER) break restart;
+          // 6.x: no OOM kill for lowmem, so no progress: nopage (2.6.34 killed and retried).
+          if (mm.era === "6" && lowmem_only(mm, high_zoneidx)) break restart;
         }
-        pages_reclaimed += r.progress;
-        if (!should_alloc_retry(gfp, order, pages_reclaimed)) break restart;
-        yield* congestion_wait(mm, Math.floor(k.config.hz / 50));
-        if (mm.era === "6") continue restart;
+        continue restart;
       }
+      pages_reclaimed += r.progress;
+      if (!should_alloc_retry(gfp, order, pages_reclaimed)) break restart;
+      yield* congestion_wait(mm, Math.floor(k.config.hz / 50));
+      if (mm.era === "6") continue restart;
     }
-    warn_alloc_failed(k, mm, gfp, order);
-    return null;
-  });
+  }
+  warn_alloc_failed(k, mm, gfp, order);
+  return null;
+});
 
 /** WARN_ON_ONCE(!(gfp_mask & __GFP_NOWARN)) in __alloc_pages_slowpath for an order >= MAX_ORDER. */
 export function warn_max_order(k: Kernel, mm: MmState, gfp: G.gfp_t): void {
@@ -629,13 +621,12 @@ export const format_kaddr = (addr: kaddr_t): string => P.format_kaddr(mm_of(kern
  * __get_free_pages(gfp, order): the address of 2^order contiguous lowmem pages, or 0. The mask
  * must not ask for HighMem (which has no permanent address). Context: as alloc_pages.
  */
-export const __get_free_pages = (gfp: G.gfp_t, order: number): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    // VM_BUG_ON((gfp_mask & __GFP_HIGHMEM) != 0)
-    if (gfp & G.__GFP_HIGHMEM) throw new ScenarioError("__get_free_pages: the mask includes __GFP_HIGHMEM (use alloc_pages and kmap for HighMem)");
-    const p = yield* alloc_pages(gfp, order);
-    return p === null ? 0 : page_address(p);
-  });
+export const __get_free_pages = gen_fn(function* __get_free_pages(gfp: G.gfp_t, order: number): Effect.fn.Return<kaddr_t> {
+  // VM_BUG_ON((gfp_mask & __GFP_HIGHMEM) != 0)
+  if (gfp & G.__GFP_HIGHMEM) throw new ScenarioError("__get_free_pages: the mask includes __GFP_HIGHMEM (use alloc_pages and kmap for HighMem)");
+  const p = yield* alloc_pages(gfp, order);
+  return p === null ? 0 : page_address(p);
+});
 export const __get_free_page = (gfp: G.gfp_t): Effect.Effect<kaddr_t> => __get_free_pages(gfp, 0);
 export const get_zeroed_page = (gfp: G.gfp_t): Effect.Effect<kaddr_t> => __get_free_pages(gfp | G.__GFP_ZERO, 0);
 

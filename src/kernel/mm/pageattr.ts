@@ -37,6 +37,7 @@ import { cpa_flush_tlb_all, flush_tlb_all, flush_tlb_kernel_range, tlb_single_pa
 import { kernel_vm, linear_of, type KernelVm } from "./vmalloc.ts";
 import { ENOMEM } from "./mmap.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 /** EFAULT: a page to change that nothing maps. */
@@ -110,27 +111,26 @@ function __set_pmd_pte(mm: MmState, v: KernelVm, kpte: Kpte, e: HW.Entry): void 
  * allocation, and if another CPU split the page meanwhile the new page goes back. Returns 0 or
  * -ENOMEM. Context: may sleep; called and returns with cpa_lock held.
  */
-const split_large_page = (mm: MmState, v: KernelVm, kpte: Kpte, lin: number): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    yield* spin_unlock(cpa_lock(mm));
-    const base = yield* with_frame("split_large_page", alloc_page(GFP_KERNEL)); // 2.6.34: | __GFP_NOTRACK
-    yield* spin_lock(cpa_lock(mm));
-    if (base === null) return -ENOMEM;
-    const now = lookup_address(v, lin);
-    if (now === null || now.level !== kpte.level || now.table !== kpte.table) {
-      yield* __free_page(base); // someone else split it up for us already
-      return 0;
-    }
-    const per = 2 ** v.fmt.bits[kpte.level + 1]!;
-    const first = frame_of(v, kpte, lin - (lin % (per * PAGE)));
-    const ref_prot = ((kpte.e.lo & 0xfff & ~HW._PAGE_PSE) | HW._PAGE_GLOBAL) >>> 0;
-    for (let i = 0; i < per; i++) HW.write_entry(v.mem, v.fmt, base, i, HW.make_entry(first + i, ref_prot));
-    mm.dm.split_large++; // split_page_count()
-    __set_pmd_pte(mm, v, kpte, HW.make_entry(base, _KERNPG_TABLE));
-    k.machine.tlbs[k.this_cpu().id]!.flush_all(false); // __flush_tlb_all(), this CPU only
+const split_large_page = gen_fn(function* split_large_page(mm: MmState, v: KernelVm, kpte: Kpte, lin: number): Effect.fn.Return<number> {
+  const k = kernel();
+  yield* spin_unlock(cpa_lock(mm));
+  const base = yield* with_frame("split_large_page", alloc_page(GFP_KERNEL)); // 2.6.34: | __GFP_NOTRACK
+  yield* spin_lock(cpa_lock(mm));
+  if (base === null) return -ENOMEM;
+  const now = lookup_address(v, lin);
+  if (now === null || now.level !== kpte.level || now.table !== kpte.table) {
+    yield* __free_page(base); // someone else split it up for us already
     return 0;
-  });
+  }
+  const per = 2 ** v.fmt.bits[kpte.level + 1]!;
+  const first = frame_of(v, kpte, lin - (lin % (per * PAGE)));
+  const ref_prot = ((kpte.e.lo & 0xfff & ~HW._PAGE_PSE) | HW._PAGE_GLOBAL) >>> 0;
+  for (let i = 0; i < per; i++) HW.write_entry(v.mem, v.fmt, base, i, HW.make_entry(first + i, ref_prot));
+  mm.dm.split_large++; // split_page_count()
+  __set_pmd_pte(mm, v, kpte, HW.make_entry(base, _KERNPG_TABLE));
+  k.machine.tlbs[k.this_cpu().id]!.flush_all(false); // __flush_tlb_all(), this CPU only
+  return 0;
+});
 
 /** __cpa_process_fault(): nothing maps `addr`: a primary page WARNs and fails (-EFAULT); an alias is ignored. */
 function cpa_process_fault(k: Kernel, mm: MmState, addr: kaddr_t, start: kaddr_t, primary: boolean): number {
@@ -145,68 +145,64 @@ function cpa_process_fault(k: Kernel, mm: MmState, addr: kaddr_t, start: kaddr_t
  * protections differ is split and looked up again. Returns [0 or -errno, the pfn mapped there].
  * Context: cpa_lock held, may sleep (a split allocates).
  */
-const __change_page_attr = (mm: MmState, v: KernelVm, cpa: Cpa, addr: kaddr_t, start: kaddr_t, primary: boolean): Effect.Effect<[number, number]> =>
-  Effect.gen(function* () {
-    const lin = linear_of(mm, addr);
-    for (;;) {
-      const kpte = lookup_address(v, lin);
-      if (kpte === null) return [cpa_process_fault(kernel(), mm, addr, start, primary), -1];
-      const next = new_prot(cpa, kpte.e);
-      const pfn = frame_of(v, kpte, lin);
-      if (kpte.level === v.fmt.bits.length - 1) {
-        if (next.lo !== kpte.e.lo) {
-          HW.write_entry(v.mem, v.fmt, kpte.table, kpte.idx, next);
-          cpa.flushtlb = true;
-        }
-        return [0, pfn];
+const __change_page_attr = gen_fn(function* __change_page_attr(mm: MmState, v: KernelVm, cpa: Cpa, addr: kaddr_t, start: kaddr_t, primary: boolean): Effect.fn.Return<[number, number]> {
+  const lin = linear_of(mm, addr);
+  for (;;) {
+    const kpte = lookup_address(v, lin);
+    if (kpte === null) return [cpa_process_fault(kernel(), mm, addr, start, primary), -1];
+    const next = new_prot(cpa, kpte.e);
+    const pfn = frame_of(v, kpte, lin);
+    if (kpte.level === v.fmt.bits.length - 1) {
+      if (next.lo !== kpte.e.lo) {
+        HW.write_entry(v.mem, v.fmt, kpte.table, kpte.idx, next);
+        cpa.flushtlb = true;
       }
-      // try_preserve_large_page(): nothing to change keeps the large page.
-      if (next.lo === kpte.e.lo) return [0, pfn];
-      const err = yield* split_large_page(mm, v, kpte, lin);
-      if (err !== 0) return [err, -1];
-      // 2.6.34: "a global flush tlb after splitting the large page and before we do the actual
-      // change page attribute in the PTE", inside cpa_lock (gone by 6.1).
-      if (mm.era === "2.6") yield* flush_tlb_all();
+      return [0, pfn];
     }
-  });
+    // try_preserve_large_page(): nothing to change keeps the large page.
+    if (next.lo === kpte.e.lo) return [0, pfn];
+    const err = yield* split_large_page(mm, v, kpte, lin);
+    if (err !== 0) return [err, -1];
+    // 2.6.34: "a global flush tlb after splitting the large page and before we do the actual
+    // change page attribute in the PTE", inside cpa_lock (gone by 6.1).
+    if (mm.era === "2.6") yield* flush_tlb_all();
+  }
+});
 
 /**
  * cpa_process_alias(): a lowmem frame's direct-map alias gets the same change, under cpa_lock
  * (its own __change_page_attr_set_clr(alias, 0) in Linux); HighMem has no alias.
  */
-const cpa_process_alias = (mm: MmState, v: KernelVm, cpa: Cpa, pfn: number, start: kaddr_t): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    if (pfn < 0 || pfn >= mm.dm.max_low_pfn) return 0; // pfn >= max_pfn_mapped
-    cpa.force_flush_all = true;
-    yield* spin_lock(cpa_lock(mm));
-    const [err] = yield* __change_page_attr(mm, v, cpa, mm.dm.page_offset + pfn * PAGE, start, false);
-    yield* spin_unlock(cpa_lock(mm));
-    return err;
-  });
+const cpa_process_alias = gen_fn(function* cpa_process_alias(mm: MmState, v: KernelVm, cpa: Cpa, pfn: number, start: kaddr_t): Effect.fn.Return<number> {
+  if (pfn < 0 || pfn >= mm.dm.max_low_pfn) return 0; // pfn >= max_pfn_mapped
+  cpa.force_flush_all = true;
+  yield* spin_lock(cpa_lock(mm));
+  const [err] = yield* __change_page_attr(mm, v, cpa, mm.dm.page_offset + pfn * PAGE, start, false);
+  yield* spin_unlock(cpa_lock(mm));
+  return err;
+});
 
 /** __change_page_attr_set_clr(): page by page under cpa_lock, each with its alias. Returns 0 or -errno. */
-const __change_page_attr_set_clr = (mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const v = kernel_vm(mm);
-    for (let i = 0; i < numpages; i++) {
-      yield* spin_lock(cpa_lock(mm));
-      const [err, pfn] = yield* __change_page_attr(mm, v, cpa, start + i * PAGE, start, true);
-      yield* spin_unlock(cpa_lock(mm));
-      if (err !== 0) return err;
-      const alias = yield* cpa_process_alias(mm, v, cpa, pfn, start);
-      if (alias !== 0) return alias;
-    }
-    return 0;
-  });
+const __change_page_attr_set_clr = gen_fn(function* __change_page_attr_set_clr(mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number): Effect.fn.Return<number> {
+  const v = kernel_vm(mm);
+  for (let i = 0; i < numpages; i++) {
+    yield* spin_lock(cpa_lock(mm));
+    const [err, pfn] = yield* __change_page_attr(mm, v, cpa, start + i * PAGE, start, true);
+    yield* spin_unlock(cpa_lock(mm));
+    if (err !== 0) return err;
+    const alias = yield* cpa_process_alias(mm, v, cpa, pfn, start);
+    if (alias !== 0) return alias;
+  }
+  return 0;
+});
 
 /** The TLB flush after a change (2.6.34 cpa_flush_range / cpa_flush_all; 6.1 cpa_flush / cpa_flush_all). */
-const cpa_flush = (mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number, ret: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (irqs_disabled()) return yield* BUG(`${file_of(mm)}: ${mm.era === "2.6" ? "cpa_flush_range" : "cpa_flush"}() with interrupts disabled`);
-    if (mm.era === "2.6") return yield* cpa_flush_tlb_all();
-    if (ret !== 0 || cpa.force_flush_all || numpages > tlb_single_page_flush_ceiling) return yield* flush_tlb_all();
-    yield* flush_tlb_kernel_range(start, start + numpages * PAGE); // __cpa_flush_tlb: invlpg each page everywhere
-  });
+const cpa_flush = gen_fn(function* cpa_flush(mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number, ret: number): Effect.fn.Return<void> {
+  if (irqs_disabled()) return yield* BUG(`${file_of(mm)}: ${mm.era === "2.6" ? "cpa_flush_range" : "cpa_flush"}() with interrupts disabled`);
+  if (mm.era === "2.6") return yield* cpa_flush_tlb_all();
+  if (ret !== 0 || cpa.force_flush_all || numpages > tlb_single_page_flush_ceiling) return yield* flush_tlb_all();
+  yield* flush_tlb_kernel_range(start, start + numpages * PAGE); // __cpa_flush_tlb: invlpg each page everywhere
+});
 
 /** Only vmalloc/vmap addresses: anything else is bad input, named with what is accepted. */
 function check_range(mm: MmState, fn: string, addr: kaddr_t, numpages: number): void {

@@ -20,6 +20,7 @@ import type { MmState } from "./mm_state.ts";
 import type { mm_struct } from "./mm_types.ts";
 import { __free_page, alloc_page } from "./page_alloc.ts";
 import { kernel_vm, type KernelVm } from "./vmalloc.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 
@@ -58,75 +59,72 @@ export function account_table(mm: MmState, tmm: mm_struct, pfn: number, kind: Ta
  * is now (pgd_ctor's clone_pgd_range; later vmalloc entries arrive by vmalloc_fault), and with
  * PAE the user PMDs. Returns false (fork's -ENOMEM) when a page cannot be had. Context: may sleep.
  */
-export const pgd_alloc = (mm: MmState, tmm: mm_struct): Effect.Effect<boolean> =>
-  Effect.gen(function* () {
-    const v = kernel_vm(mm);
-    const gfp = pgalloc_gfp(mm);
-    const pgd = yield* alloc_page(gfp);
-    if (pgd === null) return false;
-    if (v.fmt.mode === "pae") {
-      for (let i = 0; i < 3; i++) {
-        const pmd = yield* alloc_page(gfp);
-        if (pmd === null) {
-          // pgd_alloc's failure path: free_pmds() and the pgd.
-          for (const p of tmm.pmds.splice(0)) {
-            account_table(mm, tmm, p, "pmd", -1);
-            yield* __free_page(p);
-          }
-          yield* __free_page(pgd);
-          return false;
+export const pgd_alloc = gen_fn(function* pgd_alloc(mm: MmState, tmm: mm_struct): Effect.fn.Return<boolean> {
+  const v = kernel_vm(mm);
+  const gfp = pgalloc_gfp(mm);
+  const pgd = yield* alloc_page(gfp);
+  if (pgd === null) return false;
+  if (v.fmt.mode === "pae") {
+    for (let i = 0; i < 3; i++) {
+      const pmd = yield* alloc_page(gfp);
+      if (pmd === null) {
+        // pgd_alloc's failure path: free_pmds() and the pgd.
+        for (const p of tmm.pmds.splice(0)) {
+          account_table(mm, tmm, p, "pmd", -1);
+          yield* __free_page(p);
         }
-        account_table(mm, tmm, pmd, "pmd", 1);
-        tmm.pmds.push(pmd);
+        yield* __free_page(pgd);
+        return false;
       }
+      account_table(mm, tmm, pmd, "pmd", 1);
+      tmm.pmds.push(pmd);
     }
-    const top = 2 ** v.fmt.bits[0]!;
-    for (let i = user_ptrs_per_pgd(mm, v); i < top; i++) HW.write_entry(v.mem, v.fmt, pgd, i, HW.read_entry(v.mem, v.fmt, v.root, i));
-    tmm.pmds.forEach((pmd, i) => HW.write_entry(v.mem, v.fmt, pgd, i, user_table_entry(v, 0, pmd)));
-    tmm.pgd = pgd;
-    return true;
-  });
+  }
+  const top = 2 ** v.fmt.bits[0]!;
+  for (let i = user_ptrs_per_pgd(mm, v); i < top; i++) HW.write_entry(v.mem, v.fmt, pgd, i, HW.read_entry(v.mem, v.fmt, v.root, i));
+  tmm.pmds.forEach((pmd, i) => HW.write_entry(v.mem, v.fmt, pgd, i, user_table_entry(v, 0, pmd)));
+  tmm.pgd = pgd;
+  return true;
+});
 
 /** pgd_free(): the PAE PMDs (pgd_mop_up_pmds) and the top-level page go back to the allocator. */
-export const pgd_free = (mm: MmState, tmm: mm_struct): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const v = kernel_vm(mm);
-    for (const p of tmm.pmds.splice(0)) {
-      account_table(mm, tmm, p, "pmd", -1);
-      v.mem.release(p);
-      yield* __free_page(p);
-    }
-    if (tmm.pgd === null) return;
-    const pgd = tmm.pgd;
-    tmm.pgd = null;
-    v.mem.release(pgd);
-    yield* __free_page(pgd);
-  });
+export const pgd_free = gen_fn(function* pgd_free(mm: MmState, tmm: mm_struct): Effect.fn.Return<void> {
+  const v = kernel_vm(mm);
+  for (const p of tmm.pmds.splice(0)) {
+    account_table(mm, tmm, p, "pmd", -1);
+    v.mem.release(p);
+    yield* __free_page(p);
+  }
+  if (tmm.pgd === null) return;
+  const pgd = tmm.pgd;
+  tmm.pgd = null;
+  v.mem.release(pgd);
+  yield* __free_page(pgd);
+});
 
 /**
  * The tables down to the PTE for user address `addr`, allocating missing ones (pud_alloc,
  * pmd_alloc, pte_alloc_map): the PTE table's frame, or null when an allocation failed
  * (VM_FAULT_OOM). Context: may sleep.
  */
-export const user_pte_table = (mm: MmState, tmm: mm_struct, addr: number): Effect.Effect<number | null> =>
-  Effect.gen(function* () {
-    const v = kernel_vm(mm);
-    let table = tmm.pgd!;
-    for (let level = 0; level < v.fmt.bits.length - 1; level++) {
-      const idx = HW.level_index(v.fmt, level, addr);
-      const e = HW.read_entry(v.mem, v.fmt, table, idx);
-      if (e.lo & HW._PAGE_PRESENT) {
-        table = HW.entry_pfn(e);
-        continue;
-      }
-      const pt = yield* alloc_page(pgalloc_gfp(mm));
-      if (pt === null) return null;
-      account_table(mm, tmm, pt, table_kind(v, level + 1), 1);
-      HW.write_entry(v.mem, v.fmt, table, idx, user_table_entry(v, level, pt));
-      table = pt;
+export const user_pte_table = gen_fn(function* user_pte_table(mm: MmState, tmm: mm_struct, addr: number): Effect.fn.Return<number | null> {
+  const v = kernel_vm(mm);
+  let table = tmm.pgd!;
+  for (let level = 0; level < v.fmt.bits.length - 1; level++) {
+    const idx = HW.level_index(v.fmt, level, addr);
+    const e = HW.read_entry(v.mem, v.fmt, table, idx);
+    if (e.lo & HW._PAGE_PRESENT) {
+      table = HW.entry_pfn(e);
+      continue;
     }
-    return table;
-  });
+    const pt = yield* alloc_page(pgalloc_gfp(mm));
+    if (pt === null) return null;
+    account_table(mm, tmm, pt, table_kind(v, level + 1), 1);
+    HW.write_entry(v.mem, v.fmt, table, idx, user_table_entry(v, level, pt));
+    table = pt;
+  }
+  return table;
+});
 
 /** The PTE table for `addr` if every level above it is present (no allocation), else null. */
 export function find_pte_table(mm: MmState, tmm: mm_struct, addr: number): number | null {

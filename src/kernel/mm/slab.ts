@@ -45,6 +45,7 @@ import { memset, set_write_watch } from "./access.ts";
 import { SLAB_ABI, SLAB_CACHE_DMA, SLAB_DESTROY_BY_RCU, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, CREATE_MASK, KMALLOC_MAX_SIZE, cpucache_tunables, kmem_cache_geometry, kmem_cache_geometry_6, type DebugLayout, type Geometry } from "./slab_geometry.ts";
 import { cache_alloc_debugcheck_after, cache_free_debugcheck, check_ctor_redzones, debug_init_slab, slab_debug_write, slab_destroy_debugcheck, type SlabDebug } from "./slab_debug.ts";
 import { kmem_cache_free } from "./slab_fast.ts";
+import { gen_fn } from "../gen_fn.ts";
 // The allocation and free entry points are ops (slab_fast.ts) over this file's pieces.
 export { kmem_cache_alloc, kmem_cache_zalloc, kmem_cache_free } from "./slab_fast.ts";
 
@@ -317,19 +318,18 @@ export function virt_to_slab(mm: MmState, obj: kaddr_t): slab | undefined {
 }
 
 /** kmem_getpages(): the slab's pages, PG_slab on each, counted as slab memory. */
-const kmem_getpages = (mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.Effect<number | null> =>
-  Effect.gen(function* () {
-    let flags = gfp | c.gfpflags;
-    if (c.flags & SLAB_RECLAIM_ACCOUNT) flags |= __GFP_RECLAIMABLE;
-    const p = yield* alloc_pages_node(nid, flags & ~__GFP_ZERO, c.gfporder);
-    if (p === null) return null;
-    const n = 1 << c.gfporder;
-    const z = mm.page_zone(p)!;
-    if (c.flags & SLAB_RECLAIM_ACCOUNT) z.stat.nr_slab_reclaimable += n;
-    else z.stat.nr_slab_unreclaimable += n;
-    for (let i = 0; i < n; i++) mm.mem_map.set(p + i, PG_slab);
-    return p;
-  });
+const kmem_getpages = gen_fn(function* kmem_getpages(mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.fn.Return<number | null> {
+  let flags = gfp | c.gfpflags;
+  if (c.flags & SLAB_RECLAIM_ACCOUNT) flags |= __GFP_RECLAIMABLE;
+  const p = yield* alloc_pages_node(nid, flags & ~__GFP_ZERO, c.gfporder);
+  if (p === null) return null;
+  const n = 1 << c.gfporder;
+  const z = mm.page_zone(p)!;
+  if (c.flags & SLAB_RECLAIM_ACCOUNT) z.stat.nr_slab_reclaimable += n;
+  else z.stat.nr_slab_unreclaimable += n;
+  for (let i = 0; i < n; i++) mm.mem_map.set(p + i, PG_slab);
+  return p;
+});
 
 /** kmem_freepages(): PG_slab off, the accounting undone, the pages back to the allocator. */
 const kmem_freepages = (mm: MmState, c: kmem_cache, p: number): Effect.Effect<void> =>
@@ -343,84 +343,81 @@ const kmem_freepages = (mm: MmState, c: kmem_cache, p: number): Effect.Effect<vo
   });
 
 /** slab_destroy(): the pages go, and an off-slab descriptor back to its cache. */
-export const slab_destroy = (k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const s = slab_state(mm);
-    slab_destroy_debugcheck(k, mm, c, sp);
-    for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.delete(sp.page + i);
-    yield* kmem_freepages(mm, c, sp.page);
-    if (c.slabp_cache !== null) yield* kmem_cache_free(c.slabp_cache, sp.mgmt);
-  });
+export const slab_destroy = gen_fn(function* slab_destroy(k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.fn.Return<void> {
+  const s = slab_state(mm);
+  slab_destroy_debugcheck(k, mm, c, sp);
+  for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.delete(sp.page + i);
+  yield* kmem_freepages(mm, c, sp.page);
+  if (c.slabp_cache !== null) yield* kmem_cache_free(c.slabp_cache, sp.mgmt);
+});
 
 /**
  * cache_grow(): a new slab on the node's free list, coloured by colour_next. With a sleeping
  * mask interrupts are on while the pages are allocated. Returns false when none could be had.
  * Context: interrupts off (caller), may sleep with a sleeping mask.
  */
-const cache_grow = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.Effect<boolean> =>
-  Effect.gen(function* () {
-    if (gfp & __GFP_HIGHMEM) return yield* BUG("mm/slab.c: cache_grow(): BUG_ON(flags & GFP_SLAB_BUG_MASK)");
-    const l3 = c.nodelists[nid]!;
-    yield* spin_lock(l3.list_lock);
-    let colour = l3.colour_next;
-    if (mm.era === "6") {
-      // 6.1 cache_grow_begin(): colour_next moves first, then is used.
-      l3.colour_next = l3.colour_next + 1 >= c.colour ? 0 : l3.colour_next + 1;
-      colour = l3.colour_next >= c.colour ? 0 : l3.colour_next;
-    } else l3.colour_next = l3.colour_next + 1 >= c.colour ? 0 : l3.colour_next + 1;
-    yield* spin_unlock(l3.list_lock);
-    const offset = slab_state(mm).colouring ? colour * c.colour_off : 0;
-    const blocking = gfpflags_allow_blocking(gfp);
-    if (blocking) yield* local_irq_enable();
-    const sp = yield* new_slab(k, mm, c, gfp, nid, offset);
-    if (blocking) local_irq_disable();
-    if (sp === null) return false;
-    yield* spin_lock(l3.list_lock);
-    move_slab(l3, sp, "free", true); // list_add_tail(&slabp->list, &l3->slabs_free)
-    if (c.stats !== null) c.stats.grown++;
-    l3.free_objects += c.num;
-    yield* spin_unlock(l3.list_lock);
-    return true;
-  });
+const cache_grow = gen_fn(function* cache_grow(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.fn.Return<boolean> {
+  if (gfp & __GFP_HIGHMEM) return yield* BUG("mm/slab.c: cache_grow(): BUG_ON(flags & GFP_SLAB_BUG_MASK)");
+  const l3 = c.nodelists[nid]!;
+  yield* spin_lock(l3.list_lock);
+  let colour = l3.colour_next;
+  if (mm.era === "6") {
+    // 6.1 cache_grow_begin(): colour_next moves first, then is used.
+    l3.colour_next = l3.colour_next + 1 >= c.colour ? 0 : l3.colour_next + 1;
+    colour = l3.colour_next >= c.colour ? 0 : l3.colour_next;
+  } else l3.colour_next = l3.colour_next + 1 >= c.colour ? 0 : l3.colour_next + 1;
+  yield* spin_unlock(l3.list_lock);
+  const offset = slab_state(mm).colouring ? colour * c.colour_off : 0;
+  const blocking = gfpflags_allow_blocking(gfp);
+  if (blocking) yield* local_irq_enable();
+  const sp = yield* new_slab(k, mm, c, gfp, nid, offset);
+  if (blocking) local_irq_disable();
+  if (sp === null) return false;
+  yield* spin_lock(l3.list_lock);
+  move_slab(l3, sp, "free", true); // list_add_tail(&slabp->list, &l3->slabs_free)
+  if (c.stats !== null) c.stats.grown++;
+  l3.free_objects += c.num;
+  yield* spin_unlock(l3.list_lock);
+  return true;
+});
 
 /** kmem_getpages + alloc_slabmgmt + slab_map_pages + cache_init_objs. */
-const new_slab = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number, offset: number): Effect.Effect<slab | null> =>
-  Effect.gen(function* () {
-    const p = yield* kmem_getpages(mm, c, gfp, nid);
-    if (p === null) return null;
-    let mgmt = 0;
-    let colouroff = offset;
-    if (c.slabp_cache !== null) {
-      mgmt = yield* kmem_cache_alloc_node(c.slabp_cache, gfp & ~__GFP_ZERO, nid);
-      if (mgmt === 0) {
-        yield* kmem_freepages(mm, c, p);
-        return null;
-      }
-    } else if (mm.era === "2.6") colouroff += c.slab_size; // 6.1 keeps an on-slab freelist at the slab's end
-    const base = page_address(mm.dm, p);
-    kasan_poison_slab(k, base, PAGE << c.gfporder); // cache_grow_begin()
-    const bufctl = new Int32Array(c.num);
-    for (let i = 0; i < c.num; i++) bufctl[i] = i + 1 < c.num ? i + 1 : BUFCTL_END;
-    const sp: slab = { cache: c, page: p, colouroff, s_mem: base + colouroff, inuse: 0, free: 0, bufctl, nodeid: nid, mgmt, list: null };
-    const s = slab_state(mm);
-    for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.set(p + i, sp);
-    if (s.debug) {
-      // cache_init_objs() with DEBUG: poisoned objects get their ctor at each allocation instead.
-      debug_init_slab(c, sp);
-      if (c.ctor !== null && !(c.flags & SLAB_POISON)) {
-        for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i) + c.debug.obj_offset);
-        check_ctor_redzones(k, c, sp);
-      }
-    } else if (c.ctor !== null) {
-      for (let i = 0; i < c.num; i++) {
-        // cache_init_objs(): "constructor could break poison info"
-        kasan_object_data(k, c, index_to_obj(c, sp, i), true);
-        c.ctor(index_to_obj(c, sp, i));
-        kasan_object_data(k, c, index_to_obj(c, sp, i), false);
-      }
+const new_slab = gen_fn(function* new_slab(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number, offset: number): Effect.fn.Return<slab | null> {
+  const p = yield* kmem_getpages(mm, c, gfp, nid);
+  if (p === null) return null;
+  let mgmt = 0;
+  let colouroff = offset;
+  if (c.slabp_cache !== null) {
+    mgmt = yield* kmem_cache_alloc_node(c.slabp_cache, gfp & ~__GFP_ZERO, nid);
+    if (mgmt === 0) {
+      yield* kmem_freepages(mm, c, p);
+      return null;
     }
-    return sp;
-  });
+  } else if (mm.era === "2.6") colouroff += c.slab_size; // 6.1 keeps an on-slab freelist at the slab's end
+  const base = page_address(mm.dm, p);
+  kasan_poison_slab(k, base, PAGE << c.gfporder); // cache_grow_begin()
+  const bufctl = new Int32Array(c.num);
+  for (let i = 0; i < c.num; i++) bufctl[i] = i + 1 < c.num ? i + 1 : BUFCTL_END;
+  const sp: slab = { cache: c, page: p, colouroff, s_mem: base + colouroff, inuse: 0, free: 0, bufctl, nodeid: nid, mgmt, list: null };
+  const s = slab_state(mm);
+  for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.set(p + i, sp);
+  if (s.debug) {
+    // cache_init_objs() with DEBUG: poisoned objects get their ctor at each allocation instead.
+    debug_init_slab(c, sp);
+    if (c.ctor !== null && !(c.flags & SLAB_POISON)) {
+      for (let i = 0; i < c.num; i++) c.ctor(index_to_obj(c, sp, i) + c.debug.obj_offset);
+      check_ctor_redzones(k, c, sp);
+    }
+  } else if (c.ctor !== null) {
+    for (let i = 0; i < c.num; i++) {
+      // cache_init_objs(): "constructor could break poison info"
+      kasan_object_data(k, c, index_to_obj(c, sp, i), true);
+      c.ctor(index_to_obj(c, sp, i));
+      kasan_object_data(k, c, index_to_obj(c, sp, i), false);
+    }
+  }
+  return sp;
+});
 
 /** transfer_objects(): up to `max` objects from one array to another. */
 function transfer_objects(to: array_cache, from: array_cache, max: number): number {
@@ -434,49 +431,48 @@ function transfer_objects(to: array_cache, from: array_cache, max: number): numb
 }
 
 /** cache_alloc_refill(): refill this CPU's empty array (batchcount objects), growing if needed. */
-const cache_alloc_refill = (k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    for (;;) {
-      const node = node_of(k, mm);
-      let ac = cpu_cache_get(k, c);
-      let batchcount = ac.batchcount;
-      if (!ac.touched && batchcount > BATCHREFILL_LIMIT) batchcount = BATCHREFILL_LIMIT;
-      const l3 = c.nodelists[node]!;
-      yield* spin_lock(l3.list_lock);
-      ac = cpu_cache_get(k, c);
-      if (l3.shared !== null && transfer_objects(ac, l3.shared, batchcount) > 0) l3.shared.touched = true;
-      else {
-        while (batchcount > 0) {
-          let sp = l3.slabs_partial[0];
-          if (sp === undefined) {
-            l3.free_touched = true;
-            sp = l3.slabs_free[0];
-            if (sp === undefined) break;
-          }
-          while (sp.inuse < c.num && batchcount-- > 0) {
-            if (c.stats !== null) {
-              c.stats.num_allocations++; // STATS_INC_ALLOCED, STATS_INC_ACTIVE, STATS_SET_HIGH
-              c.stats.high_mark = Math.max(c.stats.high_mark, ++c.stats.num_active);
-            }
-            ac.entry[ac.avail++] = slab_get_obj(c, sp);
-          }
-          move_slab(l3, sp, sp.free === BUFCTL_END ? "full" : "partial");
+const cache_alloc_refill = gen_fn(function* cache_alloc_refill(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
+  for (;;) {
+    const node = node_of(k, mm);
+    let ac = cpu_cache_get(k, c);
+    let batchcount = ac.batchcount;
+    if (!ac.touched && batchcount > BATCHREFILL_LIMIT) batchcount = BATCHREFILL_LIMIT;
+    const l3 = c.nodelists[node]!;
+    yield* spin_lock(l3.list_lock);
+    ac = cpu_cache_get(k, c);
+    if (l3.shared !== null && transfer_objects(ac, l3.shared, batchcount) > 0) l3.shared.touched = true;
+    else {
+      while (batchcount > 0) {
+        let sp = l3.slabs_partial[0];
+        if (sp === undefined) {
+          l3.free_touched = true;
+          sp = l3.slabs_free[0];
+          if (sp === undefined) break;
         }
-        l3.free_objects -= ac.avail;
+        while (sp.inuse < c.num && batchcount-- > 0) {
+          if (c.stats !== null) {
+            c.stats.num_allocations++; // STATS_INC_ALLOCED, STATS_INC_ACTIVE, STATS_SET_HIGH
+            c.stats.high_mark = Math.max(c.stats.high_mark, ++c.stats.num_active);
+          }
+          ac.entry[ac.avail++] = slab_get_obj(c, sp);
+        }
+        move_slab(l3, sp, sp.free === BUFCTL_END ? "full" : "partial");
       }
-      k.charge(k.costs.pcpOp * Math.max(1, ac.avail));
-      yield* spin_unlock(l3.list_lock);
-      if (ac.avail === 0) {
-        const grown = yield* cache_grow(k, mm, c, gfp, node);
-        // cache_grow can reenable interrupts, then ac could change.
-        ac = cpu_cache_get(k, c);
-        if (!grown && ac.avail === 0) return 0;
-        if (ac.avail === 0) continue;
-      }
-      ac.touched = true;
-      return ac.entry[--ac.avail]!;
+      l3.free_objects -= ac.avail;
     }
-  });
+    k.charge(k.costs.pcpOp * Math.max(1, ac.avail));
+    yield* spin_unlock(l3.list_lock);
+    if (ac.avail === 0) {
+      const grown = yield* cache_grow(k, mm, c, gfp, node);
+      // cache_grow can reenable interrupts, then ac could change.
+      ac = cpu_cache_get(k, c);
+      if (!grown && ac.avail === 0) return 0;
+      if (ac.avail === 0) continue;
+    }
+    ac.touched = true;
+    return ac.entry[--ac.avail]!;
+  }
+});
 
 /** ____cache_alloc()'s hit: the hottest object off this CPU's array `ac` (not empty). Context: interrupts off. */
 export function cache_alloc_hit(k: Kernel, c: kmem_cache, ac: array_cache): kaddr_t {
@@ -518,26 +514,25 @@ export function cache_alloc_precheck(k: Kernel, mm: MmState, c: kmem_cache, gfp:
  * __cache_alloc(): might_sleep_if the mask sleeps (cache_alloc_debugcheck_before, mm/slab.c),
  * then ____cache_alloc with interrupts off, then __GFP_ZERO's memset. 0 (NULL) on failure.
  */
-export const __cache_alloc = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (c.dead) throw new ScenarioError(`kmem_cache_alloc: cache ${c.name} was destroyed`);
-    if (cache_alloc_precheck(k, mm, c, gfp)) return 0;
-    const flags = local_irq_save();
-    let obj = yield* ____cache_alloc(k, mm, c, gfp);
-    if (obj !== 0 && slab_state(mm).debug) {
-      const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj))!;
-      obj = cache_alloc_debugcheck_after(k, mm, c, sp, obj_to_index(c, sp, obj), obj);
-      if (c.ctor !== null && c.flags & SLAB_POISON) c.ctor(obj);
-    }
-    yield* local_irq_restore(flags);
-    // slab_post_alloc_hook(): kasan_slab_alloc (a sleeping mask first trims the quarantine), then init.
-    if (gfpflags_allow_blocking(gfp)) yield* qlist_free_all(kasan_quarantine_reduce(k));
-    kasan_slab_alloc(k, c, obj);
-    if (obj !== 0 && gfp & __GFP_ZERO) memset(obj, 0, c.obj_size);
-    return obj;
-  });
+export const __cache_alloc = gen_fn(function* __cache_alloc(c: kmem_cache, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
+  const k = kernel();
+  const mm = mm_of(k);
+  if (c.dead) throw new ScenarioError(`kmem_cache_alloc: cache ${c.name} was destroyed`);
+  if (cache_alloc_precheck(k, mm, c, gfp)) return 0;
+  const flags = local_irq_save();
+  let obj = yield* ____cache_alloc(k, mm, c, gfp);
+  if (obj !== 0 && slab_state(mm).debug) {
+    const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj))!;
+    obj = cache_alloc_debugcheck_after(k, mm, c, sp, obj_to_index(c, sp, obj), obj);
+    if (c.ctor !== null && c.flags & SLAB_POISON) c.ctor(obj);
+  }
+  yield* local_irq_restore(flags);
+  // slab_post_alloc_hook(): kasan_slab_alloc (a sleeping mask first trims the quarantine), then init.
+  if (gfpflags_allow_blocking(gfp)) yield* qlist_free_all(kasan_quarantine_reduce(k));
+  kasan_slab_alloc(k, c, obj);
+  if (obj !== 0 && gfp & __GFP_ZERO) memset(obj, 0, c.obj_size);
+  return obj;
+});
 
 /** kmem_cache_alloc() as Effect code (slab_fast.ts's op continues here off its fast path). */
 export const kmem_cache_alloc_slow = (c: kmem_cache, gfp: gfp_t): Effect.Effect<kaddr_t> =>
@@ -582,20 +577,19 @@ function free_block(c: kmem_cache, l3: kmem_list3, objs: readonly kaddr_t[], mm:
 }
 
 /** free_block() under the node's list_lock, then the emptied slabs' destruction. */
-export const free_block_locked = (k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, take: () => kaddr_t[]): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    yield* spin_lock(l3.list_lock);
-    const destroy: slab[] = [];
-    const double_free = free_block(c, l3, take(), mm, destroy);
-    if (double_free !== null) {
-      k.printk(`slab: double free detected in cache '${c.name}', objp ${format_kaddr(mm.dm, double_free)}`);
-      return yield* BUG("mm/slab.c: slab_put_obj()");
-    }
-    k.charge(k.costs.pcpOp * Math.max(1, destroy.length));
-    if (mm.era === "2.6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
-    yield* spin_unlock(l3.list_lock);
-    if (mm.era === "6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
-  });
+export const free_block_locked = gen_fn(function* free_block_locked(k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, take: () => kaddr_t[]): Effect.fn.Return<void> {
+  yield* spin_lock(l3.list_lock);
+  const destroy: slab[] = [];
+  const double_free = free_block(c, l3, take(), mm, destroy);
+  if (double_free !== null) {
+    k.printk(`slab: double free detected in cache '${c.name}', objp ${format_kaddr(mm.dm, double_free)}`);
+    return yield* BUG("mm/slab.c: slab_put_obj()");
+  }
+  k.charge(k.costs.pcpOp * Math.max(1, destroy.length));
+  if (mm.era === "2.6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
+  yield* spin_unlock(l3.list_lock);
+  if (mm.era === "6") for (const sp of destroy) yield* slab_destroy(k, mm, c, sp);
+});
 
 /** free_done's STATS_SET_FREEABLE: the most free slabs the node has had after a flush. */
 function set_freeable(c: kmem_cache, l3: kmem_list3): void {
@@ -603,27 +597,26 @@ function set_freeable(c: kmem_cache, l3: kmem_list3): void {
 }
 
 /** cache_flusharray(): the oldest batchcount objects to the shared array if it has room, else to their slabs. */
-const cache_flusharray = (k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const l3 = c.nodelists[node_of(k, mm)]!;
-    let batchcount = ac.batchcount;
-    const shared = l3.shared;
-    if (shared !== null && shared.limit - shared.avail > 0) {
-      yield* spin_lock(l3.list_lock);
-      batchcount = Math.min(batchcount, shared.limit - shared.avail);
-      shared.entry.splice(shared.avail, 0, ...ac.entry.splice(0, batchcount));
-      shared.avail += batchcount;
-      ac.avail -= batchcount;
-      set_freeable(c, l3);
-      yield* spin_unlock(l3.list_lock);
-      return;
-    }
-    yield* free_block_locked(k, mm, c, l3, () => {
-      ac.avail -= batchcount;
-      return ac.entry.splice(0, batchcount);
-    });
+const cache_flusharray = gen_fn(function* cache_flusharray(k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache): Effect.fn.Return<void> {
+  const l3 = c.nodelists[node_of(k, mm)]!;
+  let batchcount = ac.batchcount;
+  const shared = l3.shared;
+  if (shared !== null && shared.limit - shared.avail > 0) {
+    yield* spin_lock(l3.list_lock);
+    batchcount = Math.min(batchcount, shared.limit - shared.avail);
+    shared.entry.splice(shared.avail, 0, ...ac.entry.splice(0, batchcount));
+    shared.avail += batchcount;
+    ac.avail -= batchcount;
     set_freeable(c, l3);
+    yield* spin_unlock(l3.list_lock);
+    return;
+  }
+  yield* free_block_locked(k, mm, c, l3, () => {
+    ac.avail -= batchcount;
+    return ac.entry.splice(0, batchcount);
   });
+  set_freeable(c, l3);
+});
 
 /**
  * __cache_free(): KASAN may keep the object in its quarantine, or refuse an invalid or double
@@ -643,22 +636,21 @@ const __cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t, fns: 
  * ___cache_free(): onto this CPU's array, flushing it first when full; with DEBUG the object is
  * checked first (cache_free_debugcheck) and the array holds its buffer. Context: interrupts off.
  */
-const ___cache_free = (k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (slab_state(mm).debug) {
-      const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj));
-      if (sp === undefined) return yield* BUG(`mm/slab.c: page_get_cache(): BUG_ON(!PageSlab(page)) for ${obj.toString(16)}`);
-      if (sp.cache !== c) return yield* BUG("mm/slab.c: cache_free_debugcheck(): BUG_ON(virt_to_cache(objp) != cachep)");
-      const r = cache_free_debugcheck(k, mm, c, sp, obj);
-      if (typeof r === "string") return yield* BUG(r);
-      obj = r[0];
-    }
-    const ac = cpu_cache_get(k, c);
-    if (ac.avail < ac.limit) return cache_free_hit(k, c, ac, obj);
-    if (c.stats !== null) c.stats.freemiss++;
-    yield* cache_flusharray(k, mm, c, ac);
-    array_push(k, cpu_cache_get(k, c), obj);
-  });
+const ___cache_free = gen_fn(function* ___cache_free(k: Kernel, mm: MmState, c: kmem_cache, obj: kaddr_t): Effect.fn.Return<void> {
+  if (slab_state(mm).debug) {
+    const sp = slab_state(mm).slab_of.get(virt_to_page(mm.dm, obj));
+    if (sp === undefined) return yield* BUG(`mm/slab.c: page_get_cache(): BUG_ON(!PageSlab(page)) for ${obj.toString(16)}`);
+    if (sp.cache !== c) return yield* BUG("mm/slab.c: cache_free_debugcheck(): BUG_ON(virt_to_cache(objp) != cachep)");
+    const r = cache_free_debugcheck(k, mm, c, sp, obj);
+    if (typeof r === "string") return yield* BUG(r);
+    obj = r[0];
+  }
+  const ac = cpu_cache_get(k, c);
+  if (ac.avail < ac.limit) return cache_free_hit(k, c, ac, obj);
+  if (c.stats !== null) c.stats.freemiss++;
+  yield* cache_flusharray(k, mm, c, ac);
+  array_push(k, cpu_cache_get(k, c), obj);
+});
 
 /** ___cache_free()'s hit: this CPU's array `ac` has room for the object. Context: interrupts off. */
 export function cache_free_hit(k: Kernel, c: kmem_cache, ac: array_cache, obj: kaddr_t): void {
@@ -687,28 +679,26 @@ const virt_to_cache = (mm: MmState, obj: kaddr_t): Effect.Effect<kmem_cache> =>
   });
 
 /** kmem_cache_free() as Effect code (slab_fast.ts's op continues here off its fast path). */
-export const kmem_cache_free_slow = (c: kmem_cache, obj: kaddr_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    kmemleak_free(k, obj);
-    const flags = local_irq_save();
-    yield* __cache_free(k, mm, c, obj, ["kmem_cache_free"]);
-    yield* local_irq_restore(flags);
-    trace_kmem_cache_free(k, obj);
-  });
+export const kmem_cache_free_slow = gen_fn(function* kmem_cache_free_slow(c: kmem_cache, obj: kaddr_t): Effect.fn.Return<void> {
+  const k = kernel();
+  const mm = mm_of(k);
+  kmemleak_free(k, obj);
+  const flags = local_irq_save();
+  yield* __cache_free(k, mm, c, obj, ["kmem_cache_free"]);
+  yield* local_irq_restore(flags);
+  trace_kmem_cache_free(k, obj);
+});
 
 /** kfree()'s body: the object's cache from its page, then __cache_free. */
-export const cache_free_object = (obj: kaddr_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    const flags = local_irq_save();
-    const c = yield* virt_to_cache(mm, obj);
-    // 6.1 SLAB: kfree() calls __kmem_cache_free(), where __cache_free is inlined.
-    yield* __cache_free(k, mm, c, obj, ["kfree", "__kmem_cache_free"]);
-    yield* local_irq_restore(flags);
-  });
+export const cache_free_object = gen_fn(function* cache_free_object(obj: kaddr_t): Effect.fn.Return<void> {
+  const k = kernel();
+  const mm = mm_of(k);
+  const flags = local_irq_save();
+  const c = yield* virt_to_cache(mm, obj);
+  // 6.1 SLAB: kfree() calls __kmem_cache_free(), where __cache_free is inlined.
+  yield* __cache_free(k, mm, c, obj, ["kfree", "__kmem_cache_free"]);
+  yield* local_irq_restore(flags);
+});
 
 /**
  * qlist_free_all(): objects leaving KASAN's quarantine go back to their caches (qlink_free:
@@ -740,37 +730,36 @@ export function slab_error(k: Kernel, func: string, c: kmem_cache, msg: string):
  * SLAB_PANIC panics instead). A NULL name, interrupt context or a size out of range is 2.6.34's
  * "Early error in slab" BUG. Context: process, may sleep (cache_chain_mutex).
  */
-export const kmem_cache_create = (name: string, size: number, align: number, flags: number, ctor: kmem_cache["ctor"] = null): Effect.Effect<kmem_cache | null> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    const abi = slab_state(mm).abi;
-    if (!Number.isInteger(size) || !Number.isInteger(align) || align < 0) throw new ScenarioError(`kmem_cache_create(${JSON.stringify(name)}, ${size}, ${align}, ...): size and align are whole numbers of bytes`);
-    if (!name || in_interrupt() || size < abi.bytes_per_word || size > KMALLOC_MAX_SIZE) {
-      k.printk(`kmem_cache_create: Early error in slab ${name}`);
-      return yield* BUG("mm/slab.c: kmem_cache_create()");
+export const kmem_cache_create = gen_fn(function* kmem_cache_create(name: string, size: number, align: number, flags: number, ctor: kmem_cache["ctor"] = null): Effect.fn.Return<kmem_cache | null> {
+  const k = kernel();
+  const mm = mm_of(k);
+  const abi = slab_state(mm).abi;
+  if (!Number.isInteger(size) || !Number.isInteger(align) || align < 0) throw new ScenarioError(`kmem_cache_create(${JSON.stringify(name)}, ${size}, ${align}, ...): size and align are whole numbers of bytes`);
+  if (!name || in_interrupt() || size < abi.bytes_per_word || size > KMALLOC_MAX_SIZE) {
+    k.printk(`kmem_cache_create: Early error in slab ${name}`);
+    return yield* BUG("mm/slab.c: kmem_cache_create()");
+  }
+  const s = slab_state(mm);
+  const fail = (why: string[]): Effect.Effect<null> => {
+    if (flags & SLAB_PANIC) {
+      k.report("panic", `Kernel panic - not syncing: kmem_cache_create(): failed to create slab \`${name}'`);
+      k.halt(k.now(), `panic: kmem_cache_create(): failed to create slab \`${name}'`);
+      return Effect.never;
     }
-    const s = slab_state(mm);
-    const fail = (why: string[]): Effect.Effect<null> => {
-      if (flags & SLAB_PANIC) {
-        k.report("panic", `Kernel panic - not syncing: kmem_cache_create(): failed to create slab \`${name}'`);
-        k.halt(k.now(), `panic: kmem_cache_create(): failed to create slab \`${name}'`);
-        return Effect.never;
-      }
-      for (const l of why) k.printk(l);
-      return Effect.succeed(null);
-    };
-    yield* mutex_lock(s.cache_chain_mutex);
-    const dup = s.cache_chain.some((c) => c.name === name);
-    if (!dup && mm.era === "2.6") {
-      if (s.debug) WARN_ON(name.includes(" "), "mm/slab.c: kmem_cache_create()"); // it confuses parsers
-      // Under cache_chain_mutex, as Linux checks them (the BUG leaves it held).
-      if (s.debug && flags & SLAB_DESTROY_BY_RCU && flags & SLAB_POISON) return yield* BUG("mm/slab.c: kmem_cache_create(): BUG_ON(flags & SLAB_POISON)");
-      if (flags & ~CREATE_MASK(s.debug)) return yield* BUG("mm/slab.c: kmem_cache_create(): BUG_ON(flags & ~CREATE_MASK)");
-    }
-    const c = dup ? null : create_cache(k, mm, name, size, align, flags, ctor);
-    yield* mutex_unlock(s.cache_chain_mutex);
-    if (dup) return yield* fail([`kmem_cache_create: duplicate cache ${name}`, ...dump_stack(k.this_ctx(), ["kmem_cache_create"])]);
-    if (c === null) return yield* fail([`kmem_cache_create: couldn't create cache ${name}.`]);
-    return c;
-  });
+    for (const l of why) k.printk(l);
+    return Effect.succeed(null);
+  };
+  yield* mutex_lock(s.cache_chain_mutex);
+  const dup = s.cache_chain.some((c) => c.name === name);
+  if (!dup && mm.era === "2.6") {
+    if (s.debug) WARN_ON(name.includes(" "), "mm/slab.c: kmem_cache_create()"); // it confuses parsers
+    // Under cache_chain_mutex, as Linux checks them (the BUG leaves it held).
+    if (s.debug && flags & SLAB_DESTROY_BY_RCU && flags & SLAB_POISON) return yield* BUG("mm/slab.c: kmem_cache_create(): BUG_ON(flags & SLAB_POISON)");
+    if (flags & ~CREATE_MASK(s.debug)) return yield* BUG("mm/slab.c: kmem_cache_create(): BUG_ON(flags & ~CREATE_MASK)");
+  }
+  const c = dup ? null : create_cache(k, mm, name, size, align, flags, ctor);
+  yield* mutex_unlock(s.cache_chain_mutex);
+  if (dup) return yield* fail([`kmem_cache_create: duplicate cache ${name}`, ...dump_stack(k.this_ctx(), ["kmem_cache_create"])]);
+  if (c === null) return yield* fail([`kmem_cache_create: couldn't create cache ${name}.`]);
+  return c;
+});

@@ -17,6 +17,7 @@ import { mm_of } from "./page_alloc.ts";
 import { slab_state } from "./slab.ts";
 import { drain_array, drain_freelist } from "./slab_shrink.ts";
 import { trace_cache_reap } from "./trace.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 /** round_jiffies_common(): to a whole second, skewed 3 jiffies per CPU; a target just past one rounds down. */
 export function round_jiffies(j: number, cpu: number, hz: number, now: number): number {
@@ -34,33 +35,32 @@ export const round_jiffies_relative = (delta: number, cpu: number, hz: number, n
 const reap_works = new WeakMap<MmState, delayed_work[]>();
 
 /** cache_reap(): one pass over cache_chain for this CPU, then the next one armed. Context: a worker thread. */
-const cache_reap = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    const s = slab_state(mm);
-    const cpu = k.this_cpu().id;
-    const node = mm.cpu_to_node[cpu] ?? 0;
-    if (yield* mutex_trylock(s.cache_chain_mutex)) {
-      for (const c of [...s.cache_chain]) {
-        const l3 = c.nodelists[node]!;
-        yield* drain_array(k, mm, c, l3, c.array[cpu]!, false);
-        if (l3.next_reap <= jiffies()) {
-          l3.next_reap = jiffies() + 4 * k.config.hz; // REAPTIMEOUT_LIST3
-          yield* drain_array(k, mm, c, l3, l3.shared, false);
-          if (l3.free_touched) l3.free_touched = false;
-          else {
-            const freed = yield* drain_freelist(k, mm, c, l3, Math.floor((l3.free_limit + 5 * c.num - 1) / (5 * c.num)));
-            if (c.stats !== null) c.stats.reaped += freed; // STATS_ADD_REAPED
-          }
+const cache_reap = gen_fn(function* cache_reap(): Effect.fn.Return<void> {
+  const k = kernel();
+  const mm = mm_of(k);
+  const s = slab_state(mm);
+  const cpu = k.this_cpu().id;
+  const node = mm.cpu_to_node[cpu] ?? 0;
+  if (yield* mutex_trylock(s.cache_chain_mutex)) {
+    for (const c of [...s.cache_chain]) {
+      const l3 = c.nodelists[node]!;
+      yield* drain_array(k, mm, c, l3, c.array[cpu]!, false);
+      if (l3.next_reap <= jiffies()) {
+        l3.next_reap = jiffies() + 4 * k.config.hz; // REAPTIMEOUT_LIST3
+        yield* drain_array(k, mm, c, l3, l3.shared, false);
+        if (l3.free_touched) l3.free_touched = false;
+        else {
+          const freed = yield* drain_freelist(k, mm, c, l3, Math.floor((l3.free_limit + 5 * c.num - 1) / (5 * c.num)));
+          if (c.stats !== null) c.stats.reaped += freed; // STATS_ADD_REAPED
         }
-        yield* cond_resched();
       }
-      yield* mutex_unlock(s.cache_chain_mutex);
+      yield* cond_resched();
     }
-    trace_cache_reap(k, cpu);
-    schedule_delayed_work_on(cpu, reap_works.get(mm)![cpu]!, round_jiffies_relative(2 * k.config.hz, cpu, k.config.hz, jiffies()));
-  });
+    yield* mutex_unlock(s.cache_chain_mutex);
+  }
+  trace_cache_reap(k, cpu);
+  schedule_delayed_work_on(cpu, reap_works.get(mm)![cpu]!, round_jiffies_relative(2 * k.config.hz, cpu, k.config.hz, jiffies()));
+});
 
 /** start_cpu_timer() for every CPU (cpucache_init): the first pass about a second after boot. */
 export function start_cache_reap(k: Kernel, mm: MmState): void {

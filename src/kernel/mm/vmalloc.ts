@@ -51,6 +51,7 @@ import type { MmState } from "./mm_state.ts";
 import { __free_page, alloc_page, mm_of } from "./page_alloc.ts";
 import { format_kaddr, type kaddr_t } from "./page.ts";
 import { VM_ALLOC, VM_MAP, VmList, vmalloc_range } from "./vmalloc_area.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 
@@ -148,24 +149,23 @@ export const linear_of = (mm: MmState, addr: kaddr_t): number => (mm.arch === "i
  * Allocates the page-table pages init_mm lacks for `addr` (pte_alloc_kernel); 6.1 copies a new
  * top-level entry into every process page table at once. Context: may sleep.
  */
-export const ensure_kernel_tables = (mm: MmState, v: KernelVm, addr: kaddr_t, gfp: gfp_t = GFP_KERNEL): Effect.Effect<boolean> =>
-  Effect.gen(function* () {
-    const lin = linear_of(mm, addr);
-    let table = v.root;
-    for (let level = 0; level < v.fmt.bits.length - 1; level++) {
-      const idx = HW.level_index(v.fmt, level, lin);
-      const e = HW.read_entry(v.mem, v.fmt, table, idx);
-      if (!(e.lo & HW._PAGE_PRESENT)) {
-        const pt = yield* alloc_page(gfp | __GFP_ZERO);
-        if (pt === null) return false;
-        v.table_pages++;
-        HW.write_entry(v.mem, v.fmt, table, idx, HW.make_entry(pt, HW._PAGE_PRESENT | HW._PAGE_RW));
-        if (level === 0 && mm.era === "6") sync_kernel_pgd(v, idx);
-        table = pt;
-      } else table = HW.entry_pfn(e);
-    }
-    return true;
-  });
+export const ensure_kernel_tables = gen_fn(function* ensure_kernel_tables(mm: MmState, v: KernelVm, addr: kaddr_t, gfp: gfp_t = GFP_KERNEL): Effect.fn.Return<boolean> {
+  const lin = linear_of(mm, addr);
+  let table = v.root;
+  for (let level = 0; level < v.fmt.bits.length - 1; level++) {
+    const idx = HW.level_index(v.fmt, level, lin);
+    const e = HW.read_entry(v.mem, v.fmt, table, idx);
+    if (!(e.lo & HW._PAGE_PRESENT)) {
+      const pt = yield* alloc_page(gfp | __GFP_ZERO);
+      if (pt === null) return false;
+      v.table_pages++;
+      HW.write_entry(v.mem, v.fmt, table, idx, HW.make_entry(pt, HW._PAGE_PRESENT | HW._PAGE_RW));
+      if (level === 0 && mm.era === "6") sync_kernel_pgd(v, idx);
+      table = pt;
+    } else table = HW.entry_pfn(e);
+  }
+  return true;
+});
 
 /** set_pte for a kernel address whose page tables exist: maps `pfn` with PAGE_KERNEL (null: unmaps). */
 export function set_kernel_pte(mm: MmState, v: KernelVm, addr: kaddr_t, pfn: number | null): void {
@@ -214,32 +214,31 @@ function caller_name(k: Kernel, api: string): string {
 }
 
 /** __vmalloc(size, gfp): `size` bytes of virtually contiguous memory, or 0. Context: may sleep. */
-export const __vmalloc = (size: number, gfp: gfp_t): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    // __get_vm_area_node(): BUG_ON(in_interrupt()); the page allocations below check might_sleep.
-    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vmalloc() in interrupt context");
-    if (!Number.isInteger(size) || size <= 0) return 0;
-    const v = kernel_vm(mm);
-    const area = v.list.get_vm_area(size, VM_ALLOC, caller_name(k, "vmalloc"));
-    if (area === null) return 0;
-    const n = (area.size - PAGE) / PAGE;
-    const pages: number[] = [];
-    v.pages.set(area.addr, pages);
-    for (let i = 0; i < n; i++) {
-      const p = yield* alloc_page(gfp);
-      if (p === null || !(yield* map_kernel_page(mm, v, area.addr + i * PAGE, p))) {
-        if (p !== null) yield* __free_page(p);
-        yield* __vunmap(k, mm, area.addr, true); // __vmalloc_area_node's fail: vfree(area->addr)
-        return 0;
-      }
-      pages.push(p);
+export const __vmalloc = gen_fn(function* __vmalloc(size: number, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
+  const k = kernel();
+  const mm = mm_of(k);
+  // __get_vm_area_node(): BUG_ON(in_interrupt()); the page allocations below check might_sleep.
+  if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vmalloc() in interrupt context");
+  if (!Number.isInteger(size) || size <= 0) return 0;
+  const v = kernel_vm(mm);
+  const area = v.list.get_vm_area(size, VM_ALLOC, caller_name(k, "vmalloc"));
+  if (area === null) return 0;
+  const n = (area.size - PAGE) / PAGE;
+  const pages: number[] = [];
+  v.pages.set(area.addr, pages);
+  for (let i = 0; i < n; i++) {
+    const p = yield* alloc_page(gfp);
+    if (p === null || !(yield* map_kernel_page(mm, v, area.addr + i * PAGE, p))) {
+      if (p !== null) yield* __free_page(p);
+      yield* __vunmap(k, mm, area.addr, true); // __vmalloc_area_node's fail: vfree(area->addr)
+      return 0;
     }
-    kasan_unpoison_vmalloc(k, area.addr, size); // the requested size; the rest stays KASAN_VMALLOC_INVALID
-    kmemleak_alloc(k, area.addr, size, "vmalloc");
-    return area.addr;
-  });
+    pages.push(p);
+  }
+  kasan_unpoison_vmalloc(k, area.addr, size); // the requested size; the rest stays KASAN_VMALLOC_INVALID
+  kmemleak_alloc(k, area.addr, size, "vmalloc");
+  return area.addr;
+});
 
 export const vmalloc = (size: number): Effect.Effect<kaddr_t> => __vmalloc(size, GFP_KERNEL | __GFP_HIGHMEM);
 export const vzalloc = (size: number): Effect.Effect<kaddr_t> => __vmalloc(size, GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO);
@@ -256,63 +255,60 @@ const ptr = (mm: MmState, addr: kaddr_t): string => format_kaddr(mm.dm, addr);
  * cond_resched() after each). A NULL address does nothing; a misaligned or unknown one WARNs.
  * Context: process, may sleep.
  */
-const __vunmap = (k: Kernel, mm: MmState, addr: kaddr_t, deallocate_pages: boolean): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    if (addr === 0) return;
-    if (deallocate_pages) kmemleak_free(k, addr); // vfree()'s kmemleak_free()
-    const v = kernel_vm(mm);
-    const bad = addr % PAGE !== 0 ? "bad address" : v.list.areas.some((a) => a.addr === addr) ? null : "nonexistent vm area";
-    if (bad !== null) {
-      k.report("bug", warn_text(k.this_ctx(), "mm/vmalloc.c", "__vunmap", [`Trying to vfree() ${bad} (${ptr(mm, addr)})`]));
-      return;
-    }
-    const area = v.list.remove_vm_area(addr)!;
-    kasan_poison_vmalloc(k, area.addr, area.size);
-    const owned = v.pages.get(addr) ?? [];
-    v.pages.delete(addr);
-    v.mapped.delete(addr);
-    for (let a = addr; a < addr + area.size - PAGE; a += PAGE) unmap_kernel_page(mm, v, a);
-    yield* flush_tlb_kernel_range(area.addr, area.addr + area.size);
-    if (!deallocate_pages) return;
-    for (const p of owned) {
-      yield* __free_page(p);
-      if (mm.era === "6") yield* cond_resched();
-    }
-  });
+const __vunmap = gen_fn(function* __vunmap(k: Kernel, mm: MmState, addr: kaddr_t, deallocate_pages: boolean): Effect.fn.Return<void> {
+  if (addr === 0) return;
+  if (deallocate_pages) kmemleak_free(k, addr); // vfree()'s kmemleak_free()
+  const v = kernel_vm(mm);
+  const bad = addr % PAGE !== 0 ? "bad address" : v.list.areas.some((a) => a.addr === addr) ? null : "nonexistent vm area";
+  if (bad !== null) {
+    k.report("bug", warn_text(k.this_ctx(), "mm/vmalloc.c", "__vunmap", [`Trying to vfree() ${bad} (${ptr(mm, addr)})`]));
+    return;
+  }
+  const area = v.list.remove_vm_area(addr)!;
+  kasan_poison_vmalloc(k, area.addr, area.size);
+  const owned = v.pages.get(addr) ?? [];
+  v.pages.delete(addr);
+  v.mapped.delete(addr);
+  for (let a = addr; a < addr + area.size - PAGE; a += PAGE) unmap_kernel_page(mm, v, a);
+  yield* flush_tlb_kernel_range(area.addr, area.addr + area.size);
+  if (!deallocate_pages) return;
+  for (const p of owned) {
+    yield* __free_page(p);
+    if (mm.era === "6") yield* cond_resched();
+  }
+});
 
 /** vmap(pages, count): maps the caller's pages contiguously in the vmalloc range, or 0. Context: may sleep. */
-export const vmap = (pages: readonly number[], count: number): Effect.Effect<kaddr_t> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vmap() in interrupt context");
-    if (count < 1 || count > pages.length) return 0;
-    const v = kernel_vm(mm);
-    const area = v.list.get_vm_area(count * PAGE, VM_MAP, caller_name(k, "vmap"));
-    if (area === null) return 0;
-    for (let i = 0; i < count; i++) {
-      if (!(yield* map_kernel_page(mm, v, area.addr + i * PAGE, pages[i]!))) {
-        for (let j = 0; j < i; j++) unmap_kernel_page(mm, v, area.addr + j * PAGE);
-        v.list.remove_vm_area(area.addr);
-        return 0;
-      }
+export const vmap = gen_fn(function* vmap(pages: readonly number[], count: number): Effect.fn.Return<kaddr_t> {
+  const k = kernel();
+  const mm = mm_of(k);
+  if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vmap() in interrupt context");
+  if (count < 1 || count > pages.length) return 0;
+  const v = kernel_vm(mm);
+  const area = v.list.get_vm_area(count * PAGE, VM_MAP, caller_name(k, "vmap"));
+  if (area === null) return 0;
+  for (let i = 0; i < count; i++) {
+    if (!(yield* map_kernel_page(mm, v, area.addr + i * PAGE, pages[i]!))) {
+      for (let j = 0; j < i; j++) unmap_kernel_page(mm, v, area.addr + j * PAGE);
+      v.list.remove_vm_area(area.addr);
+      return 0;
     }
-    v.mapped.set(area.addr, pages.slice(0, count));
-    kasan_unpoison_vmalloc(k, area.addr, count * PAGE); // __get_vm_area_node(), a non-VM_ALLOC mapping
-    return area.addr;
-  });
+  }
+  v.mapped.set(area.addr, pages.slice(0, count));
+  kasan_unpoison_vmalloc(k, area.addr, count * PAGE); // __get_vm_area_node(), a non-VM_ALLOC mapping
+  return area.addr;
+});
 
 /**
  * vunmap(addr): __vunmap(addr, 0): unmaps the area starting at `addr` (a vmap area, or one made
  * by vmalloc, whose pages then stay allocated) and flushes the TLBs; the pages are not freed.
  * Context: process (BUG in interrupt).
  */
-export const vunmap = (addr: kaddr_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vunmap() in interrupt context");
-    yield* __vunmap(k, mm_of(k), addr, false);
-  });
+export const vunmap = gen_fn(function* vunmap(addr: kaddr_t): Effect.fn.Return<void> {
+  const k = kernel();
+  if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vunmap() in interrupt context");
+  yield* __vunmap(k, mm_of(k), addr, false);
+});
 
 /**
  * This CPU's vfree_deferred (vmalloc_init's INIT_WORK(&p->wq, free_work)). free_work() takes the
@@ -322,13 +318,12 @@ function vfree_deferred_of(k: Kernel, mm: MmState, v: KernelVm, cpu: number): Vf
   const have = v.vfree_deferred[cpu];
   if (have !== undefined) return have;
   const list: kaddr_t[] = [];
-  const free_work = (_w: work_struct): Effect.Effect<void> =>
-    Effect.gen(function* () {
-      for (const addr of list.splice(0)) {
-        mem_read(addr, mm.dm.arch === "i386" ? 4 : 8); // llist_for_each_safe reads llnode->next
-        yield* __vunmap(k, mm, addr, true);
-      }
-    });
+  const free_work = gen_fn(function* free_work(_w: work_struct): Effect.fn.Return<void> {
+    for (const addr of list.splice(0)) {
+      mem_read(addr, mm.dm.arch === "i386" ? 4 : 8); // llist_for_each_safe reads llnode->next
+      yield* __vunmap(k, mm, addr, true);
+    }
+  });
   return (v.vfree_deferred[cpu] = { list, wq: INIT_WORK(free_work) });
 }
 
@@ -349,20 +344,19 @@ function __vfree_deferred(k: Kernel, mm: MmState, addr: kaddr_t): void {
  * under a spinlock, a might_sleep report). Context: process; in interrupt context a BUG (2.6)
  * or deferred to a kworker (6.1, __vfree_deferred).
  */
-export const vfree = (addr: kaddr_t): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const mm = mm_of(k);
-    if (mm.era === "2.6") {
-      if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vfree() in interrupt context");
-      return yield* __vunmap(k, mm, addr, true);
-    }
-    // might_sleep_if(!in_interrupt()) comes before the NULL test (the line is not known: 0).
-    if (!in_interrupt()) __might_sleep("mm/vmalloc.c", 0, 0);
-    if (addr === 0) return;
-    if (in_interrupt()) return __vfree_deferred(k, mm, addr);
-    yield* __vunmap(k, mm, addr, true);
-  });
+export const vfree = gen_fn(function* vfree(addr: kaddr_t): Effect.fn.Return<void> {
+  const k = kernel();
+  const mm = mm_of(k);
+  if (mm.era === "2.6") {
+    if (in_interrupt()) return yield* BUG("mm/vmalloc.c: vfree() in interrupt context");
+    return yield* __vunmap(k, mm, addr, true);
+  }
+  // might_sleep_if(!in_interrupt()) comes before the NULL test (the line is not known: 0).
+  if (!in_interrupt()) __might_sleep("mm/vmalloc.c", 0, 0);
+  if (addr === 0) return;
+  if (in_interrupt()) return __vfree_deferred(k, mm, addr);
+  yield* __vunmap(k, mm, addr, true);
+});
 
 /** Areas vfree()d in interrupt context on `cpu` whose free_work has not run yet (6.1), newest first. */
 export function vfree_deferred_pending(cpu: number): readonly kaddr_t[] {

@@ -18,6 +18,7 @@ import { catch_up } from "../entry.ts";
 import { tick_nohz_restart } from "../time/tick.ts";
 import { ScenarioBug } from "../bug.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
+import { effect_fn, type EffectFn } from "../gen_fn.ts";
 
 // ---------------------------------------------------------------- context queries
 
@@ -304,7 +305,8 @@ export const __set_current_state = set_current_state;
 
 // ---------------------------------------------------------------- kthreads
 
-export type ThreadFn<D> = (data: D) => Effect.Effect<unknown>;
+/** A kthread's function: returning an Effect, or a generator function. */
+export type ThreadFn<D> = EffectFn<[data: D], unknown>;
 
 export interface KthreadOptions {
   /** kthread_bind(): the CPUs the thread may run on (all if absent). */
@@ -322,7 +324,7 @@ export function kthread_run<D>(threadfn: ThreadFn<D>, data: D, name: string, opt
   }
   const p = new Task(k.allocPid(), name.slice(0, 15), cpus, !opts.kernelThread);
   p.cpu = cpus[0] ?? 0;
-  const program = Effect.asVoid(threadfn(data));
+  const program = Effect.asVoid(effect_fn(threadfn)(data));
   p.ctx = new ExecContext("task", p.comm, p, program, k.percpu[p.cpu]!, ["kthread", threadfn.name || "threadfn"]);
   k.tasks.push(p);
   if (p.scenario) k.live++;

@@ -6,6 +6,7 @@ import { kernel } from "../kernel.ts";
 import { current, schedule, set_current_state, try_to_wake_up } from "./core.ts";
 import { TASK_INTERRUPTIBLE, TASK_NORMAL, TASK_RUNNING, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from "./task.ts";
 import { MAX_SCHEDULE_TIMEOUT, schedule_timeout } from "../time/sleep.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 export const WQ_FLAG_EXCLUSIVE = 0x01;
 
@@ -66,29 +67,27 @@ export const wake_up = (q: wait_queue_head_t): void => __wake_up(q, TASK_NORMAL,
 export const wake_up_all = (q: wait_queue_head_t): void => __wake_up(q, TASK_NORMAL, 0);
 export const wake_up_interruptible = (q: wait_queue_head_t): void => __wake_up(q, TASK_INTERRUPTIBLE, 1);
 
-function wait_event_common(q: wait_queue_head_t, condition: () => boolean, state: TaskState, timeout: number): Effect.Effect<number> {
-  return Effect.gen(function* () {
-    const ctx = kernel().this_ctx();
-    if (condition()) return timeout === MAX_SCHEDULE_TIMEOUT ? 0 : Math.max(1, timeout);
-    ctx.frames.push("wait_event");
-    const wait = DEFINE_WAIT();
-    let left = timeout;
-    for (;;) {
-      prepare_to_wait(q, wait, state);
-      if (condition()) break;
-      if (left === MAX_SCHEDULE_TIMEOUT) yield* schedule();
-      else {
-        left = yield* schedule_timeout(left);
-        if (left === 0) break;
-      }
+const wait_event_common = gen_fn(function* wait_event_common(q: wait_queue_head_t, condition: () => boolean, state: TaskState, timeout: number): Effect.fn.Return<number> {
+  const ctx = kernel().this_ctx();
+  if (condition()) return timeout === MAX_SCHEDULE_TIMEOUT ? 0 : Math.max(1, timeout);
+  ctx.frames.push("wait_event");
+  const wait = DEFINE_WAIT();
+  let left = timeout;
+  for (;;) {
+    prepare_to_wait(q, wait, state);
+    if (condition()) break;
+    if (left === MAX_SCHEDULE_TIMEOUT) yield* schedule();
+    else {
+      left = yield* schedule_timeout(left);
+      if (left === 0) break;
     }
-    finish_wait(q, wait);
-    ctx.frames.pop();
-    if (timeout === MAX_SCHEDULE_TIMEOUT) return 0;
-    // wait_event_timeout(): 0 if the condition is still false at the timeout, else >= 1.
-    return condition() ? Math.max(1, left) : 0;
-  });
-}
+  }
+  finish_wait(q, wait);
+  ctx.frames.pop();
+  if (timeout === MAX_SCHEDULE_TIMEOUT) return 0;
+  // wait_event_timeout(): 0 if the condition is still false at the timeout, else >= 1.
+  return condition() ? Math.max(1, left) : 0;
+});
 
 /** wait_event(wq, condition): sleeps uninterruptibly until condition() holds. Context: process. */
 export const wait_event = (q: wait_queue_head_t, condition: () => boolean): Effect.Effect<void> =>
@@ -119,30 +118,29 @@ export const wait_for_completion = (x: completion): Effect.Effect<void> =>
   Effect.asVoid(wait_for_completion_timeout(x, MAX_SCHEDULE_TIMEOUT));
 
 /** wait_for_completion_timeout(): 0 on timeout, else the jiffies left (at least 1). */
-export const wait_for_completion_timeout = (x: completion, timeout: number): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const ctx = kernel().this_ctx();
-    ctx.frames.push("wait_for_completion");
-    let left = timeout;
-    if (x.done === 0) {
-      const wait = DEFINE_WAIT();
-      wait.flags |= WQ_FLAG_EXCLUSIVE;
-      x.wait.task_list.push(wait);
-      wait.queued = true;
-      while (x.done === 0 && left > 0) {
-        set_current_state(TASK_UNINTERRUPTIBLE);
-        left = left === MAX_SCHEDULE_TIMEOUT ? (yield* schedule(), left) : yield* schedule_timeout(left);
-      }
-      finish_wait(x.wait, wait);
-      if (x.done === 0) {
-        ctx.frames.pop();
-        return 0;
-      }
+export const wait_for_completion_timeout = gen_fn(function* wait_for_completion_timeout(x: completion, timeout: number): Effect.fn.Return<number> {
+  const ctx = kernel().this_ctx();
+  ctx.frames.push("wait_for_completion");
+  let left = timeout;
+  if (x.done === 0) {
+    const wait = DEFINE_WAIT();
+    wait.flags |= WQ_FLAG_EXCLUSIVE;
+    x.wait.task_list.push(wait);
+    wait.queued = true;
+    while (x.done === 0 && left > 0) {
+      set_current_state(TASK_UNINTERRUPTIBLE);
+      left = left === MAX_SCHEDULE_TIMEOUT ? (yield* schedule(), left) : yield* schedule_timeout(left);
     }
-    if (x.done !== Number.MAX_SAFE_INTEGER) x.done--;
-    ctx.frames.pop();
-    return timeout === MAX_SCHEDULE_TIMEOUT ? 0 : Math.max(1, left);
-  });
+    finish_wait(x.wait, wait);
+    if (x.done === 0) {
+      ctx.frames.pop();
+      return 0;
+    }
+  }
+  if (x.done !== Number.MAX_SAFE_INTEGER) x.done--;
+  ctx.frames.pop();
+  return timeout === MAX_SCHEDULE_TIMEOUT ? 0 : Math.max(1, left);
+});
 
 /** complete(): Context: any. */
 export function complete(x: completion): void {

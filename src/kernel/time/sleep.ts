@@ -7,29 +7,29 @@ import { current, schedule, set_current_state, wake_up_process } from "../sched/
 import { OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { jiffies, msecs_to_jiffies } from "./tick.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
 
 /** schedule_timeout(): sleeps (in the state set before) until woken or `timeout` jiffies pass;
  * returns the jiffies left. Context: process, may sleep. */
-export const schedule_timeout = (timeout: number): Effect.Effect<number> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    if (timeout === MAX_SCHEDULE_TIMEOUT) {
-      yield* schedule();
-      return timeout;
-    }
-    const p = current();
-    const expire = jiffies() + Math.max(0, timeout);
-    p.has_timeout = true;
-    const ev = k.engine.at(Math.max(k.now(), expire * k.tick_ns), 2, `process_timeout/${p.pid}`, () => {
-      wake_up_process(p);
-    });
+export const schedule_timeout = gen_fn(function* schedule_timeout(timeout: number): Effect.fn.Return<number> {
+  const k = kernel();
+  if (timeout === MAX_SCHEDULE_TIMEOUT) {
     yield* schedule();
-    k.engine.events.cancel(ev);
-    p.has_timeout = false;
-    return Math.max(0, expire - jiffies());
+    return timeout;
+  }
+  const p = current();
+  const expire = jiffies() + Math.max(0, timeout);
+  p.has_timeout = true;
+  const ev = k.engine.at(Math.max(k.now(), expire * k.tick_ns), 2, `process_timeout/${p.pid}`, () => {
+    wake_up_process(p);
   });
+  yield* schedule();
+  k.engine.events.cancel(ev);
+  p.has_timeout = false;
+  return Math.max(0, expire - jiffies());
+});
 
 export const schedule_timeout_uninterruptible = (timeout: number): Effect.Effect<number> =>
   Effect.suspend(() => {
@@ -44,14 +44,13 @@ export const schedule_timeout_interruptible = (timeout: number): Effect.Effect<n
   });
 
 /** msleep(): sleeps at least `msecs` (one jiffy more, as Linux does). Context: process. */
-export const msleep = (msecs: number): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const ctx = kernel().this_ctx();
-    ctx.frames.push("msleep");
-    let timeout = msecs_to_jiffies(msecs) + 1;
-    while (timeout > 0) timeout = yield* schedule_timeout_uninterruptible(timeout);
-    ctx.frames.pop();
-  });
+export const msleep = gen_fn(function* msleep(msecs: number): Effect.fn.Return<void> {
+  const ctx = kernel().this_ctx();
+  ctx.frames.push("msleep");
+  let timeout = msecs_to_jiffies(msecs) + 1;
+  while (timeout > 0) timeout = yield* schedule_timeout_uninterruptible(timeout);
+  ctx.frames.pop();
+});
 
 /**
  * ndelay()/udelay()/mdelay(): busy-wait for exactly that much virtual time. The wait is cut at

@@ -9,6 +9,7 @@ import type { PerCpu } from "../percpu.ts";
 import { irq_enter, irq_exit } from "../softirq.ts";
 import { trace_local_timer_entry, trace_local_timer_exit } from "../trace.ts";
 import { softlockup_tick } from "../watchdog.ts";
+import { gen_fn } from "../gen_fn.ts";
 
 export const jiffies = (): number => {
   const k = kernel();
@@ -39,17 +40,16 @@ function scheduler_tick(pc: PerCpu): void {
   if (--p.time_slice <= 0 && pc.rq.length > 0) pc.need_resched = true;
 }
 
-export const local_timer_interrupt = (): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const k = kernel();
-    const pc = k.this_cpu();
-    irq_enter();
-    trace_local_timer_entry(LOCAL_TIMER_VECTOR);
-    scheduler_tick(pc);
-    softlockup_tick(k, pc);
-    // Re-arm unless the CPU goes idle once this interrupt returns (NO_HZ idle).
-    const idleAfter = pc.stack.length === 1 && pc.rq.length === 0;
-    if (!idleAfter) k.machine.timer.arm(pc.id, next_tick(k, pc.hw.clock));
-    trace_local_timer_exit(LOCAL_TIMER_VECTOR);
-    yield* irq_exit();
-  });
+export const local_timer_interrupt = gen_fn(function* local_timer_interrupt(): Effect.fn.Return<void> {
+  const k = kernel();
+  const pc = k.this_cpu();
+  irq_enter();
+  trace_local_timer_entry(LOCAL_TIMER_VECTOR);
+  scheduler_tick(pc);
+  softlockup_tick(k, pc);
+  // Re-arm unless the CPU goes idle once this interrupt returns (NO_HZ idle).
+  const idleAfter = pc.stack.length === 1 && pc.rq.length === 0;
+  if (!idleAfter) k.machine.timer.arm(pc.id, next_tick(k, pc.hw.clock));
+  trace_local_timer_exit(LOCAL_TIMER_VECTOR);
+  yield* irq_exit();
+});
