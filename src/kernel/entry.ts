@@ -17,7 +17,6 @@ import { local_timer_interrupt } from "./time/tick.ts";
 import { reschedule_interrupt, call_function_single_interrupt } from "./smp.ts";
 import { pick_next_and_switch, preempt_schedule_irq, do_exit } from "./sched/core.ts";
 import { ScenarioBug } from "./bug.ts";
-import { context_kind } from "./preempt.ts";
 
 /** How one CPU runs: its kernel and per-CPU state at hand (no lookup by CPU id on a step). */
 class CpuEntry implements CpuExec {
@@ -36,7 +35,8 @@ class CpuEntry implements CpuExec {
   }
   stalled(ns: number): void {
     const pc = this.pc;
-    pc.times[pc.isIdle() ? "idle" : context_kind(pc.preempt_count)] += ns;
+    if (pc.isIdle()) pc.times.idle += ns;
+    else pc.account(ns);
   }
 }
 

@@ -13,7 +13,6 @@ import { PerCpu } from "./percpu.ts";
 import { LogBuffer, ___ratelimit, ratelimit_state, type RatelimitState } from "./printk.ts";
 import type { BugReport, ReportKind } from "./report.ts";
 import { Task } from "./sched/task.ts";
-import { HARDIRQ_MASK, NMI_MASK, SOFTIRQ_OFFSET } from "./preempt.ts";
 import type { spinlock_t } from "./locking/spinlock.ts";
 import type { IrqDesc } from "./irq/irqdesc.ts";
 import type { SoftirqAction } from "./softirq.ts";
@@ -111,15 +110,12 @@ export class Kernel {
     return c;
   }
 
-  /** Charges `ns` of work to the running CPU, accounted to its current context kind (preempt.ts context_kind(), inlined). */
+  /** Charges `ns` of work to the running CPU, accounted to its current context kind. */
   charge(ns: number): void {
     const c = this.cpu;
     if (c === null) return;
     c.hw.clock += ns;
-    const count = c.preempt_count;
-    if ((count & (HARDIRQ_MASK | NMI_MASK)) !== 0) c.times.hardirq += ns;
-    else if ((count & SOFTIRQ_OFFSET) !== 0) c.times.softirq += ns;
-    else c.times.task += ns;
+    c.account(ns);
   }
 
   printk(text: string): void {

@@ -7,6 +7,7 @@ import type { mm_struct } from "./mm/mm_types.ts";
 import type { tasklet_struct } from "./softirq.ts";
 
 import type { Effect } from "effect/Effect";
+import { HARDIRQ_MASK, NMI_MASK, SOFTIRQ_OFFSET } from "./preempt.ts";
 
 /** A function queued for this CPU by smp_call_function_single(). */
 export interface CallSingleData {
@@ -62,8 +63,21 @@ export class PerCpu {
     return this.hw.id;
   }
 
+  /** Accounts `ns` to the kind of context running here (context_kind() inlined: no property named by a string). */
+  account(ns: number): void {
+    const count = this.preempt_count;
+    const t = this.times;
+    if ((count & (HARDIRQ_MASK | NMI_MASK)) !== 0) t.hardirq += ns;
+    else if ((count & SOFTIRQ_OFFSET) !== 0) t.softirq += ns;
+    else t.task += ns;
+  }
+
   top(): ExecContext | undefined {
-    return this.stack[this.stack.length - 1];
+    // Not stack[length - 1] on an empty stack: a load at index -1 is a property lookup that
+    // turns the site megamorphic (slower for every later call).
+    const s = this.stack;
+    const n = s.length;
+    return n > 0 ? s[n - 1] : undefined;
   }
 
   /** No context at all: the idle task is running. */

@@ -4,10 +4,10 @@
 // point: the context resumes in the same op, `run` called again with `act.phase` as the op left
 // it), or BECOME to continue as the effect it put in `act.x`.
 //
-// An op object holds only its arguments and its single-shot iterator's flag (which `yield*` sets
-// and reads at once, before any other context can run), so one op value may be yielded again or
-// by several contexts at once, as any Effect may: the kernel keeps one value of each op that takes
-// no argument. What an op keeps across a park lives in the context's
+// An op object holds only its arguments (its single-shot iterator's state is one module variable,
+// which `yield*` sets and reads at once, before any other context can run), so one op value may
+// be yielded again or by several contexts at once, as any Effect may: the kernel keeps one value
+// of each op that takes no argument. What an op keeps across a park lives in the context's
 // Activation (one per fiber, reused: a context is parked in at most one op at a time): the op,
 // its phase and two scratch fields. The activation is itself what the parked context resumes
 // with, so a park allocates nothing.
@@ -54,8 +54,6 @@ export interface Activation {
 }
 
 export interface OpBase {
-  /** Fast path: where `yield*` stands (0 before the op is yielded, 1 after). */
-  it: number;
   run(act: Activation): unknown;
 }
 
@@ -100,8 +98,10 @@ function settle(act: ActivationImpl, r: unknown, fiber: FiberLike): unknown {
     // it (its successCont): next(value), and its next effect is evaluated with the frame kept.
     // Done here without popping and pushing the frame back; anything else takes Effect's way.
     const stack = fiber._stack;
-    const top = stack[stack.length - 1];
+    const depth = stack.length;
+    const top = depth > 0 ? stack[depth - 1] : undefined; // (no load at index -1: see PerCpu.top)
     if (top === undefined || top[IDENTIFIER] !== "Iterator" || fiber._deferredInterrupt) return fiber.succeedWith(r);
+    fresh = null; // (a resumption: no op's yield* is starting)
     const st = (top as unknown as IteratorFrame).iterator.next(r);
     if (st.done === true) {
       stack.pop();
@@ -186,14 +186,24 @@ const CallFrame = (function () {
   return F;
 })();
 
+/**
+ * The op whose iterator `yield*` has just asked for and not yet stepped (null otherwise).
+ * `yield* op` calls op[Symbol.iterator]() and at once op.next(): that first next() yields the op
+ * itself; any later next() on it (the context resumed with the op's value) ends the `yield*`.
+ * Kept here rather than in the op, so that an op value can be shared and its class's shape
+ * never matters to the iterator protocol (a property of ops of many classes is a megamorphic
+ * access on every `yield*`).
+ */
+let fresh: OpBase | null = null;
+
 function opIterator(this: OpBase): OpBase {
-  this.it = 0;
+  fresh = this;
   return this;
 }
 
 function opNext(this: OpBase, v: unknown): typeof RESULT {
-  if (this.it === 0) {
-    this.it = 1;
+  if (fresh === this) {
+    fresh = null;
     RESULT.value = this;
     RESULT.done = false;
   } else {
@@ -229,10 +239,8 @@ type ActivationImpl = Activation;
  * reaches Effect's primitive prototype, so an op is an Effect to every combinator; with fibers
  * it is a plain object that `op()` wraps.
  */
-export const OpClass: abstract new () => { it: number } = (function () {
-  const Base = function (this: OpBase) {
-    this.it = 0;
-  } as unknown as abstract new () => { it: number };
+export const OpClass: abstract new () => object = (function () {
+  const Base = function (this: OpBase) {} as unknown as abstract new () => object;
   if (FAST) {
     const proto = Object.create(primitiveProto) as Record<PropertyKey, unknown>;
     proto[IDENTIFIER] = "mmsim/Op";

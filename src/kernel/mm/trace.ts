@@ -45,7 +45,7 @@ export const trace_mm_page_free = (pfn: number, order: number): void => kernel()
 /** The function that called into the allocator (the context's innermost frame). */
 function call_site(k: Kernel): number {
   const f = k.this_ctx().frames;
-  return k.str(f[f.length - 1] ?? "?");
+  return k.str(f.length > 0 ? f[f.length - 1]! : "?");
 }
 export const trace_kmalloc = (k: Kernel, ptr: kaddr_t, req: number, alloc: number, gfp: gfp_t, era: Era): void => k.trace(TP_KMALLOC, call_site(k), ptr, req, alloc, gfp, era_arg(era));
 export const trace_kfree = (k: Kernel, ptr: kaddr_t): void => k.trace(TP_KFREE, call_site(k), ptr);

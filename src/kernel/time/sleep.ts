@@ -62,7 +62,9 @@ export const ndelay = (ns: number): Effect.Effect<void> => {
   return n < NDELAY_OPS ? (NDELAY[n] ??= op(new Ndelay(n))) : op(new Ndelay(n));
 };
 const NDELAY_OPS = 4096;
-const NDELAY: Effect.Effect<void>[] = [];
+// Filled with null from the start: an array written at scattered indices goes sparse (a
+// dictionary), and every lookup with it.
+const NDELAY: (Effect.Effect<void> | null)[] = new Array<Effect.Effect<void> | null>(NDELAY_OPS).fill(null);
 
 /** One park per slice: a slice ends at the next timed event or at the end of the wait. */
 class Ndelay extends OpClass {
