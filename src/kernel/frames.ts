@@ -20,7 +20,9 @@ interface Pop {
 }
 
 function pop(p: Pop): void {
-  p.frames.splice(p.frames.length - p.n, p.n);
+  // pop() n times rather than splice(), which makes an array of what it removes.
+  const f = p.frames;
+  for (let i = 0; i < p.n; i++) f.pop();
 }
 
 const PopImpl = (function () {
