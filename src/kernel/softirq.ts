@@ -239,11 +239,15 @@ export class tasklet_struct {
   runs = 0;
   /** tasklet_schedule()'s and tasklet_hi_schedule()'s ops for this tasklet, made once (an op value may be yielded again). */
   sched_ops: [Effect.Effect<void> | null, Effect.Effect<void> | null] = [null, null];
+  /** The frames its runs show, from tasklet_action and from tasklet_hi_action (made once). */
+  readonly frames: readonly [readonly string[], readonly string[]];
   constructor(
     readonly func: (data: unknown) => Effect.Effect<void>,
     readonly data: unknown,
     readonly name: string = func.name || "tasklet",
-  ) {}
+  ) {
+    this.frames = [["tasklet_action", name], ["tasklet_hi_action", name]];
+  }
 }
 
 /** tasklet_init(): `func` returns an Effect, or is a generator function (made once). */
@@ -320,7 +324,7 @@ class TaskletAction extends OpClass {
           t.running_on = pc.id;
           t.runs++;
           trace_tasklet_entry(t.name);
-          act.x = with_frames([hi ? "tasklet_hi_action" : "tasklet_action", t.name], t.func(t.data));
+          act.x = with_frames(t.frames[hi ? 1 : 0], t.func(t.data));
           act.phase = 2;
           return CALL;
         }

@@ -18,6 +18,8 @@ export class Disk {
   private readonly queued = new Set<number>();
   inflight = 0;
   completed = 0;
+  /** The completion event's label, made once. */
+  private label: string | undefined;
 
   constructor(readonly config: DiskConfig, private readonly engine: Engine, private readonly chip: IrqChip, private readonly rng: Rng) {}
 
@@ -27,7 +29,7 @@ export class Disk {
     const latency = minNs + this.rng.int(Math.max(1, maxNs - minNs + 1));
     this.inflight++;
     this.queued.add(tag);
-    this.engine.at(this.engine.now + latency, 1, `disk/${this.config.name}`, () => {
+    this.engine.at(this.engine.now + latency, 1, (this.label ??= `disk/${this.config.name}`), () => {
       this.inflight--;
       this.queued.delete(tag);
       this.completed++;

@@ -25,8 +25,13 @@ export class Nic {
   /** Told of every arrival as it is scheduled (virtual ns), when a run records them. */
   onArrival: ((at: number) => void) | null = null;
   private scheduled = 0;
+  /** The arrival event's label and action, made once (an arrival allocates only its event). */
+  private readonly label: string;
+  private readonly fire = (): void => this.arrive();
 
-  constructor(readonly config: NicConfig, private readonly engine: Engine, private readonly chip: IrqChip, private readonly rng: Rng, private readonly script?: readonly number[]) {}
+  constructor(readonly config: NicConfig, private readonly engine: Engine, private readonly chip: IrqChip, private readonly rng: Rng, private readonly script?: readonly number[]) {
+    this.label = `nic/${config.name}`;
+  }
 
   start(): void {
     if (this.running || this.config.rate <= 0) return;
@@ -47,7 +52,7 @@ export class Nic {
     } else at = this.engine.now + Math.max(1, Math.round((-Math.log(1 - this.rng.next()) / this.config.rate) * 1e9));
     this.scheduled++;
     this.onArrival?.(at);
-    this.engine.at(at, 1, `nic/${this.config.name}`, () => this.arrive(), true);
+    this.engine.at(at, 1, this.label, this.fire, true);
   }
 
   private arrive(): void {
