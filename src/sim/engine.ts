@@ -140,8 +140,9 @@ export class Engine {
       const bad = this.queue.check();
       if (bad !== null) throw new SimError(`lane queue: ${bad}`);
     }
+    const one = this.queue.first();
+    if (one !== null) return one;
     const tied = this.queue.earliest();
-    if (tied.length <= 1) return tied[0];
     return tied[this.strategy.pick(tied, this._lanes)];
   }
 }

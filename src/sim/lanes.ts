@@ -84,6 +84,33 @@ export class LaneQueue<L extends QueuedLane> {
   }
 
   /**
+   * The one runnable lane at the earliest clock; null when several are tied there (earliest()
+   * lists them); undefined when no lane is runnable. The common case, without an array.
+   */
+  first(): L | null | undefined {
+    if (this.ndirty > 0) this.refresh();
+    if (this.small) {
+      const lanes = this.lanes;
+      let best: L | undefined;
+      let tie = false;
+      for (let i = 0; i < lanes.length; i++) {
+        const l = lanes[i]!;
+        if (l.lane_index < 0) continue;
+        if (best === undefined || l.lane_key < best.lane_key) {
+          best = l;
+          tie = false;
+        } else if (l.lane_key === best.lane_key) tie = true;
+      }
+      return tie ? null : best;
+    }
+    const h = this.heap;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const c = top.lane_key;
+    return (h.length < 2 || h[1]!.lane_key !== c) && (h.length < 3 || h[2]!.lane_key !== c) ? top : null;
+  }
+
+  /**
    * The runnable lanes at the earliest clock, ordered by id, in an array valid until the next
    * call (its length is the count); empty when no lane is runnable.
    */
