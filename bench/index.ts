@@ -43,19 +43,25 @@ if (want("spin")) {
 
 // ---- sweeps and start-up through the real command
 if (want("sweep")) {
+  // The issue's figures: seeds/s of `--seeds 1..400 --jobs 1`, and the speed-up of two jobs on a
+  // long sweep (2000 seeds: each worker's JIT warm-up, which two workers each pay, is then a
+  // small part of it, as in the sweeps of thousands of seeds the command is for).
   const SEEDS = 400;
-  const [one, two] = rounds(
+  const LONG = 2000;
+  const [one, longOne, longTwo] = rounds(
     3,
     (a, b) => a.seedsPerSec > b.seedsPerSec,
     () => measureSweep("demo", SEEDS, 1),
-    () => measureSweep("demo", SEEDS, 2),
+    () => measureSweep("demo", LONG, 1),
+    () => measureSweep("demo", LONG, 2),
   );
-  console.log(`mmsim sweep demo --seeds 1..${SEEDS} (start-up excluded, best of 3 rounds taken in turns; load average ${fmt(one!.loadavg1)} / ${fmt(two!.loadavg1)})`);
-  console.log(`  --jobs 1: ${fmt(one!.seedsPerSec, 1)} seeds/s`);
-  console.log(`  --jobs 2: ${fmt(two!.seedsPerSec, 1)} seeds/s`);
+  console.log(`mmsim sweep demo (start-up excluded, best of 3 rounds taken in turns; load average ${fmt(one!.loadavg1)} / ${fmt(longOne!.loadavg1)} / ${fmt(longTwo!.loadavg1)})`);
+  console.log(`  --seeds 1..${SEEDS} --jobs 1: ${fmt(one!.seedsPerSec, 1)} seeds/s`);
+  console.log(`  --seeds 1..${LONG} --jobs 1: ${fmt(longOne!.seedsPerSec, 1)} seeds/s`);
+  console.log(`  --seeds 1..${LONG} --jobs 2: ${fmt(longTwo!.seedsPerSec, 1)} seeds/s`);
   rows.push({ figure: "sweep demo --jobs 1 (seeds/s)", value: fmt(one!.seedsPerSec, 1), floor: ">= 100", goal: ">= 200", pass: one!.seedsPerSec >= 100 });
-  const x = two!.seedsPerSec / one!.seedsPerSec;
-  rows.push({ figure: "sweep --jobs 2 over --jobs 1", value: `${fmt(x)}x`, floor: ">= 1.7x", goal: ">= 1.9x", pass: x >= 1.7 });
+  const x = longTwo!.seedsPerSec / longOne!.seedsPerSec;
+  rows.push({ figure: `sweep --jobs 2 over --jobs 1 (${LONG} seeds)`, value: `${fmt(x)}x`, floor: ">= 1.7x", goal: ">= 1.9x", pass: x >= 1.7 });
 }
 if (want("startup")) {
   const s = measureStartup();
