@@ -45,8 +45,11 @@ export class ExecContext {
     this.data_segment = null;
     this.spin_since = 0;
     this.spin_by = "";
+    // Shortened with pop(): setting `length` lower gives the array's store back, and the next
+    // interrupt's pushes would allocate a new one.
     const f = this.frames;
-    f.length = 2;
+    while (f.length > 2) f.pop();
+    while (f.length < 2) f.push("");
     f[0] = outer;
     f[1] = inner;
     this.stepper?.reset(program);

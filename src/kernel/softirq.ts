@@ -302,7 +302,8 @@ class TaskletAction extends OpClass {
     if (act.phase === 0) {
       local_irq_disable();
       const vec = hi ? pc.tasklet_hi_vec : pc.tasklet_vec;
-      act.y = vec.splice(0, vec.length);
+      act.y = vec.slice();
+      while (vec.length > 0) vec.pop(); // (not splice: the CPU's list keeps its store)
       act.i = 0;
       return irqs_on(act);
     }

@@ -147,7 +147,7 @@ export class LaneQueue<L extends QueuedLane> {
       if (a < h.length && h[a]!.lane_key === c) stack[sp++] = a;
       if (a + 1 < h.length && h[a + 1]!.lane_key === c) stack[sp++] = a + 1;
     }
-    if (t.length !== n) t.length = n;
+    while (t.length > n) t.pop(); // (not `length = n`: that gives the array's store back)
     return t;
   }
 
@@ -171,7 +171,7 @@ export class LaneQueue<L extends QueuedLane> {
       return one;
     }
     const t = this.tiedBuf;
-    if (t.length !== n) t.length = n;
+    while (t.length > n) t.pop();
     let j = 0;
     for (let i = 0; j < n; i++) {
       const l = lanes[i]!;

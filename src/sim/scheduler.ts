@@ -29,7 +29,9 @@ export class SimScheduler implements Scheduler.Scheduler {
     try {
       for (let i = 0; i < this.queue.length; i++) this.queue[i]!();
     } finally {
-      this.queue.length = 0;
+      // pop() rather than `length = 0`, which gives the array's store back (a new one each flush).
+      const q = this.queue;
+      while (q.length > 0) q.pop();
       this.flushing = false;
     }
   }

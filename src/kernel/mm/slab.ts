@@ -665,7 +665,7 @@ export function cache_free_hit(k: Kernel, c: kmem_cache, ac: array_cache, obj: k
 function array_push(k: Kernel, ac: array_cache, obj: kaddr_t): void {
   const e = ac.entry;
   const n = ac.avail;
-  if (e.length > n + 1) e.length = n + 1;
+  while (e.length > n + 1) e.pop(); // (not `length =`: that gives the array's store back)
   e[n] = obj;
   ac.avail = n + 1;
   k.charge(k.costs.pcpOp);
