@@ -119,7 +119,7 @@ export const kmap = gen_fn(function* kmap(p: page): Effect.fn.Return<kaddr_t> {
  * Nothing to do before the first kmap of a HighMem page (and always on x86_64).
  * Context: process, may sleep.
  */
-export const kmap_flush_unused = gen_fn(function* kmap_flush_unused(): Effect.fn.Return<void> {
+export function* kmap_flush_unused(): Effect.fn.Return<void> {
   const mm = mm_of(kernel());
   const s = states.get(mm);
   if (s === undefined) return;
@@ -131,7 +131,7 @@ export const kmap_flush_unused = gen_fn(function* kmap_flush_unused(): Effect.fn
     yield* flush_tlb_kernel_range(s.pkmap.base, s.pkmap.addr(s.pkmap.last_pkmap));
   }
   yield* spin_unlock(s.lock);
-});
+}
 
 /** kunmap(page): drops a kmap reference; waiters retry when the slot becomes unused. Context: process (BUG in interrupt). */
 export const kunmap = gen_fn(function* kunmap(p: page): Effect.fn.Return<void> {

@@ -65,7 +65,7 @@ const ANON_PTE = USER_PTE | HW._PAGE_RW | HW._PAGE_DIRTY;
 export const find_vma = (tmm: mm_struct, addr: number) => tmm.mmap.find((a) => a.vm_start <= addr && addr < a.vm_end);
 
 /** A new anonymous page for a fault, on the LRU and counted; null when none could be had. */
-const new_anon_page = gen_fn(function* new_anon_page(mm: MmState, tmm: mm_struct): Effect.fn.Return<number | null> {
+function* new_anon_page(mm: MmState, tmm: mm_struct): Effect.fn.Return<number | null> {
   const p = yield* with_frame("handle_mm_fault", alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0));
   if (p === null) return null;
   // page_add_new_anon_rmap() and lru_cache_add_active_or_unevictable().
@@ -76,7 +76,7 @@ const new_anon_page = gen_fn(function* new_anon_page(mm: MmState, tmm: mm_struct
   yield* lru_cache_add_lru(mm, p, LRU_ACTIVE_ANON);
   tmm.rss++;
   return p;
-});
+}
 
 /**
  * handle_mm_fault(): resolves a user-mode fault at `addr` of the process `tmm` (a write if
@@ -169,7 +169,7 @@ export const tlb_remove_page = (mm: MmState, tlb: MmuGather, pg: number): Effect
  * zap_page_range(): clears the PTEs of [start, end) (page_remove_rmap, MM_ANONPAGES) and queues
  * the anonymous pages on the gather; the zero page is only unmapped.
  */
-export const zap_page_range = gen_fn(function* zap_page_range(mm: MmState, tlb: MmuGather, start: number, end: number): Effect.fn.Return<void> {
+export function* zap_page_range(mm: MmState, tlb: MmuGather, start: number, end: number): Effect.fn.Return<void> {
   const v = kernel_vm(mm);
   const last = v.fmt.bits.length - 1;
   const span = 2 ** (12 + v.fmt.bits[last]!); // what one PTE table maps
@@ -192,12 +192,12 @@ export const zap_page_range = gen_fn(function* zap_page_range(mm: MmState, tlb: 
     tlb.mm.rss--;
     yield* tlb_remove_page(mm, tlb, pg);
   }
-});
+}
 
 /** tlb_finish_mmu(): the last flush, then the gathered pages and the freed tables go. */
-export const tlb_finish_mmu = gen_fn(function* tlb_finish_mmu(mm: MmState, tlb: MmuGather, tables: readonly number[]): Effect.fn.Return<void> {
+export function* tlb_finish_mmu(mm: MmState, tlb: MmuGather, tables: readonly number[]): Effect.fn.Return<void> {
   // free_pgtables() queued the table pages through the gather too (pte_free_tlb).
   if (tables.length > 0) tlb.freed_tables = true;
   for (const t of tables) yield* tlb_remove_page(mm, tlb, t);
   yield* tlb_flush_mmu(mm, tlb);
-});
+}

@@ -46,9 +46,9 @@ export interface mempool_t {
 const curr_nr = (pool: mempool_t): number => pool.elements.length;
 
 /** free_pool() / mempool_exit(): remove_element() and free_fn until the reserve is empty. */
-const free_reserve = gen_fn(function* free_reserve(pool: mempool_t): Effect.fn.Return<void> {
+function* free_reserve(pool: mempool_t): Effect.fn.Return<void> {
   while (pool.elements.length > 0) yield* pool.free(pool.elements.pop()!, pool.pool_data);
-});
+}
 
 /** mempool_create(min_nr, alloc_fn, free_fn, pool_data): the pool, pre-filled, or null. Context: may sleep. */
 export const mempool_create = gen_fn(function* mempool_create(min_nr: number, alloc_fn: mempool_alloc_t, free_fn: mempool_free_t, pool_data: unknown): Effect.fn.Return<mempool_t | null> {

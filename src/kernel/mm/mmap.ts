@@ -81,12 +81,12 @@ function detach_range(tmm: mm_struct, start: number, end: number): number {
 }
 
 /** unmap_region(): zap, free the page tables no mapping needs, flush, free. Context: may sleep. */
-const unmap_region = gen_fn(function* unmap_region(mm: MmState, tmm: mm_struct, start: number, end: number, fullmm: boolean): Effect.fn.Return<void> {
+function* unmap_region(mm: MmState, tmm: mm_struct, start: number, end: number, fullmm: boolean): Effect.fn.Return<void> {
   const tlb = tlb_gather_mmu(mm, tmm, fullmm);
   yield* zap_page_range(mm, tlb, start, end);
   const tables = free_pgd_range(mm, tmm, start, end);
   yield* tlb_finish_mmu(mm, tlb, tables);
-});
+}
 
 /** munmap(addr, len) by the current process: 0, or -EINVAL for a bad range. Context: user process, may sleep. */
 export const munmap = gen_fn(function* munmap(addr: number, len: number): Effect.fn.Return<number> {
@@ -100,9 +100,9 @@ export const munmap = gen_fn(function* munmap(addr: number, len: number): Effect
 });
 
 /** exit_mmap(): everything the process mapped, and its page tables below the pgd. Context: may sleep. */
-export const exit_mmap = gen_fn(function* exit_mmap(mm: MmState, tmm: mm_struct): Effect.fn.Return<void> {
+export function* exit_mmap(mm: MmState, tmm: mm_struct): Effect.fn.Return<void> {
   const start = tmm.mmap[0]?.vm_start ?? 0;
   const end = tmm.mmap[tmm.mmap.length - 1]?.vm_end ?? 0;
   detach_range(tmm, 0, TASK_SIZE(mm));
   yield* unmap_region(mm, tmm, start, end, true);
-});
+}

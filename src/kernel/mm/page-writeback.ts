@@ -70,7 +70,7 @@ export function pageout(mm: MmState, p: number): void {
 }
 
 /** end_page_writeback(). Context: any (the disk's IRQ handler). */
-export const end_page_writeback = gen_fn(function* end_page_writeback(mm: MmState, p: number): Effect.fn.Return<void> {
+export function* end_page_writeback(mm: MmState, p: number): Effect.fn.Return<void> {
   const m = mm.mem_map;
   if (m.test(p, PG_reclaim)) {
     m.clear(p, PG_reclaim);
@@ -82,4 +82,4 @@ export const end_page_writeback = gen_fn(function* end_page_writeback(mm: MmStat
   z.stat.nr_written++;
   mm.writeback_inflight--;
   mm.wake_congested();
-});
+}

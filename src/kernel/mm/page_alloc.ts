@@ -322,7 +322,7 @@ export function clear_allocated(mm: MmState, z: Zone, p: number, order: number):
 }
 
 /** buffered_rmqueue(): one block from `z`, or -1. */
-const buffered_rmqueue = gen_fn(function* buffered_rmqueue(mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Effect.fn.Return<number> {
+function* buffered_rmqueue(mm: MmState, z: Zone, order: number, gfp: G.gfp_t): Effect.fn.Return<number> {
   const k = kernel();
   if (order === 0 && mm.pcp) {
     const cold = (gfp & G.__GFP_COLD) !== 0;
@@ -340,7 +340,7 @@ const buffered_rmqueue = gen_fn(function* buffered_rmqueue(mm: MmState, z: Zone,
     return p;
   }
   return yield* buddy_rmqueue(k, mm, z, order);
-});
+}
 
 /** One block of `order` straight from the buddy lists under zone->lock, or -1. */
 export const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): Effect.Effect<number> =>
@@ -425,7 +425,7 @@ export const congestion_wait = (mm: MmState, timeout: number): Effect.Effect<voi
 const lowmem_only = (mm: MmState, high_zoneidx: number): boolean => high_zoneidx < ZONE_NAMES[mm.arch].indexOf("Normal");
 
 /** __alloc_pages_may_oom(): one more try at the high watermark, then the OOM killer. */
-const alloc_pages_may_oom = gen_fn(function* alloc_pages_may_oom(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.fn.Return<page | null> {
+function* alloc_pages_may_oom(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.fn.Return<page | null> {
   const p = yield* get_page_from_freelist(mm, zones, gfp | G.__GFP_HARDWALL, order, ALLOC_WMARK_HIGH);
   if (p !== null) return p;
   if (!(gfp & G.__GFP_NOFAIL)) {
@@ -435,13 +435,13 @@ const alloc_pages_may_oom = gen_fn(function* alloc_pages_may_oom(mm: MmState, zo
   }
   yield* out_of_memory(mm, gfp, order);
   return null;
-});
+}
 
 /**
  * drain_all_pages(): every CPU's pcp lists back to the buddy lists. Linux sends each CPU an IPI
  * to drain its own lists; here the caller drains them all under each zone's lock.
  */
-export const drain_all_pages = gen_fn(function* drain_all_pages(mm: MmState): Effect.fn.Return<void> {
+export function* drain_all_pages(mm: MmState): Effect.fn.Return<void> {
   for (const z of mm.zones) {
     for (const pcp of z.pageset) {
       if (pcp.count === 0) continue;
@@ -450,23 +450,23 @@ export const drain_all_pages = gen_fn(function* drain_all_pages(mm: MmState): Ef
       yield* local_irq_restore(flags);
     }
   }
-});
+}
 
 /** __alloc_pages_high_priority(): ignoring the watermarks; __GFP_NOFAIL waits and tries until it gets a page. */
-const alloc_pages_high_priority = gen_fn(function* alloc_pages_high_priority(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number): Effect.fn.Return<page | null> {
+function* alloc_pages_high_priority(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number): Effect.fn.Return<page | null> {
   for (;;) {
     const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_NO_WATERMARKS);
     if (p !== null || !(gfp & G.__GFP_NOFAIL)) return p;
     yield* congestion_wait(mm, Math.floor(kernel().config.hz / 50));
   }
-});
+}
 
 /**
  * __alloc_pages_direct_reclaim(): try_to_free_pages() as PF_MEMALLOC, then one try at the
  * allocation if it made progress. 2.6.34 drains the pcp lists first for order > 0; 6.x drains
  * them and tries again when that try fails. Context: may sleep.
  */
-const alloc_pages_direct_reclaim = gen_fn(function* alloc_pages_direct_reclaim(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.fn.Return<{ page: page | null; progress: number }> {
+function* alloc_pages_direct_reclaim(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.fn.Return<{ page: page | null; progress: number }> {
   const me = current();
   yield* cond_resched();
   me.flags |= PF_MEMALLOC;
@@ -481,7 +481,7 @@ const alloc_pages_direct_reclaim = gen_fn(function* alloc_pages_direct_reclaim(m
     p = yield* get_page_from_freelist(mm, zones, gfp, order, alloc_flags);
   }
   return { page: p, progress };
-});
+}
 
 /**
  * __alloc_pages_slowpath(), 2.6.34's: `restart` wakes kswapd, sets the flags and tries once;

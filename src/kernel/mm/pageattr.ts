@@ -145,7 +145,7 @@ function cpa_process_fault(k: Kernel, mm: MmState, addr: kaddr_t, start: kaddr_t
  * protections differ is split and looked up again. Returns [0 or -errno, the pfn mapped there].
  * Context: cpa_lock held, may sleep (a split allocates).
  */
-const __change_page_attr = gen_fn(function* __change_page_attr(mm: MmState, v: KernelVm, cpa: Cpa, addr: kaddr_t, start: kaddr_t, primary: boolean): Effect.fn.Return<[number, number]> {
+function* __change_page_attr(mm: MmState, v: KernelVm, cpa: Cpa, addr: kaddr_t, start: kaddr_t, primary: boolean): Effect.fn.Return<[number, number]> {
   const lin = linear_of(mm, addr);
   for (;;) {
     const kpte = lookup_address(v, lin);
@@ -167,23 +167,23 @@ const __change_page_attr = gen_fn(function* __change_page_attr(mm: MmState, v: K
     // change page attribute in the PTE", inside cpa_lock (gone by 6.1).
     if (mm.era === "2.6") yield* flush_tlb_all();
   }
-});
+}
 
 /**
  * cpa_process_alias(): a lowmem frame's direct-map alias gets the same change, under cpa_lock
  * (its own __change_page_attr_set_clr(alias, 0) in Linux); HighMem has no alias.
  */
-const cpa_process_alias = gen_fn(function* cpa_process_alias(mm: MmState, v: KernelVm, cpa: Cpa, pfn: number, start: kaddr_t): Effect.fn.Return<number> {
+function* cpa_process_alias(mm: MmState, v: KernelVm, cpa: Cpa, pfn: number, start: kaddr_t): Effect.fn.Return<number> {
   if (pfn < 0 || pfn >= mm.dm.max_low_pfn) return 0; // pfn >= max_pfn_mapped
   cpa.force_flush_all = true;
   yield* spin_lock(cpa_lock(mm));
   const [err] = yield* __change_page_attr(mm, v, cpa, mm.dm.page_offset + pfn * PAGE, start, false);
   yield* spin_unlock(cpa_lock(mm));
   return err;
-});
+}
 
 /** __change_page_attr_set_clr(): page by page under cpa_lock, each with its alias. Returns 0 or -errno. */
-const __change_page_attr_set_clr = gen_fn(function* __change_page_attr_set_clr(mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number): Effect.fn.Return<number> {
+function* __change_page_attr_set_clr(mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number): Effect.fn.Return<number> {
   const v = kernel_vm(mm);
   for (let i = 0; i < numpages; i++) {
     yield* spin_lock(cpa_lock(mm));
@@ -194,7 +194,7 @@ const __change_page_attr_set_clr = gen_fn(function* __change_page_attr_set_clr(m
     if (alias !== 0) return alias;
   }
   return 0;
-});
+}
 
 /** The TLB flush after a change (2.6.34 cpa_flush_range / cpa_flush_all; 6.1 cpa_flush / cpa_flush_all). */
 const cpa_flush = gen_fn(function* cpa_flush(mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number, ret: number): Effect.fn.Return<void> {

@@ -20,7 +20,6 @@ import type { MmState } from "./mm_state.ts";
 import type { mm_struct } from "./mm_types.ts";
 import { __free_page, alloc_page } from "./page_alloc.ts";
 import { kernel_vm, type KernelVm } from "./vmalloc.ts";
-import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 
@@ -59,7 +58,7 @@ export function account_table(mm: MmState, tmm: mm_struct, pfn: number, kind: Ta
  * is now (pgd_ctor's clone_pgd_range; later vmalloc entries arrive by vmalloc_fault), and with
  * PAE the user PMDs. Returns false (fork's -ENOMEM) when a page cannot be had. Context: may sleep.
  */
-export const pgd_alloc = gen_fn(function* pgd_alloc(mm: MmState, tmm: mm_struct): Effect.fn.Return<boolean> {
+export function* pgd_alloc(mm: MmState, tmm: mm_struct): Effect.fn.Return<boolean> {
   const v = kernel_vm(mm);
   const gfp = pgalloc_gfp(mm);
   const pgd = yield* alloc_page(gfp);
@@ -85,10 +84,10 @@ export const pgd_alloc = gen_fn(function* pgd_alloc(mm: MmState, tmm: mm_struct)
   tmm.pmds.forEach((pmd, i) => HW.write_entry(v.mem, v.fmt, pgd, i, user_table_entry(v, 0, pmd)));
   tmm.pgd = pgd;
   return true;
-});
+}
 
 /** pgd_free(): the PAE PMDs (pgd_mop_up_pmds) and the top-level page go back to the allocator. */
-export const pgd_free = gen_fn(function* pgd_free(mm: MmState, tmm: mm_struct): Effect.fn.Return<void> {
+export function* pgd_free(mm: MmState, tmm: mm_struct): Effect.fn.Return<void> {
   const v = kernel_vm(mm);
   for (const p of tmm.pmds.splice(0)) {
     account_table(mm, tmm, p, "pmd", -1);
@@ -100,14 +99,14 @@ export const pgd_free = gen_fn(function* pgd_free(mm: MmState, tmm: mm_struct): 
   tmm.pgd = null;
   v.mem.release(pgd);
   yield* __free_page(pgd);
-});
+}
 
 /**
  * The tables down to the PTE for user address `addr`, allocating missing ones (pud_alloc,
  * pmd_alloc, pte_alloc_map): the PTE table's frame, or null when an allocation failed
  * (VM_FAULT_OOM). Context: may sleep.
  */
-export const user_pte_table = gen_fn(function* user_pte_table(mm: MmState, tmm: mm_struct, addr: number): Effect.fn.Return<number | null> {
+export function* user_pte_table(mm: MmState, tmm: mm_struct, addr: number): Effect.fn.Return<number | null> {
   const v = kernel_vm(mm);
   let table = tmm.pgd!;
   for (let level = 0; level < v.fmt.bits.length - 1; level++) {
@@ -124,7 +123,7 @@ export const user_pte_table = gen_fn(function* user_pte_table(mm: MmState, tmm: 
     table = pt;
   }
   return table;
-});
+}
 
 /** The PTE table for `addr` if every level above it is present (no allocation), else null. */
 export function find_pte_table(mm: MmState, tmm: mm_struct, addr: number): number | null {

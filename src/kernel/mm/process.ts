@@ -35,7 +35,7 @@ export const touch_anon_pages = gen_fn(function* touch_anon_pages(nr: number): E
 });
 
 /** exit_mm() + mmput(): the address space goes; this CPU then runs on swapper_pg_dir. */
-const exit_mm = gen_fn(function* exit_mm(p: Task): Effect.fn.Return<void> {
+function* exit_mm(p: Task): Effect.fn.Return<void> {
   const k = kernel();
   const mm = mm_of(k);
   const tmm = p.mm!;
@@ -44,7 +44,7 @@ const exit_mm = gen_fn(function* exit_mm(p: Task): Effect.fn.Return<void> {
   const pc = k.this_cpu();
   if (pc.active_mm === tmm) leave_mm(k, pc);
   yield* pgd_free(mm, tmm);
-});
+}
 
 /**
  * process_run(fn, data, comm): starts a user process (a task with an address space, which the

@@ -318,7 +318,7 @@ export function virt_to_slab(mm: MmState, obj: kaddr_t): slab | undefined {
 }
 
 /** kmem_getpages(): the slab's pages, PG_slab on each, counted as slab memory. */
-const kmem_getpages = gen_fn(function* kmem_getpages(mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.fn.Return<number | null> {
+function* kmem_getpages(mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.fn.Return<number | null> {
   let flags = gfp | c.gfpflags;
   if (c.flags & SLAB_RECLAIM_ACCOUNT) flags |= __GFP_RECLAIMABLE;
   const p = yield* alloc_pages_node(nid, flags & ~__GFP_ZERO, c.gfporder);
@@ -329,7 +329,7 @@ const kmem_getpages = gen_fn(function* kmem_getpages(mm: MmState, c: kmem_cache,
   else z.stat.nr_slab_unreclaimable += n;
   for (let i = 0; i < n; i++) mm.mem_map.set(p + i, PG_slab);
   return p;
-});
+}
 
 /** kmem_freepages(): PG_slab off, the accounting undone, the pages back to the allocator. */
 const kmem_freepages = (mm: MmState, c: kmem_cache, p: number): Effect.Effect<void> =>
@@ -382,7 +382,7 @@ const cache_grow = gen_fn(function* cache_grow(k: Kernel, mm: MmState, c: kmem_c
 });
 
 /** kmem_getpages + alloc_slabmgmt + slab_map_pages + cache_init_objs. */
-const new_slab = gen_fn(function* new_slab(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number, offset: number): Effect.fn.Return<slab | null> {
+function* new_slab(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number, offset: number): Effect.fn.Return<slab | null> {
   const p = yield* kmem_getpages(mm, c, gfp, nid);
   if (p === null) return null;
   let mgmt = 0;
@@ -417,7 +417,7 @@ const new_slab = gen_fn(function* new_slab(k: Kernel, mm: MmState, c: kmem_cache
     }
   }
   return sp;
-});
+}
 
 /** transfer_objects(): up to `max` objects from one array to another. */
 function transfer_objects(to: array_cache, from: array_cache, max: number): number {
@@ -597,7 +597,7 @@ function set_freeable(c: kmem_cache, l3: kmem_list3): void {
 }
 
 /** cache_flusharray(): the oldest batchcount objects to the shared array if it has room, else to their slabs. */
-const cache_flusharray = gen_fn(function* cache_flusharray(k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache): Effect.fn.Return<void> {
+function* cache_flusharray(k: Kernel, mm: MmState, c: kmem_cache, ac: array_cache): Effect.fn.Return<void> {
   const l3 = c.nodelists[node_of(k, mm)]!;
   let batchcount = ac.batchcount;
   const shared = l3.shared;
@@ -616,7 +616,7 @@ const cache_flusharray = gen_fn(function* cache_flusharray(k: Kernel, mm: MmStat
     return ac.entry.splice(0, batchcount);
   });
   set_freeable(c, l3);
-});
+}
 
 /**
  * __cache_free(): KASAN may keep the object in its quarantine, or refuse an invalid or double

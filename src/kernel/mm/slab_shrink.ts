@@ -31,7 +31,7 @@ export const drain_array = (k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list
   });
 
 /** drain_freelist(): destroys up to `tofree` free slabs, oldest first. Returns how many. */
-export const drain_freelist = gen_fn(function* drain_freelist(k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, tofree: number): Effect.fn.Return<number> {
+export function* drain_freelist(k: Kernel, mm: MmState, c: kmem_cache, l3: kmem_list3, tofree: number): Effect.fn.Return<number> {
   let n = 0;
   while (n < tofree) {
     yield* spin_lock(l3.list_lock);
@@ -47,7 +47,7 @@ export const drain_freelist = gen_fn(function* drain_freelist(k: Kernel, mm: MmS
     n++;
   }
   return n;
-});
+}
 
 /** do_drain(): this CPU's array back into the slabs (on_each_cpu's function; interrupts off). */
 const do_drain = (info: unknown): Effect.Effect<void> =>
@@ -64,7 +64,7 @@ const do_drain = (info: unknown): Effect.Effect<void> =>
   });
 
 /** __cache_shrink(): every CPU's array (do_drain, by IPI), the shared arrays, every free slab. 1 if objects remain. */
-const __cache_shrink = gen_fn(function* __cache_shrink(k: Kernel, mm: MmState, c: kmem_cache): Effect.fn.Return<number> {
+function* __cache_shrink(k: Kernel, mm: MmState, c: kmem_cache): Effect.fn.Return<number> {
   yield* on_each_cpu(do_drain, c, true);
   let ret = 0;
   for (const l3 of c.nodelists) {
@@ -73,7 +73,7 @@ const __cache_shrink = gen_fn(function* __cache_shrink(k: Kernel, mm: MmState, c
     if (l3.slabs_full.length > 0 || l3.slabs_partial.length > 0) ret = 1;
   }
   return ret;
-});
+}
 
 /** kmem_cache_shrink(cachep): frees every free slab; 0 if the cache is now empty. Context: process (BUG in interrupt). */
 export const kmem_cache_shrink = gen_fn(function* kmem_cache_shrink(c: kmem_cache): Effect.fn.Return<number> {

@@ -40,7 +40,7 @@ export const lru_cache_add_lru = gen_fn(function* lru_cache_add_lru(mm: MmState,
 });
 
 /** activate_page(): an inactive page on the LRU moves to the head of its active list. */
-const activate_page = gen_fn(function* activate_page(mm: MmState, p: number): Effect.fn.Return<void> {
+function* activate_page(mm: MmState, p: number): Effect.fn.Return<void> {
   const z = mm.page_zone(p)!;
   yield* spin_lock_irq(z.lru_lock);
   if (mm.mem_map.test(p, PG_lru) && !mm.mem_map.test(p, PG_active) && !mm.mem_map.test(p, PG_unevictable)) {
@@ -50,7 +50,7 @@ const activate_page = gen_fn(function* activate_page(mm: MmState, p: number): Ef
     mm.ev.pgactivate++;
   }
   yield* spin_unlock_irq(z.lru_lock);
-});
+}
 
 /**
  * mark_page_accessed(): inactive,unreferenced -> inactive,referenced; inactive,referenced ->
@@ -68,7 +68,7 @@ export const mark_page_accessed = gen_fn(function* mark_page_accessed(mm: MmStat
 });
 
 /** rotate_reclaimable_page(): a written-back page moves to the tail of the inactive list. Context: any (IRQ). */
-export const rotate_reclaimable_page = gen_fn(function* rotate_reclaimable_page(mm: MmState, p: number): Effect.fn.Return<void> {
+export function* rotate_reclaimable_page(mm: MmState, p: number): Effect.fn.Return<void> {
   const m = mm.mem_map;
   if (!m.test(p, PG_lru) || m.test(p, PG_active) || m.test(p, PG_unevictable)) return;
   const z = mm.page_zone(p)!;
@@ -80,4 +80,4 @@ export const rotate_reclaimable_page = gen_fn(function* rotate_reclaimable_page(
     mm.ev.pgrotated++;
   }
   yield* spin_unlock_irqrestore(z.lru_lock, flags);
-});
+}

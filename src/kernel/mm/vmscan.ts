@@ -72,7 +72,7 @@ function unisolate(z: Zone, lru: number, n: number): void {
 }
 
 /** shrink_active_list(): moves unreferenced pages from the active list to the inactive one. */
-const shrink_active_list = gen_fn(function* shrink_active_list(mm: MmState, nr_pages: number, z: Zone, sc: ScanControl, lru_active: number): Effect.fn.Return<void> {
+function* shrink_active_list(mm: MmState, nr_pages: number, z: Zone, sc: ScanControl, lru_active: number): Effect.fn.Return<void> {
   yield* spin_lock_irq(z.lru_lock);
   const pages = isolate_lru_pages(mm, z, lru_active, nr_pages);
   z.pages_scanned += pages.length;
@@ -88,13 +88,13 @@ const shrink_active_list = gen_fn(function* shrink_active_list(mm: MmState, nr_p
   mm.ev.pgdeactivate += pages.length;
   unisolate(z, lru_active, pages.length);
   yield* spin_unlock_irq(z.lru_lock);
-});
+}
 
 const PAGEREF_RECLAIM = 0;
 const PAGEREF_RECLAIM_CLEAN = 1;
 
 /** shrink_page_list(): frees what it can of `pages`; returns the kept ones. */
-const shrink_page_list = gen_fn(function* shrink_page_list(mm: MmState, z: Zone, pages: number[], sc: ScanControl): Effect.fn.Return<{ kept: number[]; freed: number }> {
+function* shrink_page_list(mm: MmState, z: Zone, pages: number[], sc: ScanControl): Effect.fn.Return<{ kept: number[]; freed: number }> {
   const m = mm.mem_map;
   const kept: number[] = [];
   let freed = 0;
@@ -131,10 +131,10 @@ const shrink_page_list = gen_fn(function* shrink_page_list(mm: MmState, z: Zone,
     freed++;
   }
   return { kept, freed };
-});
+}
 
 /** shrink_inactive_list(): isolates up to `nr_to_scan` pages from the inactive tail and reclaims them. */
-const shrink_inactive_list = gen_fn(function* shrink_inactive_list(mm: MmState, nr_to_scan: number, z: Zone, sc: ScanControl, lru: number): Effect.fn.Return<number> {
+function* shrink_inactive_list(mm: MmState, nr_to_scan: number, z: Zone, sc: ScanControl, lru: number): Effect.fn.Return<number> {
   yield* spin_lock_irq(z.lru_lock);
   const pages = isolate_lru_pages(mm, z, lru, Math.min(nr_to_scan, SWAP_CLUSTER_MAX));
   z.pages_scanned += pages.length;
@@ -151,20 +151,20 @@ const shrink_inactive_list = gen_fn(function* shrink_inactive_list(mm: MmState, 
   unisolate(z, lru, pages.length);
   yield* spin_unlock_irq(z.lru_lock);
   return freed;
-});
+}
 
 /** shrink_list(): active lists are only aged (when the inactive one is low), inactive ones reclaimed. */
-const shrink_list = gen_fn(function* shrink_list(mm: MmState, l: number, nr_to_scan: number, z: Zone, sc: ScanControl): Effect.fn.Return<number> {
+function* shrink_list(mm: MmState, l: number, nr_to_scan: number, z: Zone, sc: ScanControl): Effect.fn.Return<number> {
   if (is_active_lru(l)) {
     // inactive_file_is_low(): more active than inactive file pages.
     if (z.lru[l]!.count > z.lru[l - 1]!.count) yield* shrink_active_list(mm, nr_to_scan, z, sc, l);
     return 0;
   }
   return yield* shrink_inactive_list(mm, nr_to_scan, z, sc, l);
-});
+}
 
 /** shrink_zone(): get_scan_count() without swap (file lists only), then scan in SWAP_CLUSTER_MAX chunks. */
-const shrink_zone = gen_fn(function* shrink_zone(mm: MmState, priority: number, z: Zone, sc: ScanControl): Effect.fn.Return<void> {
+function* shrink_zone(mm: MmState, priority: number, z: Zone, sc: ScanControl): Effect.fn.Return<void> {
   const nr = [0, 0, 0, 0];
   for (const l of [LRU_INACTIVE_FILE, LRU_ACTIVE_FILE]) nr[l] = nr_scan_try_batch(z.lru[l]!.count >> priority, z.nr_saved_scan, l);
   let nr_reclaimed = sc.nr_reclaimed;
@@ -178,7 +178,7 @@ const shrink_zone = gen_fn(function* shrink_zone(mm: MmState, priority: number, 
     if (nr_reclaimed >= sc.nr_to_reclaim && priority < DEF_PRIORITY) break;
   }
   sc.nr_reclaimed = nr_reclaimed;
-});
+}
 
 /**
  * try_to_free_pages(): direct reclaim over the zonelist, priority 12 down to 0, until 32 pages
@@ -220,7 +220,7 @@ const ok_high = (mm: MmState, z: Zone, order: number, classzone: number, mult = 
   zone_watermark_ok(mm.era, z, order, mult * z.watermark.high, classzone, 0);
 
 /** One pass of balance_pgdat() over the priorities; returns whether every zone is balanced. */
-const balance_pass = gen_fn(function* balance_pass(mm: MmState, zones: Zone[], order: number, sc: ScanControl): Effect.fn.Return<boolean> {
+function* balance_pass(mm: MmState, zones: Zone[], order: number, sc: ScanControl): Effect.fn.Return<boolean> {
   const k = kernel();
   let total_scanned = 0;
   let all_zones_ok = true;
@@ -265,10 +265,10 @@ const balance_pass = gen_fn(function* balance_pass(mm: MmState, zones: Zone[], o
   }
   zones.forEach((z, i) => (z.prev_priority = temp_priority[i]!));
   return all_zones_ok;
-});
+}
 
 /** balance_pgdat(): reclaims until every zone of the node is above its high watermark. */
-const balance_pgdat = gen_fn(function* balance_pgdat(mm: MmState, nid: number, order: number): Effect.fn.Return<number> {
+function* balance_pgdat(mm: MmState, nid: number, order: number): Effect.fn.Return<number> {
   const zones = mm.nodes[nid]!.node_zones;
   let reclaimed = 0;
   for (;;) {
@@ -281,7 +281,7 @@ const balance_pgdat = gen_fn(function* balance_pgdat(mm: MmState, nid: number, o
     // Fragmentation may keep a high order from balancing: fall back to order 0.
     if (sc.nr_reclaimed < SWAP_CLUSTER_MAX) order = 0;
   }
-});
+}
 
 /** sleeping_prematurely(): a zone (not all_unreclaimable) is still below its high watermark. */
 function sleeping_prematurely(mm: MmState, nid: number, order: number, remaining: number): boolean {
