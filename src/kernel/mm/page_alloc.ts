@@ -247,7 +247,7 @@ function slowpath_alloc_flags(mm: MmState, base: number, gfp: G.gfp_t): number {
 const mark_of = (z: Zone, f: number): number => ((f & 3) === ALLOC_WMARK_LOW ? z.watermark.low : (f & 3) === ALLOC_WMARK_HIGH ? z.watermark.high : z.watermark.min);
 
 /** rmqueue_bulk(): `count` order-0 pages onto a pcp list under zone->lock (interrupts already off). */
-const rmqueue_bulk = gen_fn(function* rmqueue_bulk(z: Zone, count: number, cold: boolean, pcp: Zone["pageset"][number]): Effect.fn.Return<void> {
+function* rmqueue_bulk(z: Zone, count: number, cold: boolean, pcp: Zone["pageset"][number]): Effect.fn.Return<void> {
   yield* spin_lock(z.lock);
   const k = kernel();
   for (let i = 0; i < count; i++) {
@@ -261,7 +261,7 @@ const rmqueue_bulk = gen_fn(function* rmqueue_bulk(z: Zone, count: number, cold:
     pcp.count++;
   }
   yield* spin_unlock(z.lock);
-});
+}
 
 // The allocator's own memory traffic, with machine.mmu.detail "all": the zone's free-list heads
 // (one line per zone, what zone->lock protects), this CPU's pcp list head, and the struct page
@@ -352,7 +352,7 @@ export const buddy_rmqueue = (k: Kernel, mm: MmState, z: Zone, order: number): E
   });
 
 /** get_page_from_freelist(): the first zone of the zonelist that passes its watermark and has pages. */
-export const get_page_from_freelist = gen_fn(function* get_page_from_freelist(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.fn.Return<page | null> {
+export function* get_page_from_freelist(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, alloc_flags: number): Effect.fn.Return<page | null> {
   const classzone_idx = zones[0]?.idx ?? 0;
   for (const z of zones) {
     if (!(alloc_flags & ALLOC_NO_WATERMARKS) && !zone_watermark_ok(mm.era, z, order, mark_of(z, alloc_flags), classzone_idx, alloc_flags)) continue;
@@ -364,7 +364,7 @@ export const get_page_from_freelist = gen_fn(function* get_page_from_freelist(mm
     }
   }
   return null;
-});
+}
 
 /** zone_statistics(): NUMA hit/miss against the preferred zone's node, local/other against this CPU's. */
 export function zone_statistics(mm: MmState, preferred: Zone, z: Zone): void {
@@ -538,10 +538,10 @@ export function warn_max_order(k: Kernel, mm: MmState, gfp: G.gfp_t): void {
 }
 
 /** get_page_from_freelist() at the low watermark, then the slow path. */
-export const general_alloc = (mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.Effect<page | null> =>
-  Effect.flatMap(get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW), (p) =>
-    p !== null ? Effect.succeed(p) : with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx)),
-  );
+export const general_alloc = gen_fn(function* general_alloc(mm: MmState, zones: Zone[], gfp: G.gfp_t, order: number, high_zoneidx: number): Effect.fn.Return<page | null> {
+  const p = yield* get_page_from_freelist(mm, zones, gfp, order, ALLOC_WMARK_LOW);
+  return p !== null ? p : yield* with_frame("__alloc_pages_nodemask", alloc_pages_slowpath(mm, zones, gfp, order, high_zoneidx));
+});
 
 /** Runs `eff` with `name` on the context's simulated call stack (for backtraces in reports). */
 export const with_frame = <A>(name: string, eff: Effect.Effect<A>): Effect.Effect<A> => with_frames([name], eff);

@@ -343,20 +343,20 @@ const kmem_freepages = (mm: MmState, c: kmem_cache, p: number): Effect.Effect<vo
   });
 
 /** slab_destroy(): the pages go, and an off-slab descriptor back to its cache. */
-export const slab_destroy = gen_fn(function* slab_destroy(k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.fn.Return<void> {
+export function* slab_destroy(k: Kernel, mm: MmState, c: kmem_cache, sp: slab): Effect.fn.Return<void> {
   const s = slab_state(mm);
   slab_destroy_debugcheck(k, mm, c, sp);
   for (let i = 0; i < 1 << c.gfporder; i++) s.slab_of.delete(sp.page + i);
   yield* kmem_freepages(mm, c, sp.page);
   if (c.slabp_cache !== null) yield* kmem_cache_free(c.slabp_cache, sp.mgmt);
-});
+}
 
 /**
  * cache_grow(): a new slab on the node's free list, coloured by colour_next. With a sleeping
  * mask interrupts are on while the pages are allocated. Returns false when none could be had.
  * Context: interrupts off (caller), may sleep with a sleeping mask.
  */
-const cache_grow = gen_fn(function* cache_grow(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.fn.Return<boolean> {
+function* cache_grow(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number): Effect.fn.Return<boolean> {
   if (gfp & __GFP_HIGHMEM) return yield* BUG("mm/slab.c: cache_grow(): BUG_ON(flags & GFP_SLAB_BUG_MASK)");
   const l3 = c.nodelists[nid]!;
   yield* spin_lock(l3.list_lock);
@@ -379,7 +379,7 @@ const cache_grow = gen_fn(function* cache_grow(k: Kernel, mm: MmState, c: kmem_c
   l3.free_objects += c.num;
   yield* spin_unlock(l3.list_lock);
   return true;
-});
+}
 
 /** kmem_getpages + alloc_slabmgmt + slab_map_pages + cache_init_objs. */
 function* new_slab(k: Kernel, mm: MmState, c: kmem_cache, gfp: gfp_t, nid: number, offset: number): Effect.fn.Return<slab | null> {
