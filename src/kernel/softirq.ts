@@ -23,8 +23,7 @@ import {
 } from "./sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_RUNNING } from "./sched/task.ts";
 import { trace_softirq_entry, trace_softirq_exit, trace_softirq_raise, trace_tasklet_entry, trace_tasklet_exit } from "./trace.ts";
-import { gen_fn } from "./gen_fn.ts";
-import { effect_fn, type EffectFn } from "./gen_fn.ts";
+import { effect_fn, gen_fn, type EffectFn } from "./gen_fn.ts";
 
 export const HI_SOFTIRQ = 0;
 export const TIMER_SOFTIRQ = 1;

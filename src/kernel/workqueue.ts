@@ -39,10 +39,10 @@ function pool_of(k: Kernel, cpu: number): WorkerPool {
 }
 
 /** process_one_work(): the work runs with its name on the worker's stack, then cond_resched(). */
-const process_one_work = gen_fn(function* process_one_work(k: Kernel, work: work_struct): Effect.fn.Return<void> {
+function* process_one_work(k: Kernel, work: work_struct): Effect.fn.Return<void> {
   yield* with_frames(["process_one_work", work.func.name || "work_func"], work.func(work));
   yield* cond_resched();
-});
+}
 
 /** worker_thread(): runs the pool's work items in order, then sleeps until more are queued. */
 const worker_thread = gen_fn(function* worker_thread(pool: WorkerPool): Effect.fn.Return<void> {

@@ -5,9 +5,11 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inline, run } from "../helpers.ts";
 import {
-  DEFINE_SPINLOCK, IRQ_HANDLED, kthread_run, nic, request_irq, spin_lock, spin_lock_bh, spin_unlock, spin_unlock_bh,
-  tasklet_init, tasklet_schedule, udelay,
+  DEFINE_SPINLOCK, IRQ_HANDLED, kthread_run, msleep, nic, process_run, request_irq, spin_lock, spin_lock_bh, spin_unlock, spin_unlock_bh, tasklet_init,
+  tasklet_schedule, touch_anon_pages, udelay, type Task,
 } from "../../src/kernel/index.ts";
+import { INIT_WORK, schedule_work, type work_struct } from "../../src/kernel/workqueue.ts";
+import { TASK_DEAD } from "../../src/kernel/sched/task.ts";
 import { local_timer_interrupt } from "../../src/kernel/time/tick.ts";
 import { try_to_free_pages } from "../../src/kernel/mm/vmscan.ts";
 
@@ -109,6 +111,49 @@ test("a tasklet or thread written as a generator function keeps its name (traces
   // The kernel's own functions made once keep theirs.
   assert.is(local_timer_interrupt.name, "local_timer_interrupt");
   assert.is(try_to_free_pages.name, "try_to_free_pages");
+});
+
+test("a work item and a user process as generator functions; a function returning a generator runs as an Effect.gen body would", () => {
+  const st = { work: 0, touched: false, helper: 0, names: [] as string[] };
+  function* count_up(n: number) {
+    for (let i = 0; i < n; i++) {
+      yield* udelay(1);
+      st.helper++;
+    }
+  }
+  const r = run(
+    inline(
+      () => {
+        function* flush_stats(_w: work_struct) {
+          yield* udelay(5);
+          st.work++;
+        }
+        const w = INIT_WORK(flush_stats);
+        function* app_main(_: null) {
+          yield* touch_anon_pages(16);
+          st.touched = true;
+        }
+        const app: Task = process_run(app_main, null, "app", { cpus: [1] });
+        // Not a generator function itself: it returns the generator count_up makes.
+        const t = kthread_run((n: number) => count_up(n), 3, "counter", { cpus: [0] });
+        st.names.push(t.comm);
+        kthread_run(
+          function* submitter(_: null) {
+            schedule_work(w);
+            while (app.state !== TASK_DEAD || st.work === 0) yield* msleep(1);
+          },
+          null,
+          "submitter",
+          { cpus: [0] },
+        );
+      },
+      { cpus: 2, memory: { arch: "x86_64", kernel: "2.6", mb: 64, pcp: false } },
+    ),
+  );
+  assert.is(r.failed, false, r.expectations.join("; "));
+  assert.is(st.work, 1);
+  assert.is(st.touched, true);
+  assert.is(st.helper, 3);
 });
 
 test.run();

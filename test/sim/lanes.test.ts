@@ -67,9 +67,13 @@ test("earliest() agrees with a scan over 20000 seeded changes of 1 to 64 lanes",
         if (rng() < 0.3) l.run = !l.run;
         q.touch(l);
       }
+      // first(): the one earliest lane, null on a tie, undefined when none is runnable.
+      const want = scan(lanes);
+      const one = q.first();
+      assert.is(one === undefined ? "none" : one === null ? "tie" : one.id, want.length === 0 ? "none" : want.length > 1 ? "tie" : want[0], `first(), ${n} lanes, step ${step}`);
       assert.equal(
         q.earliest().map((l) => l.id),
-        scan(lanes),
+        want,
         `${n} lanes, step ${step}`,
       );
       assert.is(q.check(), null);

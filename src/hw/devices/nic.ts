@@ -69,7 +69,7 @@ export class Nic {
   /** Takes up to `budget` received packet ids, oldest first. */
   reap(budget = Infinity): number[] {
     const ring = this.ring;
-    if (budget < ring.length) return ring.splice(0, budget);
+    if (!(budget >= ring.length)) return ring.splice(0, budget);
     // All of them: copied out, and the ring emptied with pop() (splice or `length = 0` would give
     // its store back, and the next arrival's push would allocate a new one).
     const out = ring.slice();

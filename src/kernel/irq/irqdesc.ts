@@ -37,8 +37,10 @@ export interface IrqDesc {
 export const EBUSY = 16;
 export const EINVAL = 22;
 
-/** request_irq(): returns 0, or -EBUSY if the line is taken and not shared by both. */
-/** request_irq(): the handler returns an Effect, or is a generator function (the faster form: made once). */
+/**
+ * request_irq(): returns 0, or -EBUSY if the line is taken and not shared by both. The handler
+ * returns an Effect, or is a generator function (the faster form: made once).
+ */
 export function request_irq(irq: number, handler: EffectFn<[irq: number, dev_id: unknown], irqreturn_t>, flags: number, name: string, dev_id: unknown): number {
   const k = kernel();
   if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) return -EINVAL;

@@ -67,7 +67,7 @@ function show_signal_msg(k: Kernel, mm: MmState, addr: number, error_code: numbe
 }
 
 /** do_page_fault() for a user-mode access: resolve it, or kill the process. Context: user process. */
-const do_page_fault = gen_fn(function* do_page_fault(mm: MmState, tmm: mm_struct, addr: number, write: boolean, error_code: number): Effect.fn.Return<void> {
+function* do_page_fault(mm: MmState, tmm: mm_struct, addr: number, write: boolean, error_code: number): Effect.fn.Return<void> {
   const k = kernel();
   k.charge(k.costs.irqEntry); // the exception's entry and exit
   trace_page_fault_user(k, addr, error_code);
@@ -79,7 +79,7 @@ const do_page_fault = gen_fn(function* do_page_fault(mm: MmState, tmm: mm_struct
   // pagefault_out_of_memory(): the OOM killer, then the fault is taken again.
   if (r === "oom" && !current().sigkill) yield* out_of_memory(mm, 0, 0);
   yield* return_to_user();
-});
+}
 
 const user_access = gen_fn(function* user_access(addr: number, size: number, write: boolean): Effect.fn.Return<void> {
   const k = kernel();

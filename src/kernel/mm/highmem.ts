@@ -59,7 +59,7 @@ function kmap_state(mm: MmState): KmapState {
 const is_highmem = (mm: MmState, p: page): boolean => p >= mm.dm.max_low_pfn;
 
 /** map_new_virtual() under kmap_lock: a slot for `p`, sleeping while none is free. */
-const map_new_virtual = gen_fn(function* map_new_virtual(k: Kernel, mm: MmState, s: KmapState, p: page): Effect.fn.Return<kaddr_t> {
+function* map_new_virtual(k: Kernel, mm: MmState, s: KmapState, p: page): Effect.fn.Return<kaddr_t> {
   const v = kernel_vm(mm);
   for (;;) {
     const unmapped: number[] = [];
@@ -91,7 +91,7 @@ const map_new_virtual = gen_fn(function* map_new_virtual(k: Kernel, mm: MmState,
     if (a !== 0) return a;
     void k;
   }
-});
+}
 
 /** kmap(page): the page's kernel address, mapping a HighMem page into a pkmap slot. Context: may sleep. */
 export const kmap = gen_fn(function* kmap(p: page): Effect.fn.Return<kaddr_t> {

@@ -108,7 +108,7 @@ function find_general_cachep(mm: MmState, size: number, gfp: gfp_t): kmem_cache 
 export const general_caches = (mm: MmState): GeneralCaches | undefined => generals.get(mm);
 
 /** 6.1 __kmalloc_large_node(): whole pages from the page allocator, counted as unreclaimable slab. */
-const kmalloc_large = gen_fn(function* kmalloc_large(mm: MmState, size: number, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
+function* kmalloc_large(mm: MmState, size: number, gfp: gfp_t): Effect.fn.Return<kaddr_t> {
   const order = Math.max(0, Math.ceil(Math.log2(Math.ceil(size / 4096))));
   const p = yield* alloc_pages(gfp | __GFP_COMP, order);
   // kasan_kmalloc_large(): a sleeping mask trims the quarantine; the pages past the request are redzone.
@@ -117,7 +117,7 @@ const kmalloc_large = gen_fn(function* kmalloc_large(mm: MmState, size: number, 
   mm.page_zone(p)!.stat.nr_slab_unreclaimable += 1 << order;
   kasan_kmalloc_large(kernel(), page_address(mm.dm, p), size, order);
   return page_address(mm.dm, p);
-});
+}
 
 /** 6.1 kmalloc() of more than KMALLOC_MAX_CACHE_SIZE: kmalloc_large() and its tracepoint. */
 const kmalloc_large_traced = gen_fn(function* kmalloc_large_traced(k: Kernel, mm: MmState, size: number, gfp: gfp_t): Effect.fn.Return<kaddr_t> {

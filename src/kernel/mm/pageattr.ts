@@ -37,7 +37,6 @@ import { cpa_flush_tlb_all, flush_tlb_all, flush_tlb_kernel_range, tlb_single_pa
 import { kernel_vm, linear_of, type KernelVm } from "./vmalloc.ts";
 import { ENOMEM } from "./mmap.ts";
 import { vmalloc_range } from "./vmalloc_area.ts";
-import { gen_fn } from "../gen_fn.ts";
 
 const PAGE = 4096;
 /** EFAULT: a page to change that nothing maps. */
@@ -111,7 +110,7 @@ function __set_pmd_pte(mm: MmState, v: KernelVm, kpte: Kpte, e: HW.Entry): void 
  * allocation, and if another CPU split the page meanwhile the new page goes back. Returns 0 or
  * -ENOMEM. Context: may sleep; called and returns with cpa_lock held.
  */
-const split_large_page = gen_fn(function* split_large_page(mm: MmState, v: KernelVm, kpte: Kpte, lin: number): Effect.fn.Return<number> {
+function* split_large_page(mm: MmState, v: KernelVm, kpte: Kpte, lin: number): Effect.fn.Return<number> {
   const k = kernel();
   yield* spin_unlock(cpa_lock(mm));
   const base = yield* with_frame("split_large_page", alloc_page(GFP_KERNEL)); // 2.6.34: | __GFP_NOTRACK
@@ -130,7 +129,7 @@ const split_large_page = gen_fn(function* split_large_page(mm: MmState, v: Kerne
   __set_pmd_pte(mm, v, kpte, HW.make_entry(base, _KERNPG_TABLE));
   k.machine.tlbs[k.this_cpu().id]!.flush_all(false); // __flush_tlb_all(), this CPU only
   return 0;
-});
+}
 
 /** __cpa_process_fault(): nothing maps `addr`: a primary page WARNs and fails (-EFAULT); an alias is ignored. */
 function cpa_process_fault(k: Kernel, mm: MmState, addr: kaddr_t, start: kaddr_t, primary: boolean): number {
@@ -197,12 +196,12 @@ function* __change_page_attr_set_clr(mm: MmState, cpa: Cpa, start: kaddr_t, nump
 }
 
 /** The TLB flush after a change (2.6.34 cpa_flush_range / cpa_flush_all; 6.1 cpa_flush / cpa_flush_all). */
-const cpa_flush = gen_fn(function* cpa_flush(mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number, ret: number): Effect.fn.Return<void> {
+function* cpa_flush(mm: MmState, cpa: Cpa, start: kaddr_t, numpages: number, ret: number): Effect.fn.Return<void> {
   if (irqs_disabled()) return yield* BUG(`${file_of(mm)}: ${mm.era === "2.6" ? "cpa_flush_range" : "cpa_flush"}() with interrupts disabled`);
   if (mm.era === "2.6") return yield* cpa_flush_tlb_all();
   if (ret !== 0 || cpa.force_flush_all || numpages > tlb_single_page_flush_ceiling) return yield* flush_tlb_all();
   yield* flush_tlb_kernel_range(start, start + numpages * PAGE); // __cpa_flush_tlb: invlpg each page everywhere
-});
+}
 
 /** Only vmalloc/vmap addresses: anything else is bad input, named with what is accepted. */
 function check_range(mm: MmState, fn: string, addr: kaddr_t, numpages: number): void {

@@ -255,7 +255,7 @@ const ptr = (mm: MmState, addr: kaddr_t): string => format_kaddr(mm.dm, addr);
  * cond_resched() after each). A NULL address does nothing; a misaligned or unknown one WARNs.
  * Context: process, may sleep.
  */
-const __vunmap = gen_fn(function* __vunmap(k: Kernel, mm: MmState, addr: kaddr_t, deallocate_pages: boolean): Effect.fn.Return<void> {
+function* __vunmap(k: Kernel, mm: MmState, addr: kaddr_t, deallocate_pages: boolean): Effect.fn.Return<void> {
   if (addr === 0) return;
   if (deallocate_pages) kmemleak_free(k, addr); // vfree()'s kmemleak_free()
   const v = kernel_vm(mm);
@@ -276,7 +276,7 @@ const __vunmap = gen_fn(function* __vunmap(k: Kernel, mm: MmState, addr: kaddr_t
     yield* __free_page(p);
     if (mm.era === "6") yield* cond_resched();
   }
-});
+}
 
 /** vmap(pages, count): maps the caller's pages contiguously in the vmalloc range, or 0. Context: may sleep. */
 export const vmap = gen_fn(function* vmap(pages: readonly number[], count: number): Effect.fn.Return<kaddr_t> {
