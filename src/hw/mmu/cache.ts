@@ -81,12 +81,22 @@ class CpuCache {
   }
 }
 
+/** CPUs a line's holder masks cover (two 32-bit words). */
+const MAX_CPUS = 64;
+
 export class Caches {
   private readonly cpus: CpuCache[];
-  /** line -> the CPUs holding it (the snoop filter). */
-  private readonly holders = new Map<number, Set<number>>();
-  /** line -> [cpu, offset] of its last write, for false-sharing detection. */
-  private readonly last_write = new Map<number, readonly [number, number]>();
+  /**
+   * Per line ever touched, a slot in the typed arrays below (numbers in, nothing allocated per
+   * access): the CPUs holding it (the snoop filter, a 64-bit mask in two words) and the CPU and
+   * offset of its last write (for false-sharing detection; cpu -1: never written).
+   */
+  private readonly slot = new Map<number, number>();
+  private hold_lo = new Uint32Array(1024);
+  private hold_hi = new Uint32Array(1024);
+  private lw_cpu = new Int32Array(1024).fill(-1);
+  private lw_off = new Int32Array(1024);
+  private nslots = 0;
   private clock = 0;
   /** The shared last-level cache, if configured: one CpuCache used by all. */
   private readonly llc: CpuCache | null;
@@ -100,6 +110,7 @@ export class Caches {
     if (!Number.isInteger(lines) || !Number.isInteger(lines / config.ways) || lines < config.ways) {
       throw new ScenarioError(`cache: ${config.size} bytes in ${config.line}-byte lines cannot be ${config.ways}-way`);
     }
+    if (ncpus > MAX_CPUS) throw new ScenarioError(`cache: at most ${MAX_CPUS} CPUs, got ${ncpus}`);
     this.cpus = Array.from({ length: ncpus }, () => new CpuCache(lines / config.ways, config.ways));
     const llc_lines = (config.llc_size ?? 0) / config.line;
     const llc_ways = config.llc_ways ?? 16;
@@ -146,10 +157,37 @@ export class Caches {
     return i < 0 ? I : c.state[i]!;
   }
 
-  private holders_of(line: number): Set<number> {
-    let h = this.holders.get(line);
-    if (h === undefined) this.holders.set(line, (h = new Set()));
-    return h;
+  /** The line's slot, made on first use. */
+  private slot_of(line: number): number {
+    const s = this.slot.get(line);
+    if (s !== undefined) return s;
+    const n = this.nslots++;
+    if (n === this.hold_lo.length) {
+      const grow = <T extends Uint32Array | Int32Array>(a: T, fill: number): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.fill(fill);
+        b.set(a as ArrayLike<number>);
+        return b;
+      };
+      this.hold_lo = grow(this.hold_lo, 0);
+      this.hold_hi = grow(this.hold_hi, 0);
+      this.lw_cpu = grow(this.lw_cpu, -1);
+      this.lw_off = grow(this.lw_off, 0);
+    }
+    this.slot.set(line, n);
+    return n;
+  }
+
+  private hold(s: number, cpu: number): void {
+    if (cpu < 32) this.hold_lo[s] = this.hold_lo[s]! | (1 << cpu);
+    else this.hold_hi[s] = this.hold_hi[s]! | (1 << (cpu - 32));
+  }
+
+  private unhold(line: number, cpu: number): void {
+    const s = this.slot.get(line);
+    if (s === undefined) return;
+    if (cpu < 32) this.hold_lo[s] = this.hold_lo[s]! & ~(1 << cpu);
+    else this.hold_hi[s] = this.hold_hi[s]! & ~(1 << (cpu - 32));
   }
 
   /** Puts `line` in `cpu`'s cache in `state`, evicting the set's LRU way (written back if Modified). */
@@ -166,12 +204,12 @@ export class Caches {
     }
     if (c.state[way] !== I) {
       if (c.state[way] === M) c.counters.writebacks++;
-      this.holders.get(c.tag[way]!)?.delete(cpu);
+      this.unhold(c.tag[way]!, cpu);
     }
     c.tag[way] = line;
     c.state[way] = state;
     c.used[way] = ++this.clock;
-    this.holders_of(line).add(cpu);
+    this.hold(this.slot_of(line), cpu);
   }
 
   private set_state(cpu: number, line: number, state: number): void {
@@ -179,7 +217,7 @@ export class Caches {
     const i = c.find(line);
     if (i < 0) return;
     c.state[i] = state;
-    if (state === I) this.holders.get(line)?.delete(cpu);
+    if (state === I) this.unhold(line, cpu);
   }
 
   /**
@@ -200,7 +238,11 @@ export class Caches {
     const c = this.cpus[cpu]!;
     const write = write_offset >= 0;
     const i = c.find(line);
-    const others = [...this.holders_of(line)].filter((x) => x !== cpu);
+    const s = this.slot_of(line);
+    // The other CPUs holding the line, as a mask (two words).
+    const others_lo = this.hold_lo[s]! & (cpu < 32 ? ~(1 << cpu) : ~0);
+    const others_hi = this.hold_hi[s]! & (cpu >= 32 ? ~(1 << (cpu - 32)) : ~0);
+    const any_other = others_lo !== 0 || others_hi !== 0;
     let cost = 0;
     if (i >= 0 && (!write || c.state[i] === M || c.state[i] === E)) {
       c.counters.hits++;
@@ -211,19 +253,22 @@ export class Caches {
       // A write to a Shared line: invalidate the other copies (an upgrade, no data transfer).
       c.counters.hits++;
       c.used[i] = ++this.clock;
-      cost = this.costs.hit + this.invalidate(others, line);
+      cost = this.costs.hit + this.invalidate(others_lo, others_hi, line);
       c.state[i] = this.config.policy === "write-back" ? M : E;
     } else {
       c.counters.misses++;
-      if (others.length > 0) {
+      if (any_other) {
         c.counters.bounces++;
         cost = this.costs.transfer;
-        if (write) cost += this.invalidate(others, line);
+        if (write) cost += this.invalidate(others_lo, others_hi, line);
         else {
-          for (const o of others) {
-            const st = this.state_of(o, line);
-            if (st === M) this.cpus[o]!.counters.writebacks++;
-            if (st === M || st === E) this.set_state(o, line, S);
+          for (let w = 0; w < 2; w++) {
+            for (let m = w === 0 ? others_lo : others_hi; m !== 0; m &= m - 1) {
+              const o = w * 32 + 31 - Math.clz32(m & -m);
+              const st = this.state_of(o, line);
+              if (st === M) this.cpus[o]!.counters.writebacks++;
+              if (st === M || st === E) this.set_state(o, line, S);
+            }
           }
         }
         this.fill(cpu, line, write ? (this.config.policy === "write-back" ? M : E) : S);
@@ -234,9 +279,10 @@ export class Caches {
     }
     if (write) {
       if (this.config.policy === "write-through") cost += this.llc !== null ? this.costs.llc_hit : this.costs.memory;
-      const last = this.last_write.get(line);
-      if (last !== undefined && last[0] !== cpu && last[1] !== write_offset) c.counters.false_sharing++;
-      this.last_write.set(line, [cpu, write_offset]);
+      const last = this.lw_cpu[s]!;
+      if (last >= 0 && last !== cpu && this.lw_off[s] !== write_offset) c.counters.false_sharing++;
+      this.lw_cpu[s] = cpu;
+      this.lw_off[s] = write_offset;
     }
     return cost;
   }
@@ -247,11 +293,15 @@ export class Caches {
     return i < 0 ? I : c.state[i]!;
   }
 
-  private invalidate(others: number[], line: number): number {
-    if (others.length === 0) return 0;
-    for (const o of others) {
-      this.cpus[o]!.counters.invalidations++;
-      this.set_state(o, line, I);
+  /** Invalidates the copies of the CPUs in the mask (lo: CPUs 0-31, hi: 32-63). */
+  private invalidate(lo: number, hi: number, line: number): number {
+    if (lo === 0 && hi === 0) return 0;
+    for (let w = 0; w < 2; w++) {
+      for (let m = w === 0 ? lo : hi; m !== 0; m &= m - 1) {
+        const o = w * 32 + 31 - Math.clz32(m & -m);
+        this.cpus[o]!.counters.invalidations++;
+        this.set_state(o, line, I);
+      }
     }
     return this.costs.invalidate;
   }

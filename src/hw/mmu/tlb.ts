@@ -31,6 +31,9 @@ export interface Translation {
   readonly dirty: boolean;
 }
 
+/** 2 ** n for the page shifts (a table: `2 ** shift` with a variable shift is a call to Math.pow). */
+const POW2: readonly number[] = Array.from({ length: 64 }, (_, n) => 2 ** n);
+
 const F_VALID = 1;
 const F_WRITE = 2;
 const F_USER = 4;
@@ -60,7 +63,7 @@ class TlbArray {
   }
 
   find(va: number, shift: number): number {
-    const vpn = Math.floor(va / 2 ** shift);
+    const vpn = Math.floor(va / POW2[shift]!);
     const set = vpn % this.sets;
     for (let i = set * this.ways; i < (set + 1) * this.ways; i++) {
       if (this.flags[i]! & F_VALID && this.shift[i] === shift && this.vpn[i] === vpn) return i;
@@ -99,7 +102,7 @@ export class Tlb {
     a.used[i] = ++this.clock;
     const f = a.flags[i]!;
     const shift = a.shift[i]!;
-    const inside = shift > 12 ? Math.floor(va / 4096) % 2 ** (shift - 12) : 0;
+    const inside = shift > 12 ? Math.floor(va / 4096) % POW2[shift - 12]! : 0;
     return { pfn: a.base_pfn[i]! + inside, page_shift: shift, writable: (f & F_WRITE) !== 0, user: (f & F_USER) !== 0, global: (f & F_GLOBAL) !== 0, dirty: (f & F_DIRTY) !== 0 };
   }
 
@@ -124,13 +127,13 @@ export class Tlb {
   /** Caches the translation a page walk found for `va`. */
   insert(va: number, t: Translation): void {
     const a = t.page_shift > 12 ? this.large : this.small;
-    const vpn = Math.floor(va / 2 ** t.page_shift);
+    const vpn = Math.floor(va / POW2[t.page_shift]!);
     let i = a.find(va, t.page_shift);
     if (i < 0) i = a.victim(vpn);
     a.vpn[i] = vpn;
     a.shift[i] = t.page_shift;
     // The frame of the page's start: the walked frame less its position inside a large page.
-    a.base_pfn[i] = t.pfn - (t.page_shift > 12 ? Math.floor(va / 4096) % 2 ** (t.page_shift - 12) : 0);
+    a.base_pfn[i] = t.pfn - (t.page_shift > 12 ? Math.floor(va / 4096) % POW2[t.page_shift - 12]! : 0);
     a.flags[i] = F_VALID | (t.writable ? F_WRITE : 0) | (t.user ? F_USER : 0) | (t.global ? F_GLOBAL : 0) | (t.dirty ? F_DIRTY : 0);
     a.used[i] = ++this.clock;
   }
