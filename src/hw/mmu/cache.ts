@@ -91,7 +91,8 @@ export class Caches {
    * access): the CPUs holding it (the snoop filter, a 64-bit mask in two words) and the CPU and
    * offset of its last write (for false-sharing detection; cpu -1: never written).
    */
-  private readonly slot = new Map<number, number>();
+  private keys = new Float64Array(2048).fill(-1);
+  private vals = new Int32Array(2048);
   private hold_lo = new Uint32Array(1024);
   private hold_hi = new Uint32Array(1024);
   private lw_cpu = new Int32Array(1024).fill(-1);
@@ -157,10 +158,45 @@ export class Caches {
     return i < 0 ? I : c.state[i]!;
   }
 
+  /**
+   * Where `line` is in the line -> slot table (open addressing, linear probing; keys -1 when
+   * empty): its index, or the empty index where it would go.
+   */
+  private probe(line: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let h = (Math.imul(line | 0, 0x9e3779b1) ^ Math.imul((line / 4294967296) | 0, 0x85ebca77)) & mask;
+    for (;;) {
+      const k = keys[h]!;
+      if (k === line || k === -1) return h;
+      h = (h + 1) & mask;
+    }
+  }
+
+  /** The line's slot, or -1 if it has none. */
+  private find_slot(line: number): number {
+    const h = this.probe(line);
+    return this.keys[h] === line ? this.vals[h]! : -1;
+  }
+
   /** The line's slot, made on first use. */
   private slot_of(line: number): number {
-    const s = this.slot.get(line);
-    if (s !== undefined) return s;
+    let h = this.probe(line);
+    if (this.keys[h] === line) return this.vals[h]!;
+    if (2 * (this.nslots + 1) > this.keys.length) {
+      // Half full: the table doubles, every key placed again.
+      const old_keys = this.keys;
+      const old_vals = this.vals;
+      this.keys = new Float64Array(old_keys.length * 2).fill(-1);
+      this.vals = new Int32Array(old_keys.length * 2);
+      for (let j = 0; j < old_keys.length; j++) {
+        if (old_keys[j] === -1) continue;
+        const k = this.probe(old_keys[j]!);
+        this.keys[k] = old_keys[j]!;
+        this.vals[k] = old_vals[j]!;
+      }
+      h = this.probe(line);
+    }
     const n = this.nslots++;
     if (n === this.hold_lo.length) {
       const grow = <T extends Uint32Array | Int32Array>(a: T, fill: number): T => {
@@ -174,7 +210,8 @@ export class Caches {
       this.lw_cpu = grow(this.lw_cpu, -1);
       this.lw_off = grow(this.lw_off, 0);
     }
-    this.slot.set(line, n);
+    this.keys[h] = line;
+    this.vals[h] = n;
     return n;
   }
 
@@ -184,8 +221,8 @@ export class Caches {
   }
 
   private unhold(line: number, cpu: number): void {
-    const s = this.slot.get(line);
-    if (s === undefined) return;
+    const s = this.find_slot(line);
+    if (s < 0) return;
     if (cpu < 32) this.hold_lo[s] = this.hold_lo[s]! & ~(1 << cpu);
     else this.hold_hi[s] = this.hold_hi[s]! & ~(1 << (cpu - 32));
   }
