@@ -65,4 +65,24 @@ test("a shared last-level cache: a line one CPU evicted comes back at llc_hit, n
   assert.throws(() => new Caches(1, { size: 32 * 1024, ways: 8, line: 64, policy: "write-back", llc_size: 1000 }), /last-level cache cannot be 16-way/);
 });
 
+test("64 CPUs: a line shared by all, a write by CPU 40 invalidates the other 63, a read takes it back from CPU 40", () => {
+  const c = new Caches(64);
+  // CPU 0 from memory (80), each of the 63 others from a copy (40).
+  let cost = 0;
+  for (let cpu = 0; cpu < 64; cpu++) cost += c.access(cpu, 0x3000, 4, false);
+  assert.is(cost, 80 + 63 * 40);
+  assert.equal([c.state(0, 0x3000), c.state(33, 0x3000), c.state(63, 0x3000)], [S, S, S]);
+  // An upgrade: a hit (1) plus one invalidation round (20); every other copy goes.
+  assert.is(c.access(40, 0x3000, 4, true), 1 + 20);
+  let invalidated = 0;
+  for (let cpu = 0; cpu < 64; cpu++) invalidated += c.counters(cpu).invalidations;
+  assert.equal([invalidated, c.counters(40).invalidations, c.state(40, 0x3000), c.state(0, 0x3000), c.state(63, 0x3000)], [63, 0, M, I, I]);
+  // CPU 63 (the high word of the mask) reads: served by CPU 40, which writes back; both Shared.
+  assert.is(c.access(63, 0x3000, 4, false), 40);
+  assert.equal([c.state(40, 0x3000), c.state(63, 0x3000), c.counters(40).writebacks], [S, S, 1]);
+  // CPU 5 writes a different word than CPU 40 last wrote: false sharing, both copies invalidated.
+  assert.is(c.access(5, 0x3008, 4, true), 40 + 20);
+  assert.equal([c.counters(5).false_sharing, c.state(40, 0x3000), c.state(63, 0x3000)], [1, I, I]);
+});
+
 test.run();
