@@ -8,6 +8,7 @@
 // code. Not modelled: NX, SMEP/SMAP, PAT/caching bits, WP=0.
 
 import { SimError } from "../../sim/errors.ts";
+import { POW2 } from "./pow2.ts";
 
 export const _PAGE_PRESENT = 0x001;
 export const _PAGE_RW = 0x002;
@@ -101,7 +102,7 @@ export const entry_pfn = (e: Entry): number => Math.floor((e.lo >>> 0) / 4096) +
 export function level_index(fmt: PagingFormat, level: number, va: number): number {
   let shift = PAGE_SHIFT;
   for (let l = fmt.bits.length - 1; l > level; l--) shift += fmt.bits[l]!;
-  return Math.floor(va / 2 ** shift) % 2 ** fmt.bits[level]!;
+  return Math.floor(va / POW2[shift]!) % POW2[fmt.bits[level]!]!;
 }
 
 export type Walk =

@@ -8,6 +8,7 @@
 // the run's statistics. Not modelled: PCIDs/ASIDs, separate instruction TLB, second-level TLB.
 
 import { ScenarioError } from "../../sim/errors.ts";
+import { POW2 } from "./pow2.ts";
 
 export interface TlbConfig {
   /** 4 KiB entries and their associativity (default 64, 4-way, as a common L1 DTLB). */
@@ -31,8 +32,6 @@ export interface Translation {
   readonly dirty: boolean;
 }
 
-/** 2 ** n for the page shifts (a table: `2 ** shift` with a variable shift is a call to Math.pow). */
-const POW2: readonly number[] = Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 const F_VALID = 1;
 const F_WRITE = 2;
