@@ -5,6 +5,7 @@ import { mmsimSpin, plainSpin } from "./spin.ts";
 import { bareBuddyPairs, simPairs } from "./alloc.ts";
 import { measureEngineOptions } from "./engine_options.ts";
 import { bytesPerPage } from "./page_memory.ts";
+import { resumeCost } from "./order.ts";
 
 const [what, ...args] = process.argv.slice(2);
 const n = (i: number): number => Number(args[i]);
@@ -23,6 +24,8 @@ function measure(): unknown {
       return { rate: bareBuddyPairs() };
     case "engine-options":
       return measureEngineOptions(n(0));
+    case "resume-order":
+      return resumeCost(n(0), n(1), args[2] === "random");
     case "page-memory":
       return bytesPerPage();
     default:

@@ -17,7 +17,6 @@ export class Cpu implements Lane {
   clock = 0;
   lane_index = -1;
   lane_dirty = false;
-  lane_key = 0;
   private _if = true;
   /** Local time at which IF was last cleared. */
   irqs_off_since = 0;

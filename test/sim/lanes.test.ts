@@ -9,7 +9,6 @@ import { LaneQueue, type QueuedLane } from "../../src/sim/lanes.ts";
 class L implements QueuedLane {
   lane_index = -1;
   lane_dirty = false;
-  lane_key = 0;
   constructor(
     readonly id: number,
     public clock: number,
@@ -139,6 +138,17 @@ test("against a scan over 2000 random changes to 64 lanes with few distinct cloc
   }
   assert.is(bad, 0);
   assert.ok(ties > 1000, `ties were exercised (${ties} turns)`);
+});
+
+test("ties come back by id when the lanes are not given in id order, few and many, scanned and in the heap", () => {
+  for (const n of [5, 40]) {
+    // Ids n-1 .. 0: the slots run against the ids.
+    const lanes = Array.from({ length: n }, (_, i) => new L(n - 1 - i, i % 3 === 0 ? 7 : 9, true));
+    const q = new LaneQueue(lanes);
+    const want = lanes.filter((l) => l.clock === 7).map((l) => l.id).sort((a, b) => a - b);
+    assert.equal(ids(q.earliest()), want);
+    assert.is(q.check(), null);
+  }
 });
 
 test.run();
