@@ -2,7 +2,8 @@
 // command line names a scenario file): an import of the package's own sources (src/**/*.ts,
 // scenarios/**/*.ts, as a scenario file in or beside the repository writes
 // `import { kthread_run } from "../src/kernel/index.ts"`) resolves to the compiled module in
-// dist/, which the simulator itself runs, so each module exists once in the process. Compiled
+// dist/, which the simulator itself runs, so each module exists once in the process; so do
+// imports of "mmsim" (the package's exports) and "effect" from wherever the file is. Compiled
 // modules (and effect's) are loaded as they are, past tsx, which would otherwise be asked to
 // compile them (and would wrap named functions in __name()).
 import { existsSync, readFileSync } from "node:fs";
@@ -36,8 +37,15 @@ export function isDist(path) {
   return path.startsWith(DIST);
 }
 
+/**
+ * Imports of mmsim itself ("mmsim", "mmsim/kernel", ...) and of effect resolve from this package,
+ * wherever the scenario file is: to the simulator the command runs and the effect it runs on (a
+ * file outside any project, or in one with another copy, would otherwise find none or another).
+ */
+export const SHARED = /^(mmsim|effect)(\/|$)/;
+
 export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
+  const r = await next(specifier, SHARED.test(specifier) ? { ...context, parentURL: import.meta.url } : context);
   if (!r.url.startsWith("file:")) return r;
   const js = toDist(fileURLToPath(r.url));
   return js === undefined ? r : { url: pathToFileURL(js).href, format: "module", shortCircuit: true };

@@ -5,9 +5,9 @@
 // tsx loads as CommonJS, Module._resolveFilename and the .js loader), so the scenario and the
 // simulator share one copy of every module.
 import Module, { register } from "node:module";
-import { resolve, sep } from "node:path";
-import { pathToFileURL } from "node:url";
-import { initialize, isDist, toDist } from "./dist-hooks.mjs";
+import { dirname, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { SHARED, initialize, isDist, toDist } from "./dist-hooks.mjs";
 
 let ready;
 
@@ -30,8 +30,12 @@ async function setUp(typescript, entry) {
   // Registered after tsx's, so these hooks run first.
   register("./dist-hooks.mjs", { parentURL: import.meta.url, data });
   const resolveFilename = Module._resolveFilename;
+  // mmsim and effect resolve as from this file (a module of the package's own).
+  const own = new Module(fileURLToPath(import.meta.url));
+  own.filename = own.id;
+  own.paths = Module._nodeModulePaths(dirname(own.id));
   Module._resolveFilename = function (request, parent, isMain, options) {
-    const path = resolveFilename.call(this, request, parent, isMain, options);
+    const path = resolveFilename.call(this, request, SHARED.test(request) ? own : parent, isMain, options);
     return toDist(path) ?? path;
   };
   // A compiled module, or a package's (effect is ES modules), required from CommonJS: Node's own

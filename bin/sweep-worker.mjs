@@ -6,6 +6,7 @@ import { cli, prepareScenarios } from "./launch.mjs";
 
 const load = await cli("load.js");
 const ref = workerData.job.ref;
-await prepareScenarios(load, () => (load.isScenarioPath(ref) ? { file: ref } : { name: ref }));
+// A file reference may name one of the file's scenarios ("file.ts#name"): the file is imported.
+await prepareScenarios(load, () => (load.isScenarioPath(ref) ? { file: load.splitRef(ref).path } : { name: ref }));
 const { serveWorker } = await cli("sweep_worker.js");
 serveWorker();

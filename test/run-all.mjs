@@ -20,7 +20,7 @@ function find(dir) {
 }
 
 // Files that spawn the CLI or run whole scenarios take longest: start them first.
-const slow = ["cli/", "scenarios/", "determinism"];
+const slow = ["package/", "cli/", "scenarios/", "determinism"];
 const weight = (f) => (slow.some((s) => f.includes(s)) ? 0 : 1);
 const files = find(testDir)
   .map((f) => relative(testDir, f))

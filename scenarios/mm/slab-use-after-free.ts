@@ -19,7 +19,7 @@ import { GFP_KERNEL, IRQ_HANDLED, kfree, kmalloc, kthread_run, mem_write, msleep
 
 const NIC_IRQ = 11;
 
-interface State {
+export interface State {
   counted: number;
   after_free: number;
   reused: boolean;

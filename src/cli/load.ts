@@ -98,10 +98,48 @@ function isScenario(v: unknown): v is Scenario<unknown> {
   return typeof o === "object" && o !== null && typeof o.name === "string" && typeof o.setup === "function";
 }
 
+/**
+ * A scenario file reference, "path" or "path#name" (the scenario's `name` field, for a file that
+ * holds several); a path that exists as written keeps any '#' in it.
+ */
+export function splitRef(ref: string): { readonly path: string; readonly name?: string } {
+  const hash = ref.lastIndexOf("#");
+  if (hash < 0 || existsSync(ref)) return { path: ref };
+  return { path: ref.slice(0, hash), name: ref.slice(hash + 1) };
+}
+
+/** `ref` with the scenario named by --scenario (an error when it names another one, or with a shipped scenario). */
+export function withScenarioName(ref: string, name: string | undefined): string {
+  if (name === undefined) return ref;
+  if (!isScenarioPath(ref)) throw new UsageError(`--scenario picks a scenario in a scenario file; "${ref}" is a shipped scenario's name`);
+  const split = splitRef(ref);
+  if (split.name !== undefined && split.name !== name) throw new UsageError(`${ref} names scenario "${split.name}" but --scenario names "${name}"`);
+  return `${split.path}#${name}`;
+}
+
 export interface Loaded {
   readonly scenario: Scenario<any>;
-  /** Absolute path when loaded from a file. */
+  /** Absolute path when loaded from a file (with "#name" when the file holds several scenarios). */
   readonly source?: string;
+}
+
+/** The scenarios a loaded module exports, each once, the default export first. */
+function scenariosOf(mod: Record<string, unknown>): Scenario<any>[] {
+  // A file outside an ESM package is loaded as CommonJS: its exports arrive as `default`.
+  const exportsOf = (m: Record<string, unknown>): unknown[] => [m.default, ...Object.values(m)];
+  const inner = typeof mod.default === "object" && mod.default !== null && !isScenario(mod.default) ? exportsOf(mod.default as Record<string, unknown>) : [];
+  const all = [...exportsOf(mod), ...inner].filter(isScenario);
+  return [...new Set(all)] as Scenario<any>[];
+}
+
+/** The module a scenario file reference names, as the launcher imported it. */
+function moduleOf(path: string, shown: string): Record<string, unknown> {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new UsageError(`scenario file ${shown} does not exist`);
+  const mod = preloaded.get(abs);
+  if (mod === undefined) throw new UsageError(`scenario file ${shown} was not loaded by the launcher`);
+  if (mod instanceof Error) throw new UsageError(`scenario file ${shown} could not be loaded: ${mod.message.split("\n")[0]}`);
+  return mod;
 }
 
 export function loadScenario(ref: string): Loaded {
@@ -111,17 +149,25 @@ export function loadScenario(ref: string): Loaded {
   if (!/[./\\]/.test(ref)) {
     throw new UsageError(`unknown scenario "${ref}" (run "mmsim list" for the names, or give a scenario file path)`);
   }
-  const path = resolve(ref);
-  if (!existsSync(path)) throw new UsageError(`scenario file ${ref} does not exist`);
-  const mod = preloaded.get(path);
-  if (mod === undefined) throw new UsageError(`scenario file ${ref} was not loaded by the launcher`);
-  if (mod instanceof Error) throw new UsageError(`scenario file ${ref} could not be loaded: ${mod.message.split("\n")[0]}`);
-  // A file outside an ESM package is loaded as CommonJS: its exports arrive as `default`.
-  const exportsOf = (m: Record<string, unknown>): unknown[] => [m.default, ...Object.values(m)];
-  const inner = typeof mod.default === "object" && mod.default !== null ? exportsOf(mod.default as Record<string, unknown>) : [];
-  const found = [...exportsOf(mod), ...inner].find(isScenario);
-  if (found === undefined) throw new UsageError(`${ref} exports no scenario (export default defineScenario({ ... }))`);
-  return { scenario: found as Scenario<any>, source: path };
+  const { path, name } = splitRef(ref);
+  const list = scenariosOf(moduleOf(path, path));
+  if (list.length === 0) throw new UsageError(`${path} exports no scenario (export default defineScenario({ ... }), or several as named exports)`);
+  const names = list.map((s) => s.name).join(", ");
+  if (name !== undefined) {
+    const found = list.find((s) => s.name === name);
+    if (found === undefined) throw new UsageError(`${path} has no scenario named "${name}" (it has: ${names})`);
+    return { scenario: found, source: list.length > 1 ? `${resolve(path)}#${name}` : resolve(path) };
+  }
+  if (list.length > 1) throw new UsageError(`${path} holds ${list.length} scenarios (${names}): name one, as ${path}#NAME or with --scenario NAME`);
+  return { scenario: list[0]!, source: resolve(path) };
+}
+
+/** The scenarios of a scenario file, a line each (`mmsim list FILE`). */
+export function listFile(path: string): string[] {
+  const list = scenariosOf(moduleOf(path, path));
+  if (list.length === 0) throw new UsageError(`${path} exports no scenario (export default defineScenario({ ... }), or several as named exports)`);
+  const w = Math.max(...list.map((s) => s.name.length));
+  return list.map((s) => `${s.name.padEnd(w)}  ${s.description}`);
 }
 
 export function listScenarios(): string[] {
@@ -132,7 +178,9 @@ export function listScenarios(): string[] {
 
 /** `mmsim list`. */
 export function cmdList(argv: readonly string[], io: Io): number {
-  parseArgs("list", argv, {});
-  io.out(listScenarios().join("\n"));
+  const p = parseArgs("list", argv, {});
+  if (p.positional.length > 1) throw new UsageError(`list takes at most one scenario file, got ${p.positional.join(" ")}`);
+  const file = p.positional[0];
+  io.out((file === undefined ? listScenarios() : listFile(file)).join("\n"));
   return 0;
 }

@@ -15,6 +15,7 @@ import { swarmScenarios } from "./load.ts";
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   seed: { value: true, help: "a 32-bit integer or a string" },
+  scenario: { value: true, help: "which scenario of a file that holds several (or FILE#NAME)" },
   cpus: { value: true, help: `1..${MAX_CPUS}` },
   json: { value: false, help: "print one JSON object" },
   schedule: { value: true, help: "file to write the recorded schedule to" },

@@ -13,7 +13,7 @@ import type { StrategySpec } from "../sim/strategy.ts";
 import { UsageError, intOption, parseArgs } from "./args.ts";
 import { decision_lines, formatRun, runJson } from "./format.ts";
 import { chrome_trace } from "../harness/perfetto.ts";
-import { defaultScenario, loadScenario } from "./load.ts";
+import { defaultScenario, loadScenario, withScenarioName } from "./load.ts";
 import { RUN_OPTIONS, machineAndFaults, procOption, strategyOption, swarmOption } from "./options.ts";
 import type { Io } from "./io.ts";
 
@@ -65,7 +65,7 @@ function writeTrace(path: string, r: RunResult, name: string): string | null {
 export function cmdRun(argv: readonly string[], io: Io): number {
   const p = parseArgs("run", argv, RUN_OPTIONS);
   if (p.positional.length > 1) throw new UsageError(`run takes one scenario, got ${p.positional.join(" ")}`);
-  const ref = p.positional[0] ?? defaultScenario();
+  const ref = withScenarioName(p.positional[0] ?? defaultScenario(), p.options.get("scenario"));
   const { scenario, source } = loadScenario(ref);
   const seed = parseSeed(p.options.get("seed") ?? "1");
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);

@@ -7,7 +7,7 @@ import { MAX_CPUS } from "../hw/machine.ts";
 import { describe } from "../harness/decisions.ts";
 import type { TraceRecord } from "../sim/trace.ts";
 import { UsageError, intOption, parseArgs } from "./args.ts";
-import { loadScenario } from "./load.ts";
+import { loadScenario, withScenarioName } from "./load.ts";
 import { RUN_OPTIONS, machineAndFaults, strategyOption, swarmOption } from "./options.ts";
 import { schedulePath, writeSchedule } from "./run.ts";
 import type { Io } from "./io.ts";
@@ -46,7 +46,7 @@ export function cmdShrink(argv: readonly string[], io: Io): number {
     out: { value: true, help: "file to write the shrunk schedule to" },
   });
   if (p.positional.length !== 1) throw new UsageError("shrink takes one scenario");
-  const { scenario, source } = loadScenario(p.positional[0]!);
+  const { scenario, source } = loadScenario(withScenarioName(p.positional[0]!, p.options.get("scenario")));
   if (!p.options.has("seed")) throw new UsageError("shrink needs --seed N (the failing seed, as a sweep printed it)");
   const seed = parseSeed(p.options.get("seed")!);
   const cpus = intOption(p, "cpus", 1, MAX_CPUS);

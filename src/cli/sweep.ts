@@ -18,7 +18,7 @@ import { report, SHARD_VERSION, type ShardHeader } from "./report.ts";
 import { runScenario } from "../harness/run.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 import { UsageError, intOption, parseArgs, seedRange } from "./args.ts";
-import { loadScenario } from "./load.ts";
+import { loadScenario, withScenarioName } from "./load.ts";
 import { RUN_OPTIONS, machineAndFaults, strategyOption, swarmOption } from "./options.ts";
 import { ROOT } from "./paths.ts";
 
@@ -193,9 +193,10 @@ export function cmdSweep(argv: readonly string[], io: Io): "pending" {
     depth: RUN_OPTIONS.depth!,
     "pct-steps": RUN_OPTIONS["pct-steps"]!,
     preemptions: RUN_OPTIONS.preemptions!,
+    scenario: RUN_OPTIONS.scenario!,
   });
   if (p.positional.length !== 1) throw new UsageError("sweep takes one scenario");
-  const ref = p.positional[0]!;
+  const ref = withScenarioName(p.positional[0]!, p.options.get("scenario"));
   const { scenario, source } = loadScenario(ref);
   const seedsArg = p.options.get("seeds");
   if (seedsArg === undefined) throw new UsageError("sweep needs --seeds A..B");

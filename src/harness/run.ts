@@ -1,6 +1,7 @@
 // Runs one scenario on one seed: builds the engine, the machine and the kernel, boots, calls the
 // scenario's setup, runs to the end and collects the result. Everything that varies comes from
 // the seed's labelled streams (or from a recording of them, which replays the run exactly).
+import "../sim/effect_check.ts";
 import { lockdep_init } from "../kernel/locking/lockdep.ts";
 import { kmemleak_add_root, kmemleak_scan } from "../kernel/mm/kmemleak.ts";
 import { kmemleak_init } from "../kernel/mm/kmemleak.ts";

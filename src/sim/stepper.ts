@@ -27,6 +27,7 @@ import type * as Exit from "effect/Exit";
 import { CURRENT_FIBER, EVALUATE, FAST, FiberCtor, YIELD } from "./effect_internals.ts";
 import { ActivationImpl, PARKED, parkedCallback, resumeActivation, type Activation } from "./op.ts";
 import { SimError } from "./errors.ts";
+import { EFFECT_RANGE } from "./effect_check.ts";
 
 const NEW = 0;
 const PARKED_HERE = 1;
@@ -76,9 +77,20 @@ function trampoline(cur: unknown, fiber: Fiber): void {
       }
     } catch (error) {
       const valid = typeof cur === "object" && cur !== null && EVALUATE in cur;
-      cur = Effect.die(valid ? error : new Error(`Not a valid effect: ${String(cur)}`));
+      cur = Effect.die(valid ? error : notAnEffect(cur));
     }
   }
+}
+
+/** The defect for a value yielded where an Effect was expected. */
+function notAnEffect(v: unknown): Error {
+  // effect 3's Effects carry this key: another copy of the effect package than mmsim's.
+  const other = typeof v === "object" && v !== null && Symbol.for("effect/Effect") in v;
+  return new Error(
+    other
+      ? `Not a valid effect: an Effect of another copy of the effect package (effect 3?) was yielded; mmsim runs on effect ${EFFECT_RANGE}: make the project resolve one copy (npm ls effect)`
+      : `Not a valid effect: ${String(v)}`,
+  );
 }
 
 /** Effect's own evaluate() of a fiber: its run loop, then its completion when it ends. */

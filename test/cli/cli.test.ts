@@ -48,7 +48,7 @@ function badInput(args: string[], message: string, run = args.some((a) => a.ends
 test("bad input: exit 2, one line naming what was wrong and what is accepted, nothing written", () => {
   badInput(["frobnicate"], 'unknown command "frobnicate" (accepted: run, sweep, merge, shrink, replay, proc, list, help)', mmsim);
   badInput(["run", "no-such"], 'unknown scenario "no-such" (run "mmsim list" for the names, or give a scenario file path)');
-  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --kmemleak, --kasan, --detect, --no-detect, --swarm, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
+  badInput(["run", "demo", "--sed", "3"], 'unknown option --sed for "mmsim run" (accepted: --seed, --scenario, --cpus, --json, --schedule, --steps, --trace-tail, --trace, --machine, --proc, --verify, --failslab, --fail-page-alloc, --lockdep, --kmemleak, --kasan, --detect, --no-detect, --swarm, --check-determinism, --strategy, --depth, --pct-steps, --preemptions)');
   badInput(["run", "demo", "--cpus", "65"], '--cpus must be an integer from 1 to 64, got "65"');
   badInput(["run", "demo", "--cpus", "two"], '--cpus must be an integer from 1 to 64, got "two"');
   badInput(["run", "demo", "--seed"], "--seed needs a value (a 32-bit integer or a string)");
@@ -61,7 +61,7 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   writeFileSync(join(dir, "bad.json"), JSON.stringify({ format: "mmsim-schedule", version: 1 }));
   badInput(["replay", "bad.json"], "bad.json was written by mmsim schedule format version 1; this mmsim reads version 2: record it again with mmsim run <scenario> --seed N --schedule bad.json");
   writeFileSync(join(dir, "noscn.ts"), "export const x = 1;\n");
-  badInput(["run", "./noscn.ts"], "./noscn.ts exports no scenario (export default defineScenario({ ... }))");
+  badInput(["run", "./noscn.ts"], "./noscn.ts exports no scenario (export default defineScenario({ ... }), or several as named exports)");
   badInput(["run", "tasklet-smp", "--cpus", "1"], "scenario tasklet-smp: irq_set_affinity(11): irq 11 routed to CPU 1, but the machine has 1 CPU");
   writeFileSync(
     join(dir, "throws.ts"),

@@ -82,7 +82,7 @@ for (const file of files) {
       for (const c of cmds) {
         const args = c.args.map((a) => {
           // A scenario file of the repository, named as from its root.
-          if (a.startsWith("scenarios/") && existsSync(join(ROOT, a))) return join(ROOT, a);
+          if ((a.startsWith("scenarios/") || a.startsWith("examples/")) && existsSync(join(ROOT, a.replace(/#.*$/, "")))) return join(ROOT, a);
           if (a.endsWith(".json") && !existsSync(join(dir, a)) && c.json !== null && !a.includes("schedule")) writeFileSync(join(dir, a), c.json);
           return a;
         });

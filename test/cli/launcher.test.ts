@@ -127,6 +127,61 @@ test("a user's TypeScript scenario file (CommonJS outside the package, ESM insid
   assert.is(JSON.parse(sweep.out).ran, 4);
 });
 
+/** Two scenarios importing "mmsim", "mmsim/kernel" and "effect" by name, each failing unless they are the simulator's own copies. */
+function byNameScenarios(): string {
+  return [
+    `import * as Effect from "effect/Effect";`,
+    `import { defineScenario, kthread_run, msleep, spin_lock, spin_unlock, DEFINE_SPINLOCK } from "mmsim";`,
+    `import * as kernel from "mmsim/kernel";`,
+    `import * as compiled from ${JSON.stringify(join(ROOT, "dist/src/kernel/index.js"))};`,
+    `let esmEffect: unknown;`,
+    `void import(${JSON.stringify(pathToFileURL(join(ROOT, "node_modules/effect/dist/Effect.js")).href)}).then((m) => (esmEffect = m.gen));`,
+    `const same = () => {`,
+    `  if (kthread_run !== compiled.kthread_run || kernel.kthread_run !== compiled.kthread_run) throw new Error("two copies of the kernel");`,
+    `  if (esmEffect !== Effect.gen) throw new Error("two copies of effect");`,
+    `};`,
+    `export const sleeper = defineScenario({ name: "sleeper", description: "sleeps under a spinlock", setup() {`,
+    `  same(); const l = DEFINE_SPINLOCK("l");`,
+    `  kthread_run(function* () { yield* spin_lock(l); yield* msleep(1); yield* spin_unlock(l); }, null, "t");`,
+    `} });`,
+    `export const napper = defineScenario({ name: "napper", description: "sleeps outside it", setup() {`,
+    `  same(); kthread_run(() => Effect.gen(function* () { yield* msleep(1); }), null, "t");`,
+    `} });`,
+  ].join("\n");
+}
+
+test("a scenario file anywhere imports \"mmsim\" and \"effect\" by name (the command's own copies); several scenarios in a file: FILE#NAME, --scenario, list FILE", () => {
+  // Outside any project: a .ts loaded as CommonJS, an .mts as an ES module; neither has node_modules near it.
+  for (const name of ["byname.ts", "byname.mts"]) writeFileSync(join(dir, name), byNameScenarios());
+  for (const file of [join(dir, "byname.ts"), join(dir, "byname.mts")]) {
+    const list = mmsim(["list", file]);
+    assert.is(list.code, 0, list.err);
+    assert.equal(list.out.trim().split("\n"), ["napper   sleeps outside it", "sleeper  sleeps under a spinlock"]);
+    const napper = mmsim(["run", `${file}#napper`]);
+    assert.is(napper.code, 0, napper.err);
+    assert.match(napper.out, /--- summary: napper, seed 1, /);
+    const sleeper = mmsim(["run", file, "--scenario", "sleeper"]);
+    assert.is(sleeper.code, 1, sleeper.err);
+    assert.match(sleeper.out, /BUG: scheduling while atomic|BUG: sleeping function called from invalid context/);
+    assert.match(sleeper.out, new RegExp(`replay by seed: +mmsim run ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}#sleeper --seed 1`));
+  }
+  const file = join(dir, "byname.ts");
+  const both = mmsim(["run", file]);
+  assert.is(both.code, 2);
+  assert.is(both.err.trim(), `mmsim: ${file} holds 2 scenarios (napper, sleeper): name one, as ${file}#NAME or with --scenario NAME`);
+  const none = mmsim(["run", `${file}#dozer`]);
+  assert.is(none.code, 2);
+  assert.is(none.err.trim(), `mmsim: ${file} has no scenario named "dozer" (it has: napper, sleeper)`);
+  const clash = mmsim(["run", `${file}#napper`, "--scenario", "sleeper"]);
+  assert.is(clash.err.trim(), `mmsim: ${file}#napper names scenario "napper" but --scenario names "sleeper"`);
+  const shippedName = mmsim(["run", "demo", "--scenario", "x"]);
+  assert.is(shippedName.err.trim(), `mmsim: --scenario picks a scenario in a scenario file; "demo" is a shipped scenario's name`);
+  // A sweep's workers import the file and pick the same scenario; its failure names the replay by FILE#NAME.
+  const sweep = mmsim(["sweep", `${file}#sleeper`, "--seeds", "1..4", "--jobs", "2"]);
+  assert.is(sweep.code, 1, sweep.err);
+  assert.match(sweep.out, new RegExp(`replay: mmsim run ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}#sleeper --seed 1`));
+});
+
 /** Seeds of counter-nolock that fail, by a one-job sweep with --all. */
 function failingSeeds(range: string): number[] {
   const r = mmsim(["sweep", "counter-nolock", "--seeds", range, "--all", "--json"]);
