@@ -58,6 +58,7 @@ function replayCommand(scn: Scenario<unknown>, o: SweepOptions, seed: number): s
   const parts = ["mmsim run", o.file ?? scn.name, `--seed ${seed}`];
   if (o.cpus !== undefined) parts.push(`--cpus ${o.cpus}`);
   const st = o.strategy;
+  if (st !== undefined && "make" in st) return `${parts.join(" ")} (under strategy ${st.name}, which runs from code: runScenario(scenario, { seed: ${seed}, strategy }))`;
   if (st !== undefined && st.name === "pct") parts.push(`--strategy pct --depth ${st.depth} --pct-steps ${st.steps}`);
   if (st !== undefined && st.name === "pb") parts.push(`--strategy pb --preemptions ${st.preemptions}`);
   if (o.swarm === true) parts.push("--swarm");

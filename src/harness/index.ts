@@ -7,7 +7,10 @@ export { shrink, failure_kinds, type ShrinkResult, type Measures } from "./shrin
 export { chrome_trace } from "./perfetto.ts";
 export type { RunStats, CpuStats, LockStats, MemStats } from "./stats.ts";
 export type { LabelledDecision } from "./decisions.ts";
-export type { BugReport, ReportKind } from "../kernel/report.ts";
+export type { BugReport, ReportKind, BuiltinReportKind, DetectorName } from "../kernel/report.ts";
 export type { Seed, Recording } from "../sim/rng.ts";
-export type { StrategySpec } from "../sim/strategy.ts";
+export { defineStrategy, type StrategySpec, type CustomStrategy, type Strategy, type StrategyLane } from "../sim/strategy.ts";
+export type { Rng } from "../sim/rng.ts";
+export { defineDetector, type Detector, type DetectorHooks, type DetectorContext, type LockEvent, type AllocEvent, type FreeEvent, type AccessEvent, type ContextEvent } from "../kernel/detector.ts";
+export { defineDevice, type DeviceSpec, type DeviceApi } from "../hw/devices/device.ts";
 export type { Script } from "../sim/script.ts";

@@ -1,6 +1,7 @@
 // Runs one scenario on one seed: builds the engine, the machine and the kernel, boots, calls the
 // scenario's setup, runs to the end and collects the result. Everything that varies comes from
 // the seed's labelled streams (or from a recording of them, which replays the run exactly).
+import { detectors_init, type Detector } from "../kernel/detector.ts";
 import "../sim/effect_check.ts";
 import { lockdep_init } from "../kernel/locking/lockdep.ts";
 import { kmemleak_add_root, kmemleak_scan } from "../kernel/mm/kmemleak.ts";
@@ -9,7 +10,7 @@ import { kasan_init, kasan_init_vmalloc } from "../kernel/mm/kasan.ts";
 import { check_fault_injection, fault_injection_init, merge_fault_injection } from "../kernel/fault_inject.ts";
 import { Engine, type StopReason } from "../sim/engine.ts";
 import { Streams, type Recording, type Seed } from "../sim/rng.ts";
-import { make_strategy, type StrategySpec } from "../sim/strategy.ts";
+import { make_strategy, type CustomStrategy, type StrategySpec } from "../sim/strategy.ts";
 import { RecordingStrategy, ScriptedStrategy, script_of, type Script } from "../sim/script.ts";
 import { DecisionLabeller, type LabelledDecision } from "./decisions.ts";
 import { TraceLog, type TraceEvent, type TraceRecord } from "../sim/trace.ts";
@@ -49,8 +50,10 @@ export interface RunOptions {
   readonly traceCapacity?: number;
   /** Verify mode: whole-state checkers after every step (pages conserved, free lists agree). */
   readonly verify?: boolean;
-  /** The scheduling strategy (default: the seeded random walk). */
-  readonly strategy?: StrategySpec;
+  /** The scheduling strategy (default: the seeded random walk): a built-in one's spec, or a strategy of your own (defineStrategy). */
+  readonly strategy?: StrategySpec | CustomStrategy;
+  /** Detectors to run besides the scenario's own (defineDetector). */
+  readonly detectors?: readonly Detector[];
   /** Keep every trace event of the run (RunResult.traceAll), for a trace file. */
   readonly traceAll?: boolean;
   /**
@@ -182,7 +185,7 @@ const recorded = new WeakMap<Engine, { strategy: RecordingStrategy; labeller: De
 const script_fallback = (label: string): number => (label === "fault" ? 1 - 2 ** -40 : 0);
 
 /** Builds the engine, the machine and the kernel for `spec`, and boots (memory included). */
-function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kernel; streams: Streams } {
+function boot(spec: MachineSpec, opts: RunOptions, streams: Streams, scn?: Scenario<unknown>): { k: Kernel; streams: Streams } {
   const scripted = opts.script !== undefined;
   const base = scripted ? new ScriptedStrategy(opts.script!) : make_strategy(opts.strategy, streams.stream("sched"));
   let labeller: DecisionLabeller | null = null;
@@ -208,6 +211,11 @@ function boot(spec: MachineSpec, opts: RunOptions, streams: Streams): { k: Kerne
     if (spec.kmemleak === true) kmemleak_init(k);
     fault_injection_init(k, spec.fault_injection === undefined ? undefined : check_fault_injection(spec.fault_injection), streams.stream("fault"));
     add_devices(k, spec);
+    for (const d of scn?.devices ?? []) {
+      k.machine.addDevice(d);
+      irq_set_affinity(d.irq, d.cpus ?? default_cpus(d), d.delivery === "round-robin");
+    }
+    detectors_init(k, [...(scn?.detectors ?? []), ...(opts.detectors ?? [])]);
     if (spec.kasan === true) kasan_init(k, spec.memory);
     if (spec.memory !== undefined) mem_init(k, spec.memory);
     if (spec.kasan === true) kasan_init_vmalloc(k);
@@ -301,7 +309,7 @@ export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
   let swarm: SwarmConfig | undefined;
   try {
     ({ spec, swarm } = run_machine(scn as Scenario<unknown>, opts, streams));
-    booted = boot(spec, opts, streams);
+    booted = boot(spec, opts, streams, scn as Scenario<unknown>);
   } catch (e) {
     throw classify(e, scn.name, opts.seed);
   }
@@ -349,6 +357,7 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
     throw new ScenarioError(`setup started no task and gave no duration_ms, so the run has no end`);
   }
   for (const n of machine.nics) n.start();
+  for (const d of machine.devices.values()) d.start();
   const mm = k.mm;
   if (opts.verify && mm !== null) {
     const every = verify_interval(mm);
@@ -364,8 +373,9 @@ function run_booted<S>(scn: Scenario<S>, opts: RunOptions, spec: MachineSpec, k:
   const stop = engine.run();
   if (opts.verify && mm !== null && stop.kind !== "error") verify_mm(mm);
   if (stop.kind === "error") throw stop.error;
-  // kmemleak's scan of a finished run (a stopped machine's objects say nothing).
+  // kmemleak's scan of a finished run (a stopped machine's objects say nothing), and the scenario's detectors' end.
   if (stop.kind === "done") kmemleak_scan(k, machine.disks.map((d) => d.tags()));
+  if (stop.kind === "done") k.detectors?.end();
   const end = Math.max(engine.now, k.halted_at, ...machine.cpus.map((c) => c.clock));
   for (const pc of k.percpu) catch_up(pc, end);
   const expectations: string[] = [];

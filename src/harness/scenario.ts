@@ -6,6 +6,8 @@ import type { MemorySpec } from "../kernel/mm/mmzone.ts";
 import type { TlbConfig } from "../hw/mmu/tlb.ts";
 import type { CacheConfig } from "../hw/mmu/cache.ts";
 import type { ReportKind } from "../kernel/report.ts";
+import type { Detector } from "../kernel/detector.ts";
+import type { DeviceSpec } from "../hw/devices/device.ts";
 import type { FaultInjectionSpec } from "../kernel/fault_inject.ts";
 
 export interface NicSpec extends NicConfig {
@@ -148,6 +150,10 @@ export interface Scenario<S = unknown> {
   readonly expected_reports?: readonly ReportKind[];
   /** Run for exactly this much virtual time (ms) instead of until every scenario task exits. */
   readonly duration_ms?: number;
+  /** The scenario's own detectors (defineDetector, src/kernel/detector.ts): their reports' kinds are their names. */
+  readonly detectors?: readonly Detector[];
+  /** The scenario's own devices (defineDevice, src/hw/devices/device.ts): interrupt sources with seeded streams of their own. */
+  readonly devices?: readonly DeviceSpec<unknown>[];
 }
 
 export function defineScenario<S>(s: Scenario<S>): Scenario<S> {

@@ -9,6 +9,7 @@ import { IrqChip } from "./irqchip.ts";
 import { LapicTimer } from "./devices/lapic_timer.ts";
 import { Nic, type NicConfig } from "./devices/nic.ts";
 import { Disk, type DiskConfig } from "./devices/disk.ts";
+import { DeviceInstance, type DeviceSpec } from "./devices/device.ts";
 import { DEFAULT_COSTS, type Costs } from "./costs.ts";
 import { ScenarioError } from "../sim/errors.ts";
 
@@ -37,6 +38,8 @@ export class Machine {
   /** The CPUs' data caches, kept coherent with MESI. */
   readonly caches: Caches;
   readonly disks: Disk[] = [];
+  /** The scenario's own devices (devices/device.ts), by name. */
+  readonly devices = new Map<string, DeviceInstance>();
 
   constructor(readonly engine: Engine, readonly streams: Streams, private readonly config: HwConfig) {
     if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS) {
@@ -56,6 +59,13 @@ export class Machine {
     const nic = new Nic(config, this.engine, this.irqchip, this.streams.stream(label), this.config.arrivals?.[label] ?? (this.config.arrivals !== undefined ? [] : undefined));
     this.nics.push(nic);
     return nic;
+  }
+
+  addDevice(spec: DeviceSpec<unknown>): DeviceInstance {
+    if (this.devices.has(spec.name)) throw new ScenarioError(`two devices are named "${spec.name}"`);
+    const d = new DeviceInstance(spec, this.engine, this.irqchip, this.streams.stream(`dev/${spec.name}`));
+    this.devices.set(spec.name, d);
+    return d;
   }
 
   addDisk(config: DiskConfig): Disk {

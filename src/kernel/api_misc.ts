@@ -1,5 +1,6 @@
 // printk, BUG/WARN and the device look-ups scenarios use; might_sleep() for scenario code; the
 // machine's counters and cost table for scenarios that measure.
+import type { DeviceSpec } from "../hw/devices/device.ts";
 import { set_make_it_fail } from "./fault_inject.ts";
 import { kmemleak_not_leak as kmemleak_not_leak_k, kmemleak_scan as kmemleak_scan_k } from "./mm/kmemleak.ts";
 import * as Effect from "effect/Effect";
@@ -50,6 +51,13 @@ export function nic(name: string): Nic {
   const n = kernel().machine.nics.find((d) => d.config.name === name);
   if (n === undefined) throw new ScenarioError(`no NIC named "${name}" on this machine`);
   return n;
+}
+
+/** The run's instance of a scenario's own device (defineDevice; its `devices`). */
+export function device<D>(spec: DeviceSpec<D>): D {
+  const d = kernel().machine.devices.get(spec.name);
+  if (d === undefined || d.spec !== spec) throw new ScenarioError(`no device "${spec.name}" on this machine (list it in the scenario's devices)`);
+  return d.device as D;
 }
 
 export function disk(name: string): Disk {

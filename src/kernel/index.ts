@@ -58,7 +58,7 @@ export * from "./irq/irqdesc.ts";
 export { jiffies, msecs_to_jiffies, jiffies_to_msecs } from "./time/tick.ts";
 export * from "./time/sleep.ts";
 export { smp_call_function_single, smp_send_reschedule } from "./smp.ts";
-export { nic, disk, kernel_era, ktime_get_ns, cpu_counters } from "./api_misc.ts";
+export { nic, disk, device, kernel_era, ktime_get_ns, cpu_counters } from "./api_misc.ts";
 export { machine_costs, kernel_pae, make_it_fail, kmemleak_scan, kmemleak_not_leak } from "./api_misc.ts";
 export * from "./mm/gfp.ts";
 export {

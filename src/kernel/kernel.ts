@@ -12,6 +12,7 @@ import type { ExecContext } from "./context.ts";
 import { PerCpu } from "./percpu.ts";
 import { LogBuffer, ___ratelimit, ratelimit_state, type RatelimitState } from "./printk.ts";
 import type { BugReport, ReportKind } from "./report.ts";
+import type { Detectors } from "./detector.ts";
 import { Task } from "./sched/task.ts";
 import type { spinlock_t } from "./locking/spinlock.ts";
 import type { IrqDesc } from "./irq/irqdesc.ts";
@@ -80,6 +81,8 @@ export class Kernel {
   ext_kmemleak: unknown = undefined;
   ext_kasan: unknown = undefined;
   ext_fault: unknown = undefined;
+  /** The scenario's own detectors (detector.ts), or null. */
+  detectors: Detectors | null = null;
 
   constructor(readonly engine: Engine, readonly machine: Machine, readonly config: KernelConfig) {
     if (![100, 250, 300, 1000].includes(config.hz)) throw new ScenarioError(`hz must be 100, 250, 300 or 1000, got ${config.hz}`);
@@ -141,6 +144,8 @@ export class Kernel {
     const pc = this.cpu;
     if (pc === null) this.engine.trace.emit(type, this.engine.now, -1, -1, a0, a1, a2, a3, a4, a5);
     else this.engine.trace.emit(type, pc.hw.clock, pc.id, this.who(pc.curr), a0, a1, a2, a3, a4, a5);
+    const d = this.detectors;
+    if (d !== null) d.event(type, pc === null ? this.engine.now : pc.hw.clock, pc === null ? -1 : pc.id, pc === null ? -1 : this.who(pc.curr), a0, a1, a2, a3, a4);
   }
 
   /** Emits a trace event whose field is free text (a report's title, trace_printk), on this CPU or at `at`. */

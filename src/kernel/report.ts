@@ -2,7 +2,13 @@
 // change what the simulated kernel does next (a lockup report does end the run, as the machine
 // can make no progress).
 
-export type ReportKind =
+/** A report's kind: one of the built-in detectors', or a scenario's own detector's name (src/kernel/detector.ts). */
+export type ReportKind = BuiltinReportKind | DetectorName;
+
+/** A detector's name as a report kind (any string; the built-in kinds keep their completions). */
+export type DetectorName = string & { readonly __detector?: never };
+
+export type BuiltinReportKind =
   | "might_sleep"
   | "scheduling_while_atomic"
   | "spinlock"

@@ -7,6 +7,7 @@
 import { define_trace_event as def } from "../sim/trace.ts";
 import { kernel, TP_BUG_REPORT } from "./kernel.ts";
 import type { Task } from "./sched/task.ts";
+import type { PerCpu } from "./percpu.ts";
 import { task_state_char, type TaskState } from "./sched/task.ts";
 
 export { TP_BUG_REPORT };
@@ -106,8 +107,17 @@ export function trace_lock_contended(lock: Named): void {
   const k = kernel();
   k.trace(TP_LOCK_CONTENDED, lock_str(k, lock));
 }
-export function trace_lock_acquired(lock: Named, waitNs: number): void {
+/**
+ * lock_acquired, emitted where the lock changes hands: on the spinner's own CPU, or on the
+ * releasing CPU when a release hands it to a spinner (`by`: the spinner's CPU, which the
+ * scenario's detectors are told of, at `at`).
+ */
+export function trace_lock_acquired(lock: Named, waitNs: number, by?: PerCpu, at?: number): void {
   const k = kernel();
   k.trace(TP_LOCK_ACQUIRED, lock_str(k, lock), waitNs);
+  const d = k.detectors;
+  if (d === null) return;
+  const pc = by ?? k.this_cpu();
+  d.acquired(at ?? pc.hw.clock, pc.id, k.who(pc.curr), lock.name, waitNs);
 }
 export const trace_printk = (text: string): void => kernel().trace_text(TP_BPRINT, text);

@@ -14,6 +14,7 @@
 //   probability at least 1 / (n k^(d-1)) per run.
 // - pb: preemption-bounded random: the random walk with at most `preemptions` delayed steps.
 import type { Rng } from "./rng.ts";
+import { SimError } from "./errors.ts";
 
 /** What a strategy sees of a lane. */
 export interface StrategyLane {
@@ -137,7 +138,24 @@ export class Pct implements Strategy {
 /** A run's strategy as options, scheduling files and sweeps carry it. */
 export type StrategySpec = { readonly name: "random" } | { readonly name: "pct"; readonly depth: number; readonly steps: number } | { readonly name: "pb"; readonly preemptions: number };
 
-export function make_strategy(spec: StrategySpec | undefined, rng: Rng): Strategy {
+/**
+ * A scheduling strategy of your own: `make` is called once per run with the run's "sched"
+ * stream (draw every choice from it, and a seed replays the run; a recorded schedule replays
+ * whatever it chose). The engine asks it which of the lanes tied at the earliest clock steps next
+ * (pick) and how much virtual time a lane spends before its step (delay).
+ */
+export interface CustomStrategy {
+  readonly name: string;
+  make(rng: Rng): Strategy;
+}
+
+/** A strategy for RunOptions.strategy (and mmsim/testing's options). */
+export function defineStrategy(s: CustomStrategy): CustomStrategy {
+  return s;
+}
+
+export function make_strategy(spec: StrategySpec | CustomStrategy | undefined, rng: Rng): Strategy {
+  if (spec !== undefined && "make" in spec) return checked(spec.name, spec.make(rng));
   switch (spec?.name ?? "random") {
     case "pct":
       return new Pct(rng, spec as PctOptions);
@@ -149,6 +167,24 @@ export function make_strategy(spec: StrategySpec | undefined, rng: Rng): Strateg
 }
 
 /** Checks a strategy spec from a schedule file or the command line; an error message or null. */
+/** A custom strategy's answers, checked as the engine takes them (a bad one names the strategy). */
+function checked(name: string, s: Strategy): Strategy {
+  if (typeof s?.pick !== "function" || typeof s.delay !== "function") throw new SimError(`strategy ${name}: make() must return an object with pick() and delay()`);
+  return {
+    name,
+    pick(tied, lanes) {
+      const i = s.pick(tied, lanes);
+      if (!Number.isInteger(i) || i < 0 || i >= tied.length) throw new SimError(`strategy ${name}: pick() returned ${String(i)} for ${tied.length} tied lanes (an index from 0 to ${tied.length - 1})`);
+      return i;
+    },
+    delay(lane, lanes) {
+      const d = s.delay(lane, lanes);
+      if (!Number.isInteger(d) || d < 0) throw new SimError(`strategy ${name}: delay() returned ${String(d)} (a whole number of ns, 0 or more)`);
+      return d;
+    },
+  };
+}
+
 export function check_strategy(v: unknown): string | null {
   if (typeof v !== "object" || v === null) return `"strategy" must be an object`;
   const o = v as Record<string, unknown>;

@@ -183,7 +183,7 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   lock.wait_total += waited;
   if (waited > lock.wait_max) lock.wait_max = waited;
   lock._take(next, next.spin_by, at);
-  trace_lock_acquired(lock, waited);
+  trace_lock_acquired(lock, waited, next.cpu, at);
 }
 
 // How a locking call enters and leaves: what it does to the interrupt flag, preemption and bottom

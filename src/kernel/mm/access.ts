@@ -179,6 +179,7 @@ function access(addr: kaddr_t, size: number, write: boolean, val?: number, via?:
   const mm = mm_of(k);
   const cpu = k.this_cpu().id;
   if (!Number.isInteger(size) || size < 0) throw new ScenarioError(`memory access of ${size} bytes: the size must be a non-negative integer`);
+  if (k.detectors !== null) k.detectors.access(addr, size, write);
   // __asan_loadN / __asan_storeN, or memset's kasan_check_range() (mm/kasan/shadow.c).
   if (via !== null && !kasan_check_range(k, addr, size, write, via) && via !== undefined) return;
   if (mm.arch === "i386" && addr >= PAGE && addr < mm.dm.page_offset) {
