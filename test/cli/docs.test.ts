@@ -103,4 +103,9 @@ for (const file of files) {
   });
 }
 
+test("docs/reference.md is what bin/reference.mjs writes from the current declarations", () => {
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "reference.mjs"), "--check"], { encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+});
+
 test.run();
