@@ -165,6 +165,14 @@ test("a scenario file anywhere imports \"mmsim\" and \"effect\" by name (the com
     assert.match(sleeper.out, /BUG: scheduling while atomic|BUG: sleeping function called from invalid context/);
     assert.match(sleeper.out, new RegExp(`replay by seed: +mmsim run ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}#sleeper --seed 1`));
   }
+  // JavaScript: ES module syntax in a .js outside any package, and a CommonJS .cjs requiring "mmsim".
+  writeFileSync(join(dir, "plain.js"), `import { defineScenario, kthread_run, msleep } from "mmsim";\nexport default defineScenario({ name: "plain-js", description: "JS", setup() { kthread_run(function* () { yield* msleep(1); }, null, "t"); } });\n`);
+  writeFileSync(join(dir, "req.cjs"), `const { defineScenario, kthread_run, msleep } = require("mmsim");\nmodule.exports = defineScenario({ name: "req-cjs", description: "CJS", setup() { kthread_run(function* () { yield* msleep(1); }, null, "t"); } });\n`);
+  for (const [f, name] of [["plain.js", "plain-js"], ["req.cjs", "req-cjs"]]) {
+    const r = mmsim(["run", join(dir, f!)]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`--- summary: ${name}, seed 1, `));
+  }
   const file = join(dir, "byname.ts");
   const both = mmsim(["run", file]);
   assert.is(both.code, 2);
