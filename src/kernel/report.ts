@@ -19,6 +19,8 @@ export type ReportKind =
   | "lockdep"
   | "kmemleak"
   | "refcount"
+  | "list_corruption"
+  | "debug_preempt"
   | "kasan"
   | "panic"
   | "bug";
