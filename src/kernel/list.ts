@@ -190,21 +190,32 @@ export const list_next_entry = <T>(node: list_head<T>): T => list_entry(node.nex
 /** list_for_each(pos, head): the list_heads of `head`'s entries, first to last (pos->next read after each). */
 export function* list_for_each<T>(head: list_head<T>): Generator<list_head<T>, void, undefined> {
   const k = kernel_if_running();
-  for (let pos = head.next; pos !== head; pos = pos.next) {
+  for (let pos = head.next; pos !== head; pos = advance(pos, "list_for_each")) {
     deref(k, pos, NEXT, false, null);
     yield pos;
   }
 }
 
+/**
+ * pos->next after the loop body, which must have left `pos` on the list: one it took off with
+ * list_del_init points at itself, and Linux would walk it forever (a soft lockup); that is
+ * stopped here with the scenario's error rather than hanging the simulator in one step.
+ */
+function advance<T>(pos: list_head<T>, fn: string): list_head<T> {
+  const next = pos.next;
+  if (next === pos) throw new ScenarioError(`${fn}(): the body took the current entry off the list with list_del_init, so the walk would spin on it forever; use list_for_each_entry_safe`);
+  return next;
+}
+
 /** list_for_each_entry(pos, head, member): the entries, first to last; `pos` must stay on the list during its turn. */
 export function* list_for_each_entry<T>(head: list_head<T>): Generator<T, void, undefined> {
-  for (let pos = head.next; pos !== head; pos = pos.next) yield list_entry(pos);
+  for (let pos = head.next; pos !== head; pos = advance(pos, "list_for_each_entry")) yield list_entry(pos);
 }
 
 /** list_for_each_entry_reverse(pos, head, member): the entries, last to first. */
 export function* list_for_each_entry_reverse<T>(head: list_head<T>): Generator<T, void, undefined> {
   const k = kernel_if_running();
-  for (let pos = head.prev; pos !== head; pos = pos.prev) {
+  for (let pos = head.prev; pos !== head; pos = pos.prev === pos ? advance(pos, "list_for_each_entry_reverse") : pos.prev) {
     deref(k, pos, PREV, false, null);
     yield list_entry(pos);
   }

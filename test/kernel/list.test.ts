@@ -63,6 +63,14 @@ test("list_del poisons next/prev with LIST_POISON1/2; list_del_init leaves the e
   assert.equal([ids(H), list_is_singular(H)], [[4], true]);
 });
 
+test("list_for_each_entry whose body list_del_init()s the cursor would spin forever in Linux: the scenario's error here", () => {
+  const H = LIST_HEAD<E>();
+  for (const i of [1, 2]) list_add_tail(new E(i).node, H);
+  assert.throws(() => {
+    for (const x of list_for_each_entry(H)) list_del_init(x.node);
+  }, /list_for_each_entry\(\): the body took the current entry off the list with list_del_init/);
+});
+
 class HE {
   readonly hn: hlist_node<HE> = hlist_node_of(this);
   constructor(readonly id: number) {}
