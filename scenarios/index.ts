@@ -11,6 +11,8 @@ import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
 import oomKiller from "./mm/oom-killer.ts";
 import { falseSharing, falseSharingPadded } from "./mm/false-sharing.ts";
+import { percpuCounter, percpuCounterGetCpu } from "./teach/percpu-counter.ts";
+import { listRace, listRaceLocked } from "./teach/list-race.ts";
 import { staleTlb, staleTlbFixed } from "./mm/stale-tlb.ts";
 import kmapPressure from "./mm/kmap-pressure.ts";
 import { kmapAtomicIrq, kmapAtomicIrqFixed } from "./mm/kmap-atomic-irq.ts";
@@ -43,6 +45,10 @@ export const scenarios: readonly Scenario<any>[] = [
   oomKiller,
   falseSharing,
   falseSharingPadded,
+  percpuCounter,
+  percpuCounterGetCpu,
+  listRace,
+  listRaceLocked,
   staleTlb,
   staleTlbFixed,
   kmapPressure,

@@ -8,7 +8,7 @@ import { ScenarioError } from "../sim/errors.ts";
 import type { MachineOverride, MmuSpec } from "./scenario.ts";
 import { zone_layout, type MemorySpec, type ZoneSpec } from "../kernel/mm/mmzone.ts";
 
-const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail", "costs", "slab_colouring", "debug_slab", "fault_injection", "lockdep", "kmemleak", "kasan", "debug_spinlock", "debug_atomic_sleep", "watchdog", "hung_task_timeout_secs"];
+const FIELDS = ["arch", "kernel", "cpus", "mb", "nodes", "zones", "min_free_kbytes", "watermark_scale_factor", "pcp", "writeback_us", "pae", "hz", "preempt", "tlb", "cache", "mmu_detail", "costs", "slab_colouring", "debug_slab", "fault_injection", "lockdep", "kmemleak", "kasan", "debug_spinlock", "debug_atomic_sleep", "debug_list", "debug_preempt", "watchdog", "hung_task_timeout_secs"];
 const TLB_FIELDS = ["entries", "ways", "large_entries", "large_ways"];
 const CACHE_FIELDS = ["size", "ways", "line", "policy", "llc_size", "llc_ways"];
 const ZONE_FIELDS = ["name", "managed", "present", "spanned", "node"];
@@ -100,7 +100,7 @@ export function parseMachineFile(v: unknown): MachineOverride {
   const mmu = parse_mmu(o);
   if (o.costs !== undefined && (typeof o.costs !== "object" || o.costs === null || Array.isArray(o.costs))) throw new ScenarioError(`"costs" must be an object of ns figures, e.g. { "memory": 100, "cache_hit": 2 }`);
   const fault_injection = o.fault_injection !== undefined ? check_fault_injection(o.fault_injection) : undefined;
-  const switches = ["lockdep", "kmemleak", "kasan", "debug_spinlock", "debug_atomic_sleep", "watchdog"] as const;
+  const switches = ["lockdep", "kmemleak", "kasan", "debug_spinlock", "debug_atomic_sleep", "debug_list", "debug_preempt", "watchdog"] as const;
   for (const f of switches) if (o[f] !== undefined && typeof o[f] !== "boolean") throw new ScenarioError(`"${f}" must be true or false`);
   const hung_task_timeout_secs = int(o, "hung_task_timeout_secs", 0, 86400);
   if (o.kasan === true && o.kernel !== undefined && o.kernel !== "6") throw new ScenarioError(`"kasan": KASAN exists only in kernels 4.0 and later: it needs "kernel": "6"`);

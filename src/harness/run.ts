@@ -122,6 +122,8 @@ function kernel_config(m: MachineSpec): KernelConfig {
     preempt: m.preempt ?? DEFAULT_KERNEL_CONFIG.preempt,
     debug_spinlock: m.debug_spinlock ?? DEFAULT_KERNEL_CONFIG.debug_spinlock,
     debug_atomic_sleep: m.debug_atomic_sleep ?? DEFAULT_KERNEL_CONFIG.debug_atomic_sleep,
+    debug_list: m.debug_list ?? DEFAULT_KERNEL_CONFIG.debug_list,
+    debug_preempt: m.debug_preempt ?? DEFAULT_KERNEL_CONFIG.debug_preempt,
     watchdog: m.watchdog ?? DEFAULT_KERNEL_CONFIG.watchdog,
     timeslice_ms: m.timeslice_ms ?? DEFAULT_KERNEL_CONFIG.timeslice_ms,
     watchdog_thresh: m.watchdog_thresh ?? DEFAULT_KERNEL_CONFIG.watchdog_thresh,

@@ -46,6 +46,10 @@ export interface MachineSpec {
   readonly debug_spinlock?: boolean;
   /** CONFIG_DEBUG_ATOMIC_SLEEP (default true): might_sleep()'s report. */
   readonly debug_atomic_sleep?: boolean;
+  /** CONFIG_DEBUG_LIST (default true): list_add/list_del's link checks and "list_del corruption" warnings. */
+  readonly debug_list?: boolean;
+  /** CONFIG_DEBUG_PREEMPT (default true; only with `preempt`): "BUG: using smp_processor_id() in preemptible [00000000] code". */
+  readonly debug_preempt?: boolean;
   /** kernel.watchdog (default true): the soft- and hard-lockup detectors; off, a deadlock hangs the machine until the time limit. */
   readonly watchdog?: boolean;
   readonly timeslice_ms?: number;

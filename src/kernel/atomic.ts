@@ -1,7 +1,9 @@
-// include/linux/compiler.h (READ_ONCE/WRITE_ONCE) and asm/atomic.h: shared memory as the
-// simulator sees it. A plain access to shared data is an interleaving point (another CPU may
-// touch the data between this CPU's read and its write); an atomic read-modify-write is one
-// indivisible step.
+// include/linux/compiler.h (READ_ONCE/WRITE_ONCE), asm/atomic.h and asm/cmpxchg.h: shared memory
+// as the simulator sees it. A plain access to shared data is an interleaving point (another CPU
+// may touch the data between this CPU's read and its write); an atomic read-modify-write
+// (atomic_*, xchg, cmpxchg) is an interleaving point, then one indivisible step. atomic_t's
+// counter is a JS number: no 32-bit wrap-around. Memory ordering: the simulator is sequentially
+// consistent, so every atomic is fully ordered (see barrier.ts).
 import * as Effect from "effect/Effect";
 import { kernel, kernel_if_running } from "./kernel.ts";
 import { kmemleak_add_root } from "./mm/kmemleak.ts";
@@ -57,34 +59,88 @@ export const atomic_set = (v: atomic_t, i: number): void => {
   v.counter = i;
 };
 
-/** What an atomic read-modify-write returns: the new value, nothing, or whether it reached 0. */
+/**
+ * What an atomic read-modify-write does and returns: add `a` and return the new value, nothing,
+ * or whether it reached 0; exchange (store `a`, return the old value); compare and exchange
+ * (store `b` if the value is `a`; return the old value either way).
+ */
 const NEW_VALUE = 0;
 const NOTHING = 1;
 const IS_ZERO = 2;
+const XCHG = 3;
+const CMPXCHG = 4;
 
-/** An atomic read-modify-write: an interleaving point, then one indivisible update. */
+/** An atomic read-modify-write: an interleaving point, then one indivisible update (a LOCK-prefixed instruction's cost). */
 class Rmw extends PointThen {
   constructor(
     readonly v: atomic_t,
-    readonly delta: number,
-    readonly returns: number,
+    readonly a: number,
+    readonly kind: number,
+    readonly b: number = 0,
   ) {
     super();
   }
   after(): unknown {
     const k = kernel();
     k.charge(k.costs.atomic);
-    this.v.counter += this.delta;
-    const n = this.v.counter;
-    return this.returns === NEW_VALUE ? n : this.returns === IS_ZERO ? n === 0 : undefined;
+    const v = this.v;
+    const kind = this.kind;
+    if (kind >= XCHG) {
+      const old = v.counter;
+      if (kind === XCHG || old === this.a) v.counter = kind === XCHG ? this.a : this.b;
+      return old;
+    }
+    v.counter += this.a;
+    const n = v.counter;
+    return kind === NEW_VALUE ? n : kind === IS_ZERO ? n === 0 : undefined;
   }
 }
 
 export const atomic_add_return = (i: number, v: atomic_t): Effect.Effect<number> => op(new Rmw(v, i, NEW_VALUE));
+export const atomic_sub_return = (i: number, v: atomic_t): Effect.Effect<number> => op(new Rmw(v, -i, NEW_VALUE));
+export const atomic_inc_return = (v: atomic_t): Effect.Effect<number> => op(new Rmw(v, 1, NEW_VALUE));
+export const atomic_dec_return = (v: atomic_t): Effect.Effect<number> => op(new Rmw(v, -1, NEW_VALUE));
 export const atomic_inc = (v: atomic_t): Effect.Effect<void> => op(new Rmw(v, 1, NOTHING));
 export const atomic_dec = (v: atomic_t): Effect.Effect<void> => op(new Rmw(v, -1, NOTHING));
 export const atomic_add = (i: number, v: atomic_t): Effect.Effect<void> => op(new Rmw(v, i, NOTHING));
+export const atomic_sub = (i: number, v: atomic_t): Effect.Effect<void> => op(new Rmw(v, -i, NOTHING));
 export const atomic_dec_and_test = (v: atomic_t): Effect.Effect<boolean> => op(new Rmw(v, -1, IS_ZERO));
+export const atomic_inc_and_test = (v: atomic_t): Effect.Effect<boolean> => op(new Rmw(v, 1, IS_ZERO));
+export const atomic_sub_and_test = (i: number, v: atomic_t): Effect.Effect<boolean> => op(new Rmw(v, -i, IS_ZERO));
+/** atomic_xchg(v, new): stores `n` and returns the value it replaced, in one atomic step. */
+export const atomic_xchg = (v: atomic_t, n: number): Effect.Effect<number> => op(new Rmw(v, n, XCHG));
+/**
+ * atomic_cmpxchg(v, old, new): if the value is `old`, stores `n`; returns the value found either
+ * way (the exchange happened when it equals `old`), in one atomic step.
+ */
+export const atomic_cmpxchg = (v: atomic_t, old: number, n: number): Effect.Effect<number> => op(new Rmw(v, old, CMPXCHG, n));
+
+/** xchg() / cmpxchg() on a shared variable: an interleaving point, then one indivisible exchange. */
+class SharedXchg<T> extends PointThen {
+  constructor(
+    readonly x: Shared<T>,
+    readonly old: T | undefined,
+    readonly v: T,
+    readonly cmp: boolean,
+  ) {
+    super();
+  }
+  after(): unknown {
+    const k = kernel();
+    k.charge(k.costs.atomic);
+    const x = this.x;
+    const found = x.value;
+    if (!this.cmp || found === this.old) x.value = this.v;
+    return found;
+  }
+}
+/** xchg(&x, v): stores `v` into the shared variable and returns what it held, atomically. */
+export const xchg = <T>(x: Shared<T>, v: T): Effect.Effect<T> => op(new SharedXchg(x, undefined, v, false));
+/**
+ * cmpxchg(&x, old, new): stores `n` if the variable holds `old` (compared with ===); returns what
+ * it held either way, atomically.
+ */
+export const cmpxchg = <T>(x: Shared<T>, old: T, n: T): Effect.Effect<T> => op(new SharedXchg(x, old, n, true));
 
 /** atomic_add_unless(v, a, u): adds `a` unless the value is `u`, in one atomic step; true if it added. */
 class AddUnless extends PointThen {

@@ -8,6 +8,17 @@ export interface KernelConfig {
   readonly debug_spinlock: boolean;
   /** CONFIG_DEBUG_ATOMIC_SLEEP: might_sleep()'s "sleeping function called from invalid context". */
   readonly debug_atomic_sleep: boolean;
+  /**
+   * CONFIG_DEBUG_LIST: list_add/list_del check their neighbours' links (lib/list_debug.c) and
+   * warn ("list_del corruption. ..."). Absent (an older caller): on.
+   */
+  readonly debug_list?: boolean;
+  /**
+   * CONFIG_DEBUG_PREEMPT: smp_processor_id() (and this_cpu_ptr(), 6.1's __this_cpu_*()) in
+   * preemptible code of a task that may migrate reports "BUG: using smp_processor_id() in
+   * preemptible [00000000] code" (lib/smp_processor_id.c). Needs CONFIG_PREEMPT. Absent: on.
+   */
+  readonly debug_preempt?: boolean;
   /** kernel.watchdog: the soft- and hard-lockup detectors. */
   readonly watchdog: boolean;
   /** Scheduler time slice in ms (round-robin between runnable tasks of a CPU). */
@@ -29,6 +40,8 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
   preempt: true,
   debug_spinlock: true,
   debug_atomic_sleep: true,
+  debug_list: true,
+  debug_preempt: true,
   watchdog: true,
   timeslice_ms: 100,
   watchdog_thresh: 10,

@@ -1,5 +1,9 @@
 // The kernel API that scenarios use, under Linux's names.
 export * from "./atomic.ts";
+export * from "./barrier.ts";
+export * from "./bitops.ts";
+export * from "./list.ts";
+export * from "./percpu_defs.ts";
 export { REFCOUNT_INIT, REFCOUNT_MAX, REFCOUNT_SATURATED, refcount_read, refcount_set, refcount_add, refcount_inc, refcount_add_not_zero, refcount_inc_not_zero, refcount_sub_and_test, refcount_dec_and_test, refcount_dec, type refcount_t } from "./refcount.ts";
 export { printk, pr_info, BUG, BUG_ON, WARN_ON } from "./api_misc.ts";
 export {

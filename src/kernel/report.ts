@@ -25,6 +25,8 @@ export type BuiltinReportKind =
   | "lockdep"
   | "kmemleak"
   | "refcount"
+  | "list_corruption"
+  | "debug_preempt"
   | "kasan"
   | "panic"
   | "bug";

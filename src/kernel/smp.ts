@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect";
 import { CALL_FUNCTION_SINGLE_VECTOR, RESCHEDULE_VECTOR } from "../hw/vectors.ts";
 import { kernel } from "./kernel.ts";
 import { HARDIRQ_OFFSET } from "./preempt.ts";
-import { cpu_relax, smp_processor_id } from "./sched/core.ts";
+import { cpu_relax, raw_smp_processor_id } from "./sched/core.ts";
 import { trace_ipi_entry, trace_ipi_exit } from "./trace.ts";
 import { irq_exit } from "./softirq.ts";
 import { local_irq_restore, local_irq_save } from "./irqflags.ts";
@@ -58,7 +58,7 @@ export const on_each_cpu = (func: CallFn, info: unknown, wait: boolean): Effect.
 /** on_each_cpu_mask(mask, func, info, wait): `func` on the CPUs in `cpus` (by IPI, and here if listed). Context: process, interrupts on. */
 export const on_each_cpu_mask = gen_fn(function* on_each_cpu_mask(cpus: readonly number[], func: CallFn, info: unknown, wait: boolean): Effect.fn.Return<void> {
   const k = kernel();
-  const me = smp_processor_id();
+  const me = raw_smp_processor_id(); // (Linux: under preempt_disable())
   if (!k.this_cpu().hw.irqs_enabled && !warned_irqs_off.has(k)) {
     warned_irqs_off.add(k);
     k.report("bug", warn_text(k.this_ctx(), "kernel/smp.c", "smp_call_function_many"));
@@ -85,7 +85,7 @@ const warned_irqs_off = new WeakSet<object>();
 /** Runs `func(info)` on `cpu` (directly if it is this CPU); with `wait`, returns once it ran. */
 export const smp_call_function_single = gen_fn(function* smp_call_function_single(cpu: number, func: CallFn, info: unknown, wait: boolean): Effect.fn.Return<number> {
   const k = kernel();
-  if (cpu === smp_processor_id()) {
+  if (cpu === raw_smp_processor_id()) { // (Linux: under get_cpu())
     yield* func(info);
     return 0;
   }

@@ -126,8 +126,11 @@ function dump_pagetable(mm: MmState, addr: kaddr_t): string {
   return parts.join("");
 }
 
-/** no_context() / page_fault_oops(): the oops for a kernel access nothing maps; the machine stops. */
-function oops(k: Kernel, mm: MmState, addr: kaddr_t, error_code: number): never {
+/**
+ * no_context() / page_fault_oops(): the oops for a kernel access nothing maps; the machine stops.
+ * `inner`: the backtrace's innermost frames (the faulting function's first, for list.ts).
+ */
+export function oops(k: Kernel, mm: MmState, addr: kaddr_t, error_code: number, inner: readonly string[] = ["page_fault", "do_page_fault"]): never {
   const a = format_kaddr(mm.dm, addr);
   const is_null = mm.arch === "i386" && addr < PAGE;
   const preempt = k.config.preempt ? " PREEMPT" : "";
@@ -142,7 +145,7 @@ function oops(k: Kernel, mm: MmState, addr: kaddr_t, error_code: number): never 
           dump_pagetable(mm, addr),
           die,
         ];
-  k.report("bug", [...lines, ...dump_stack(k.this_ctx(), ["page_fault", "do_page_fault"])].join("\n"));
+  k.report("bug", [...lines, ...dump_stack(k.this_ctx(), inner)].join("\n"));
   throw new ScenarioBug(lines[0]!);
 }
 

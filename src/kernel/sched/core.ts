@@ -19,12 +19,23 @@ import { tick_nohz_restart } from "../time/tick.ts";
 import { ScenarioBug } from "../bug.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
 import { effect_fn, type EffectFn } from "../gen_fn.ts";
+import { check_preemption_disabled } from "../smp_processor_id.ts";
 
 // ---------------------------------------------------------------- context queries
 
 export const current = (): Task => kernel().this_cpu().curr;
-export const smp_processor_id = (): number => kernel().this_cpu().id;
-export const raw_smp_processor_id = smp_processor_id;
+/**
+ * smp_processor_id(): this CPU's number. With CONFIG_DEBUG_PREEMPT (machine.debug_preempt) a call
+ * from a task that may be preempted and migrate is reported (smp_processor_id.ts).
+ */
+export function smp_processor_id(): number {
+  const k = kernel();
+  const pc = k.this_cpu();
+  if (pc.preempt_count === 0) check_preemption_disabled(k, pc, "smp_processor_id", "");
+  return pc.id;
+}
+/** raw_smp_processor_id(): this CPU's number, unchecked (the caller knows it may be stale). */
+export const raw_smp_processor_id = (): number => kernel().this_cpu().id;
 export const num_online_cpus = (): number => kernel().percpu.length;
 export const preempt_count = (): number => kernel().this_cpu().preempt_count;
 export const in_irq = (): boolean => hardirq_count(preempt_count()) !== 0;
