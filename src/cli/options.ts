@@ -30,7 +30,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   lockdep: { value: false, help: "CONFIG_PROVE_LOCKING: lockdep's checks" },
   kmemleak: { value: false, help: "CONFIG_DEBUG_KMEMLEAK: unreferenced objects at the end of the run" },
   kasan: { value: false, help: "CONFIG_KASAN (generic, kernel 6 on x86_64): out-of-bounds, use-after-free and bad frees" },
-  detect: { value: true, help: "detectors to turn on: lockdep, kmemleak, kasan, might_sleep, spinlock, watchdog, hung_task" },
+  detect: { value: true, help: "detectors to turn on: lockdep, kmemleak, kasan, might_sleep, spinlock, list, preempt, watchdog, hung_task" },
   "no-detect": { value: true, help: "detectors to turn off (same names)" },
   swarm: { value: false, help: "draw the seed's machine from the scenario's swarm ranges" },
   "check-determinism": { value: false, help: "run twice and compare the trace hashes" },
@@ -97,6 +97,8 @@ export const DETECTORS: Readonly<Record<string, readonly [field: string, on: boo
   kasan: ["kasan", true, false],
   might_sleep: ["debug_atomic_sleep", true, false],
   spinlock: ["debug_spinlock", true, false],
+  list: ["debug_list", true, false],
+  preempt: ["debug_preempt", true, false],
   watchdog: ["watchdog", true, false],
   hung_task: ["hung_task_timeout_secs", 120, 0],
 };

@@ -95,7 +95,7 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["sweep", "counter-nolock", "--seeds", "1..2", "--swarm"], "--swarm: scenario counter-nolock declares no swarm ranges (a scenario's swarm: { cpus: [min, max], ... }; shipped ones that do: bug-sleep-in-atomic-rare, bug-sleep-in-atomic-rare-fixed)");
   badInput(["run", "bug-sleep-in-atomic-rare", "--swarm", "--machine", "arm.json"], 'machine file arm.json: "arch" must be "i386" or "x86_64", got "arm"');
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
-  badInput(["run", "demo", "--no-detect", "lockdep,kasn"], '--no-detect: unknown detector "kasn" (accepted: lockdep, kmemleak, kasan, might_sleep, spinlock, watchdog, hung_task)');
+  badInput(["run", "demo", "--no-detect", "lockdep,kasn"], '--no-detect: unknown detector "kasn" (accepted: lockdep, kmemleak, kasan, might_sleep, spinlock, list, preempt, watchdog, hung_task)');
   badInput(["sweep", "demo", "--seeds", "1..2", "--lockdep", "--no-detect", "lockdep"], 'detector "lockdep" is both turned on and off');
   assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
 });
