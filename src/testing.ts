@@ -11,6 +11,7 @@ import type { ReportKind } from "./kernel/report.ts";
 /** Seeds to run: "A..B" (inclusive), a list, or one seed. */
 export type Seeds = `${number}..${number}` | readonly number[] | number;
 
+/** expectClean()'s options (and expectFails'): the seeds to run, the scenario's file for the replay command, and every RunOptions field but seed, replay and script. */
 export interface SweepOptions extends Omit<RunOptions, "seed" | "replay" | "script"> {
   /** Seeds to run (default "1..100"). */
   readonly seeds?: Seeds;
@@ -18,6 +19,7 @@ export interface SweepOptions extends Omit<RunOptions, "seed" | "replay" | "scri
   readonly file?: string;
 }
 
+/** expectFails()'s options: SweepOptions (seeds 1..1000 by default here) and the kind of failure wanted. */
 export interface FailsOptions extends SweepOptions {
   /** The kind of failure wanted: a report kind ("might_sleep", "lockdep", ...), "expectation" or "limit"; any when left out. */
   readonly kind?: ReportKind | "limit";

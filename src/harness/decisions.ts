@@ -9,6 +9,11 @@ import { TraceEvent, trace_event_types, type Trace, type TraceRecord } from "../
 import { TP_IRQ_HANDLER_ENTRY } from "../kernel/trace.ts";
 import { MAX_CPUS } from "../hw/machine.ts";
 
+/**
+ * One decision of a recorded run (RunResult.decisions) and what it made happen: a tie-break won
+ * ("pick"), a step held back ("delay") or a device interrupt taken ("irq"), at virtual time
+ * `time` (ns) on CPU `cpu`, described by `text` from the trace events that followed it.
+ */
 export interface LabelledDecision {
   readonly time: number;
   readonly kind: "pick" | "delay" | "irq";

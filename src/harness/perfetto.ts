@@ -42,6 +42,13 @@ function context_name(r: TraceRecord): string {
   }
 }
 
+/**
+ * A run's trace events (RunResult.traceAll) as Chrome Trace Event JSON, which Perfetto and
+ * chrome://tracing open: a track per CPU with its task, hardirq, softirq and tasklet slices,
+ * spin and hold slices per lock, and every other event as an instant; `title` names the process,
+ * and slices still open at `endNs` (the run's end) are closed there. Timestamps are virtual
+ * microseconds.
+ */
 export function chrome_trace(records: readonly TraceRecord[], title: string, cpus: number, endNs: number): { traceEvents: ChromeEvent[]; displayTimeUnit: string } {
   const us = (ns: number): number => ns / 1000;
   const ev: ChromeEvent[] = [{ name: "process_name", ph: "M", pid: 0, tid: 0, args: { name: title } }];

@@ -35,6 +35,7 @@ import type { MemorySpec } from "../kernel/mm/mmzone.ts";
 import { collect_stats, type RunStats } from "./stats.ts";
 import { read_proc, type ProcFile } from "./proc.ts";
 
+/** How to run a scenario (runScenario): the seed (required), and optional overrides of the machine, the strategy, the limits and what to record. */
 export interface RunOptions {
   readonly seed: Seed;
   /** Overrides the scenario's CPU count. */
@@ -76,6 +77,11 @@ export interface RunOptions {
   readonly swarm?: boolean | SwarmConfig;
 }
 
+/**
+ * What a run gives: how it ended (`stop`), the reports and failed expectations, whether it
+ * `failed`, the log, statistics, the trace hash and newest trace events, the recording that
+ * replays it, and what RunOptions asked for (/proc files, every trace event, the script).
+ */
 export interface RunResult {
   readonly scenario: string;
   readonly seed: Seed;
@@ -113,7 +119,9 @@ export interface RunResult {
   readonly failed: boolean;
 }
 
+/** The steps a run may take (RunOptions.stepLimit's default); a run that has not ended by then stops with "step-limit" and fails. */
 export const DEFAULT_STEP_LIMIT = 5_000_000;
+/** The virtual time a run may take, in ms (RunOptions.timeLimitMs's default, 10 minutes); a run past it stops with "time-limit" and fails. */
 export const DEFAULT_TIME_LIMIT_MS = 600_000;
 
 function kernel_config(m: MachineSpec): KernelConfig {
@@ -303,6 +311,13 @@ export function checkSwarm(scn: Scenario<unknown>, opts: RunOptions): void {
   }
 }
 
+/**
+ * Runs `scn` once on `opts.seed`: builds the machine and boots the kernel, calls setup, runs until
+ * every scenario task has exited (or for duration_ms) and, if the machine got there, calls check;
+ * the same options give the same run. A failing run is a result with `failed` set; bad input (the
+ * scenario, its machine, an exception from its code) throws a ScenarioError, a fault of the
+ * simulator's own a SimError.
+ */
 export function runScenario<S>(scn: Scenario<S>, opts: RunOptions): RunResult {
   const scripted = opts.script !== undefined;
   const streams = new Streams(opts.seed, scripted ? (opts.replay ?? {}) : opts.replay, scripted ? script_fallback : undefined);

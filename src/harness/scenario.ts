@@ -10,17 +10,28 @@ import type { Detector } from "../kernel/detector.ts";
 import type { DeviceSpec } from "../hw/devices/device.ts";
 import type { FaultInjectionSpec } from "../kernel/fault_inject.ts";
 
+/**
+ * A NIC on the machine: packets arrive at `rate` per virtual second (a seeded Poisson process,
+ * stream "nic/NAME") into a receive ring, each raising IRQ `irq`; the driver's handler reaps the
+ * ring (nic(name)).
+ */
 export interface NicSpec extends NicConfig {
   /** CPUs the line is routed to and how; without it, all CPUs for round-robin, else CPU0. */
   readonly cpus?: readonly number[];
   readonly delivery?: "fixed" | "round-robin";
 }
 
+/**
+ * A disk on the machine: a submitted request completes after a latency drawn uniformly from
+ * [minNs, maxNs] (stream "disk/NAME") and raises IRQ `irq`; the driver's handler reaps the
+ * completed tags (disk(name)). `cpus` and `delivery` route the line as NicSpec's do.
+ */
 export interface DiskSpec extends DiskConfig {
   readonly cpus?: readonly number[];
   readonly delivery?: "fixed" | "round-robin";
 }
 
+/** The CPUs' TLB and data-cache geometry, and how much of kernel code's memory traffic goes through them (MachineSpec.mmu). */
 export interface MmuSpec {
   /** TLB entries and ways (4 KiB and large pages); defaults 64 / 4 and 32 / 4. */
   readonly tlb?: Partial<TlbConfig>;
@@ -35,6 +46,11 @@ export interface MmuSpec {
   readonly detail?: "off" | "locks" | "all";
 }
 
+/**
+ * The simulated machine: CPUs, kernel configuration (HZ, preemption, debug options, watchdogs),
+ * devices, physical memory and the page allocator (`memory`, which also picks the arch and the
+ * kernel era), the MMU, virtual-time costs and fault injection. Every field is optional.
+ */
 export interface MachineSpec {
   /** 1..64 CPUs (default 2). */
   readonly cpus?: number;
@@ -128,6 +144,7 @@ export interface SwarmConfig {
 /** What --machine FILE sets: any machine fields, and memory fields laid over the scenario's. */
 export type MachineOverride = Omit<MachineSpec, "memory"> & { readonly memory?: Partial<MemorySpec> };
 
+/** What a scenario's check() records failed expectations with; any failed expectation fails the run. */
 export interface Expect {
   /** Records a failed expectation unless `cond` holds. */
   that(cond: boolean, message: string): void;
@@ -135,6 +152,11 @@ export interface Expect {
   equal<T>(actual: T, expected: T, what: string): void;
 }
 
+/**
+ * A scenario: its name and machine, setup() that runs at boot (creating locks, tasks, IRQ
+ * handlers) and returns state of type S, and check() that runs after a run that ended normally;
+ * the report kinds it expects, its own detectors and devices.
+ */
 export interface Scenario<S = unknown> {
   /** Short name used on the command line (letters, digits, '-'). */
   readonly name: string;
@@ -160,6 +182,7 @@ export interface Scenario<S = unknown> {
   readonly devices?: readonly DeviceSpec<unknown>[];
 }
 
+/** A scenario, as given, with its state type S inferred from setup (the identity). */
 export function defineScenario<S>(s: Scenario<S>): Scenario<S> {
   return s;
 }

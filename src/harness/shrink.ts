@@ -17,6 +17,7 @@ import type { Scenario } from "./scenario.ts";
 import { DEFAULT_STEP_LIMIT, runScenario, type RunOptions, type RunResult } from "./run.ts";
 import { DEFAULT_COSTS } from "../hw/costs.ts";
 
+/** A run's size as the shrinker counts it: CPUs, the script's delays, tie-breaks (picks) and device events, and steps. */
 export interface Measures {
   readonly cpus: number;
   readonly delays: number;
@@ -25,6 +26,11 @@ export interface Measures {
   readonly steps: number;
 }
 
+/**
+ * What shrink() found: the failure it kept (`target`), the sizes before and after, the candidate
+ * runs it took, and the shrunk run: its CPU count, script, the other streams' draws and step
+ * limit, which replay it, and its recorded result beside the seed's.
+ */
 export interface ShrinkResult {
   /** The failure kept: a report kind, "expectation" or "limit". */
   readonly target: string;

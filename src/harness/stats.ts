@@ -27,6 +27,10 @@ function lock_classes(k: Kernel): LockStats[] {
   return [...rows.values()];
 }
 
+/**
+ * One CPU's share of the run: virtual time (ns) in tasks, softirqs, hardirqs, spinning on locks
+ * and idle; interrupts, softirq runs and context switches; its TLB and data-cache counters.
+ */
 export interface CpuStats {
   readonly cpu: number;
   readonly task_ns: number;
@@ -41,6 +45,10 @@ export interface CpuStats {
   readonly cache: { readonly hits: number; readonly misses: number; readonly invalidations: number; readonly bounces: number; readonly false_sharing: number };
 }
 
+/**
+ * One lock class, as /proc/lock_stat counts it (every lock of that name in one row):
+ * acquisitions, contentions, and the total and longest wait and hold times (ns).
+ */
 export interface LockStats {
   readonly name: string;
   readonly acquisitions: number;
@@ -63,6 +71,11 @@ export interface MemStats {
   readonly oom_kills: number;
 }
 
+/**
+ * The run's statistics (RunResult.stats): per CPU, per lock class, per IRQ line (its handlers'
+ * names and count), per task (state and voluntary / involuntary context switches), and the
+ * memory manager's when the machine has memory.
+ */
 export interface RunStats {
   readonly cpus: readonly CpuStats[];
   readonly locks: readonly LockStats[];

@@ -20,6 +20,7 @@ export function printk(text: string): void {
   kernel().printk(text);
   trace_printk(text);
 }
+/** pr_info(text): printk(KERN_INFO text). Context: any; never sleeps. mmsim keeps no log levels: the same as printk. */
 export const pr_info = printk;
 
 /** might_sleep() called by scenario code: reported at the scenario's name. */
@@ -36,6 +37,10 @@ export const BUG = (where: string): Effect.Effect<never> =>
     return Effect.die(new ScenarioBug(`kernel BUG at ${where}`));
   });
 
+/**
+ * BUG_ON(cond, where): BUG(where) if `cond` holds: "kernel BUG at WHERE!" with a backtrace (a
+ * "bug" report), and the machine stops as a panic would. Context: any.
+ */
 export const BUG_ON = (cond: boolean, where: string): Effect.Effect<void> => (cond ? BUG(where) : Effect.void);
 
 /** WARN_ON(): prints a warning with a backtrace once per call site name and goes on. */
@@ -47,6 +52,7 @@ export function WARN_ON(cond: boolean, where: string): boolean {
   return true;
 }
 
+/** The machine's NIC named `name` (machine.nics), for a driver's interrupt handler to reap its ring; throws a ScenarioError if there is none. */
 export function nic(name: string): Nic {
   const n = kernel().machine.nics.find((d) => d.config.name === name);
   if (n === undefined) throw new ScenarioError(`no NIC named "${name}" on this machine`);
@@ -60,6 +66,7 @@ export function device<D>(spec: DeviceSpec<D>): D {
   return d.device as D;
 }
 
+/** The machine's disk named `name` (machine.disks), to submit requests and reap completions; throws a ScenarioError if there is none. */
 export function disk(name: string): Disk {
   const d = kernel().machine.disks.find((x) => x.config.name === name);
   if (d === undefined) throw new ScenarioError(`no disk named "${name}" on this machine`);

@@ -100,6 +100,10 @@ export interface DetectorContext {
   readonly cpus: number;
 }
 
+/**
+ * A detector of one's own (defineDetector): its `name`, which is the kind of the reports it
+ * files, and create(), called at boot of each run to make that run's hooks.
+ */
 export interface Detector {
   /** Its name: the kind of the reports it files (letters, digits, '-' and '_'). */
   readonly name: string;

@@ -6,8 +6,10 @@ import { OpClass, PARK, op, type Activation } from "../sim/op.ts";
 
 /** The saved state of the interrupt flag (X86_EFLAGS_IF = 0x200 when set). */
 export type irqflags_t = number;
+/** X86_EFLAGS_IF (0x200): the interrupt-enable flag of EFLAGS; set in saved flags when interrupts were on. */
 export const X86_EFLAGS_IF = 0x200;
 
+/** local_irq_disable(): disables interrupts on this CPU (cli). Context: any; never sleeps. Not an interleaving point. */
 export function local_irq_disable(): void {
   kernel().this_cpu().hw.irqs_enabled = false;
 }
@@ -38,6 +40,10 @@ class IrqRestore extends OpClass {
 }
 
 const local_irq_enable_op: Effect.Effect<void> = op(new IrqRestore(X86_EFLAGS_IF));
+/**
+ * local_irq_enable(): enables interrupts on this CPU (sti). Context: any; never sleeps. An
+ * interleaving point: an interrupt pending on the CPU is taken right there.
+ */
 export const local_irq_enable = (): Effect.Effect<void> => local_irq_enable_op;
 
 /**
@@ -61,6 +67,7 @@ export function local_irq_save(): irqflags_t {
 /** local_irq_restore(flags): the flag exactly as saved (popf); enabling is an interleaving point. */
 export const local_irq_restore = (flags: irqflags_t): Effect.Effect<void> => op(new IrqRestore(flags));
 
+/** raw_irqs_disabled_flags(flags): true if the saved `flags` (from local_irq_save) had interrupts disabled (X86_EFLAGS_IF clear). */
 export function raw_irqs_disabled_flags(flags: irqflags_t): boolean {
   return (flags & X86_EFLAGS_IF) === 0;
 }

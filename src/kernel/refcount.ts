@@ -14,16 +14,21 @@ import { kernel, type Kernel } from "./kernel.ts";
 import { sched_point } from "./sched/core.ts";
 import { dump_stack } from "./dumpstack.ts";
 
+/** refcount_t: a reference count that saturates (and warns) instead of wrapping or going below 0; make one with REFCOUNT_INIT(n). */
 export interface refcount_t {
   refs: number;
 }
 
+/** REFCOUNT_MAX (INT_MAX): the largest count; an increment past it saturates the count and warns. */
 export const REFCOUNT_MAX = 0x7fffffff;
 /** INT_MIN / 2 */
 export const REFCOUNT_SATURATED = -0x40000000;
 
+/** REFCOUNT_INIT(n): a refcount_t holding `n`. */
 export const REFCOUNT_INIT = (n: number): refcount_t => ({ refs: n });
+/** refcount_read(r): the count (atomic_read). Context: any; never sleeps. A plain load, not an interleaving point. */
 export const refcount_read = (r: refcount_t): number => r.refs;
+/** refcount_set(r, n): sets the count (atomic_set). Context: any; never sleeps. A plain store, not an interleaving point. */
 export const refcount_set = (r: refcount_t, n: number): void => {
   r.refs = n;
 };
@@ -74,6 +79,10 @@ export const refcount_add_not_zero = (i: number, r: refcount_t): Effect.Effect<b
     if (old < 0 || old + i < 0 || old + i > REFCOUNT_MAX) refcount_warn_saturate(k, r, "REFCOUNT_ADD_NOT_ZERO_OVF", "refcount_add_not_zero");
     return old !== 0;
   });
+/**
+ * refcount_inc_not_zero(r): increments the count unless it is 0; true if it did (a lookup taking
+ * a reference on an object not yet being freed). Context: any; never sleeps. One atomic step.
+ */
 export const refcount_inc_not_zero = (r: refcount_t): Effect.Effect<boolean> => refcount_add_not_zero(1, r);
 
 /** refcount_add(): an addition on 0 is a use after free. */
@@ -84,6 +93,10 @@ export const refcount_add = (i: number, r: refcount_t): Effect.Effect<void> =>
     if (old === 0) refcount_warn_saturate(k, r, "REFCOUNT_ADD_UAF", "refcount_add");
     else if (old < 0 || old + i < 0 || old + i > REFCOUNT_MAX) refcount_warn_saturate(k, r, "REFCOUNT_ADD_OVF", "refcount_add");
   });
+/**
+ * refcount_inc(r): increments the count; an increment from 0 warns "refcount_t: addition on 0;
+ * use-after-free." and saturates the count. Context: any; never sleeps. One atomic step.
+ */
 export const refcount_inc = (r: refcount_t): Effect.Effect<void> => refcount_add(1, r);
 
 /** refcount_sub_and_test(): true when this dropped the last reference; below 0 is an underflow. */
@@ -95,6 +108,11 @@ export const refcount_sub_and_test = (i: number, r: refcount_t): Effect.Effect<b
     if (old < 0 || old - i < 0) refcount_warn_saturate(k, r, "REFCOUNT_SUB_UAF", "refcount_sub_and_test");
     return false;
   });
+/**
+ * refcount_dec_and_test(r): decrements the count; true when that dropped the last reference (the
+ * caller frees the object). A decrement from 0 warns "refcount_t: underflow; use-after-free." and
+ * saturates the count. Context: any; never sleeps. One atomic step.
+ */
 export const refcount_dec_and_test = (r: refcount_t): Effect.Effect<boolean> => refcount_sub_and_test(1, r);
 
 /** refcount_dec(): a decrement that must not drop the last reference (that would leak the object). */

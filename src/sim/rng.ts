@@ -7,8 +7,10 @@
 import seedrandom from "seedrandom";
 import { SimError } from "./errors.ts";
 
+/** A run's master seed: a 32-bit integer or a string. Every random stream of the run derives from it. */
 export type Seed = number | string;
 
+/** A random stream (seeded, or serving a recording's draws): floats in [0, 1) and integers in [0, n). */
 export interface Rng {
   /** A float in [0, 1). */
   next(): number;
@@ -30,6 +32,10 @@ export interface AleaState {
  */
 export type StreamDraws = { readonly alea: AleaState; readonly draws: number } | readonly number[];
 
+/**
+ * A run's draws by stream label ("sched", "fault", "nic/eth0", ...), compactly (RunResult.recording);
+ * RunOptions.replay serves them again, which replays the run without its seed.
+ */
 export type Recording = Record<string, StreamDraws>;
 
 /** How many draws a stream's record holds. */

@@ -9,6 +9,11 @@
 // turn may break a tie more than once when a due event fires first).
 import type { Strategy, StrategyLane } from "./strategy.ts";
 
+/**
+ * A run's scheduling decisions and device events as a script (RunOptions.script): the tie-breaks
+ * and delays that differ from the simplest course, and each device's event times. Where it says
+ * nothing, the lowest lane id wins a tie, no step is delayed and a device raises nothing more.
+ */
 export interface Script {
   /** [tie-break, lane id]: ties (counted from 0) the lane won that the lowest id would not have. */
   readonly picks: readonly (readonly [number, number])[];

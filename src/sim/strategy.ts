@@ -23,6 +23,11 @@ export interface StrategyLane {
   runnable(): boolean;
 }
 
+/**
+ * A scheduling strategy for one run (made by a CustomStrategy's make()): which of the lanes tied
+ * at the earliest clock steps next (pick) and how much extra virtual time a lane spends before its
+ * step (delay).
+ */
 export interface Strategy {
   readonly name: string;
   /** Which of the lanes tied at the earliest clock runs next: an index into `tied` (`lanes`: all of them). */

@@ -24,6 +24,11 @@ export interface DeviceApi {
   raise(): void;
 }
 
+/**
+ * A device of one's own (defineDevice): an interrupt source named `name` on line `irq`, with its
+ * own seeded stream ("dev/NAME"); create() makes the run's instance, of type D, at boot, and
+ * start() sets it going once setup is done. The driver finds it with device(spec).
+ */
 export interface DeviceSpec<D> {
   /** Its name (letters, digits, '-', '_'): its stream is "dev/<name>". */
   readonly name: string;

@@ -4,6 +4,11 @@
 // user of a slot still in use on the same CPU (an interrupt taking the task's KM_USER0) is what
 // the kernel side will report. Preemption, the pte and the TLB flush are the caller's.
 
+/**
+ * enum km_type's names in order (the 2.6.11 list, KM_TYPE_NR = 13): the kmap_atomic slots each
+ * CPU has, one per use. 2.6.34's enum adds a few more (KM_SYNC_ICACHE, KM_NMI, ...), which mmsim
+ * leaves out; 6.1 has no km_type.
+ */
 export const KM_TYPES = [
   "KM_BOUNCE_READ",
   "KM_SKB_SUNRPC_DATA",
@@ -19,6 +24,12 @@ export const KM_TYPES = [
   "KM_SOFTIRQ0",
   "KM_SOFTIRQ1",
 ] as const;
+/**
+ * km_type: a kmap_atomic slot ("KM_USER0", "KM_IRQ0", ...). 2.6: kmap_atomic(page, type) uses
+ * fixmap slot type + KM_TYPE_NR * cpu; a slot still in use on the CPU (an interrupt taking the
+ * task's KM_USER0) is a kernel BUG, as BUG_ON(!pte_none(...)) in kmap_atomic_prot. Kernel 6
+ * ignores it.
+ */
 export type km_type = (typeof KM_TYPES)[number];
 export const KM_TYPE_NR = KM_TYPES.length;
 

@@ -162,18 +162,34 @@ export const mempool_destroy = gen_fn(function* mempool_destroy(pool: mempool_t 
   yield* free_reserve(pool);
 });
 
-/** mempool_alloc_slab / mempool_free_slab: elements from a kmem_cache (pool_data). */
+/** mempool_alloc_slab(gfp_mask, pool_data): an object from the kmem_cache `pool_data` (kmem_cache_alloc), or null. Context: as kmem_cache_alloc with the mask. */
 export const mempool_alloc_slab: mempool_alloc_t = (gfp, data) => Effect.map(kmem_cache_alloc(data as kmem_cache, gfp), (o) => (o === 0 ? null : o));
+/** mempool_free_slab(element, pool_data): kmem_cache_free(pool_data, element). Context: any; never sleeps. */
 export const mempool_free_slab: mempool_free_t = (e, data) => kmem_cache_free(data as kmem_cache, e);
-/** mempool_kmalloc / mempool_kfree: kmalloc(pool_data bytes). */
+/** mempool_kmalloc(gfp_mask, pool_data): kmalloc(pool_data bytes, gfp_mask), or null. Context: as kmalloc with the mask. */
 export const mempool_kmalloc: mempool_alloc_t = (gfp, data) => Effect.map(kmalloc(data as number, gfp), (o) => (o === 0 ? null : o));
+/** mempool_kfree(element, pool_data): kfree(element). Context: any; never sleeps. */
 export const mempool_kfree: mempool_free_t = (e) => kfree(e);
-/** mempool_alloc_pages / mempool_free_pages: pages of order pool_data; elements are pages. */
+/** mempool_alloc_pages(gfp_mask, pool_data): alloc_pages(gfp_mask, pool_data as the order); the element is the page, or null. Context: as alloc_pages with the mask. */
 export const mempool_alloc_pages: mempool_alloc_t = (gfp, data) => alloc_pages(gfp, data as number);
+/** mempool_free_pages(element, pool_data): __free_pages(element, pool_data as the order). Context: any; never sleeps. */
 export const mempool_free_pages: mempool_free_t = (e, data) => __free_pages(e, data as number);
 
+/**
+ * mempool_create_slab_pool(min_nr, kc): a pool of `min_nr` objects reserved from cache `kc`
+ * (mempool_alloc_slab / mempool_free_slab), or null. Context: process; may sleep.
+ */
 export const mempool_create_slab_pool = (min_nr: number, kc: kmem_cache): Effect.Effect<mempool_t | null> => mempool_create(min_nr, mempool_alloc_slab, mempool_free_slab, kc);
+/**
+ * mempool_create_kmalloc_pool(min_nr, size): a pool of `min_nr` reserved kmalloc(size) buffers
+ * (mempool_kmalloc / mempool_kfree), or null. Context: process; may sleep.
+ */
 export const mempool_create_kmalloc_pool = (min_nr: number, size: number): Effect.Effect<mempool_t | null> => mempool_create(min_nr, mempool_kmalloc, mempool_kfree, size);
+/**
+ * mempool_create_page_pool(min_nr, order): a pool of `min_nr` reserved blocks of 2^order pages
+ * (mempool_alloc_pages / mempool_free_pages; the elements are pages), or null. Context: process;
+ * may sleep.
+ */
 export const mempool_create_page_pool = (min_nr: number, order: number): Effect.Effect<mempool_t | null> => mempool_create(min_nr, mempool_alloc_pages, mempool_free_pages, order);
 
 /** The reserve's current size (pool->curr_nr). */

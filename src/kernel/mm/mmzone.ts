@@ -104,6 +104,11 @@ export class ZoneStat {
   nr_written = 0;
 }
 
+/**
+ * struct zone: one memory zone of a node (DMA, DMA32, Normal, HighMem): its buddy free lists
+ * (free_area), watermarks and lowmem_reserve, per-CPU pagesets, zone->lock and the LRU lists'
+ * lru_lock, and its counters. Scenarios reach them with for_each_populated_zone().
+ */
 export class Zone implements BuddyZone {
   readonly free_area: FreeArea[];
   free_pages = 0;

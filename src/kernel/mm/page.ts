@@ -17,6 +17,11 @@ import { MAXMEM_PFN, VMALLOC_END, VMALLOC_OFFSET } from "./pgtable_32_types.ts";
 /** 2 ** PAGE_SHIFT, computed once: with the imported binding, each `2 ** PAGE_SHIFT` is a pow computed at run time (about 8x slower, measured in a loop). */
 const PAGE_BYTES = 2 ** PAGE_SHIFT;
 
+/**
+ * A kernel virtual address (void * in Linux); 0 is NULL. Stored as a number relative to the
+ * kernel half's start (0 on i386, 0xffff800000000000 on x86_64); format_kaddr() prints the real
+ * address.
+ */
 export type kaddr_t = number;
 
 const KERNEL_BASE: Record<Arch, bigint> = { i386: 0n, x86_64: 0xffff800000000000n };

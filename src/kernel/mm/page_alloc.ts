@@ -44,6 +44,7 @@ import * as F from "./page-flags.ts";
 import type { kaddr_t } from "./page.ts";
 import { kasan_unpoison_pages } from "./kasan.ts";
 
+/** A page frame (struct page * in Linux), represented by its pfn; NULL is null. */
 export type page = number;
 export { MmState };
 // The entry points are ops (page_alloc_fast.ts); kernel code imports them from here.
@@ -591,14 +592,25 @@ export function bad_page(k: Kernel, mm: MmState, p: number, why: string): void {
   k.report("bad_page", [head, ...body, ...dump_stack(k.this_ctx(), ["bad_page"])].join("\n"));
 }
 
+/** page_count(page): the page's reference count (page->_count; 6.1's _refcount). Context: any; never sleeps. */
 export const page_count = (p: page): number => mm_of(kernel()).mem_map._count[p]!;
+/** get_page(page): takes a reference on the page (its count + 1). Context: any; never sleeps. */
 export const get_page = (p: page): void => {
   mm_of(kernel()).mem_map._count[p]!++;
 };
+/**
+ * put_page(page): drops a reference; the last one frees the page. Context: any; never sleeps.
+ * mmsim: __free_pages(page, 0), so the last reference to a block allocated with order > 0 (a
+ * compound page in Linux) gets a bad_page report (the orders differ) and the whole block is freed.
+ */
 export const put_page = (p: page): Effect.Effect<void> => __free_pages(p, 0);
+/** page_to_pfn(page): the page frame number. The identity in mmsim, whose pages are their pfns. */
 export const page_to_pfn = (p: page): number => p;
+/** pfn_to_page(pfn): the page of a page frame number. The identity in mmsim, whose pages are their pfns. */
 export const pfn_to_page = (pfn: number): page => pfn;
+/** PageHighMem(page): true if the page is in ZONE_HIGHMEM (i386 only; no permanent kernel address). */
 export const PageHighMem = (p: page): boolean => mm_of(kernel()).page_zone(p)?.is_highmem ?? false;
+/** page_to_nid(page): the NUMA node the page belongs to (-1 in mmsim for a pfn in no zone). */
 export const page_to_nid = (p: page): number => mm_of(kernel()).page_zone(p)?.node ?? -1;
 /** numa_node_id(): the node of the current CPU. */
 export const numa_node_id = (): number => mm_of(kernel()).cpu_to_node[kernel().this_cpu().id]!;
@@ -612,7 +624,9 @@ export const page_address = (p: page): kaddr_t => P.page_address(mm_of(kernel())
 export const set_page_address = (p: page, addr: kaddr_t): void => P.set_page_address(mm_of(kernel()).dm, p, addr);
 /** virt_to_page(): the page of a direct-map address. */
 export const virt_to_page = (addr: kaddr_t): page => P.virt_to_page(mm_of(kernel()).dm, addr);
+/** __pa(addr): the physical address of a kernel direct-map (lowmem) address; mmsim throws a ScenarioError for any other address. */
 export const __pa = (addr: kaddr_t): number => P.__pa(mm_of(kernel()).dm, addr);
+/** __va(phys): the kernel direct-map address of a lowmem physical address; mmsim throws a ScenarioError for one outside the direct map. */
 export const __va = (phys: number): kaddr_t => P.__va(mm_of(kernel()).dm, phys);
 /** %p of a kernel address: the real (canonical) address in hex. */
 export const format_kaddr = (addr: kaddr_t): string => P.format_kaddr(mm_of(kernel()).dm, addr);
@@ -627,12 +641,15 @@ export const __get_free_pages = gen_fn(function* __get_free_pages(gfp: G.gfp_t, 
   const p = yield* alloc_pages(gfp, order);
   return p === null ? 0 : page_address(p);
 });
+/** __get_free_page(gfp): __get_free_pages(gfp, 0): one lowmem page's address, or 0. Context: may sleep if the mask may. */
 export const __get_free_page = (gfp: G.gfp_t): Effect.Effect<kaddr_t> => __get_free_pages(gfp, 0);
+/** get_zeroed_page(gfp): the address of one zeroed lowmem page (__GFP_ZERO), or 0. Context: may sleep if the mask may. */
 export const get_zeroed_page = (gfp: G.gfp_t): Effect.Effect<kaddr_t> => __get_free_pages(gfp | G.__GFP_ZERO, 0);
 
 /** free_pages(addr, order): frees what __get_free_pages returned; 0 is ignored. Context: any. */
 export const free_pages = (addr: kaddr_t, order: number): Effect.Effect<void> =>
   addr === 0 ? Effect.void : Effect.suspend(() => __free_pages(virt_to_page(addr), order));
+/** free_page(addr): free_pages(addr, 0), for what __get_free_page returned; 0 is ignored. Context: any; never sleeps. */
 export const free_page = (addr: kaddr_t): Effect.Effect<void> => free_pages(addr, 0);
 
 /** for_each_populated_zone(): calls `fn` for every zone with pages, node by node. */

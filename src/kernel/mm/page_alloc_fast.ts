@@ -152,7 +152,13 @@ const buddy_alloc_order0 = (mm: MmState, zones: Zone[], z: Zone, gfp: G.gfp_t): 
  * then); GFP_ATOMIC never sleeps and may dig into the reserves.
  */
 export const alloc_pages_node = (nid: number, gfp: G.gfp_t, order: number): Effect.Effect<page | null> => op(new AllocPages(nid, gfp, order));
+/**
+ * alloc_pages(gfp, order): 2^order contiguous pages from the current CPU's node first, or null:
+ * alloc_pages_node(-1, gfp, order). Context: may sleep if the mask allows it (might_sleep is
+ * checked then); GFP_ATOMIC never sleeps and may dig into the reserves.
+ */
 export const alloc_pages = (gfp: G.gfp_t, order: number): Effect.Effect<page | null> => op(new AllocPages(-1, gfp, order));
+/** alloc_page(gfp): alloc_pages(gfp, 0), one page or null. Context: may sleep if the mask allows it. */
 export const alloc_page = (gfp: G.gfp_t): Effect.Effect<page | null> => op(new AllocPages(-1, gfp, 0));
 
 /**
@@ -266,4 +272,5 @@ export const free_pages_prepared = (mm: MmState, z: Zone, p: number, order: numb
 
 /** __free_pages(page, order): drops a reference; the last one returns the block. Context: any. */
 export const __free_pages = (p: page, order: number): Effect.Effect<void> => op(new FreePages(p, order));
+/** __free_page(page): __free_pages(page, 0): drops a reference; the last one frees the page. Context: any; never sleeps. */
 export const __free_page = (p: page): Effect.Effect<void> => op(new FreePages(p, 0));

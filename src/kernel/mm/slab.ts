@@ -117,6 +117,12 @@ export interface kmem_list3 {
   free_touched: boolean;
 }
 
+/**
+ * struct kmem_cache (SLAB): a cache of objects of one size, made by kmem_cache_create(): its
+ * geometry (object size and alignment, objects per slab, slab order, colouring), flags, per-CPU
+ * array caches and per-node slab lists (kmem_list3). Scenarios pass it to kmem_cache_alloc /
+ * kmem_cache_free and read its fields for checks.
+ */
 export interface kmem_cache extends Geometry {
   readonly name: string;
   readonly flags: number;

@@ -6,12 +6,38 @@
 // machine's debug_slab on, kmem_cache_geometry applies DEBUG's layout.
 
 export const SLAB_DEBUG_FREE = 0x00000100;
+/**
+ * SLAB_RED_ZONE (0x400): red zones around each object catch overruns (a debug flag). Needs
+ * CONFIG_DEBUG_SLAB (the machine's memory.debug_slab, 2.6 only); without it 2.6.34's
+ * kmem_cache_create() BUGs on the flag and kernel 6 masks it off.
+ */
 export const SLAB_RED_ZONE = 0x00000400;
+/**
+ * SLAB_POISON (0x800): free objects are filled with a poison pattern that is checked when they are
+ * allocated again (a debug flag). Needs CONFIG_DEBUG_SLAB (the machine's memory.debug_slab, 2.6
+ * only); without it 2.6.34's kmem_cache_create() BUGs on the flag and kernel 6 masks it off.
+ */
 export const SLAB_POISON = 0x00000800;
+/**
+ * SLAB_HWCACHE_ALIGN (0x2000): align objects on the cache line (cache_line_size(), halved while
+ * the object fits in half of it). The same value in both eras.
+ */
 export const SLAB_HWCACHE_ALIGN = 0x00002000;
+/** SLAB_CACHE_DMA (0x4000): the cache's slabs come from ZONE_DMA (GFP_DMA added to each slab allocation). The same value in both eras. */
 export const SLAB_CACHE_DMA = 0x00004000;
+/**
+ * SLAB_STORE_USER (0x10000): each object records its last user, for debugging reports (a debug
+ * flag). Needs CONFIG_DEBUG_SLAB (the machine's memory.debug_slab, 2.6 only); without it 2.6.34's
+ * kmem_cache_create() BUGs on the flag and kernel 6 masks it off.
+ */
 export const SLAB_STORE_USER = 0x00010000;
+/**
+ * SLAB_RECLAIM_ACCOUNT (0x20000): the cache's objects are reclaimable (a shrinker frees them):
+ * slabs are allocated with __GFP_RECLAIMABLE and counted as NR_SLAB_RECLAIMABLE (SReclaimable),
+ * and the slab order stays at the smallest that fits. The same value in both eras.
+ */
 export const SLAB_RECLAIM_ACCOUNT = 0x00020000;
+/** SLAB_PANIC (0x40000): kmem_cache_create() panics instead of returning NULL when it fails. The same value in both eras. */
 export const SLAB_PANIC = 0x00040000;
 export const SLAB_DESTROY_BY_RCU = 0x00080000;
 export const SLAB_MEM_SPREAD = 0x00100000;

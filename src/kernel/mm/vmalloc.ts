@@ -240,7 +240,16 @@ export const __vmalloc = gen_fn(function* __vmalloc(size: number, gfp: gfp_t): E
   return area.addr;
 });
 
+/**
+ * vmalloc(size): `size` bytes of virtually contiguous memory, page by page (GFP_KERNEL |
+ * __GFP_HIGHMEM) mapped into the vmalloc area, or 0 (NULL). Context: process; may sleep; a kernel
+ * BUG in interrupt context.
+ */
 export const vmalloc = (size: number): Effect.Effect<kaddr_t> => __vmalloc(size, GFP_KERNEL | __GFP_HIGHMEM);
+/**
+ * vzalloc(size): vmalloc(size) with the memory zeroed (__GFP_ZERO), or 0 (NULL). Context: process;
+ * may sleep. Linux has it since 2.6.37; mmsim offers it on kernel 2.6 machines too.
+ */
 export const vzalloc = (size: number): Effect.Effect<kaddr_t> => __vmalloc(size, GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO);
 /** vmalloc_32(): pages the 32-bit DMA engines can reach (GFP_KERNEL on i386, GFP_DMA32 on x86_64). */
 export const vmalloc_32 = (size: number): Effect.Effect<kaddr_t> =>
