@@ -31,6 +31,7 @@ export * from "./sched/wait.ts";
 export * from "./irqflags.ts";
 export * from "./locking/spinlock.ts";
 export * from "./locking/mutex.ts";
+export { SINGLE_DEPTH_NESTING } from "./locking/lockdep.ts";
 export {
   open_softirq,
   raise_softirq,
