@@ -32,6 +32,7 @@ export * from "./irqflags.ts";
 export * from "./locking/spinlock.ts";
 export * from "./locking/mutex.ts";
 export { SINGLE_DEPTH_NESTING } from "./locking/lockdep.ts";
+export { semaphore, sema_init, DEFINE_SEMAPHORE, down, down_interruptible, down_timeout, down_trylock, up, EINTR, ETIME } from "./locking/semaphore.ts";
 export {
   open_softirq,
   raise_softirq,
