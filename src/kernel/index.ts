@@ -55,6 +55,27 @@ export {
   write_unlock_bh,
 } from "./locking/rwlock.ts";
 export {
+  seqcount_t,
+  seqcount_init,
+  write_seqcount_begin,
+  write_seqcount_end,
+  read_seqcount_begin,
+  read_seqcount_retry,
+  seqlock_t,
+  seqlock_init,
+  DEFINE_SEQLOCK,
+  write_seqlock,
+  write_sequnlock,
+  write_seqlock_irq,
+  write_sequnlock_irq,
+  write_seqlock_irqsave,
+  write_sequnlock_irqrestore,
+  write_seqlock_bh,
+  write_sequnlock_bh,
+  read_seqbegin,
+  read_seqretry,
+} from "./locking/seqlock.ts";
+export {
   open_softirq,
   raise_softirq,
   raise_softirq_irqoff,
