@@ -6,7 +6,21 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask, run } from "../helpers.ts";
 import { findScenario } from "../../scenarios/index.ts";
-import { DEFINE_SPINLOCK, msleep, spin_lock, spin_lock_bh, spin_trylock, spin_unlock, spin_unlock_bh, tasklet_init, tasklet_schedule, type spinlock_t } from "../../src/kernel/index.ts";
+import {
+  DEFINE_SPINLOCK,
+  SINGLE_DEPTH_NESTING,
+  might_sleep,
+  msleep,
+  spin_lock,
+  spin_lock_bh,
+  spin_lock_nested,
+  spin_trylock,
+  spin_unlock,
+  spin_unlock_bh,
+  tasklet_init,
+  tasklet_schedule,
+  spinlock_t,
+} from "../../src/kernel/index.ts";
 
 const M = (era: "2.6" | "6" = "2.6") => ({ cpus: 1, lockdep: true, memory: { arch: "i386", kernel: era, mb: 64 } }) as const;
 /** The lockdep report's lines up to "stack backtrace:". */
@@ -219,6 +233,105 @@ test("a lock a tasklet takes, taken elsewhere with softirqs on: {SOFTIRQ-ON-W} -
 test("without machine.lockdep nothing is checked and held locks print as before", () => {
   const r = inTask(pairs(ab, [["lock_a", "lock_b"], ["lock_b", "lock_a"]]), { cpus: 1 });
   assert.equal(r.reports, []);
+});
+
+test("spin_lock_nested(SINGLE_DEPTH_NESTING): a second lock of the class in a fixed order is subclass 1, no report; held locks print it as name/1", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const d1 = DEFINE_SPINLOCK("&dev->lock");
+        const d2 = DEFINE_SPINLOCK("&dev->lock");
+        for (let i = 0; i < 2; i++) {
+          yield* spin_lock(d1);
+          yield* spin_lock_nested(d2, SINGLE_DEPTH_NESTING);
+          if (i === 1) might_sleep("threadfn"); // prints the held locks
+          yield* spin_unlock(d2);
+          yield* spin_unlock(d1);
+        }
+      }),
+    M("6"),
+  );
+  assert.equal(lockdep(r), []);
+  const text = r.reports[0]!.text.split("\n");
+  assert.equal(text.slice(text.indexOf("2 locks held by t/3:"), text.indexOf("2 locks held by t/3:") + 3), [
+    "2 locks held by t/3:",
+    " #0: c1800000 (&dev->lock){+.+.}-{2:2}, at: threadfn",
+    " #1: c1800040 (&dev->lock/1){+.+.}-{2:2}, at: threadfn",
+  ]);
+});
+
+test("the subclass is a class of its own: nested-then-plain after plain-then-nested is a circular dependency between &dev->lock and &dev->lock/1", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const d1 = DEFINE_SPINLOCK("&dev->lock");
+        const d2 = DEFINE_SPINLOCK("&dev->lock");
+        yield* spin_lock(d1);
+        yield* spin_lock_nested(d2, 1);
+        yield* spin_unlock(d2);
+        yield* spin_unlock(d1);
+        yield* spin_lock_nested(d2, 1);
+        yield* spin_lock(d1);
+        yield* spin_unlock(d1);
+        yield* spin_unlock(d2);
+      }),
+    M(),
+  );
+  assert.equal(lockdep(r)[0]!.slice(4, 27), [
+    "t/3 is trying to acquire lock:",
+    " (&dev->lock){+.+...}, at: threadfn",
+    "",
+    "but task is already holding lock:",
+    " (&dev->lock/1){+.+...}, at: threadfn",
+    "",
+    "which lock already depends on the new lock.",
+    "",
+    "",
+    "the existing dependency chain (in reverse order) is:",
+    "",
+    "-> #1 (&dev->lock/1){+.+...}:",
+    "       lock_acquire",
+    "       _raw_spin_lock_nested",
+    "       threadfn",
+    "       kthread",
+    "",
+    "-> #0 (&dev->lock){+.+...}:",
+    "       __lock_acquire",
+    "       lock_acquire",
+    "       _raw_spin_lock",
+    "       threadfn",
+    "       kthread",
+  ]);
+});
+
+test("a subclass of MAX_LOCKDEP_SUBCLASSES (8): 'BUG: looking up invalid subclass: 8' and lockdep is off; without lockdep spin_lock_nested is spin_lock", () => {
+  const body = () =>
+    Effect.gen(function* () {
+      const d1 = DEFINE_SPINLOCK("&dev->lock");
+      const d2 = DEFINE_SPINLOCK("&dev->lock");
+      yield* spin_lock_nested(d1, 8);
+      yield* spin_lock(d2); // recursion of the class, unseen: lockdep is off
+      yield* spin_unlock(d2);
+      yield* spin_unlock(d1);
+    });
+  const r = inTask(body, M());
+  assert.equal(r.reports.map((x) => x.text.split("\n")), [
+    [
+      "BUG: looking up invalid subclass: 8",
+      "turning off the locking correctness validator.",
+      "Pid: 3, comm: t Not tainted 2.6.34-mmsim #1",
+      "Call Trace:",
+      " look_up_lock_class",
+      " register_lock_class",
+      " __lock_acquire",
+      " lock_acquire",
+      " _raw_spin_lock_nested",
+      " threadfn",
+      " kthread",
+    ],
+  ]);
+  assert.equal(inTask(body, { cpus: 1 }).reports, []);
+  assert.throws(() => spin_lock_nested(new spinlock_t("l"), -1), /spin_lock_nested\(l, -1\): the subclass must be a whole number from 0/);
 });
 
 test.run();
