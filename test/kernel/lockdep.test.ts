@@ -20,6 +20,11 @@ import {
   tasklet_init,
   tasklet_schedule,
   spinlock_t,
+  DEFINE_RWLOCK,
+  read_lock,
+  read_lock_bh,
+  read_unlock,
+  read_unlock_bh,
 } from "../../src/kernel/index.ts";
 
 const M = (era: "2.6" | "6" = "2.6") => ({ cpus: 1, lockdep: true, memory: { arch: "i386", kernel: era, mb: 64 } }) as const;
@@ -332,6 +337,64 @@ test("a subclass of MAX_LOCKDEP_SUBCLASSES (8): 'BUG: looking up invalid subclas
   ]);
   assert.equal(inTask(body, { cpus: 1 }).reports, []);
   assert.throws(() => spin_lock_nested(new spinlock_t("l"), -1), /spin_lock_nested\(l, -1\): the subclass must be a whole number from 0/);
+});
+
+test("a chain through a read lock, A -> L(read) -> B, closed by B -> A: 6.1 reports it for a process-context reader; not for a recursive one (not a strong path), nor 2.6.34 (recursive reads add no dependencies)", () => {
+  const chain = (era: "2.6" | "6", bh: boolean) =>
+    inTask(
+      () =>
+        Effect.gen(function* () {
+          const a = DEFINE_SPINLOCK("lock_a");
+          const l = DEFINE_RWLOCK("tbl_lock");
+          const b = DEFINE_SPINLOCK("lock_b");
+          // With bottom halves off, in_interrupt() is true: 6.1's read_lock is then a recursive read.
+          const rl = bh ? read_lock_bh : read_lock;
+          const ru = bh ? read_unlock_bh : read_unlock;
+          yield* spin_lock(a);
+          yield* rl(l);
+          yield* ru(l);
+          yield* spin_unlock(a);
+          yield* rl(l);
+          yield* spin_lock(b);
+          yield* spin_unlock(b);
+          yield* ru(l);
+          yield* spin_lock(b);
+          yield* spin_lock(a);
+          yield* spin_unlock(a);
+          yield* spin_unlock(b);
+        }),
+      M(era),
+    );
+  for (const bh of [false, true]) assert.equal(chain("2.6", bh).reports, [], `2.6 bh ${bh}`);
+  // A -(EN)-> L -(SN)-> B: a strong path from the new lock to the held one, a cycle. With the
+  // read recursive, A -(ER)-> L then L -(SN)-> B: -(*R)-> followed by -(S*)->, not strong.
+  assert.equal(chain("6", true).reports, []);
+  const text = lockdep(chain("6", false))[0]!;
+  assert.equal(text.slice(text.indexOf("the existing dependency chain (in reverse order) is:"), text.indexOf("other info that might help us debug this:") + 4), [
+    "the existing dependency chain (in reverse order) is:",
+    "",
+    "-> #2 (lock_b){+.+.}-{2:2}:",
+    "       _raw_spin_lock",
+    "       threadfn",
+    "       kthread",
+    "",
+    "-> #1 (tbl_lock){.+.+}-{2:2}:",
+    "       _raw_read_lock",
+    "       threadfn",
+    "       kthread",
+    "",
+    "-> #0 (lock_a){+.+.}-{2:2}:",
+    "       __lock_acquire",
+    "       lock_acquire",
+    "       _raw_spin_lock",
+    "       threadfn",
+    "       kthread",
+    "",
+    "other info that might help us debug this:",
+    "",
+    "Chain exists of:",
+    "  lock_a --> tbl_lock --> lock_b",
+  ]);
 });
 
 test.run();
