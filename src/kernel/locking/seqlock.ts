@@ -84,12 +84,12 @@ export function write_seqcount_end(s: seqcount_t): void {
   const w = s.waiters;
   if (w.length === 0) return;
   const at = t + k.costs.lineTransfer;
-  for (const c of w) {
+  while (w.length > 0) {
+    const c = w.pop()!;
     if (c.cpu.top() === c) catch_up(c.cpu, at);
     c.spinning = null;
     c.cpu.hw.changed();
   }
-  while (w.length > 0) w.pop();
 }
 
 /** seqcount_lockdep_reader_access(): a recursive read of the class, with interrupts off (local_irq_save), released at once. */
