@@ -12,5 +12,6 @@ import kmapNested from "./kmap-atomic-nested.ts";
 import mempoolLeak from "./mempool-leak.ts";
 import atomicUnchecked from "./atomic-unchecked.ts";
 import refcountLateGet from "./refcount-race.ts";
+import seqlockNoRetry from "./seqlock-no-retry.ts";
 
-export const BUGS: readonly BugPair[] = [lostUpdate, abba, irqUnsafe, sleepRare, uafRace, doubleFree, percpu, kmapNested, mempoolLeak, atomicUnchecked, refcountLateGet];
+export const BUGS: readonly BugPair[] = [lostUpdate, abba, irqUnsafe, sleepRare, uafRace, doubleFree, percpu, kmapNested, mempoolLeak, atomicUnchecked, refcountLateGet, seqlockNoRetry];

@@ -5,20 +5,38 @@
 // from one interleaving point (an op that parks) to the next.
 import type * as Effect from "effect/Effect";
 import type { Stepper } from "../sim/stepper.ts";
-import type { spinlock_t } from "./locking/spinlock.ts";
 import type { Task } from "./sched/task.ts";
 import type { PerCpu } from "./percpu.ts";
+
+/**
+ * What a spinning context waits on (a spinlock, an rwlock, a seqcount whose writer is inside its
+ * section): its name, and the context that must let go before the spinner can go on (null when
+ * none can be named), which the lockup finder follows.
+ */
+export interface SpinTarget {
+  readonly name: string;
+  readonly holder: ExecContext | null;
+}
+
+/** A spinning lock a context holds, as lockup reports and held-lock listings without lockdep print it. */
+export interface HeldLock {
+  readonly name: string;
+  /** The locking call that took it ("spin_lock_irqsave", "read_lock" ...). */
+  readonly acquired_by: string;
+}
 
 export class ExecContext {
   /** Steps the program; made when the context first runs. */
   stepper: Stepper | null = null;
   /** The lock this context is spinning on (it runs again once the lock is handed to it). */
-  spinning: spinlock_t | null = null;
+  spinning: SpinTarget | null = null;
   spin_since = 0;
   /** The locking call it spins in ("spin_lock_irqsave", ...). */
   spin_by = "";
-  /** Spinlocks held, in acquisition order. */
-  readonly held: spinlock_t[] = [];
+  /** What the spinning call wants, for locks with more than one way in (rwlock.ts: read or write, and which call). */
+  spin_mode = 0;
+  /** Spinning locks held (spinlocks, rwlocks), in acquisition order. */
+  readonly held: HeldLock[] = [];
   /** Simulated kernel call stack, outermost first, for backtraces. */
   readonly frames: string[];
   /** The DS register as this context left it (src/kernel/segment.ts; null: never loaded). */
@@ -45,6 +63,7 @@ export class ExecContext {
     this.data_segment = null;
     this.spin_since = 0;
     this.spin_by = "";
+    this.spin_mode = 0;
     // Shortened with pop(): setting `length` lower gives the array's store back, and the next
     // interrupt's pushes would allocate a new one.
     const f = this.frames;

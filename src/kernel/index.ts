@@ -35,6 +35,50 @@ export * from "./sched/wait.ts";
 export * from "./irqflags.ts";
 export * from "./locking/spinlock.ts";
 export * from "./locking/mutex.ts";
+export { SINGLE_DEPTH_NESTING } from "./locking/lockdep.ts";
+export { semaphore, sema_init, DEFINE_SEMAPHORE, down, down_interruptible, down_timeout, down_trylock, up, EINTR, ETIME } from "./locking/semaphore.ts";
+export {
+  rwlock_t,
+  rwlock_init,
+  DEFINE_RWLOCK,
+  read_lock,
+  read_unlock,
+  read_lock_irq,
+  read_unlock_irq,
+  read_lock_irqsave,
+  read_unlock_irqrestore,
+  read_lock_bh,
+  read_unlock_bh,
+  write_lock,
+  write_unlock,
+  write_lock_irq,
+  write_unlock_irq,
+  write_lock_irqsave,
+  write_unlock_irqrestore,
+  write_lock_bh,
+  write_unlock_bh,
+} from "./locking/rwlock.ts";
+export {
+  seqcount_t,
+  seqcount_init,
+  write_seqcount_begin,
+  write_seqcount_end,
+  read_seqcount_begin,
+  read_seqcount_retry,
+  seqlock_t,
+  seqlock_init,
+  DEFINE_SEQLOCK,
+  write_seqlock,
+  write_sequnlock,
+  write_seqlock_irq,
+  write_sequnlock_irq,
+  write_seqlock_irqsave,
+  write_sequnlock_irqrestore,
+  write_seqlock_bh,
+  write_sequnlock_bh,
+  read_seqbegin,
+  read_seqretry,
+} from "./locking/seqlock.ts";
 export {
   open_softirq,
   raise_softirq,

@@ -14,7 +14,6 @@ import { LogBuffer, ___ratelimit, ratelimit_state, type RatelimitState } from ".
 import type { BugReport, ReportKind } from "./report.ts";
 import type { Detectors } from "./detector.ts";
 import { Task } from "./sched/task.ts";
-import type { spinlock_t } from "./locking/spinlock.ts";
 import type { IrqDesc } from "./irq/irqdesc.ts";
 import type { SoftirqAction } from "./softirq.ts";
 import type { MmState } from "./mm/page_alloc.ts";
@@ -44,6 +43,17 @@ export function set_running_kernel(k: Kernel | null): void {
   slot[RUNNING] = k;
 }
 
+/** A lock /proc/lock_stat counts (a spinlock_t, an rwlock_t): its class name and counters. */
+export interface StatLock {
+  readonly name: string;
+  readonly acquisitions: number;
+  readonly contentions: number;
+  readonly wait_total: number;
+  readonly wait_max: number;
+  readonly hold_max: number;
+  readonly hold_total: number;
+}
+
 export class Kernel {
   readonly percpu: PerCpu[];
   /** The CPU whose step is in progress (null while a timed event fires). */
@@ -56,7 +66,8 @@ export class Kernel {
   readonly reports: BugReport[] = [];
   readonly irq_desc = new Map<number, IrqDesc>();
   readonly softirq_vec: (SoftirqAction | undefined)[] = [];
-  readonly locks: spinlock_t[] = [];
+  /** Spinlocks and rwlocks made with their init functions, in that order (lock statistics, lock-word addresses). */
+  readonly locks: StatLock[] = [];
   /** The memory manager's state, when the machine has memory configured. */
   mm: MmState | null = null;
   /** Scenario tasks that have not exited. */

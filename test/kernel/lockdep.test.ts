@@ -6,7 +6,26 @@ import * as assert from "uvu/assert";
 import * as Effect from "effect/Effect";
 import { inTask, run } from "../helpers.ts";
 import { findScenario } from "../../scenarios/index.ts";
-import { DEFINE_SPINLOCK, msleep, spin_lock, spin_lock_bh, spin_trylock, spin_unlock, spin_unlock_bh, tasklet_init, tasklet_schedule, type spinlock_t } from "../../src/kernel/index.ts";
+import {
+  DEFINE_SPINLOCK,
+  SINGLE_DEPTH_NESTING,
+  might_sleep,
+  msleep,
+  spin_lock,
+  spin_lock_bh,
+  spin_lock_nested,
+  spin_trylock,
+  spin_unlock,
+  spin_unlock_bh,
+  tasklet_init,
+  tasklet_schedule,
+  spinlock_t,
+  DEFINE_RWLOCK,
+  read_lock,
+  read_lock_bh,
+  read_unlock,
+  read_unlock_bh,
+} from "../../src/kernel/index.ts";
 
 const M = (era: "2.6" | "6" = "2.6") => ({ cpus: 1, lockdep: true, memory: { arch: "i386", kernel: era, mb: 64 } }) as const;
 /** The lockdep report's lines up to "stack backtrace:". */
@@ -219,6 +238,163 @@ test("a lock a tasklet takes, taken elsewhere with softirqs on: {SOFTIRQ-ON-W} -
 test("without machine.lockdep nothing is checked and held locks print as before", () => {
   const r = inTask(pairs(ab, [["lock_a", "lock_b"], ["lock_b", "lock_a"]]), { cpus: 1 });
   assert.equal(r.reports, []);
+});
+
+test("spin_lock_nested(SINGLE_DEPTH_NESTING): a second lock of the class in a fixed order is subclass 1, no report; held locks print it as name/1", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const d1 = DEFINE_SPINLOCK("&dev->lock");
+        const d2 = DEFINE_SPINLOCK("&dev->lock");
+        for (let i = 0; i < 2; i++) {
+          yield* spin_lock(d1);
+          yield* spin_lock_nested(d2, SINGLE_DEPTH_NESTING);
+          if (i === 1) might_sleep("threadfn"); // prints the held locks
+          yield* spin_unlock(d2);
+          yield* spin_unlock(d1);
+        }
+      }),
+    M("6"),
+  );
+  assert.equal(lockdep(r), []);
+  const text = r.reports[0]!.text.split("\n");
+  assert.equal(text.slice(text.indexOf("2 locks held by t/3:"), text.indexOf("2 locks held by t/3:") + 3), [
+    "2 locks held by t/3:",
+    " #0: c1800000 (&dev->lock){+.+.}-{2:2}, at: threadfn",
+    " #1: c1800040 (&dev->lock/1){+.+.}-{2:2}, at: threadfn",
+  ]);
+});
+
+test("the subclass is a class of its own: nested-then-plain after plain-then-nested is a circular dependency between &dev->lock and &dev->lock/1", () => {
+  const r = inTask(
+    () =>
+      Effect.gen(function* () {
+        const d1 = DEFINE_SPINLOCK("&dev->lock");
+        const d2 = DEFINE_SPINLOCK("&dev->lock");
+        yield* spin_lock(d1);
+        yield* spin_lock_nested(d2, 1);
+        yield* spin_unlock(d2);
+        yield* spin_unlock(d1);
+        yield* spin_lock_nested(d2, 1);
+        yield* spin_lock(d1);
+        yield* spin_unlock(d1);
+        yield* spin_unlock(d2);
+      }),
+    M(),
+  );
+  assert.equal(lockdep(r)[0]!.slice(4, 27), [
+    "t/3 is trying to acquire lock:",
+    " (&dev->lock){+.+...}, at: threadfn",
+    "",
+    "but task is already holding lock:",
+    " (&dev->lock/1){+.+...}, at: threadfn",
+    "",
+    "which lock already depends on the new lock.",
+    "",
+    "",
+    "the existing dependency chain (in reverse order) is:",
+    "",
+    "-> #1 (&dev->lock/1){+.+...}:",
+    "       lock_acquire",
+    "       _raw_spin_lock_nested",
+    "       threadfn",
+    "       kthread",
+    "",
+    "-> #0 (&dev->lock){+.+...}:",
+    "       __lock_acquire",
+    "       lock_acquire",
+    "       _raw_spin_lock",
+    "       threadfn",
+    "       kthread",
+  ]);
+});
+
+test("a subclass of MAX_LOCKDEP_SUBCLASSES (8): 'BUG: looking up invalid subclass: 8' and lockdep is off; without lockdep spin_lock_nested is spin_lock", () => {
+  const body = () =>
+    Effect.gen(function* () {
+      const d1 = DEFINE_SPINLOCK("&dev->lock");
+      const d2 = DEFINE_SPINLOCK("&dev->lock");
+      yield* spin_lock_nested(d1, 8);
+      yield* spin_lock(d2); // recursion of the class, unseen: lockdep is off
+      yield* spin_unlock(d2);
+      yield* spin_unlock(d1);
+    });
+  const r = inTask(body, M());
+  assert.equal(r.reports.map((x) => x.text.split("\n")), [
+    [
+      "BUG: looking up invalid subclass: 8",
+      "turning off the locking correctness validator.",
+      "Pid: 3, comm: t Not tainted 2.6.34-mmsim #1",
+      "Call Trace:",
+      " look_up_lock_class",
+      " register_lock_class",
+      " __lock_acquire",
+      " lock_acquire",
+      " _raw_spin_lock_nested",
+      " threadfn",
+      " kthread",
+    ],
+  ]);
+  assert.equal(inTask(body, { cpus: 1 }).reports, []);
+  assert.throws(() => spin_lock_nested(new spinlock_t("l"), -1), /spin_lock_nested\(l, -1\): the subclass must be a whole number from 0/);
+});
+
+test("a chain through a read lock, A -> L(read) -> B, closed by B -> A: 6.1 reports it for a process-context reader; not for a recursive one (not a strong path), nor 2.6.34 (recursive reads add no dependencies)", () => {
+  const chain = (era: "2.6" | "6", bh: boolean) =>
+    inTask(
+      () =>
+        Effect.gen(function* () {
+          const a = DEFINE_SPINLOCK("lock_a");
+          const l = DEFINE_RWLOCK("tbl_lock");
+          const b = DEFINE_SPINLOCK("lock_b");
+          // With bottom halves off, in_interrupt() is true: 6.1's read_lock is then a recursive read.
+          const rl = bh ? read_lock_bh : read_lock;
+          const ru = bh ? read_unlock_bh : read_unlock;
+          yield* spin_lock(a);
+          yield* rl(l);
+          yield* ru(l);
+          yield* spin_unlock(a);
+          yield* rl(l);
+          yield* spin_lock(b);
+          yield* spin_unlock(b);
+          yield* ru(l);
+          yield* spin_lock(b);
+          yield* spin_lock(a);
+          yield* spin_unlock(a);
+          yield* spin_unlock(b);
+        }),
+      M(era),
+    );
+  for (const bh of [false, true]) assert.equal(chain("2.6", bh).reports, [], `2.6 bh ${bh}`);
+  // A -(EN)-> L -(SN)-> B: a strong path from the new lock to the held one, a cycle. With the
+  // read recursive, A -(ER)-> L then L -(SN)-> B: -(*R)-> followed by -(S*)->, not strong.
+  assert.equal(chain("6", true).reports, []);
+  const text = lockdep(chain("6", false))[0]!;
+  assert.equal(text.slice(text.indexOf("the existing dependency chain (in reverse order) is:"), text.indexOf("other info that might help us debug this:") + 4), [
+    "the existing dependency chain (in reverse order) is:",
+    "",
+    "-> #2 (lock_b){+.+.}-{2:2}:",
+    "       _raw_spin_lock",
+    "       threadfn",
+    "       kthread",
+    "",
+    "-> #1 (tbl_lock){.+.+}-{2:2}:",
+    "       _raw_read_lock",
+    "       threadfn",
+    "       kthread",
+    "",
+    "-> #0 (lock_a){+.+.}-{2:2}:",
+    "       __lock_acquire",
+    "       lock_acquire",
+    "       _raw_spin_lock",
+    "       threadfn",
+    "       kthread",
+    "",
+    "other info that might help us debug this:",
+    "",
+    "Chain exists of:",
+    "  lock_a --> tbl_lock --> lock_b",
+  ]);
 });
 
 test.run();

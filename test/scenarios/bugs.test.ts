@@ -10,9 +10,9 @@ const SEEDS = 10;
 
 const kind = (r: ReturnType<typeof runScenario>): string => r.reports[0]?.kind ?? (r.expectations.length > 0 ? "expectation" : r.stop);
 
-test("eleven planted bugs, each a distinct kernel bug pattern with a fixed twin", () => {
-  assert.is(BUGS.length, 11);
-  assert.is(new Set(BUGS.map((b) => b.pattern)).size, 11);
+test("twelve planted bugs, each a distinct kernel bug pattern with a fixed twin", () => {
+  assert.is(BUGS.length, 12);
+  assert.is(new Set(BUGS.map((b) => b.pattern)).size, 12);
   for (const b of BUGS) assert.is(b.fixed.name, `${b.name}-fixed`);
 });
 

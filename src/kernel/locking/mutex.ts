@@ -65,7 +65,7 @@ export const mutex_unlock = (lock: mutex): Effect.Effect<void> =>
     if (lock.owner !== me) {
       k.printk(`DEBUG_LOCKS_WARN_ON(lock->owner != current): mutex ${lock.name} released by ${me.comm}/${me.pid}`);
     }
-    lock_release(k, lock.name);
+    lock_release(k, lock);
     const next = lock.wait_list.shift();
     lock.owner = next?.task ?? null;
     if (next !== undefined) {

@@ -3,19 +3,22 @@
 // the release time plus a cache-line transfer). With CONFIG_DEBUG_SPINLOCK the "recursion",
 // "cpu recursion", "already unlocked", "wrong owner" and "wrong CPU" checks report as Linux does
 // (the first report turns debug_locks off). Per-lock statistics follow /proc/lock_stat.
+// spin_lock_nested() is spin_lock() with a lockdep subclass. How a call enters and leaves
+// (interrupts, bottom halves, preemption) is lock_entry.ts's, shared with rwlock.ts.
 import * as Effect from "effect/Effect";
-import { BECOME, OpClass, PARK, op, type Activation } from "../../sim/op.ts";
+import { OpClass, PARK, op, type Activation, type OpBase } from "../../sim/op.ts";
 import type { ExecContext } from "../context.ts";
 import { kernel, type Kernel } from "../kernel.ts";
-import { current, preempt_disable, preempt_enable, preempt_enable_no_resched, resched_op, sched_point } from "../sched/core.ts";
+import { current, preempt_disable, preempt_enable, sched_point } from "../sched/core.ts";
 import type { Task } from "../sched/task.ts";
 import { dump_stack } from "../dumpstack.ts";
-import { irq_restore_in_op, local_irq_disable, local_irq_save, type irqflags_t } from "../irqflags.ts";
-import { local_bh_disable, local_bh_enable } from "../softirq.ts";
+import type { irqflags_t } from "../irqflags.ts";
 import { catch_up } from "../entry.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
 import { TRACE_LOCK_TRY, trace_lock_acquire, trace_lock_acquired, trace_lock_contended, trace_lock_release } from "../trace.ts";
-import { lock_acquire, lock_release } from "./lockdep.ts";
+import { MAX_LOCKDEP_SUBCLASSES, lock_acquire, lock_release } from "./lockdep.ts";
+import { ScenarioError } from "../../sim/errors.ts";
+import { BH, IRQ, IRQSAVE, PLAIN, lock_entry, unlock_exit, unlock_resume } from "./lock_entry.ts";
 
 
 export const SPINLOCK_MAGIC = 0xdead4ead;
@@ -54,6 +57,7 @@ export class spinlock_t {
 
   /** The lock's locking and unlocking calls without a flags argument, as ops made once (op.ts: an op value may be yielded again). */
   ops: Effect.Effect<unknown>[] | null = null;
+  raw_ops: OpBase[] | null = null;
 
   constructor(readonly name: string) {}
 
@@ -66,6 +70,19 @@ export class spinlock_t {
     this.acquired_at = t;
     this.acquisitions++;
     ctx.held.push(this);
+  }
+
+  /**
+   * For locks built on a spinlock (seqlock.ts): the op object of locking call `how` (PLAIN, IRQ,
+   * IRQSAVE, BH), whose run() a wrapping op calls with its own activation.
+   */
+  _lock_op(how: number): OpBase {
+    return raw_op(this, how);
+  }
+
+  /** The same for the unlocking call `how`; spin_unlock_irqrestore's with `flags` is a new op each time, as spin_unlock_irqrestore()'s is. */
+  _unlock_op(how: number, flags: irqflags_t): OpBase {
+    return how === IRQSAVE ? new SpinUnlockOp(this, IRQSAVE, flags) : raw_op(this, 4 + how);
   }
 
   _release(t: number): void {
@@ -132,13 +149,13 @@ function spin_until_free(k: Kernel, lock: spinlock_t, now: number): void {
 
 /**
  * do_raw_spin_lock() after its interleaving point: takes the lock (true) or queues the context as
- * a spinner in ticket order (false: it parks until the lock is handed to it).
+ * a spinner in ticket order (false: it parks until the lock is handed to it). `by` is the locking
+ * call, `raw` the _raw_spin_* function lockdep names, `subclass` spin_lock_nested's.
  */
-function raw_spin_lock_or_queue(k: Kernel, lock: spinlock_t, how: number): boolean {
+function raw_spin_lock_or_queue(k: Kernel, lock: spinlock_t, by: string, raw: string, subclass: number): boolean {
   const ctx = k.this_ctx();
-  const by = LOCK_BY[how]!;
   debug_spin_lock_before(k, lock);
-  lock_acquire(k, lock, lock.name, "spin", LOCK_RAW[how]!);
+  lock_acquire(k, lock, lock.name, "spin", raw, false, 0, subclass);
   trace_lock_acquire(lock, 0);
   k.charge(k.costs.atomic);
   // The lock word's cache line: a write (the ticket xadd) that bounces between contending CPUs.
@@ -168,7 +185,7 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   else if (lock.owner !== current()) spin_bug(k, lock, "wrong owner");
   else if (lock.owner_cpu !== pc.id) spin_bug(k, lock, "wrong CPU");
   if (lock.holder === null) return;
-  lock_release(k, lock.name);
+  lock_release(k, lock);
   const t = k.now();
   lock._release(t);
   trace_lock_release(lock);
@@ -186,42 +203,35 @@ function do_raw_spin_unlock(k: Kernel, lock: spinlock_t): void {
   trace_lock_acquired(lock, waited, next.cpu, at);
 }
 
-// How a locking call enters and leaves: what it does to the interrupt flag, preemption and bottom
-// halves around the lock itself.
-const PLAIN = 0;
-const IRQ = 1;
-const IRQSAVE = 2;
-const BH = 3;
 const LOCK_BY = ["spin_lock", "spin_lock_irq", "spin_lock_irqsave", "spin_lock_bh"];
 /** The _raw_spin_* function each locking call reaches, as lockdep's traces name it. */
 const LOCK_RAW = ["_raw_spin_lock", "_raw_spin_lock_irq", "_raw_spin_lock_irqsave", "_raw_spin_lock_bh"];
 
 /**
- * spin_lock(), spin_lock_irq(), spin_lock_irqsave(), spin_lock_bh(): the entry (preemption off,
- * and interrupts or bottom halves), an interleaving point, then the lock or a spin. Phases: 0
- * entering, 1 after the interleaving point, 2 handed the lock after spinning. spin_lock_irqsave
- * returns the saved flags (kept in act.n).
+ * spin_lock(), spin_lock_irq(), spin_lock_irqsave(), spin_lock_bh(), spin_lock_nested(): the
+ * entry (preemption off, and interrupts or bottom halves), an interleaving point, then the lock
+ * or a spin. Phases: 0 entering, 1 after the interleaving point, 2 handed the lock after spinning.
+ * spin_lock_irqsave returns the saved flags (kept in act.n).
  */
 class SpinLockOp extends OpClass {
+  readonly by: string;
+  readonly raw: string;
   constructor(
     readonly lock: spinlock_t,
     readonly how: number,
+    readonly subclass = 0,
   ) {
     super();
+    this.by = subclass === 0 ? LOCK_BY[how]! : `${LOCK_BY[how]}_nested`;
+    this.raw = subclass === 0 ? LOCK_RAW[how]! : `${LOCK_RAW[how]}_nested`;
   }
   run(act: Activation): unknown {
     const k = kernel();
     switch (act.phase) {
       case 0:
-        if (this.how === IRQ) local_irq_disable();
-        else if (this.how === IRQSAVE) act.n = local_irq_save();
-        else if (this.how === BH) local_bh_disable();
-        preempt_disable();
-        k.charge(k.costs.step);
-        act.phase = 1;
-        return PARK;
+        return lock_entry(k, this.how, act);
       case 1:
-        if (!raw_spin_lock_or_queue(k, this.lock, this.how)) {
+        if (!raw_spin_lock_or_queue(k, this.lock, this.by, this.raw, this.subclass)) {
           act.phase = 2;
           return PARK;
         }
@@ -235,8 +245,7 @@ class SpinLockOp extends OpClass {
 
 /**
  * spin_unlock(), spin_unlock_irq(), spin_unlock_irqrestore(), spin_unlock_bh(): releases, then
- * leaves as the matching lock entered. spin_unlock_irqrestore with interrupts on in the flags
- * has two interleaving points (local_irq_restore's, then preempt_enable's).
+ * leaves as the matching lock entered.
  */
 class SpinUnlockOp extends OpClass {
   constructor(
@@ -247,40 +256,26 @@ class SpinUnlockOp extends OpClass {
     super();
   }
   run(act: Activation): unknown {
+    if (act.phase !== 0) return unlock_resume(act);
     const k = kernel();
-    if (act.phase === DONE) return undefined;
-    if (act.phase === BETWEEN) {
-      preempt_enable_no_resched();
-      return resched_op(act);
-    }
     do_raw_spin_unlock(k, this.lock);
-    const hw = k.this_cpu().hw;
-    switch (this.how) {
-      case IRQ:
-        hw.irqs_enabled = true;
-        break;
-      case IRQSAVE:
-        // local_irq_restore(flags): an interleaving point when it turns interrupts on.
-        if (irq_restore_in_op(act, this.flags, BETWEEN) === PARK) return PARK;
-        break;
-      case BH:
-        k.this_cpu().preempt_count -= 1;
-        act.x = local_bh_enable();
-        return BECOME;
-    }
-    preempt_enable_no_resched();
-    return resched_op(act);
+    return unlock_exit(k, this.how, this.flags, act);
   }
 }
 
-/** SpinUnlockOp's phases after the release: done (resched_op parks in phase 1), and between spin_unlock_irqrestore's two interleaving points. */
-const DONE = 1;
-const BETWEEN = 2;
+/**
+ * The lock's op object for locking call `how` (unlocking: 4 + how; spin_lock_nested with
+ * subclass s: 8 + s), made on first use.
+ */
+function raw_op(lock: spinlock_t, i: number): OpBase {
+  const ops = (lock.raw_ops ??= []);
+  return (ops[i] ??= i < 4 ? new SpinLockOp(lock, i) : i < 8 ? new SpinUnlockOp(lock, i - 4, 0) : new SpinLockOp(lock, PLAIN, i - 8));
+}
 
-/** The lock's op for locking call `how` (unlocking: 4 + how), made on first use. */
+/** The same as the Effect kernel code returns (the op itself on the fast path). */
 function lock_op<A>(lock: spinlock_t, i: number): Effect.Effect<A> {
   const ops = (lock.ops ??= []);
-  return (ops[i] ??= op(i < 4 ? new SpinLockOp(lock, i) : new SpinUnlockOp(lock, i - 4, 0))) as Effect.Effect<A>;
+  return (ops[i] ??= op(raw_op(lock, i))) as Effect.Effect<A>;
 }
 
 /** spin_lock(): Context: any; does not sleep. */
@@ -293,6 +288,18 @@ export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> =
 export const spin_unlock_irqrestore = (lock: spinlock_t, flags: irqflags_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, IRQSAVE, flags));
 export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, BH);
 export const spin_unlock_bh = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, 4 + BH);
+
+/**
+ * spin_lock_nested(lock, subclass): spin_lock() that tells lockdep the lock is of subclass
+ * `subclass` of its class (SINGLE_DEPTH_NESTING, 1, for a second lock of one class taken in a
+ * fixed order), so that taking it while holding another lock of the class is not reported as
+ * recursion. Without lockdep it is spin_lock(). Context: any; does not sleep.
+ */
+export function spin_lock_nested(lock: spinlock_t, subclass: number): Effect.Effect<void> {
+  if (!Number.isInteger(subclass) || subclass < 0) throw new ScenarioError(`spin_lock_nested(${lock.name}, ${subclass}): the subclass must be a whole number from 0`);
+  // A subclass past MAX_LOCKDEP_SUBCLASSES is lockdep's report to make: its op is not kept.
+  return subclass < MAX_LOCKDEP_SUBCLASSES ? lock_op(lock, 8 + subclass) : op(new SpinLockOp(lock, PLAIN, subclass));
+}
 
 /** spin_trylock(): 1 if taken, 0 if held by someone (never spins). */
 export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
