@@ -21,6 +21,7 @@ import { mempoolIo, mempoolIoNopool } from "./mm/mempool-io.ts";
 import { slabTasklet, slabTaskletKernel } from "./mm/slab-tasklet.ts";
 import { slabUseAfterFree, slabUseAfterFreeFixed } from "./mm/slab-use-after-free.ts";
 import { kasanUseAfterFree, kasanUseAfterFreeFixed } from "./mm/kasan-use-after-free.ts";
+import { rcuUseAfterFree, rcuUseAfterFreeFixed } from "./mm/rcu-use-after-free.ts";
 import { BUGS } from "./bugs/index.ts";
 import kmallocVmalloc from "./mm/kmalloc-vmalloc.ts";
 import { slabColour, slabColourOff } from "./mm/slab-colour.ts";
@@ -62,6 +63,8 @@ export const scenarios: readonly Scenario<any>[] = [
   slabUseAfterFreeFixed,
   kasanUseAfterFree,
   kasanUseAfterFreeFixed,
+  rcuUseAfterFree,
+  rcuUseAfterFreeFixed,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

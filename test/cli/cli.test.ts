@@ -304,6 +304,8 @@ test("list names every shipped scenario with its description", () => {
     "slab-use-after-free-fixed",
     "kasan-use-after-free",
     "kasan-use-after-free-fixed",
+    "rcu-use-after-free",
+    "rcu-use-after-free-fixed",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });
