@@ -7,8 +7,8 @@
 //   that is not idle then owes it a quiescent state (QS); an idle CPU (nothing on its stack: the
 //   idle task with no interrupt) is in dyntick-idle's extended QS and owes nothing.
 // - a CPU reports its QS at a context switch (any call of __schedule, as Linux's
-//   rcu_sched_qs()/rcu_note_context_switch() at its top), when an interrupt returns to the idle
-//   loop, and at the tick (rcu_check_callbacks / rcu_sched_clock_irq from the local timer
+//   rcu_sched_qs()/rcu_note_context_switch() at its top), when it enters the idle loop (a
+//   switch to the idle task, an interrupt's return to it), and at the tick (rcu_check_callbacks / rcu_sched_clock_irq from the local timer
 //   interrupt) when the tick interrupted the idle loop or, with PREEMPT_RCU, code outside any
 //   read-side section with preemption and softirqs enabled. There is no user mode here.
 // - PREEMPT_RCU: a task switched out inside rcu_read_lock() goes on the blocked-readers list
@@ -250,8 +250,8 @@ export function rcu_read_unlock_special(k: Kernel, t: Task): void {
   }
 }
 
-/** An interrupt returned to the idle loop on `pc` (rcu_irq_exit back into dyntick-idle): a QS. */
-export function rcu_irq_exit_to_idle(k: Kernel, pc: PerCpu): void {
+/** `pc` enters the idle loop (a switch to the idle task, or an interrupt's return to it): dyntick-idle, a QS. */
+export function rcu_idle_enter(k: Kernel, pc: PerCpu): void {
   const s = state_of(k);
   if (s !== undefined) rcu_qs(k, s, pc.id);
 }

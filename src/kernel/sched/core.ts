@@ -19,7 +19,7 @@ import { tick_nohz_restart } from "../time/tick.ts";
 import { ScenarioBug } from "../bug.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
 import { effect_fn, type EffectFn } from "../gen_fn.ts";
-import { rcu_note_context_switch, rcu_preempt_depth, rcu_sleep_check, rcu_task_exit } from "../rcu/tree.ts";
+import { rcu_idle_enter, rcu_note_context_switch, rcu_preempt_depth, rcu_sleep_check, rcu_task_exit } from "../rcu/tree.ts";
 
 // ---------------------------------------------------------------- context queries
 
@@ -222,6 +222,8 @@ export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
   pc.touch_ts = pc.hw.clock;
   pc.curr = next;
   pc.preempt_count = next.saved_preempt_count;
+  // The idle loop: dyntick-idle for RCU (a GP the switch itself started owes nothing here).
+  if (next === pc.idle && k.ext_rcu !== undefined) rcu_idle_enter(k, pc);
   if (next !== pc.idle) {
     next.cpu = pc.id;
     next.ctx.cpu = pc;
