@@ -6,6 +6,7 @@ import counterNolock from "./teach/counter-nolock.ts";
 import { irqLockDeadlock, irqLockIrqsave } from "./teach/irq-lock.ts";
 import { sleepInAtomic, msleepInAtomic, kmallocInAtomic, kmallocAtomicOk } from "./teach/sleep-in-atomic.ts";
 import taskletSmp from "./teach/tasklet-smp.ts";
+import { rcuSleepInReader, rcuSleepInReaderFixed } from "./teach/rcu-sleep.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -36,6 +37,8 @@ export const scenarios: readonly Scenario<any>[] = [
   msleepInAtomic,
   kmallocInAtomic,
   kmallocAtomicOk,
+  rcuSleepInReader,
+  rcuSleepInReaderFixed,
   taskletSmp,
   atomicStorm,
   fragmentation,

@@ -277,6 +277,8 @@ test("list names every shipped scenario with its description", () => {
     "msleep-in-atomic",
     "kmalloc-in-atomic",
     "kmalloc-atomic-ok",
+    "rcu-sleep-in-reader",
+    "rcu-sleep-in-reader-fixed",
     "tasklet-smp",
     "atomic-storm",
     "fragmentation",

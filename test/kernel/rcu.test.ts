@@ -35,6 +35,7 @@ import {
 import type { MachineSpec } from "../../src/harness/scenario.ts";
 import type { RunResult } from "../../src/harness/run.ts";
 import { rcuUseAfterFree, rcuUseAfterFreeFixed } from "../../scenarios/mm/rcu-use-after-free.ts";
+import { rcuSleepInReader, rcuSleepInReaderFixed } from "../../scenarios/teach/rcu-sleep.ts";
 
 /** No random delays (the preemption-bounded walk with none): virtual times are the costs alone; ties are still drawn. */
 const EXACT = { traceAll: true, strategy: { name: "pb", preemptions: 0 } } as const;
@@ -477,6 +478,24 @@ test("rcu-use-after-free-fixed: synchronize_rcu before kfree, no report on seeds
     assert.equal(r.reports, [], `seed ${seed}`);
     assert.not.ok(r.failed, `seed ${seed}: ${r.expectations.join("; ")}`);
   }
+});
+
+test("rcu-sleep-in-reader: the RCU nest depth line and rcu_read_lock held (expected); the fixed twin is clean", () => {
+  const r = run(rcuSleepInReader);
+  assert.equal(r.reports.map((x) => x.kind), ["might_sleep"]);
+  assert.not.ok(r.failed);
+  // dev_update is pid 4 (kswapd0 3), on CPU1; the report comes once (rate limit: 1 s).
+  assert.equal(r.reports[0]!.text.split("\n").slice(0, 6), [
+    "BUG: sleeping function called from invalid context at kernel/mutex.c:94",
+    "in_atomic(): 0, irqs_disabled(): 0, non_block: 0, pid: 4, name: dev_update",
+    "preempt_count: 0, expected: 0",
+    "RCU nest depth: 1, expected: 0",
+    "1 lock held by dev_update/4:",
+    " #0:  (rcu_read_lock){....}, at: rcu_read_lock",
+  ]);
+  const f = run(rcuSleepInReaderFixed);
+  assert.equal(f.reports, []);
+  assert.not.ok(f.failed);
 });
 
 test.run();
