@@ -8,9 +8,10 @@
 //   idle task with no interrupt) is in dyntick-idle's extended QS and owes nothing.
 // - a CPU reports its QS at a context switch (any call of __schedule, as Linux's
 //   rcu_sched_qs()/rcu_note_context_switch() at its top), when it enters the idle loop (a
-//   switch to the idle task, an interrupt's return to it), and at the tick (rcu_check_callbacks / rcu_sched_clock_irq from the local timer
-//   interrupt) when the tick interrupted the idle loop or, with PREEMPT_RCU, code outside any
-//   read-side section with preemption and softirqs enabled. There is no user mode here.
+//   switch to the idle task, an interrupt's return to it), and at the tick
+//   (rcu_check_callbacks / rcu_sched_clock_irq from the local timer interrupt) when the tick
+//   interrupted the idle loop or, with PREEMPT_RCU, code outside any read-side section with
+//   preemption and softirqs enabled. There is no user mode here.
 // - PREEMPT_RCU: a task switched out inside rcu_read_lock() goes on the blocked-readers list
 //   (rnp->blkd_tasks); it holds up the GP in progress if its CPU still owed that GP a QS, and
 //   every GP that starts while it is on the list; its outermost rcu_read_unlock() takes it off

@@ -157,8 +157,10 @@ class CallRcu<H extends rcu_head> extends OpClass {
 
 /**
  * call_rcu(head, func): `func(head)` runs in RCU_SOFTIRQ on this CPU once a grace period that
- * started after this call has ended. `func` is a generator function or returns an Effect; the
- * head is usually a field of (or a subclass for) the object it frees. Context: any.
+ * started after this call has ended. `func` is a generator function or returns an Effect, and
+ * is made an Effect once and remembered for the run: pass a function written once, not a new
+ * closure each call. The head is usually a subclass for (or a field of) the object it frees; a
+ * head already queued is refused. Context: any.
  */
 export function call_rcu<H extends rcu_head>(head: H, func: EffectFn<[head: H], void>): Effect.Effect<void> {
   return op(new CallRcu(head, func));

@@ -363,9 +363,10 @@ export function do_exit(pc: PerCpu, p: Task): void {
  * __might_resched() adds non_block (0: no mmu-notifier sections here), a "preempt_count: %x,
  * expected: %x" line and, with CONFIG_PREEMPT_RCU (which CONFIG_PREEMPT selects), "RCU nest
  * depth: %d, expected: %u" (rcu_preempt_depth(), expected 0); it checks rcu_sleep_check()
- * first (lockdep-RCU without PREEMPT_RCU). Not printed: lockdep's print_irqtrace_events() with interrupts off
- * (irq event stamps and the last enable/disable sites are not tracked), 6.1's "Preemption
- * disabled at:" (CONFIG_DEBUG_PREEMPT; where preemption went off is not recorded), the taint.
+ * first (lockdep-RCU without PREEMPT_RCU). Not printed: lockdep's print_irqtrace_events() with
+ * interrupts off (irq event stamps and the last enable/disable sites are not tracked), 6.1's
+ * "Preemption disabled at:" (CONFIG_DEBUG_PREEMPT; where preemption went off is not
+ * recorded), the taint.
  */
 export function __might_sleep(file: string, line: number, preempt_offset = 0): void {
   const k = kernel();
