@@ -6,6 +6,7 @@ import counterNolock from "./teach/counter-nolock.ts";
 import { irqLockDeadlock, irqLockIrqsave } from "./teach/irq-lock.ts";
 import { sleepInAtomic, msleepInAtomic, kmallocInAtomic, kmallocAtomicOk } from "./teach/sleep-in-atomic.ts";
 import taskletSmp from "./teach/tasklet-smp.ts";
+import { rcuSleepInReader, rcuSleepInReaderFixed } from "./teach/rcu-sleep.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -23,6 +24,7 @@ import { mempoolIo, mempoolIoNopool } from "./mm/mempool-io.ts";
 import { slabTasklet, slabTaskletKernel } from "./mm/slab-tasklet.ts";
 import { slabUseAfterFree, slabUseAfterFreeFixed } from "./mm/slab-use-after-free.ts";
 import { kasanUseAfterFree, kasanUseAfterFreeFixed } from "./mm/kasan-use-after-free.ts";
+import { rcuUseAfterFree, rcuUseAfterFreeFixed } from "./mm/rcu-use-after-free.ts";
 import { BUGS } from "./bugs/index.ts";
 import kmallocVmalloc from "./mm/kmalloc-vmalloc.ts";
 import { slabColour, slabColourOff } from "./mm/slab-colour.ts";
@@ -37,6 +39,8 @@ export const scenarios: readonly Scenario<any>[] = [
   msleepInAtomic,
   kmallocInAtomic,
   kmallocAtomicOk,
+  rcuSleepInReader,
+  rcuSleepInReaderFixed,
   taskletSmp,
   atomicStorm,
   fragmentation,
@@ -68,6 +72,8 @@ export const scenarios: readonly Scenario<any>[] = [
   slabUseAfterFreeFixed,
   kasanUseAfterFree,
   kasanUseAfterFreeFixed,
+  rcuUseAfterFree,
+  rcuUseAfterFreeFixed,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

@@ -75,12 +75,48 @@ function contexts_of(k: Kernel, p: Task): ExecContext[] {
   return p.ctx !== undefined ? [p.ctx] : [];
 }
 
-/** lockdep_print_held_locks(): "N locks held by comm/pid:" and one line per lock. */
-export function print_held_locks(k: Kernel, p: Task): string[] {
+/** The held-lock listing of `p`'s locks (lockdep's, or the spinlocks its contexts hold). */
+function held_locks_listing(k: Kernel, p: Task): string[] {
   if (lockdep_enabled(k)) return lockdep_print_held_locks(k, p);
   const held = contexts_of(k, p).flatMap((c) => c.held);
   if (held.length === 0) return [`no locks held by ${p.comm}/${p.pid}.`];
   const out = [`${held.length} lock${held.length > 1 ? "s" : ""} held by ${p.comm}/${p.pid}:`];
   held.forEach((l, i) => out.push(` #${i}:  (${l.name}){....}, at: ${l.acquired_by}`));
   return out;
+}
+
+/** How many locks `p` holds as its held-lock listing counts them (rcu_read_lock()s aside). */
+export function held_lock_count(k: Kernel, p: Task): number {
+  if (lockdep_enabled(k)) {
+    const lines = lockdep_print_held_locks(k, p);
+    return lines.length - 1;
+  }
+  let n = 0;
+  for (const c of contexts_of(k, p)) n += c.held.length;
+  return n;
+}
+
+/**
+ * lockdep_print_held_locks(): "N locks held by comm/pid:" and one line per lock, the task's
+ * rcu_read_lock()s (lockdep's rcu_lock_map) among them where it took them: 2.6.34
+ * "(rcu_read_lock){.+.+..}", 6.1 "ADDR (rcu_read_lock){....}-{1:2}" (rcu_lock_map at an assumed
+ * address, just below lockdep's lock instances), at the function that took it; without lockdep,
+ * as the spinlocks, at the locking call.
+ */
+export function print_held_locks(k: Kernel, p: Task): string[] {
+  const lines = held_locks_listing(k, p);
+  const n = p.rcu_read_lock_nesting;
+  if (n === 0 || p.rcu_lock_at === undefined || p.rcu_lock_pos === undefined) return lines;
+  const entries = lines[0]!.startsWith("no locks held") ? [] : lines.slice(1).map((l) => l.replace(/^ #\d+: /, ""));
+  for (let i = 0; i < n && i < p.rcu_lock_at.length; i++) {
+    entries.splice(Math.min(p.rcu_lock_pos[i]! + i, entries.length), 0, rcu_lock_entry(k, p.rcu_lock_at[i]!));
+  }
+  return [`${entries.length} lock${entries.length > 1 ? "s" : ""} held by ${p.comm}/${p.pid}:`, ...entries.map((e, i) => ` #${i}: ${e}`)];
+}
+
+function rcu_lock_entry(k: Kernel, at: string): string {
+  if (!lockdep_enabled(k)) return " (rcu_read_lock){....}, at: rcu_read_lock";
+  if (k.config.era === "2.6") return ` (rcu_read_lock){.+.+..}, at: ${at}`;
+  const addr = k.mm?.arch === "i386" ? "c17fffc0" : "ffffffff827fffc0";
+  return `${addr} (rcu_read_lock){....}-{1:2}, at: ${at}`;
 }

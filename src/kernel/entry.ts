@@ -17,6 +17,7 @@ import { local_timer_interrupt } from "./time/tick.ts";
 import { reschedule_interrupt, call_function_single_interrupt } from "./smp.ts";
 import { pick_next_and_switch, preempt_schedule_irq, do_exit } from "./sched/core.ts";
 import { ScenarioBug } from "./bug.ts";
+import { rcu_idle_enter, rcu_sched_clock_irq } from "./rcu/tree.ts";
 
 /** How one CPU runs: its kernel and per-CPU state at hand (no lookup by CPU id on a step). */
 class CpuEntry implements CpuExec {
@@ -115,6 +116,9 @@ function take_interrupt(k: Kernel, pc: PerCpu, vector: number): void {
   let inner: string;
   let program;
   if (vector === LOCAL_TIMER_VECTOR) {
+    // update_process_times()'s rcu_check_callbacks() (6.1: rcu_sched_clock_irq()), taken here
+    // as the tick comes, on what it interrupted; RCU_SOFTIRQ it raises runs at its irq_exit.
+    if (k.ext_rcu !== undefined) rcu_sched_clock_irq(k, pc);
     name = "local-timer";
     outer = "apic_timer_interrupt";
     inner = "smp_apic_timer_interrupt";
@@ -155,6 +159,8 @@ function context_exit(k: Kernel, ctx: ExecContext, exit: Exit.Exit<void, unknown
   if (ctx.kind === "irq") {
     if (pc.top() !== ctx) throw new SimError(`CPU${pc.id}: interrupt context ${ctx.name} ended but is not on top`);
     pc.stack.pop();
+    // Back to the idle loop: dyntick-idle, a quiescent state for RCU.
+    if (pc.stack.length === 0 && k.ext_rcu !== undefined) rcu_idle_enter(k, pc);
     // Nothing refers to a context that ended holding no lock: the next interrupt may reuse it.
     if (ctx.held.length === 0 && ctx.spinning === null && pc.irq_pool.length < IRQ_POOL) pc.irq_pool.push(ctx);
     // iret: the interrupted context ran with IF set, or the interrupt would not have been taken.

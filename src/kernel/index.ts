@@ -159,3 +159,19 @@ export { kmem_cache_shrink, kmem_cache_destroy } from "./mm/slab_shrink.ts";
 export { SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RED_ZONE, SLAB_PANIC, SLAB_CACHE_DMA, SLAB_RECLAIM_ACCOUNT, SLAB_STORE_USER } from "./mm/slab_geometry.ts";
 export { kmalloc, kzalloc, kcalloc, krealloc, kfree, ksize, ZERO_SIZE_PTR } from "./mm/kmalloc.ts";
 export { mempool_create, mempool_alloc, mempool_free, mempool_resize, mempool_destroy, mempool_create_slab_pool, mempool_create_kmalloc_pool, mempool_create_page_pool, mempool_alloc_slab, mempool_free_slab, mempool_kmalloc, mempool_kfree, mempool_alloc_pages, mempool_free_pages, mempool_curr_nr, type mempool_t } from "./mm/mempool.ts";
+export {
+  rcu_read_lock,
+  rcu_read_unlock,
+  rcu_read_lock_held,
+  rcu_dereference,
+  rcu_dereference_check,
+  rcu_dereference_protected,
+  rcu_access_pointer,
+  rcu_assign_pointer,
+  RCU_INIT_POINTER,
+  synchronize_rcu,
+  call_rcu,
+  kfree_rcu,
+  rcu_barrier,
+  rcu_head,
+} from "./rcu/update.ts";

@@ -87,13 +87,15 @@ export class Kernel {
   die_counter = 0;
   readonly tick_ns: number;
   readonly costs: Costs;
-  /** The state of lockdep, kmemleak, KASAN and fault injection when they are on (their modules' own types). */
+  /** The state of lockdep, kmemleak, KASAN, fault injection and RCU when they are on (their modules' own types). */
   ext_lockdep: unknown = undefined;
   ext_kmemleak: unknown = undefined;
   ext_kasan: unknown = undefined;
   ext_fault: unknown = undefined;
   /** The scenario's own detectors (detector.ts), or null. */
   detectors: Detectors | null = null;
+  /** RCU's grace-period state (src/kernel/rcu/tree.ts), made when a scenario first uses RCU. */
+  ext_rcu: unknown = undefined;
 
   constructor(readonly engine: Engine, readonly machine: Machine, readonly config: KernelConfig) {
     if (![100, 250, 300, 1000].includes(config.hz)) throw new ScenarioError(`hz must be 100, 250, 300 or 1000, got ${config.hz}`);

@@ -277,6 +277,8 @@ test("list names every shipped scenario with its description", () => {
     "msleep-in-atomic",
     "kmalloc-in-atomic",
     "kmalloc-atomic-ok",
+    "rcu-sleep-in-reader",
+    "rcu-sleep-in-reader-fixed",
     "tasklet-smp",
     "atomic-storm",
     "fragmentation",
@@ -308,6 +310,8 @@ test("list names every shipped scenario with its description", () => {
     "slab-use-after-free-fixed",
     "kasan-use-after-free",
     "kasan-use-after-free-fixed",
+    "rcu-use-after-free",
+    "rcu-use-after-free-fixed",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });

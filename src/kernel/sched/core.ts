@@ -20,6 +20,7 @@ import { ScenarioBug } from "../bug.ts";
 import { check_spin_deadlock } from "../watchdog.ts";
 import { effect_fn, type EffectFn } from "../gen_fn.ts";
 import { check_preemption_disabled } from "../smp_processor_id.ts";
+import { rcu_idle_enter, rcu_note_context_switch, rcu_preempt_depth, rcu_sleep_check, rcu_task_exit } from "../rcu/tree.ts";
 
 // ---------------------------------------------------------------- context queries
 
@@ -165,6 +166,7 @@ export function preempt_schedule_irq(pc: PerCpu): void {
   if (top === undefined || top.kind !== "task" || top.spinning !== null) return;
   const prev = pc.curr;
   prev.nivcsw++;
+  rcu_note_context_switch(k, pc, prev, true);
   enqueue(pc, prev);
   pc.stack.pop();
   switch_to(k, pc, prev);
@@ -199,6 +201,8 @@ function __schedule(k: Kernel, pc: PerCpu, preempt: boolean): Effect.Effect<void
     k.report("bug", why);
     return Effect.die(new ScenarioBug(why));
   }
+  rcu_sleep_check(k);
+  rcu_note_context_switch(k, pc, prev, preempt);
   k.charge(k.costs.step);
   pc.need_resched = false;
   // A preempted task stays queued whatever its state (PREEMPT_ACTIVE): it may have set
@@ -229,6 +233,8 @@ export function switch_to(k: Kernel, pc: PerCpu, prev: Task): void {
   pc.touch_ts = pc.hw.clock;
   pc.curr = next;
   pc.preempt_count = next.saved_preempt_count;
+  // The idle loop: dyntick-idle for RCU (a GP the switch itself started owes nothing here).
+  if (next === pc.idle && k.ext_rcu !== undefined) rcu_idle_enter(k, pc);
   if (next !== pc.idle) {
     next.cpu = pc.id;
     next.ctx.cpu = pc;
@@ -353,6 +359,7 @@ export function do_exit(pc: PerCpu, p: Task): void {
   p.on_rq = false;
   p.exit_code = 0;
   trace_sched_process_exit(p);
+  rcu_task_exit(k, pc, p);
   pc.stack.pop();
   switch_to(k, pc, p);
   if (p.scenario && --k.live === 0 && k.stop_on_last_exit) k.engine.stop({ kind: "done" });
@@ -362,19 +369,23 @@ export function do_exit(pc: PerCpu, p: Task): void {
 
 /**
  * __might_sleep(): reports a call that may sleep made from atomic context (preempt_count other
- * than `preempt_offset`, or interrupts off), at most once a second as Linux does. 2.6.34 prints
- * in_atomic(), irqs_disabled(), pid and name; 6.1's __might_resched() adds non_block (0: no
- * mmu-notifier sections here), a "preempt_count: %x, expected: %x" line and, with
- * CONFIG_PREEMPT_RCU (which CONFIG_PREEMPT selects), "RCU nest depth: %d, expected: %u" (0:
- * no rcu_read_lock here). Not printed: lockdep's print_irqtrace_events() with interrupts off
- * (irq event stamps and the last enable/disable sites are not tracked), 6.1's "Preemption
- * disabled at:" (CONFIG_DEBUG_PREEMPT; where preemption went off is not recorded), the taint.
+ * than `preempt_offset`, or interrupts off) or (PREEMPT_RCU) inside rcu_read_lock(), at most once
+ * a second as Linux does. 2.6.34 prints in_atomic(), irqs_disabled(), pid and name; 6.1's
+ * __might_resched() adds non_block (0: no mmu-notifier sections here), a "preempt_count: %x,
+ * expected: %x" line and, with CONFIG_PREEMPT_RCU (which CONFIG_PREEMPT selects), "RCU nest
+ * depth: %d, expected: %u" (rcu_preempt_depth(), expected 0); it checks rcu_sleep_check()
+ * first (lockdep-RCU without PREEMPT_RCU). Not printed: lockdep's print_irqtrace_events() with
+ * interrupts off (irq event stamps and the last enable/disable sites are not tracked), 6.1's
+ * "Preemption disabled at:" (CONFIG_DEBUG_PREEMPT; where preemption went off is not
+ * recorded), the taint.
  */
 export function __might_sleep(file: string, line: number, preempt_offset = 0): void {
   const k = kernel();
   if (!k.config.debug_atomic_sleep) return;
+  rcu_sleep_check(k);
   const pc = k.this_cpu();
-  if (pc.preempt_count === preempt_offset && pc.hw.irqs_enabled) return;
+  const rcu_depth = rcu_preempt_depth(k);
+  if (pc.preempt_count === preempt_offset && pc.hw.irqs_enabled && rcu_depth === 0) return;
   const jiffies = Math.floor(k.now() / k.tick_ns);
   if (k.might_sleep_prev_jiffy >= 0 && jiffies < k.might_sleep_prev_jiffy + k.config.hz) return;
   k.might_sleep_prev_jiffy = jiffies;
@@ -386,7 +397,7 @@ export function __might_sleep(file: string, line: number, preempt_offset = 0): v
       : [
           `${atomic}, non_block: 0, pid: ${cur.pid}, name: ${cur.comm}`,
           `preempt_count: ${pc.preempt_count.toString(16)}, expected: ${preempt_offset.toString(16)}`,
-          ...(k.config.preempt ? ["RCU nest depth: 0, expected: 0"] : []),
+          ...(k.config.preempt ? [`RCU nest depth: ${rcu_depth}, expected: 0`] : []),
         ];
   const text = [
     `BUG: sleeping function called from invalid context at ${file}:${line}`,

@@ -45,6 +45,18 @@ export class Task {
   kmap_local: number[] | undefined;
   /** migrate_disable() depth: while non-zero the task stays on its CPU. */
   migrate_disabled = 0;
+  /**
+   * rcu_read_lock() nesting (current->rcu_read_lock_nesting under CONFIG_PREEMPT_RCU; in every
+   * configuration also what lockdep's rcu_lock_map holds for the task). src/kernel/rcu/.
+   */
+  rcu_read_lock_nesting = 0;
+  /** rcu_read_unlock_special.b.blocked: preempted inside a read-side section (on the blocked-readers list). */
+  rcu_blocked = false;
+  /** The blocked reader holds up the grace period in progress (rnp->gp_tasks). */
+  rcu_blocks_gp = false;
+  /** Where each rcu_read_lock() of the task was taken and after how many held locks (held-lock listings); made on first use. */
+  rcu_lock_at: string[] | undefined;
+  rcu_lock_pos: number[] | undefined;
   state: TaskState = TASK_RUNNING;
   /** CPU the task last ran on (or is queued on). */
   cpu = 0;
