@@ -55,8 +55,24 @@ export {
   RCU_SOFTIRQ,
 } from "./softirq.ts";
 export * from "./irq/irqdesc.ts";
-export { jiffies, msecs_to_jiffies, jiffies_to_msecs } from "./time/tick.ts";
+export { jiffies, msecs_to_jiffies, jiffies_to_msecs, usecs_to_jiffies, time_after, time_before, time_after_eq, time_before_eq } from "./time/tick.ts";
 export * from "./time/sleep.ts";
+export {
+  timer_list,
+  timer_setup,
+  setup_timer,
+  init_timer,
+  mod_timer,
+  add_timer,
+  add_timer_on,
+  del_timer,
+  del_timer_sync,
+  try_to_del_timer_sync,
+  timer_pending,
+  TIMER_DEFERRABLE,
+  TIMER_PINNED,
+  TIMER_IRQSAFE,
+} from "./time/timer.ts";
 export { smp_call_function_single, smp_send_reschedule } from "./smp.ts";
 export { nic, disk, kernel_era, ktime_get_ns, cpu_counters } from "./api_misc.ts";
 export { machine_costs, kernel_pae, make_it_fail, kmemleak_scan, kmemleak_not_leak } from "./api_misc.ts";
