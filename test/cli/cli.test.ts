@@ -304,6 +304,10 @@ test("list names every shipped scenario with its description", () => {
     "slab-use-after-free-fixed",
     "kasan-use-after-free",
     "kasan-use-after-free-fixed",
+    "tasklet-sleep",
+    "tasklet-sleep-fixed",
+    "del-timer-sync-lock",
+    "del-timer-sync-lock-fixed",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });
