@@ -70,11 +70,11 @@ export class workqueue_struct {
 }
 
 /** system_wq: "events", what schedule_work() queues on. */
-export const system_wq = new workqueue_struct("events", 0, 0);
+export const system_wq = new workqueue_struct("events", 0, WQ_DFL_ACTIVE);
 /** system_highpri_wq (6.1 "events_highpri", the highpri pools; system_wq on 2.6.34). */
-export const system_highpri_wq = new workqueue_struct("events_highpri", WQ_HIGHPRI, 0, system_wq);
+export const system_highpri_wq = new workqueue_struct("events_highpri", WQ_HIGHPRI, WQ_DFL_ACTIVE, system_wq);
 /** system_long_wq (6.1 "events_long"; system_wq on 2.6.34). */
-export const system_long_wq = new workqueue_struct("events_long", 0, 0, system_wq);
+export const system_long_wq = new workqueue_struct("events_long", 0, WQ_DFL_ACTIVE, system_wq);
 
 /** struct work_struct: the function, its pending bit, and lockdep's map. */
 export class work_struct {
@@ -91,6 +91,8 @@ export class work_struct {
   readonly frames: readonly string[];
   /** lockdep's map of the work, by era (2.6.34 "(EXPR)", 6.1 "(work_completion)(EXPR)"). */
   readonly maps: [lockdep_map | null, lockdep_map | null] = [null, null];
+  /** The run whose pools the fields above describe (a work made once and used by several runs starts afresh in each). */
+  owner: unknown = null;
   constructor(
     readonly func: (work: work_struct) => Effect.Effect<void>,
     /** The expression INIT_WORK was given ("&dev->work"). */
@@ -137,6 +139,21 @@ function state_of(k: Kernel): WqState {
   let s = states.get(k);
   if (s === undefined) states.set(k, (s = { normal: [], highpri: [], unbound: null, own: new Map(), destroyed: new Set() }));
   return s;
+}
+
+/** The work as the running kernel's: its state reset when it was last used by another run. */
+function own(k: Kernel, work: work_struct): work_struct {
+  const s = state_of(k);
+  if (work.owner !== s) {
+    work.owner = s;
+    work.pending = false;
+    work.wq = null;
+    work.pool = null;
+    work.running = 0;
+    work.finished = 0;
+    work.done = null;
+  }
+  return work;
 }
 
 const new_pool = (cpu: number, comm: string): WorkerPool => ({ cpu, comm, worklist: [], worker: null, current: null, current_wq: null, stopping: false });
@@ -257,7 +274,7 @@ function check_cpu(k: Kernel, fn: string, cpu: number): void {
 export function queue_work_on(cpu: number, wq: workqueue_struct, work: work_struct): boolean {
   const k = kernel();
   check_cpu(k, "queue_work_on", cpu);
-  if (work.pending) return false;
+  if (own(k, work).pending) return false;
   work.pending = true;
   __queue_work(k, cpu, wq, work);
   return true;
@@ -273,7 +290,7 @@ export const schedule_work = (work: work_struct): boolean => queue_work_on(WORK_
 export const schedule_work_on = (cpu: number, work: work_struct): boolean => queue_work_on(cpu, system_wq, work);
 
 /** work_pending(work): queued and not yet taken by its worker. */
-export const work_pending = (work: work_struct): boolean => work.pending;
+export const work_pending = (work: work_struct): boolean => own(kernel(), work).pending;
 
 // ---------------------------------------------------------------- delayed work
 
@@ -332,7 +349,7 @@ function __queue_delayed_work(k: Kernel, cpu: number, wq: workqueue_struct, dwor
 export function queue_delayed_work_on(cpu: number, wq: workqueue_struct, dwork: delayed_work, delay: number): boolean {
   const k = kernel();
   check_cpu(k, "queue_delayed_work_on", cpu);
-  if (dwork.work.pending) return false;
+  if (own(k, dwork.work).pending) return false;
   dwork.work.pending = true;
   __queue_delayed_work(k, cpu, wq, dwork, delay, false);
   return true;
@@ -341,7 +358,7 @@ export function queue_delayed_work_on(cpu: number, wq: workqueue_struct, dwork: 
 /** queue_delayed_work(wq, dwork, delay). Context: any. */
 export function queue_delayed_work(wq: workqueue_struct, dwork: delayed_work, delay: number): boolean {
   const k = kernel();
-  if (dwork.work.pending) return false;
+  if (own(k, dwork.work).pending) return false;
   dwork.work.pending = true;
   __queue_delayed_work(k, WORK_CPU_UNBOUND, wq, dwork, delay, true);
   return true;
@@ -361,7 +378,7 @@ export const schedule_delayed_work_on = (cpu: number, dwork: delayed_work, delay
  */
 export function schedule_delayed_work_on_event(cpu: number, dwork: delayed_work, delay: number): boolean {
   const k = kernel();
-  if (dwork.work.pending) return false;
+  if (own(k, dwork.work).pending) return false;
   dwork.work.pending = true;
   const pool = pool_for(k, system_wq, cpu);
   const work = dwork.work;
@@ -374,13 +391,13 @@ export function schedule_delayed_work_on_event(cpu: number, dwork: delayed_work,
 
 // ---------------------------------------------------------------- flushing and cancelling
 
-/** Sleeps (uninterruptibly) until `work` has finished `target` runs, with `frames` on the stack. */
-function* wait_for_work(k: Kernel, work: work_struct, target: number): Effect.fn.Return<void> {
+/** Sleeps (uninterruptibly) until `work` has finished `target` runs, in wait_for_completion under `fn`. */
+function* wait_for_work(k: Kernel, work: work_struct, target: number, fn: string): Effect.fn.Return<void> {
   if (work.finished >= target) return;
   const q = (work.done ??= new wait_queue_head_t("work_done"));
   const wait = DEFINE_WAIT();
   const frames = k.this_ctx().frames;
-  frames.push("wait_for_completion");
+  frames.push(fn, "wait_for_completion");
   for (;;) {
     prepare_to_wait(q, wait, TASK_UNINTERRUPTIBLE);
     if (work.finished >= target) break;
@@ -388,38 +405,40 @@ function* wait_for_work(k: Kernel, work: work_struct, target: number): Effect.fn
   }
   finish_wait(q, wait);
   frames.pop();
+  frames.pop();
 }
 
 /** The runs flush_work() waits for: the one queued (if pending) or those running. 0: none. */
 const flush_target = (work: work_struct): number => (work.pending || work.running > 0 ? work.finished + work.running + (work.pending ? 1 : 0) : 0);
 
-/** __flush_work(): lockdep's maps, might_sleep, then the wait; true if it waited. */
+/**
+ * __flush_work(): lockdep's maps, might_sleep, then the wait; true if it waited. The function
+ * taking the maps and waiting: 6.1 __flush_work; 2.6.34 flush_work, or wait_on_work for a cancel.
+ */
 function* __flush_work(k: Kernel, work: work_struct, from_cancel: boolean): Effect.fn.Return<boolean> {
+  own(k, work);
   const era6 = k.config.era === "6";
+  const fn = era6 ? "__flush_work" : from_cancel ? "wait_on_work" : "flush_work";
   if (era6) {
-    lock_map_acquire(work_map(k, work), "__flush_work");
+    lock_map_acquire(work_map(k, work), fn);
     lock_map_release(work_map(k, work));
-  } else if (from_cancel) {
-    // 2.6.34 wait_on_work(): might_sleep(), then the work's map.
-    __might_sleep("kernel/workqueue.c", 0, 0);
-    lock_map_acquire(work_map(k, work), "wait_on_work");
-    lock_map_release(work_map(k, work));
+    __might_sleep("kernel/workqueue.c", 0, 0); // start_flush_work()
   } else {
-    // 2.6.34 flush_work(): might_sleep(), then the map of the workqueue it was queued on.
     __might_sleep("kernel/workqueue.c", 0, 0);
-    if (work.wq === null) return false;
-    lock_map_acquire(wq_map(k, work.wq), "flush_work");
-    lock_map_release(wq_map(k, work.wq));
+    // 2.6.34: wait_on_work() takes the work's map, flush_work() the map of the workqueue it was queued on.
+    const map = from_cancel ? work_map(k, work) : work.wq !== null ? wq_map(k, work.wq) : null;
+    if (map === null) return false;
+    lock_map_acquire(map, fn);
+    lock_map_release(map);
   }
-  if (era6) __might_sleep("kernel/workqueue.c", 0, 0); // start_flush_work()
   const target = flush_target(work);
   if (target === 0) return false;
   const wq = work.wq!;
   if (era6 && !from_cancel && (wq.max_active === 1 || (wq.flags & WQ_MEM_RECLAIM) !== 0)) {
-    lock_map_acquire(wq_map(k, wq), "__flush_work");
+    lock_map_acquire(wq_map(k, wq), fn);
     lock_map_release(wq_map(k, wq));
   }
-  yield* wait_for_work(k, work, target);
+  yield* wait_for_work(k, work, target, fn);
   return true;
 }
 
@@ -454,7 +473,7 @@ function try_to_grab_pending(work: work_struct, dwork: delayed_work | null): boo
 function* __cancel_work_timer(k: Kernel, work: work_struct, dwork: delayed_work | null): Effect.fn.Return<boolean> {
   const frames = k.this_ctx().frames;
   frames.push("__cancel_work_timer");
-  const ret = try_to_grab_pending(work, dwork);
+  const ret = try_to_grab_pending(own(k, work), dwork);
   yield* __flush_work(k, work, true);
   frames.pop();
   return ret;
@@ -466,12 +485,22 @@ function* __cancel_work_timer(k: Kernel, work: work_struct, dwork: delayed_work 
  * the work takes (lockdep reports either). Context: process, may sleep.
  */
 export const cancel_work_sync = gen_fn(function* cancel_work_sync(work: work_struct): Effect.fn.Return<boolean> {
-  return yield* __cancel_work_timer(kernel(), work, null);
+  const k = kernel();
+  const frames = k.this_ctx().frames;
+  frames.push("cancel_work_sync");
+  const ret = yield* __cancel_work_timer(k, work, null);
+  frames.pop();
+  return ret;
 });
 
 /** cancel_delayed_work_sync(dwork): the same, the timer included. Context: process, may sleep. */
 export const cancel_delayed_work_sync = gen_fn(function* cancel_delayed_work_sync(dwork: delayed_work): Effect.fn.Return<boolean> {
-  return yield* __cancel_work_timer(kernel(), dwork.work, dwork);
+  const k = kernel();
+  const frames = k.this_ctx().frames;
+  frames.push("cancel_delayed_work_sync");
+  const ret = yield* __cancel_work_timer(k, dwork.work, dwork);
+  frames.pop();
+  return ret;
 });
 
 /**
@@ -481,7 +510,7 @@ export const cancel_delayed_work_sync = gen_fn(function* cancel_delayed_work_syn
  */
 export const cancel_delayed_work = gen_fn(function* cancel_delayed_work(dwork: delayed_work): Effect.fn.Return<boolean> {
   const k = kernel();
-  if (k.config.era === "6") return try_to_grab_pending(dwork.work, dwork);
+  if (k.config.era === "6") return try_to_grab_pending(own(k, dwork.work), dwork);
   const ret = yield* del_timer_sync(dwork.timer);
   if (ret === 1) dwork.work.pending = false;
   return ret === 1;
@@ -512,10 +541,7 @@ export const flush_workqueue = gen_fn(function* flush_workqueue(wq0: workqueue_s
     if (pool.current !== null && pool.current_wq === wq) targets.push([pool.current, flush_target(pool.current)]);
     for (const w of pool.worklist) if (w.wq === wq && !targets.some(([x]) => x === w)) targets.push([w, flush_target(w)]);
   }
-  const frames = k.this_ctx().frames;
-  frames.push(k.config.era === "6" ? "__flush_workqueue" : "flush_workqueue");
-  for (const [w, target] of targets) yield* wait_for_work(k, w, target);
-  frames.pop();
+  for (const [w, target] of targets) yield* wait_for_work(k, w, target, k.config.era === "6" ? "__flush_workqueue" : "flush_workqueue");
 });
 
 // ---------------------------------------------------------------- workqueues

@@ -90,6 +90,8 @@ export class timer_list {
   /** The function's name in the trace of the run that last traced the timer. */
   trace_ref: unknown = null;
   trace_id = -1;
+  /** The run whose bases the fields above describe (a timer made once and used by several runs starts afresh in each). */
+  owner: unknown = null;
 
   /** `name`: the expression the driver would pass to timer_setup ("&dev->timer"), lockdep's class name; the function's name if empty. */
   constructor(readonly name = "") {
@@ -118,6 +120,21 @@ function state_of(k: Kernel): TimerState {
   let s = states.get(k);
   if (s === undefined) states.set(k, (s = { bases: k.percpu.map((pc) => ({ cpu: pc.id, timers: [], clk: 0 })), seq: 0 }));
   return s;
+}
+
+/** The timer as the running kernel's: its queueing state reset when it was last used by another run. */
+function own(k: Kernel, t: timer_list): timer_list {
+  const s = state_of(k);
+  if (t.owner !== s) {
+    t.owner = s;
+    t.pending = false;
+    t.index = -1;
+    t.cpu = -1;
+    t.running = null;
+    while (t.waiters.length > 0) t.waiters.pop();
+    t.sync = null;
+  }
+  return t;
 }
 
 const jiffies_of = (k: Kernel): number => Math.floor(k.now() / k.tick_ns);
@@ -170,7 +187,7 @@ export function init_timer(timer: timer_list): void {
 }
 
 /** timer_pending(timer): queued and not yet run. */
-export const timer_pending = (timer: timer_list): boolean => timer.pending;
+export const timer_pending = (timer: timer_list): boolean => own(kernel(), timer).pending;
 
 /** The function as an Effect function, and its frames, from whatever `function` holds now. */
 function prepare_fn(k: Kernel, t: timer_list): (arg: unknown) => Effect.Effect<void> {
@@ -242,6 +259,7 @@ function __mod_timer(k: Kernel, t: timer_list, expires: number, on: number): num
  */
 export function mod_timer(timer: timer_list, expires: number): number {
   const k = kernel();
+  own(k, timer);
   if (timer.pending && timer.expires === expires) return 1;
   return __mod_timer(k, timer, expires, -1);
 }
@@ -256,6 +274,7 @@ function timer_bug(k: Kernel, what: string): never {
 /** add_timer(timer): arms it for timer.expires; BUG if it is pending. Context: any. */
 export function add_timer(timer: timer_list): void {
   const k = kernel();
+  own(k, timer);
   if (timer.pending) timer_bug(k, "add_timer() of a pending timer");
   __mod_timer(k, timer, timer.expires, -1);
 }
@@ -264,21 +283,21 @@ export function add_timer(timer: timer_list): void {
 export function add_timer_on(timer: timer_list, cpu: number): void {
   const k = kernel();
   if (!Number.isInteger(cpu) || cpu < 0 || cpu >= k.percpu.length) throw new ScenarioError(`add_timer_on: no CPU ${cpu} on a ${k.percpu.length}-CPU machine`);
-  if (timer.pending) timer_bug(k, "add_timer_on() of a pending timer");
+  if (own(k, timer).pending) timer_bug(k, "add_timer_on() of a pending timer");
   __mod_timer(k, timer, timer.expires, cpu);
 }
 
 /** del_timer(timer): dequeues it; 1 if it was pending, 0 if not (its callback may be running). Context: any. */
 export function del_timer(timer: timer_list): number {
   const k = kernel();
-  if (!timer.pending) return 0;
+  if (!own(k, timer).pending) return 0;
   detach_timer(k, timer);
   return 1;
 }
 
 /** try_to_del_timer_sync(): -1 while the callback runs, else del_timer(). */
 export function try_to_del_timer_sync(timer: timer_list): number {
-  return timer.running !== null ? -1 : del_timer(timer);
+  return own(kernel(), timer).running !== null ? -1 : del_timer(timer);
 }
 
 /**
