@@ -464,4 +464,23 @@ test("schedule_timeout returns the jiffies left: 0 when the timeout passed, the 
   assert.equal(got, { j0: 0, left_full: 0, j1: 3, left_early: 94, j2: 9, left_zero: 0 });
 });
 
+test("a timer made once serves several runs: each run starts with it idle", () => {
+  const t = new timer_list();
+  const runs: number[] = [];
+  timer_setup(t, function* once_fn(_t: timer_list) {
+    runs.push(jiffies());
+  }, 0);
+  for (const wait of [false, true]) {
+    const got: number[] = [];
+    inTask(() =>
+      Effect.gen(function* () {
+        got.push(timer_pending(t) ? 1 : 0, mod_timer(t, jiffies() + 2));
+        if (wait) yield* msleep(20);
+      }),
+    );
+    assert.equal(got, [0, 0]); // the first run ended with it pending; the second starts afresh
+  }
+  assert.equal(runs, [2]);
+});
+
 test.run();
