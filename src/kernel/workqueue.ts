@@ -2,7 +2,8 @@
 // worker pools) reduced. A work item queued with queue_work() goes on a worker pool and runs later
 // in process context (it may sleep) in that pool's worker thread, which takes the work off the
 // list (clearing WORK_STRUCT_PENDING: queueing it again meanwhile does nothing and returns false)
-// and calls it with the workqueue's and the work's lockdep maps held (process_one_work).
+// and calls it with the workqueue's and the work's lockdep maps held (6.1's process_one_work,
+// 2.6.34's run_workqueue).
 // queue_work() picks the pool of the CPU it runs on (queue_work_on: of `cpu`); 6.1 queues a work
 // still running on another CPU's pool of the same workqueue there, so it never runs twice at once
 // (2.6.34 lets it run on both). Pools and their workers:
@@ -87,8 +88,8 @@ export class work_struct {
   finished = 0;
   /** Where flush_work() and cancel_work_sync() callers sleep (made on first use). */
   done: wait_queue_head_t | null = null;
-  /** The frames a run shows, made once. */
-  readonly frames: readonly string[];
+  /** The frames a run shows, made once: 2.6.34's run_workqueue, 6.1's process_one_work. */
+  readonly frames: readonly [readonly string[], readonly string[]];
   /** lockdep's map of the work, by era (2.6.34 "(EXPR)", 6.1 "(work_completion)(EXPR)"). */
   readonly maps: [lockdep_map | null, lockdep_map | null] = [null, null];
   /** The run whose pools the fields above describe (a work made once and used by several runs starts afresh in each). */
@@ -98,7 +99,8 @@ export class work_struct {
     /** The expression INIT_WORK was given ("&dev->work"). */
     readonly expr: string,
   ) {
-    this.frames = ["process_one_work", func.name || "work_func"];
+    const name = func.name || "work_func";
+    this.frames = [["run_workqueue", name], ["process_one_work", name]];
   }
 }
 
@@ -193,18 +195,23 @@ function work_map(k: Kernel, work: work_struct): lockdep_map {
   return (work.maps[i] ??= new lockdep_map(i === 0 ? `(${work.expr})` : `(work_completion)(${work.expr})`));
 }
 
-/** process_one_work(): the work runs with both maps held and its name on the stack, then cond_resched(). */
+/**
+ * process_one_work() (2.6.34: run_workqueue()'s loop body): the work runs with both maps held and
+ * its name on the stack, then the leak check and cond_resched().
+ */
 function* process_one_work(k: Kernel, pool: WorkerPool, work: work_struct): Effect.fn.Return<void> {
   const wq = work.wq ?? system_wq;
+  const era = k.config.era === "2.6" ? 0 : 1;
+  const frames = work.frames[era];
   pool.current = work;
   pool.current_wq = wq;
   work.running++;
-  lock_map_acquire(wq_map(k, wq), "process_one_work");
-  lock_map_acquire(work_map(k, work), "process_one_work");
-  yield* with_frames(work.frames, work.func(work));
+  lock_map_acquire(wq_map(k, wq), frames[0]!);
+  lock_map_acquire(work_map(k, work), frames[0]!);
+  yield* with_frames(frames, work.func(work));
   lock_map_release(work_map(k, work));
   lock_map_release(wq_map(k, wq));
-  leak_check(k, work);
+  leak_check(k, frames);
   pool.current = null;
   pool.current_wq = null;
   work.running--;
@@ -214,15 +221,15 @@ function* process_one_work(k: Kernel, pool: WorkerPool, work: work_struct): Effe
 }
 
 /** The check after a work returns: it left a lock held or preemption off. */
-function leak_check(k: Kernel, work: work_struct): void {
+function leak_check(k: Kernel, frames: readonly string[]): void {
   const pc = k.this_cpu();
   if (pc.preempt_count === 0) return;
   const cur = pc.curr;
   const text = [
     `BUG: workqueue leaked lock or atomic: ${cur.comm}/0x${pc.preempt_count.toString(16).padStart(8, "0")}/${cur.pid}`,
-    `${k.config.era === "2.6" ? "    " : "     "}last function: ${work.frames[1]}`,
+    `${k.config.era === "2.6" ? "    " : "     "}last function: ${frames[1]}`,
     ...print_held_locks(k, cur),
-    ...dump_stack(k.this_ctx(), ["process_one_work"]),
+    ...dump_stack(k.this_ctx(), [frames[0]!]),
   ].join("\n");
   k.report("bug", text);
 }

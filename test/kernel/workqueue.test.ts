@@ -319,7 +319,7 @@ test("cancel_work_sync holding a mutex the work takes: lockdep's circular depend
     "       mutex_lock_nested",
     "       mutex_lock",
     "       dev_reset",
-    "       process_one_work",
+    "       run_workqueue",
     "       worker_thread",
     "       kthread",
     "",
@@ -352,7 +352,7 @@ test("a work that returns holding a spinlock: 'BUG: workqueue leaked lock or ato
     " #0:  (&dev->lock){....}, at: spin_lock",
     "Pid: 5, comm: events/0 Not tainted 2.6.34-mmsim #1",
     "Call Trace:",
-    " process_one_work",
+    " run_workqueue",
     " worker_thread",
   ]);
   // It then sleeps with preemption off, as Linux's worker would.
