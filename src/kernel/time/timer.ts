@@ -151,7 +151,7 @@ function trace_fn(k: Kernel, t: timer_list): number {
   return (t.trace_id = k.str(fn_name(t)));
 }
 
-/** init_timer_key(): the function, the flags and lockdep's class name (`lockdep_name`, or the timer's name or its function's). */
+/** init_timer_key(): the function, the flags and lockdep's class name (the timer's name, or its function's; in parentheses for timer_setup). */
 function init_timer_key(t: timer_list, fn: EffectFn<[arg: any], void> | null, flags: number, legacy: boolean, parens: boolean): void {
   if ((flags & ~TIMER_INIT_FLAGS) !== 0) throw new ScenarioError(`timer_setup: flags 0x${flags.toString(16)}: only TIMER_DEFERRABLE, TIMER_PINNED and TIMER_IRQSAFE`);
   t.function = fn;
