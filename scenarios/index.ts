@@ -7,6 +7,8 @@ import { irqLockDeadlock, irqLockIrqsave } from "./teach/irq-lock.ts";
 import { sleepInAtomic, msleepInAtomic, kmallocInAtomic, kmallocAtomicOk } from "./teach/sleep-in-atomic.ts";
 import taskletSmp from "./teach/tasklet-smp.ts";
 import { rcuSleepInReader, rcuSleepInReaderFixed } from "./teach/rcu-sleep.ts";
+import { taskletSleep, taskletSleepFixed } from "./teach/tasklet-sleep.ts";
+import { delTimerSyncLock, delTimerSyncLockFixed } from "./teach/timer-lock.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -74,6 +76,10 @@ export const scenarios: readonly Scenario<any>[] = [
   kasanUseAfterFreeFixed,
   rcuUseAfterFree,
   rcuUseAfterFreeFixed,
+  taskletSleep,
+  taskletSleepFixed,
+  delTimerSyncLock,
+  delTimerSyncLockFixed,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

@@ -103,8 +103,61 @@ export {
   RCU_SOFTIRQ,
 } from "./softirq.ts";
 export * from "./irq/irqdesc.ts";
-export { jiffies, msecs_to_jiffies, jiffies_to_msecs } from "./time/tick.ts";
+export { jiffies, msecs_to_jiffies, jiffies_to_msecs, usecs_to_jiffies, time_after, time_before, time_after_eq, time_before_eq } from "./time/tick.ts";
 export * from "./time/sleep.ts";
+export {
+  timer_list,
+  timer_setup,
+  setup_timer,
+  init_timer,
+  mod_timer,
+  add_timer,
+  add_timer_on,
+  del_timer,
+  del_timer_sync,
+  try_to_del_timer_sync,
+  timer_pending,
+  TIMER_DEFERRABLE,
+  TIMER_PINNED,
+  TIMER_IRQSAFE,
+} from "./time/timer.ts";
+export {
+  work_struct,
+  delayed_work,
+  workqueue_struct,
+  INIT_WORK,
+  INIT_DELAYED_WORK,
+  schedule_work,
+  schedule_work_on,
+  queue_work,
+  queue_work_on,
+  work_pending,
+  flush_work,
+  cancel_work_sync,
+  schedule_delayed_work,
+  schedule_delayed_work_on,
+  queue_delayed_work,
+  queue_delayed_work_on,
+  cancel_delayed_work,
+  cancel_delayed_work_sync,
+  flush_delayed_work,
+  flush_workqueue,
+  alloc_workqueue,
+  create_workqueue,
+  create_singlethread_workqueue,
+  destroy_workqueue,
+  system_wq,
+  system_highpri_wq,
+  system_long_wq,
+  WQ_UNBOUND,
+  WQ_FREEZABLE,
+  WQ_MEM_RECLAIM,
+  WQ_HIGHPRI,
+  WQ_CPU_INTENSIVE,
+  WQ_MAX_ACTIVE,
+  WQ_DFL_ACTIVE,
+  WORK_CPU_UNBOUND,
+} from "./workqueue.ts";
 export { smp_call_function_single, smp_send_reschedule } from "./smp.ts";
 export { nic, disk, device, kernel_era, ktime_get_ns, cpu_counters } from "./api_misc.ts";
 export { machine_costs, kernel_pae, make_it_fail, kmemleak_scan, kmemleak_not_leak } from "./api_misc.ts";

@@ -1,11 +1,12 @@
 // init/main.c reduced: boots the simulated kernel on a machine (per-CPU state, the interrupt
-// entry, softirqs and tasklets, ksoftirqd/N) and makes it the running kernel.
+// entry, softirqs and tasklets, the timer softirq, ksoftirqd/N) and makes it the running kernel.
 import type { Engine } from "../sim/engine.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { KernelConfig } from "./config.ts";
 import { Kernel, set_running_kernel } from "./kernel.ts";
 import { install_entry } from "./entry.ts";
-import { softirq_init, spawn_ksoftirqd } from "./softirq.ts";
+import { TIMER_SOFTIRQ, open_softirq, softirq_init, spawn_ksoftirqd } from "./softirq.ts";
+import { run_timer_softirq } from "./time/timer.ts";
 import { install_nmi_watchdog, on_idle, start_khungtaskd } from "./watchdog.ts";
 import { uts_release } from "./dumpstack.ts";
 
@@ -19,6 +20,7 @@ export function start_kernel(engine: Engine, machine: Machine, config: KernelCon
   k.printk(`Linux version ${uts_release(config.era)} (mmsim) SMP${config.preempt ? " PREEMPT" : ""}`);
   k.printk(`Brought up ${machine.cpus.length} CPUs, HZ=${config.hz}`);
   softirq_init();
+  open_softirq(TIMER_SOFTIRQ, run_timer_softirq); // init_timers()
   spawn_ksoftirqd();
   return k;
 }

@@ -312,6 +312,10 @@ test("list names every shipped scenario with its description", () => {
     "kasan-use-after-free-fixed",
     "rcu-use-after-free",
     "rcu-use-after-free-fixed",
+    "tasklet-sleep",
+    "tasklet-sleep-fixed",
+    "del-timer-sync-lock",
+    "del-timer-sync-lock-fixed",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });

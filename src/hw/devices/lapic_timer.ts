@@ -31,4 +31,9 @@ export class LapicTimer {
   isArmed(cpu: number): boolean {
     return this.armed[cpu] !== undefined;
   }
+
+  /** When the timer of `cpu` fires (Infinity when it is not armed). */
+  armedAt(cpu: number): number {
+    return this.armed[cpu]?.time ?? Infinity;
+  }
 }

@@ -55,7 +55,8 @@ export const MAX_LOCKDEP_SUBCLASSES = 8;
 /** SINGLE_DEPTH_NESTING: the subclass for taking a second lock of a class. */
 export const SINGLE_DEPTH_NESTING = 1;
 
-export type LockKind = "spin" | "mutex" | "rwlock" | "seqcount";
+/** What a class is: a lock, a seqcount, or a bare lockdep_map (a timer's, a work's: lockdep_map.ts). */
+export type LockKind = "spin" | "mutex" | "rwlock" | "seqcount" | "map";
 
 /** 6.1's dependency kinds (DEP_SR_BIT ...): bit (prev a writer) + 2 * (next not a recursive reader). */
 const DEP_SR = 1;
@@ -147,8 +148,8 @@ function usage_chars(k: Kernel, c: lock_class): string {
   return k.config.era === "2.6" ? `${s}..` : s; // 2.6.34 adds RECLAIM_FS (write, read)
 }
 
-/** The wait type 6.1 prints after a class ({outer:inner}): LD_WAIT_SPIN 2 (spinlock_t, rwlock_t), LD_WAIT_SLEEP 3, none (0) for a seqcount. */
-const WAIT_TYPE: Record<LockKind, number> = { spin: 2, rwlock: 2, mutex: 3, seqcount: 0 };
+/** The wait type 6.1 prints after a class ({outer:inner}): LD_WAIT_SPIN 2 (spinlock_t, rwlock_t), LD_WAIT_SLEEP 3, none (0: LD_WAIT_INV) for a seqcount or a bare lockdep_map. */
+const WAIT_TYPE: Record<LockKind, number> = { spin: 2, rwlock: 2, mutex: 3, seqcount: 0, map: 0 };
 
 /** print_lock_name(): " (name){usage}" (6.1: and "-{outer:inner}"). */
 function lock_name(k: Kernel, c: lock_class): string {

@@ -11,7 +11,7 @@ import { kernel, type Kernel } from "../kernel.ts";
 import { cond_resched } from "../sched/core.ts";
 import { jiffies } from "../time/tick.ts";
 import { mutex_trylock, mutex_unlock } from "../locking/mutex.ts";
-import { INIT_DELAYED_WORK, schedule_delayed_work_on, type delayed_work } from "../workqueue.ts";
+import { INIT_DELAYED_WORK, schedule_delayed_work_on_event, type delayed_work } from "../workqueue.ts";
 import type { MmState } from "./mm_state.ts";
 import { mm_of } from "./page_alloc.ts";
 import { slab_state } from "./slab.ts";
@@ -59,7 +59,7 @@ const cache_reap = gen_fn(function* cache_reap(): Effect.fn.Return<void> {
     yield* mutex_unlock(s.cache_chain_mutex);
   }
   trace_cache_reap(k, cpu);
-  schedule_delayed_work_on(cpu, reap_works.get(mm)![cpu]!, round_jiffies_relative(2 * k.config.hz, cpu, k.config.hz, jiffies()));
+  schedule_delayed_work_on_event(cpu, reap_works.get(mm)![cpu]!, round_jiffies_relative(2 * k.config.hz, cpu, k.config.hz, jiffies()));
 });
 
 /** start_cpu_timer() for every CPU (cpucache_init): the first pass about a second after boot. */
@@ -68,5 +68,5 @@ export function start_cache_reap(k: Kernel, mm: MmState): void {
     return cache_reap();
   }));
   reap_works.set(mm, works);
-  for (const pc of k.percpu) schedule_delayed_work_on(pc.id, works[pc.id]!, round_jiffies_relative(k.config.hz, pc.id, k.config.hz, 0));
+  for (const pc of k.percpu) schedule_delayed_work_on_event(pc.id, works[pc.id]!, round_jiffies_relative(k.config.hz, pc.id, k.config.hz, 0));
 }

@@ -1,12 +1,15 @@
 // kernel/time/tick-*.c reduced: each busy CPU takes a local timer interrupt at every tick
 // boundary (jiffies are derived from virtual time: jiffies = now / TICK_NSEC, INITIAL_JIFFIES
 // being 0 here); a CPU that is idle when its tick comes does not re-arm it (NO_HZ idle) until it
-// gets work again. The tick runs scheduler_tick() (time slices) and the soft-lockup watchdog.
+// gets work again, except for its next timer (timer.ts: NO_HZ arms the tick for it). The tick
+// runs run_local_timers() (TIMER_SOFTIRQ when a timer is due), scheduler_tick() (time slices) and
+// the soft-lockup watchdog.
 import * as Effect from "effect/Effect";
 import { LOCAL_TIMER_VECTOR } from "../../hw/vectors.ts";
 import { kernel, type Kernel } from "../kernel.ts";
 import type { PerCpu } from "../percpu.ts";
-import { irq_enter, irq_exit } from "../softirq.ts";
+import { TIMER_SOFTIRQ, __raise_softirq_irqoff, irq_enter, irq_exit } from "../softirq.ts";
+import { timer_due, timer_nohz_arm } from "./timer.ts";
 import { trace_local_timer_entry, trace_local_timer_exit } from "../trace.ts";
 import { softlockup_tick } from "../watchdog.ts";
 import { gen_fn } from "../gen_fn.ts";
@@ -22,6 +25,15 @@ export const msecs_to_jiffies = (ms: number): number => {
 };
 
 export const jiffies_to_msecs = (j: number): number => Math.floor((j * 1000) / kernel().config.hz);
+
+/** usecs_to_jiffies(): rounded up, as msecs_to_jiffies. */
+export const usecs_to_jiffies = (us: number): number => Math.ceil((us * kernel().config.hz) / 1_000_000);
+
+// include/linux/jiffies.h's comparisons (jiffies never wrap here: they start at 0 and are exact integers).
+export const time_after = (a: number, b: number): boolean => b - a < 0;
+export const time_before = (a: number, b: number): boolean => time_after(b, a);
+export const time_after_eq = (a: number, b: number): boolean => a - b >= 0;
+export const time_before_eq = (a: number, b: number): boolean => time_after_eq(b, a);
 
 function next_tick(k: Kernel, t: number): number {
   return (Math.floor(t / k.tick_ns) + 1) * k.tick_ns;
@@ -45,11 +57,13 @@ export const local_timer_interrupt = gen_fn(function* local_timer_interrupt(): E
   const pc = k.this_cpu();
   irq_enter();
   trace_local_timer_entry(LOCAL_TIMER_VECTOR);
+  if (timer_due(k, pc)) __raise_softirq_irqoff(TIMER_SOFTIRQ); // run_local_timers()
   scheduler_tick(pc);
   softlockup_tick(k, pc);
   // Re-arm unless the CPU goes idle once this interrupt returns (NO_HZ idle).
   const idleAfter = pc.stack.length === 1 && pc.rq.length === 0;
   if (!idleAfter) k.machine.timer.arm(pc.id, next_tick(k, pc.hw.clock));
+  else timer_nohz_arm(k, pc);
   trace_local_timer_exit(LOCAL_TIMER_VECTOR);
   yield* irq_exit();
 });
