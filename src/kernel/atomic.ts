@@ -15,6 +15,12 @@ export interface Shared<T> {
   value: T;
 }
 
+/**
+ * shared(value): a shared variable holding `value`, for READ_ONCE / WRITE_ONCE, xchg / cmpxchg and
+ * the RCU pointer calls (mmsim's stand-in for a global or a structure field several CPUs use).
+ * Context: any, in a run or outside one; a plain call. One made in a run is a root kmemleak scans:
+ * a pointer kept in it is a reference.
+ */
 export const shared = <T>(value: T): Shared<T> => {
   const s = { value };
   // kmemleak reads shared variables as handles (a pointer kept in one is a reference).
@@ -32,6 +38,12 @@ class ReadOnce<T> extends PointThen {
     return this.x.value;
   }
 }
+/**
+ * READ_ONCE(x): one load of the shared variable, not torn or repeated by the compiler. Context:
+ * any; never sleeps. An Effect to `yield*`: an interleaving point, then the load, so it returns the
+ * value as of when the context resumes. smp_load_acquire(&x) is this too (sequential consistency
+ * gives its ordering).
+ */
 export const READ_ONCE = <T>(x: Shared<T>): Effect.Effect<T> => op(new ReadOnce(x));
 
 /** WRITE_ONCE(x, v): one store, then other CPUs may run. */
@@ -47,14 +59,32 @@ class WriteOnce<T> extends PointThen {
     return undefined;
   }
 }
+/**
+ * WRITE_ONCE(x, v): one store of `v` into the shared variable. Context: any; never sleeps. An
+ * Effect to `yield*`: an interleaving point, then the store. smp_store_release(&x, v) is this too
+ * (sequential consistency gives its ordering).
+ */
 export const WRITE_ONCE = <T>(x: Shared<T>, v: T): Effect.Effect<void> => op(new WriteOnce(x, v));
 
+/**
+ * atomic_t: a counter changed only by the atomic_* operations (Linux's `int counter`). mmsim's
+ * counter is a JS number: no 32-bit wrap-around.
+ */
 export interface atomic_t {
   counter: number;
 }
 
+/** ATOMIC_INIT(i): an atomic_t holding `i` (Linux's static initializer; here a new object). */
 export const ATOMIC_INIT = (i: number): atomic_t => ({ counter: i });
+/**
+ * atomic_read(v): the counter's value. Context: any; never sleeps. A plain load, not an
+ * interleaving point.
+ */
 export const atomic_read = (v: atomic_t): number => v.counter;
+/**
+ * atomic_set(v, i): sets the counter to `i`. Context: any; never sleeps. A plain store, not an
+ * interleaving point.
+ */
 export const atomic_set = (v: atomic_t, i: number): void => {
   v.counter = i;
 };
@@ -96,16 +126,60 @@ class Rmw extends PointThen {
   }
 }
 
+/**
+ * atomic_add_return(i, v): adds `i` and returns the new value. Context: any; never sleeps. An
+ * Effect to `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_add_return = (i: number, v: atomic_t): Effect.Effect<number> => op(new Rmw(v, i, NEW_VALUE));
+/**
+ * atomic_sub_return(i, v): subtracts `i` and returns the new value. Context: any; never sleeps. An
+ * Effect to `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_sub_return = (i: number, v: atomic_t): Effect.Effect<number> => op(new Rmw(v, -i, NEW_VALUE));
+/**
+ * atomic_inc_return(v): adds 1 and returns the new value. Context: any; never sleeps. An Effect to
+ * `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_inc_return = (v: atomic_t): Effect.Effect<number> => op(new Rmw(v, 1, NEW_VALUE));
+/**
+ * atomic_dec_return(v): subtracts 1 and returns the new value. Context: any; never sleeps. An
+ * Effect to `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_dec_return = (v: atomic_t): Effect.Effect<number> => op(new Rmw(v, -1, NEW_VALUE));
+/**
+ * atomic_inc(v): adds 1. Context: any; never sleeps. An Effect to `yield*`: an interleaving point,
+ * then one atomic step.
+ */
 export const atomic_inc = (v: atomic_t): Effect.Effect<void> => op(new Rmw(v, 1, NOTHING));
+/**
+ * atomic_dec(v): subtracts 1. Context: any; never sleeps. An Effect to `yield*`: an interleaving
+ * point, then one atomic step.
+ */
 export const atomic_dec = (v: atomic_t): Effect.Effect<void> => op(new Rmw(v, -1, NOTHING));
+/**
+ * atomic_add(i, v): adds `i`. Context: any; never sleeps. An Effect to `yield*`: an interleaving
+ * point, then one atomic step.
+ */
 export const atomic_add = (i: number, v: atomic_t): Effect.Effect<void> => op(new Rmw(v, i, NOTHING));
+/**
+ * atomic_sub(i, v): subtracts `i`. Context: any; never sleeps. An Effect to `yield*`: an
+ * interleaving point, then one atomic step.
+ */
 export const atomic_sub = (i: number, v: atomic_t): Effect.Effect<void> => op(new Rmw(v, -i, NOTHING));
+/**
+ * atomic_dec_and_test(v): subtracts 1; true if the result is 0 (the last reference dropped).
+ * Context: any; never sleeps. An Effect to `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_dec_and_test = (v: atomic_t): Effect.Effect<boolean> => op(new Rmw(v, -1, IS_ZERO));
+/**
+ * atomic_inc_and_test(v): adds 1; true if the result is 0. Context: any; never sleeps. An Effect to
+ * `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_inc_and_test = (v: atomic_t): Effect.Effect<boolean> => op(new Rmw(v, 1, IS_ZERO));
+/**
+ * atomic_sub_and_test(i, v): subtracts `i`; true if the result is 0. Context: any; never sleeps. An
+ * Effect to `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_sub_and_test = (i: number, v: atomic_t): Effect.Effect<boolean> => op(new Rmw(v, -i, IS_ZERO));
 /** atomic_xchg(v, new): stores `n` and returns the value it replaced, in one atomic step. */
 export const atomic_xchg = (v: atomic_t, n: number): Effect.Effect<number> => op(new Rmw(v, n, XCHG));
@@ -159,6 +233,10 @@ class AddUnless extends PointThen {
     return true;
   }
 }
+/**
+ * atomic_add_unless(v, a, u): adds `a` unless the counter is `u`; true if it added. Context: any;
+ * never sleeps. An Effect to `yield*`: an interleaving point, then one atomic step.
+ */
 export const atomic_add_unless = (v: atomic_t, a: number, u: number): Effect.Effect<boolean> => op(new AddUnless(v, a, u));
 /** atomic_inc_not_zero(v): takes a reference unless the count already fell to 0. */
 export const atomic_inc_not_zero = (v: atomic_t): Effect.Effect<boolean> => atomic_add_unless(v, 1, 0);

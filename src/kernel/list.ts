@@ -37,8 +37,19 @@ export class list_head<T = unknown> {
   }
 }
 
-/** LIST_POISON1 / LIST_POISON2: what list_del() leaves in an entry's next and prev. */
+/**
+ * LIST_POISON1: what list_del() leaves in an entry's next (hlist_del() in a node's next), so a
+ * later use of the entry faults or CONFIG_DEBUG_LIST reports it. 2.6.34: 0x00100100; 6.1: 0x100; on
+ * x86_64 both plus POISON_POINTER_DELTA (0xdead000000000000). A sentinel list_head here; the checks
+ * and the oops print its value.
+ */
 export const LIST_POISON1: list_head<any> = new list_head<any>(null, POISON1);
+/**
+ * LIST_POISON2: what list_del() leaves in an entry's prev (hlist_del() in a node's pprev), so a
+ * later use of the entry faults or CONFIG_DEBUG_LIST reports it. 2.6.34: 0x00200200; 6.1: 0x122; on
+ * x86_64 both plus POISON_POINTER_DELTA (0xdead000000000000). A sentinel list_head here; the checks
+ * and the oops print its value.
+ */
 export const LIST_POISON2: list_head<any> = new list_head<any>(null, POISON2);
 
 const addr_or_new = (k: Kernel | null, addr: number | undefined): number => addr ?? new_addr(k);

@@ -133,8 +133,23 @@ export const this_cpu_read = <T>(v: PerCpuVar<T>): Effect.Effect<T> => op(new Th
 export const this_cpu_write = <T>(v: PerCpuVar<T>, val: T): Effect.Effect<void> => op(new ThisCpuOp(v, WRITE, val, null));
 /** this_cpu_add(v, i): this CPU's copy += i, in one step (preemption- and interrupt-safe). Context: any. */
 export const this_cpu_add = (v: PerCpuVar<number>, i: number): Effect.Effect<void> => op(new ThisCpuOp(v, ADD, i, null));
+/**
+ * this_cpu_sub(v, i): this_cpu_add(v, -i): this CPU's copy -= i, preemption- and interrupt-safe.
+ * Context: any; never sleeps. An Effect to `yield*`: an interleaving point, then the whole update
+ * of the copy of the CPU the context is on by then.
+ */
 export const this_cpu_sub = (v: PerCpuVar<number>, i: number): Effect.Effect<void> => this_cpu_add(v, -i);
+/**
+ * this_cpu_inc(v): this_cpu_add(v, 1): this CPU's copy += 1, preemption- and interrupt-safe.
+ * Context: any; never sleeps. An Effect to `yield*`: an interleaving point, then the whole update
+ * of the copy of the CPU the context is on by then.
+ */
 export const this_cpu_inc = (v: PerCpuVar<number>): Effect.Effect<void> => this_cpu_add(v, 1);
+/**
+ * this_cpu_dec(v): this_cpu_add(v, -1): this CPU's copy -= 1, preemption- and interrupt-safe.
+ * Context: any; never sleeps. An Effect to `yield*`: an interleaving point, then the whole update
+ * of the copy of the CPU the context is on by then.
+ */
 export const this_cpu_dec = (v: PerCpuVar<number>): Effect.Effect<void> => this_cpu_add(v, -1);
 /** this_cpu_add_return(v, i): this CPU's copy += i; the new value. */
 export const this_cpu_add_return = (v: PerCpuVar<number>, i: number): Effect.Effect<number> => op(new ThisCpuOp(v, ADD_RETURN, i, null));
@@ -148,6 +163,21 @@ export const __this_cpu_write = <T>(v: PerCpuVar<T>, val: T): Effect.Effect<void
  * between); the caller has preemption off (6.1 checks). Not interrupt-safe either.
  */
 export const __this_cpu_add = (v: PerCpuVar<number>, i: number): Effect.Effect<void> => op(new ThisCpuOp(v, SPLIT_ADD, i, "add"));
+/**
+ * __this_cpu_sub(v, i): __this_cpu_add(v, -i): a load and a store with an interleaving point
+ * between; the caller has preemption off (6.1 checks, and names __this_cpu_add() in the report as
+ * Linux's macro does). Context: preemption off; never sleeps. An Effect to `yield*`.
+ */
 export const __this_cpu_sub = (v: PerCpuVar<number>, i: number): Effect.Effect<void> => __this_cpu_add(v, -i);
+/**
+ * __this_cpu_inc(v): __this_cpu_add(v, 1): a load and a store with an interleaving point between;
+ * the caller has preemption off (6.1 checks, as __this_cpu_add()). Context: preemption off; never
+ * sleeps. An Effect to `yield*`.
+ */
 export const __this_cpu_inc = (v: PerCpuVar<number>): Effect.Effect<void> => __this_cpu_add(v, 1);
+/**
+ * __this_cpu_dec(v): __this_cpu_add(v, -1): a load and a store with an interleaving point between;
+ * the caller has preemption off (6.1 checks, as __this_cpu_add()). Context: preemption off; never
+ * sleeps. An Effect to `yield*`.
+ */
 export const __this_cpu_dec = (v: PerCpuVar<number>): Effect.Effect<void> => __this_cpu_add(v, -1);

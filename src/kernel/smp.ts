@@ -18,6 +18,13 @@ type CallFn = CallSingleData["func"];
 
 const call_queue = (cpu: number): CallSingleData[] => kernel().percpu[cpu]!.call_single_queue;
 
+/**
+ * smp_send_reschedule(cpu): sends the reschedule IPI to `cpu`, so that CPU reschedules at its next
+ * preemption point (at once on the interrupt's return to a preemptible task, with CONFIG_PREEMPT).
+ * Context: any; never sleeps. A plain call: the IPI arrives through the interrupt controller as
+ * other interrupts do. Its handler sets need_resched there (Linux's resched_curr() sets the flag
+ * before sending).
+ */
 export function smp_send_reschedule(cpu: number): void {
   const k = kernel();
   k.machine.irqchip.send_ipi(cpu, RESCHEDULE_VECTOR, k.now());

@@ -25,15 +25,40 @@ import { TASK_INTERRUPTIBLE, TASK_RUNNING } from "./sched/task.ts";
 import { trace_softirq_entry, trace_softirq_exit, trace_softirq_raise, trace_tasklet_entry, trace_tasklet_exit } from "./trace.ts";
 import { effect_fn, gen_fn, type EffectFn } from "./gen_fn.ts";
 
+/**
+ * HI_SOFTIRQ (0, both eras): high-priority tasklets (tasklet_hi_schedule); mmsim opens it at boot.
+ */
 export const HI_SOFTIRQ = 0;
+/** TIMER_SOFTIRQ (1, both eras): the timer wheel (run_timer_softirq); mmsim opens it at boot. */
 export const TIMER_SOFTIRQ = 1;
+/**
+ * NET_TX_SOFTIRQ (2, both eras): network transmit completion (net_tx_action). mmsim opens no action
+ * for it: a scenario's driver may, with open_softirq().
+ */
 export const NET_TX_SOFTIRQ = 2;
+/**
+ * NET_RX_SOFTIRQ (3, both eras): network receive (net_rx_action, NAPI polling). mmsim opens no
+ * action for it: a scenario's driver may, with open_softirq().
+ */
 export const NET_RX_SOFTIRQ = 3;
+/**
+ * BLOCK_SOFTIRQ (4, both eras): block I/O completion (blk_done_softirq). mmsim opens no action for
+ * it: a scenario's driver may, with open_softirq().
+ */
 export const BLOCK_SOFTIRQ = 4;
 export const BLOCK_IOPOLL_SOFTIRQ = 5;
+/** TASKLET_SOFTIRQ (6, both eras): tasklets (tasklet_schedule); mmsim opens it at boot. */
 export const TASKLET_SOFTIRQ = 6;
+/**
+ * SCHED_SOFTIRQ (7, both eras): the scheduler's load balancing (run_rebalance_domains). mmsim has
+ * no periodic load balancing and opens no action for it.
+ */
 export const SCHED_SOFTIRQ = 7;
 export const HRTIMER_SOFTIRQ = 8;
+/**
+ * RCU_SOFTIRQ (9, both eras): RCU's callback processing (2.6.34 rcu_process_callbacks, 6.1
+ * rcu_core_si); mmsim opens it when a scenario first uses RCU.
+ */
 export const RCU_SOFTIRQ = 9;
 export const NR_SOFTIRQS = 10;
 export const MAX_SOFTIRQ_RESTART = 10;
@@ -42,6 +67,13 @@ export interface SoftirqAction {
   readonly action: (h: SoftirqAction) => Effect.Effect<void>;
 }
 
+/**
+ * open_softirq(nr, action): installs `action` as softirq `nr`'s handler (softirq_vec[nr]); it runs
+ * in softirq context, interrupts on, whenever `nr` is pending at irq_exit(), local_bh_enable() or
+ * in ksoftirqd, and is given the softirq_action. Context: boot in Linux (setup() or later here); a
+ * plain call. It replaces the action there, mmsim's own too (HI, TIMER and TASKLET from boot, RCU
+ * from RCU's first use); `nr` outside 0-9 is a ScenarioError.
+ */
 export function open_softirq(nr: number, action: SoftirqAction["action"]): void {
   if (!Number.isInteger(nr) || nr < 0 || nr >= NR_SOFTIRQS) throw new ScenarioError(`open_softirq: nr ${nr} not in 0..${NR_SOFTIRQS - 1}`);
   kernel().softirq_vec[nr] = { action };
@@ -73,6 +105,11 @@ class RaiseSoftirq extends OpClass {
     return irq_restore_in_op(act, flags, 1);
   }
 }
+/**
+ * raise_softirq(nr): marks softirq `nr` pending on this CPU with interrupts saved around it; out of
+ * interrupt context it wakes ksoftirqd/N to run it. Context: any; never sleeps. An Effect to
+ * `yield*`: local_irq_restore's interleaving point when interrupts were on.
+ */
 export const raise_softirq = (nr: number): Effect.Effect<void> => op(new RaiseSoftirq(nr));
 
 function wakeup_softirqd(): void {
@@ -163,6 +200,11 @@ class IrqExit extends OpClass {
 const irq_exit_op: Effect.Effect<void> = op(new IrqExit());
 export const irq_exit = (): Effect.Effect<void> => irq_exit_op;
 
+/**
+ * local_bh_disable(): preempt_count + 0x200 (SOFTIRQ_DISABLE_OFFSET): no softirq or tasklet runs on
+ * this CPU until local_bh_enable(), and preemption is off; calls nest. Context: process or softirq;
+ * never sleeps. A plain call, not an interleaving point.
+ */
 export function local_bh_disable(): void {
   kernel().this_cpu().preempt_count += SOFTIRQ_DISABLE_OFFSET;
 }
@@ -193,6 +235,12 @@ const local_bh_enable_tail = (): Effect.Effect<void> =>
     return preempt_check_resched();
   });
 const local_bh_enable_op: Effect.Effect<void> = op(new LocalBhEnable());
+/**
+ * local_bh_enable(): undoes local_bh_disable(); if that leaves no interrupt context and softirqs
+ * are pending, they run right here; then a preemption point. Context: process or softirq, with
+ * interrupts on (otherwise it prints a WARNING and goes on); never sleeps. An Effect to `yield*`.
+ * Without a matching local_bh_disable() it is a ScenarioError.
+ */
 export const local_bh_enable = (): Effect.Effect<void> => local_bh_enable_op;
 
 // ---------------------------------------------------------------- ksoftirqd
@@ -228,6 +276,11 @@ export function spawn_ksoftirqd(): void {
 export const TASKLET_STATE_SCHED = 0;
 export const TASKLET_STATE_RUN = 1;
 
+/**
+ * struct tasklet_struct: a deferred function `func(data)` run in softirq context (TASKLET_SOFTIRQ
+ * or HI_SOFTIRQ) on the CPU that scheduled it, never on two CPUs at once; `state` holds
+ * TASKLET_STATE_SCHED and TASKLET_STATE_RUN, `count` the disable depth. Made with tasklet_init().
+ */
 export class tasklet_struct {
   /** TASKLET_STATE_SCHED and TASKLET_STATE_RUN bits. */
   state = 0;
@@ -282,7 +335,18 @@ function __tasklet_schedule_common(t: tasklet_struct, hi: boolean): Effect.Effec
   return (t.sched_ops[hi ? 1 : 0] ??= op(new TaskletSchedule(t, hi)));
 }
 
+/**
+ * tasklet_schedule(t): queues the tasklet on this CPU's list and raises TASKLET_SOFTIRQ, unless it
+ * is already scheduled (then nothing happens); it runs once however often it was scheduled before
+ * it ran. Context: any; never sleeps. An Effect to `yield*`: local_irq_restore's interleaving point
+ * when it queued with interrupts on.
+ */
 export const tasklet_schedule = (t: tasklet_struct): Effect.Effect<void> => __tasklet_schedule_common(t, false);
+/**
+ * tasklet_hi_schedule(t): tasklet_schedule() on the high-priority list, raising HI_SOFTIRQ (which
+ * runs before the other softirqs). Context: any; never sleeps. An Effect to `yield*`, as
+ * tasklet_schedule().
+ */
 export const tasklet_hi_schedule = (t: tasklet_struct): Effect.Effect<void> => __tasklet_schedule_common(t, true);
 
 /**
@@ -349,6 +413,11 @@ function tasklet_action_common(hi: boolean): Effect.Effect<void> {
   return TASKLET_ACTIONS[hi ? 1 : 0]!;
 }
 
+/**
+ * tasklet_disable_nosync(t): disable depth + 1: the tasklet does not run until tasklet_enable() (if
+ * scheduled meanwhile it is requeued and runs after); does not wait for a run in progress. Context:
+ * any; never sleeps. A plain call.
+ */
 export function tasklet_disable_nosync(t: tasklet_struct): void {
   t.count++;
 }
@@ -359,6 +428,11 @@ export const tasklet_disable = gen_fn(function* tasklet_disable(t: tasklet_struc
   while ((t.state & (1 << TASKLET_STATE_RUN)) !== 0) yield* cpu_relax();
 });
 
+/**
+ * tasklet_enable(t): disable depth - 1; at 0 a tasklet scheduled meanwhile runs at its next softirq
+ * pass. Context: any; never sleeps. A plain call. Without a matching disable it is a ScenarioError
+ * (Linux's count would go negative).
+ */
 export function tasklet_enable(t: tasklet_struct): void {
   if (t.count === 0) throw new ScenarioError(`tasklet_enable(${t.name}) without tasklet_disable()`);
   t.count--;

@@ -47,12 +47,40 @@ import { TIMER_IRQSAFE, __init_timer, add_timer, add_timer_on, del_timer, del_ti
 import { effect_fn, gen_fn, type EffectFn } from "./gen_fn.ts";
 
 // include/linux/workqueue.h (6.1) flags for alloc_workqueue().
+/**
+ * WQ_UNBOUND (6.1: 1 << 1; 2.6.34 has no WQ_* flags): works run on a worker bound to no CPU. 6.1:
+ * the shared unbound pool ("kworker/uN:1"); 2.6.34: the workqueue's one thread "NAME", as
+ * create_singlethread_workqueue() makes it.
+ */
 export const WQ_UNBOUND = 1 << 1;
+/**
+ * WQ_FREEZABLE (6.1: 1 << 2): the workqueue is frozen for suspend. mmsim has no freezer: it changes
+ * nothing.
+ */
 export const WQ_FREEZABLE = 1 << 2;
+/**
+ * WQ_MEM_RECLAIM (6.1: 1 << 3): the workqueue may be used in memory reclaim, so Linux gives it a
+ * rescuer thread. mmsim has no rescuers; on a 6.1 kernel flush_work() takes the workqueue's lockdep
+ * map for it, as for an ordered workqueue.
+ */
 export const WQ_MEM_RECLAIM = 1 << 3;
+/**
+ * WQ_HIGHPRI (6.1: 1 << 4): works run on the CPU's high-priority pool ("kworker/N:1H") on a 6.1
+ * kernel; on a 2.6.34 kernel (each workqueue its own threads) it changes nothing.
+ */
 export const WQ_HIGHPRI = 1 << 4;
+/**
+ * WQ_CPU_INTENSIVE (6.1: 1 << 5): works that do not count for the pool's concurrency management.
+ * mmsim has none (one worker per pool): it changes nothing.
+ */
 export const WQ_CPU_INTENSIVE = 1 << 5;
+/** WQ_MAX_ACTIVE (6.1: 512): the largest max_active alloc_workqueue() takes. */
 export const WQ_MAX_ACTIVE = 512;
+/**
+ * WQ_DFL_ACTIVE (6.1: 256, WQ_MAX_ACTIVE / 2): the max_active of alloc_workqueue(name, flags, 0)
+ * and of the system workqueues. mmsim keeps max_active but does not limit by it (one worker runs
+ * one work at a time).
+ */
 export const WQ_DFL_ACTIVE = WQ_MAX_ACTIVE / 2;
 /** queue_work_on()'s "any CPU": the local one. */
 export const WORK_CPU_UNBOUND = -1;

@@ -15,13 +15,24 @@ interface mutex_waiter {
   granted: boolean;
 }
 
+/**
+ * struct mutex: a sleeping lock with one owner (the task that took it) and a FIFO list of waiting
+ * tasks. Its lockdep class is its name. mmsim: no optimistic spinning and no lock stealing
+ * (mutex_unlock hands it to the first waiter); of CONFIG_DEBUG_MUTEXES's checks only the warning
+ * for an unlock by a task that is not the owner.
+ */
 export class mutex {
   owner: Task | null = null;
   readonly wait_list: mutex_waiter[] = [];
   constructor(readonly name: string) {}
 }
 
+/**
+ * mutex_init(name): a new mutex, unlocked, named `name` (its lockdep class). Context: any; a plain
+ * call.
+ */
 export const mutex_init = (name: string): mutex => new mutex(name);
+/** DEFINE_MUTEX(name): the same as mutex_init(name). */
 export const DEFINE_MUTEX = mutex_init;
 
 /** mutex_lock(): Context: process, may sleep. */
@@ -75,4 +86,8 @@ export const mutex_unlock = (lock: mutex): Effect.Effect<void> =>
     return sched_point();
   });
 
+/**
+ * mutex_is_locked(lock): true if some task owns the mutex. Context: any; never sleeps. A plain
+ * call.
+ */
 export const mutex_is_locked = (lock: mutex): boolean => lock.owner !== null;

@@ -65,6 +65,13 @@ class rwlock_hold implements HeldLock {
   }
 }
 
+/**
+ * rwlock_t: a busy-waiting reader-writer lock, held with preemption off: readers share it, a writer
+ * has it alone. Who waits for whom follows the era (2.6.34's readers-first counter, 6.1's queued
+ * qrwlock; see the module's header). Made with rwlock_init(name), which registers it for
+ * /proc/lock_stat; its lockdep class is its name. Of its fields, magic, owner and owner_cpu are
+ * CONFIG_DEBUG_SPINLOCK's (owner for writers only); the rest are the simulator's.
+ */
 export class rwlock_t implements SpinTarget {
   magic = RWLOCK_MAGIC;
   /** Contexts holding it for reading, one entry per read acquisition (a context may hold it more than once). */
@@ -187,6 +194,7 @@ export function rwlock_init(name: string): rwlock_t {
   k.locks.push(l);
   return l;
 }
+/** DEFINE_RWLOCK(name): the same as rwlock_init(name). */
 export const DEFINE_RWLOCK = rwlock_init;
 
 /** %p of the lock: an assumed .data address, the lock's index apart (lockdep's base). */
@@ -403,22 +411,88 @@ function rw_op<A>(lock: rwlock_t, i: number): Effect.Effect<A> {
 
 /** read_lock(): shares the lock with other readers. Context: any; does not sleep. */
 export const read_lock = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, PLAIN);
+/**
+ * read_unlock(lock): this context's read hold let go (the latest reader's if it holds none: the
+ * count does not know who took it; none at all is a ScenarioError), waiting spinners let in as the
+ * era's rule allows, then preemption back on: a preemption point. Context: a reader; never sleeps.
+ * An Effect to `yield*`: an interleaving point, or the preemption when CONFIG_PREEMPT has one due.
+ */
 export const read_unlock = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, 8 + PLAIN);
+/**
+ * read_lock_irq(lock): read_lock() with local interrupts disabled first (not saved:
+ * read_unlock_irq() turns them on). Context: any; never sleeps. An Effect to `yield*`: interrupts
+ * and preemption off, an interleaving point, then the lock or a spin until it is handed over.
+ */
 export const read_lock_irq = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, IRQ);
+/**
+ * read_unlock_irq(lock): read_unlock()'s release, then local interrupts on (whatever they were
+ * before read_lock_irq) and preemption: a preemption point. Context: a reader; never sleeps. An
+ * Effect to `yield*`.
+ */
 export const read_unlock_irq = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, 8 + IRQ);
 /** read_lock_irqsave(): returns the saved flags for read_unlock_irqrestore(). */
 export const read_lock_irqsave = (lock: rwlock_t): Effect.Effect<irqflags_t> => rw_op(lock, IRQSAVE);
+/**
+ * read_unlock_irqrestore(lock, flags): read_unlock()'s release, then the interrupt flag as
+ * read_lock_irqsave() saved it in `flags`, and preemption back on: a preemption point. Context: a
+ * reader; never sleeps. An Effect to `yield*`: when `flags` turn interrupts on, local_irq_restore's
+ * interleaving point and then preempt_enable's.
+ */
 export const read_unlock_irqrestore = (lock: rwlock_t, flags: irqflags_t): Effect.Effect<void> => op(new RwUnlockOp(lock, IRQSAVE, flags));
+/**
+ * read_lock_bh(lock): read_lock() with bottom halves disabled first (local_bh_disable): no softirq
+ * or tasklet runs on this CPU while it is held. Context: process or softirq; never sleeps. An
+ * Effect to `yield*`: bottom halves and preemption off, an interleaving point, then the lock or a
+ * spin.
+ */
 export const read_lock_bh = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, BH);
+/**
+ * read_unlock_bh(lock): read_unlock()'s release, then local_bh_enable(): softirqs pending on this
+ * CPU run here (unless in interrupt context), then a preemption point. Context: a reader; never
+ * sleeps. An Effect to `yield*`.
+ */
 export const read_unlock_bh = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, 8 + BH);
 
 /** write_lock(): has the lock alone. Context: any; does not sleep. */
 export const write_lock = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, WRITE + PLAIN);
+/**
+ * write_unlock(lock): the writer lets go, waiting spinners let in as the era's rule allows, then
+ * preemption back on: a preemption point. Context: the writer; never sleeps. An Effect to `yield*`:
+ * an interleaving point, or the preemption when CONFIG_PREEMPT has one due. CONFIG_DEBUG_SPINLOCK
+ * reports "wrong owner" and "wrong CPU".
+ */
 export const write_unlock = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, 8 + WRITE + PLAIN);
+/**
+ * write_lock_irq(lock): write_lock() with local interrupts disabled first (not saved:
+ * write_unlock_irq() turns them on). Context: any; never sleeps. An Effect to `yield*`: interrupts
+ * and preemption off, an interleaving point, then the lock or a spin until it is handed over.
+ */
 export const write_lock_irq = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, WRITE + IRQ);
+/**
+ * write_unlock_irq(lock): write_unlock()'s release, then local interrupts on (whatever they were
+ * before write_lock_irq) and preemption: a preemption point. Context: the writer; never sleeps. An
+ * Effect to `yield*`.
+ */
 export const write_unlock_irq = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, 8 + WRITE + IRQ);
 /** write_lock_irqsave(): returns the saved flags for write_unlock_irqrestore(). */
 export const write_lock_irqsave = (lock: rwlock_t): Effect.Effect<irqflags_t> => rw_op(lock, WRITE + IRQSAVE);
+/**
+ * write_unlock_irqrestore(lock, flags): write_unlock()'s release, then the interrupt flag as
+ * write_lock_irqsave() saved it in `flags`, and preemption back on: a preemption point. Context:
+ * the writer; never sleeps. An Effect to `yield*`: when `flags` turn interrupts on,
+ * local_irq_restore's interleaving point and then preempt_enable's.
+ */
 export const write_unlock_irqrestore = (lock: rwlock_t, flags: irqflags_t): Effect.Effect<void> => op(new RwUnlockOp(lock, WRITE + IRQSAVE, flags));
+/**
+ * write_lock_bh(lock): write_lock() with bottom halves disabled first (local_bh_disable): no
+ * softirq or tasklet runs on this CPU while it is held. Context: process or softirq; never sleeps.
+ * An Effect to `yield*`: bottom halves and preemption off, an interleaving point, then the lock or
+ * a spin.
+ */
 export const write_lock_bh = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, WRITE + BH);
+/**
+ * write_unlock_bh(lock): write_unlock()'s release, then local_bh_enable(): softirqs pending on this
+ * CPU run here (unless in interrupt context), then a preemption point. Context: the writer; never
+ * sleeps. An Effect to `yield*`.
+ */
 export const write_unlock_bh = (lock: rwlock_t): Effect.Effect<void> => rw_op(lock, 8 + WRITE + BH);

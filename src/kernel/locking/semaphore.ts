@@ -26,7 +26,12 @@ import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, type Task, type TaskState } f
 import { MAX_SCHEDULE_TIMEOUT, schedule_timeout } from "../time/sleep.ts";
 import { gen_fn } from "../gen_fn.ts";
 
+/**
+ * EINTR (4): interrupted system call; down_interruptible() returns -EINTR when a signal (in mmsim
+ * only the OOM killer's SIGKILL) ended its wait.
+ */
 export const EINTR = 4;
+/** ETIME (62): timer expired; down_timeout() returns -ETIME when the timeout passed first. */
 export const ETIME = 62;
 
 interface semaphore_waiter {
@@ -35,6 +40,12 @@ interface semaphore_waiter {
   up: boolean;
 }
 
+/**
+ * struct semaphore: a counting semaphore: `count` more tasks may take it without sleeping; sleepers
+ * wait in a FIFO list and up() hands it to the first of them. Any task may up() it, from any
+ * context. Made with DEFINE_SEMAPHORE(name, n), or `new semaphore(name)` and sema_init(); no
+ * lockdep map (Linux has none). Its raw spinlock, sem->lock, is not modelled.
+ */
 export class semaphore {
   readonly wait_list: semaphore_waiter[] = [];
   /** down()'s, down_interruptible()'s, down_trylock()'s and up()'s ops, made on first use. */

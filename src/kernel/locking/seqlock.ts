@@ -34,6 +34,12 @@ import { lock_acquire, lock_release } from "./lockdep.ts";
 import { spin_lock_init, type spinlock_t } from "./spinlock.ts";
 import { BH, IRQ, IRQSAVE, PLAIN } from "./lock_entry.ts";
 
+/**
+ * seqcount_t: a sequence counter, odd while a writer is inside its write section; readers retry
+ * when it moved (read_seqcount_begin / read_seqcount_retry). Writers serialize themselves. Made
+ * with seqcount_init(name); `name` is its lockdep class on a 6.1 kernel (2.6.34's seqcount_t has no
+ * lockdep map). Fields other than `sequence` are the simulator's.
+ */
 export class seqcount_t implements SpinTarget {
   sequence = 0;
   /** The context inside the write section (between begin and end): what a spinning reader waits for. */
@@ -182,6 +188,12 @@ export const read_seqcount_retry = (s: seqcount_t, start: number): Effect.Effect
 
 // ---------------------------------------------------------------- seqlock_t
 
+/**
+ * seqlock_t: a seqcount whose writers are serialized by a spinlock (write_seqlock); readers do not
+ * take the lock (read_seqbegin / read_seqretry). Made with seqlock_init(name): the spinlock is an
+ * ordinary spinlock_t named `name`, the seqcount's lockdep class (6.1) "NAME.seqcount". 2.6.34's
+ * seqlock_t holds the count itself, 6.1's a seqcount_spinlock_t; mmsim's is one shape for both.
+ */
 export class seqlock_t {
   readonly seqcount: seqcount_t;
   /** The lock of the locking calls without flags (0-3) and of their unlocking calls (4-7), made on first use. */
@@ -196,6 +208,7 @@ export class seqlock_t {
 
 /** seqlock_init() / DEFINE_SEQLOCK(): its spinlock is registered for statistics as spin_lock_init() does. */
 export const seqlock_init = (name: string): seqlock_t => new seqlock_t(name, spin_lock_init(name));
+/** DEFINE_SEQLOCK(name): the same as seqlock_init(name). */
 export const DEFINE_SEQLOCK = seqlock_init;
 
 /** write_seqlock() and its variants: the spinlock call (its op run with this op's activation), then write_seqcount_begin(). */
@@ -234,13 +247,39 @@ function seq_op<A>(sl: seqlock_t, i: number): Effect.Effect<A> {
 
 /** write_seqlock(): spin_lock() on the seqlock's lock, then the count goes odd. Context: any; does not sleep. */
 export const write_seqlock = (sl: seqlock_t): Effect.Effect<void> => seq_op(sl, PLAIN);
+/**
+ * write_sequnlock(sl): the count goes even (readers spinning on it go on), then spin_unlock() of
+ * the seqlock's lock. Context: the writer; never sleeps. An Effect to `yield*`, as spin_unlock().
+ */
 export const write_sequnlock = (sl: seqlock_t): Effect.Effect<void> => seq_op(sl, 4 + PLAIN);
+/**
+ * write_seqlock_irq(sl): spin_lock_irq() on the seqlock's lock, then the count goes odd. Context:
+ * any; never sleeps. An Effect to `yield*`, as spin_lock_irq().
+ */
 export const write_seqlock_irq = (sl: seqlock_t): Effect.Effect<void> => seq_op(sl, IRQ);
+/**
+ * write_sequnlock_irq(sl): the count goes even, then spin_unlock_irq() of the seqlock's lock
+ * (interrupts on). Context: the writer; never sleeps. An Effect to `yield*`, as spin_unlock_irq().
+ */
 export const write_sequnlock_irq = (sl: seqlock_t): Effect.Effect<void> => seq_op(sl, 4 + IRQ);
 /** write_seqlock_irqsave(): returns the saved flags for write_sequnlock_irqrestore(). */
 export const write_seqlock_irqsave = (sl: seqlock_t): Effect.Effect<irqflags_t> => seq_op(sl, IRQSAVE);
+/**
+ * write_sequnlock_irqrestore(sl, flags): the count goes even, then spin_unlock_irqrestore() of the
+ * seqlock's lock with write_seqlock_irqsave()'s `flags`. Context: the writer; never sleeps. An
+ * Effect to `yield*`, as spin_unlock_irqrestore().
+ */
 export const write_sequnlock_irqrestore = (sl: seqlock_t, flags: irqflags_t): Effect.Effect<void> => op(new WriteSequnlockOp(sl, sl.lock._unlock_op(IRQSAVE, flags)));
+/**
+ * write_seqlock_bh(sl): spin_lock_bh() on the seqlock's lock, then the count goes odd. Context:
+ * process or softirq; never sleeps. An Effect to `yield*`, as spin_lock_bh().
+ */
 export const write_seqlock_bh = (sl: seqlock_t): Effect.Effect<void> => seq_op(sl, BH);
+/**
+ * write_sequnlock_bh(sl): the count goes even, then spin_unlock_bh() of the seqlock's lock (pending
+ * softirqs may run there). Context: the writer; never sleeps. An Effect to `yield*`, as
+ * spin_unlock_bh().
+ */
 export const write_sequnlock_bh = (sl: seqlock_t): Effect.Effect<void> => seq_op(sl, 4 + BH);
 
 /** read_seqbegin(): the count to give read_seqretry(), spinning while a writer is in. Context: any. */

@@ -20,9 +20,18 @@ import { MAX_LOCKDEP_SUBCLASSES, lock_acquire, lock_release } from "./lockdep.ts
 import { ScenarioError } from "../../sim/errors.ts";
 import { BH, IRQ, IRQSAVE, PLAIN, lock_entry, unlock_exit, unlock_resume } from "./lock_entry.ts";
 
-
+/**
+ * SPINLOCK_MAGIC (0xdead4ead, both eras): CONFIG_DEBUG_SPINLOCK's lock->magic; a lock without it is
+ * "BUG: spinlock bad magic".
+ */
 export const SPINLOCK_MAGIC = 0xdead4ead;
 
+/**
+ * spinlock_t: a busy-waiting lock, held with preemption off (x86's ticket lock: spinners get it in
+ * the order they came). Made with spin_lock_init(name), which registers it for /proc/lock_stat; its
+ * lockdep class is its name. Of its fields, magic, owner and owner_cpu are CONFIG_DEBUG_SPINLOCK's;
+ * the rest are the simulator's.
+ */
 export class spinlock_t {
   magic = SPINLOCK_MAGIC;
   /** The context holding the lock (the simulator's view). */
@@ -109,6 +118,7 @@ export function spin_lock_init(name: string): spinlock_t {
   k.locks.push(l);
   return l;
 }
+/** DEFINE_SPINLOCK(name): the same as spin_lock_init(name). */
 export const DEFINE_SPINLOCK = spin_lock_init;
 
 function spin_bug(k: Kernel, lock: spinlock_t, msg: string): void {
@@ -280,13 +290,46 @@ function lock_op<A>(lock: spinlock_t, i: number): Effect.Effect<A> {
 
 /** spin_lock(): Context: any; does not sleep. */
 export const spin_lock = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, PLAIN);
+/**
+ * spin_unlock(lock): releases the lock (the first spinner gets it), then preemption back on: a
+ * preemption point. Context: the holder; never sleeps. An Effect to `yield*`: an interleaving
+ * point, or the preemption when CONFIG_PREEMPT has one due. CONFIG_DEBUG_SPINLOCK reports "already
+ * unlocked", "wrong owner" and "wrong CPU".
+ */
 export const spin_unlock = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, 4 + PLAIN);
+/**
+ * spin_lock_irq(lock): spin_lock() with local interrupts disabled first (not saved:
+ * spin_unlock_irq() turns them on). Context: any; never sleeps. An Effect to `yield*`: interrupts
+ * and preemption off, an interleaving point, then the lock or a spin until it is handed over.
+ */
 export const spin_lock_irq = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, IRQ);
+/**
+ * spin_unlock_irq(lock): releases the lock, enables local interrupts (whatever they were before
+ * spin_lock_irq) and then preemption: a preemption point. Context: the holder; never sleeps. An
+ * Effect to `yield*`, as spin_unlock().
+ */
 export const spin_unlock_irq = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, 4 + IRQ);
 /** spin_lock_irqsave(): returns the saved flags for spin_unlock_irqrestore(). */
 export const spin_lock_irqsave = (lock: spinlock_t): Effect.Effect<irqflags_t> => lock_op(lock, IRQSAVE);
+/**
+ * spin_unlock_irqrestore(lock, flags): releases the lock, restores the interrupt flag as
+ * spin_lock_irqsave() saved it in `flags`, then preemption back on: a preemption point. Context:
+ * the holder; never sleeps. An Effect to `yield*`: when `flags` turn interrupts on,
+ * local_irq_restore's interleaving point and then preempt_enable's.
+ */
 export const spin_unlock_irqrestore = (lock: spinlock_t, flags: irqflags_t): Effect.Effect<void> => op(new SpinUnlockOp(lock, IRQSAVE, flags));
+/**
+ * spin_lock_bh(lock): spin_lock() with bottom halves disabled first (local_bh_disable): no softirq
+ * or tasklet runs on this CPU while it is held. Context: process or softirq; never sleeps. An
+ * Effect to `yield*`: bottom halves and preemption off, an interleaving point, then the lock or a
+ * spin.
+ */
 export const spin_lock_bh = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, BH);
+/**
+ * spin_unlock_bh(lock): releases the lock, then local_bh_enable(): softirqs pending on this CPU run
+ * here (unless in interrupt context), then a preemption point. Context: the holder; never sleeps.
+ * An Effect to `yield*`.
+ */
 export const spin_unlock_bh = (lock: spinlock_t): Effect.Effect<void> => lock_op(lock, 4 + BH);
 
 /**
@@ -319,4 +362,8 @@ export const spin_trylock = (lock: spinlock_t): Effect.Effect<number> =>
     }),
   );
 
+/**
+ * spin_is_locked(lock): true if some context holds the lock. Context: any; never sleeps. A plain
+ * call.
+ */
 export const spin_is_locked = (lock: spinlock_t): boolean => lock.holder !== null;

@@ -24,6 +24,11 @@ import { rcu_idle_enter, rcu_note_context_switch, rcu_preempt_depth, rcu_sleep_c
 
 // ---------------------------------------------------------------- context queries
 
+/**
+ * current: the task running on this CPU (get_current()); in interrupt context the task the
+ * interrupt came in on, the idle task if the CPU was idle. Context: any; a plain call (a function
+ * here: current()).
+ */
 export const current = (): Task => kernel().this_cpu().curr;
 /**
  * smp_processor_id(): this CPU's number. With CONFIG_DEBUG_PREEMPT (machine.debug_preempt) a call
@@ -37,12 +42,42 @@ export function smp_processor_id(): number {
 }
 /** raw_smp_processor_id(): this CPU's number, unchecked (the caller knows it may be stale). */
 export const raw_smp_processor_id = (): number => kernel().this_cpu().id;
+/**
+ * num_online_cpus(): the number of CPUs online: all the machine's (no CPU hotplug). Context: any; a
+ * plain call.
+ */
 export const num_online_cpus = (): number => kernel().percpu.length;
+/**
+ * preempt_count(): this CPU's preempt count: the preemption-disable depth (bits 0-7), softirq (bits
+ * 8-15: 0x100 while serving one, 0x200 per local_bh_disable), hardirq (bits 16-19) and NMI (bit
+ * 20). mmsim uses this layout (include/linux/preempt.h as of 4.19) in both eras. Context: any; a
+ * plain call.
+ */
 export const preempt_count = (): number => kernel().this_cpu().preempt_count;
+/**
+ * in_irq(): true in a hardware interrupt handler (hardirq_count(); 6.1's in_hardirq()). Context:
+ * any; a plain call.
+ */
 export const in_irq = (): boolean => hardirq_count(preempt_count()) !== 0;
+/**
+ * in_softirq(): true while serving a softirq or with bottom halves disabled (softirq_count()).
+ * Context: any; a plain call.
+ */
 export const in_softirq = (): boolean => softirq_count(preempt_count()) !== 0;
+/**
+ * in_interrupt(): true in hardirq, NMI or softirq context, or with bottom halves disabled
+ * (irq_count()). Context: any; a plain call.
+ */
 export const in_interrupt = (): boolean => irq_count(preempt_count()) !== 0;
+/**
+ * in_atomic(): preempt_count() != 0: preemption or bottom halves disabled, or in interrupt context
+ * (interrupts disabled alone do not count). Context: any; a plain call.
+ */
 export const in_atomic = (): boolean => preempt_count() !== 0;
+/**
+ * irqs_disabled(): true if local interrupts are disabled on this CPU (its interrupt flag clear).
+ * Context: any; a plain call.
+ */
 export const irqs_disabled = (): boolean => !kernel().this_cpu().hw.irqs_enabled;
 
 // ---------------------------------------------------------------- interleaving points
@@ -76,6 +111,11 @@ export const cpu_relax = sched_point;
 
 // ---------------------------------------------------------------- preemption
 
+/**
+ * preempt_disable(): preempt_count + 1: this task is not preempted until the matching
+ * preempt_enable() (calls nest). Context: any; never sleeps. A plain call, not an interleaving
+ * point.
+ */
 export function preempt_disable(): void {
   kernel().this_cpu().preempt_count += PREEMPT_OFFSET;
 }
@@ -108,6 +148,12 @@ class PreemptEnable extends OpClass {
   }
 }
 const preempt_enable_op: Effect.Effect<void> = op(new PreemptEnable());
+/**
+ * preempt_enable(): preempt_count - 1, then a preemption point: with CONFIG_PREEMPT, a reschedule
+ * due, the count 0 and interrupts on, a task is preempted right here. Context: any; never sleeps.
+ * An Effect to `yield*`: an interleaving point, or the preemption. An unbalanced call warns once
+ * (DEBUG_LOCKS_WARN_ON(val > preempt_count())) and leaves the count.
+ */
 export const preempt_enable = (): Effect.Effect<void> => preempt_enable_op;
 
 /** CONFIG_PREEMPT preemption is due and allowed here (need_resched, count 0, IF set, a task). */
@@ -313,11 +359,26 @@ export function try_to_wake_up(p: Task, mask: number): number {
   return 1;
 }
 
+/**
+ * wake_up_process(p): try_to_wake_up(p, TASK_NORMAL): wakes `p` if it is in TASK_INTERRUPTIBLE or
+ * TASK_UNINTERRUPTIBLE; 1 if it was woken, 0 if it was running or has exited. Context: any; never
+ * sleeps. A plain call: a task not on a run queue is queued on an idle CPU it may run on, else the
+ * least loaded one; the waker is not preempted for it.
+ */
 export const wake_up_process = (p: Task): number => try_to_wake_up(p, TASK_NORMAL);
 
+/**
+ * set_current_state(state): current->state = state (TASK_INTERRUPTIBLE or TASK_UNINTERRUPTIBLE
+ * before schedule(), TASK_RUNNING to stay awake), with a full barrier in Linux. Context: process;
+ * never sleeps. A plain call, not an interleaving point.
+ */
 export function set_current_state(state: TaskState): void {
   current().state = state;
 }
+/**
+ * __set_current_state(state): set_current_state() without the barrier. The same function here (the
+ * simulator is sequentially consistent). Context: process; never sleeps. A plain call.
+ */
 export const __set_current_state = set_current_state;
 
 // ---------------------------------------------------------------- kthreads

@@ -3,8 +3,17 @@
 import type { ExecContext } from "../context.ts";
 import type { mm_struct } from "../mm/mm_types.ts";
 
+/** TASK_RUNNING (0, both eras): running or on a run queue, ready to run. */
 export const TASK_RUNNING = 0;
+/**
+ * TASK_INTERRUPTIBLE (1, both eras): asleep until woken or a signal comes (mmsim's only signal is
+ * the OOM killer's SIGKILL, which wakes it); `ps` shows "S".
+ */
 export const TASK_INTERRUPTIBLE = 1;
+/**
+ * TASK_UNINTERRUPTIBLE (2, both eras): asleep until woken, signals or not; `ps` shows "D", and the
+ * hung-task detector reports a task left in it too long (not one with a timeout).
+ */
 export const TASK_UNINTERRUPTIBLE = 2;
 export const TASK_DEAD = 64;
 /** The states wake_up_process() and wake_up() wake. */
@@ -32,6 +41,11 @@ export const PF_MEMALLOC = 0x00000800;
 export const PF_KSWAPD = 0x00040000;
 export const PF_KTHREAD = 0x00200000;
 
+/**
+ * struct task_struct reduced: pid, comm, state, flags, the CPU it last ran on, its saved
+ * preempt_count, its mm (null for a kernel thread) and its execution context; kthread_run() and the
+ * scenario's processes make them. Fields past Linux's are the simulator's.
+ */
 export class Task {
   /** task->flags (PF_*). */
   flags = 0;

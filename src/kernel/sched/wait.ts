@@ -8,25 +8,50 @@ import { TASK_INTERRUPTIBLE, TASK_NORMAL, TASK_RUNNING, TASK_UNINTERRUPTIBLE, ty
 import { MAX_SCHEDULE_TIMEOUT, schedule_timeout } from "../time/sleep.ts";
 import { gen_fn } from "../gen_fn.ts";
 
+/**
+ * WQ_FLAG_EXCLUSIVE (0x01, both eras): the wait entry's flag for an exclusive waiter: a wake_up()
+ * wakes every non-exclusive waiter but only one exclusive one.
+ */
 export const WQ_FLAG_EXCLUSIVE = 0x01;
 
+/**
+ * wait_queue_t (2.6.34's name; 6.1's struct wait_queue_entry): one task's entry on a wait queue,
+ * made by DEFINE_WAIT(). `queued` is the simulator's: whether it is on a queue. There is no wake
+ * function: a wake-up wakes the entry's task and leaves the entry queued until finish_wait()
+ * (DEFINE_WAIT's autoremove_wake_function would take it off).
+ */
 export interface wait_queue_t {
   readonly task: Task;
   flags: number;
   queued: boolean;
 }
 
+/**
+ * wait_queue_head_t: a wait queue: its entries in wake-up order (non-exclusive ones at the head,
+ * exclusive ones at the tail). `name` is the simulator's label; there is no queue lock (each
+ * operation is one step).
+ */
 export class wait_queue_head_t {
   readonly task_list: wait_queue_t[] = [];
   constructor(readonly name: string) {}
 }
 
+/**
+ * init_waitqueue_head(name): a new empty wait queue (Linux initializes one in place). Context: any;
+ * a plain call.
+ */
 export const init_waitqueue_head = (name = "wq"): wait_queue_head_t => new wait_queue_head_t(name);
+/** DECLARE_WAIT_QUEUE_HEAD(name): the same as init_waitqueue_head(name). */
 export const DECLARE_WAIT_QUEUE_HEAD = init_waitqueue_head;
 
 /** DEFINE_WAIT(wait): an entry for the current task. */
 export const DEFINE_WAIT = (): wait_queue_t => ({ task: current(), flags: 0, queued: false });
 
+/**
+ * prepare_to_wait(q, wait, state): queues `wait` as a non-exclusive waiter at the head of `q` (if
+ * not queued yet) and sets the current task's state to `state`; the caller then checks its
+ * condition and calls schedule(). Context: process; never sleeps. A plain call.
+ */
 export function prepare_to_wait(q: wait_queue_head_t, wait: wait_queue_t, state: TaskState): void {
   wait.flags &= ~WQ_FLAG_EXCLUSIVE;
   if (!wait.queued) {
@@ -36,6 +61,10 @@ export function prepare_to_wait(q: wait_queue_head_t, wait: wait_queue_t, state:
   set_current_state(state);
 }
 
+/**
+ * prepare_to_wait_exclusive(q, wait, state): prepare_to_wait() for an exclusive waiter, queued at
+ * the tail of `q` (a wake_up() wakes one of these). Context: process; never sleeps. A plain call.
+ */
 export function prepare_to_wait_exclusive(q: wait_queue_head_t, wait: wait_queue_t, state: TaskState): void {
   wait.flags |= WQ_FLAG_EXCLUSIVE;
   if (!wait.queued) {
@@ -45,6 +74,10 @@ export function prepare_to_wait_exclusive(q: wait_queue_head_t, wait: wait_queue
   set_current_state(state);
 }
 
+/**
+ * finish_wait(q, wait): sets the current task TASK_RUNNING and takes `wait` off `q` if it is still
+ * queued. Context: process; never sleeps. A plain call.
+ */
 export function finish_wait(q: wait_queue_head_t, wait: wait_queue_t): void {
   set_current_state(TASK_RUNNING);
   if (wait.queued) {
@@ -64,7 +97,15 @@ export function __wake_up(q: wait_queue_head_t, mode: number, nr_exclusive: numb
 
 /** wake_up(): Context: any. */
 export const wake_up = (q: wait_queue_head_t): void => __wake_up(q, TASK_NORMAL, 1);
+/**
+ * wake_up_all(q): wakes every task waiting on `q`, exclusive or not, in TASK_INTERRUPTIBLE or
+ * TASK_UNINTERRUPTIBLE. Context: any; never sleeps. A plain call, not an interleaving point.
+ */
 export const wake_up_all = (q: wait_queue_head_t): void => __wake_up(q, TASK_NORMAL, 0);
+/**
+ * wake_up_interruptible(q): wake_up() of the tasks in TASK_INTERRUPTIBLE only: every non-exclusive
+ * one and one exclusive one. Context: any; never sleeps. A plain call, not an interleaving point.
+ */
 export const wake_up_interruptible = (q: wait_queue_head_t): void => __wake_up(q, TASK_INTERRUPTIBLE, 1);
 
 const wait_event_common = gen_fn(function* wait_event_common(q: wait_queue_head_t, condition: () => boolean, state: TaskState, timeout: number): Effect.fn.Return<number> {
@@ -93,6 +134,11 @@ const wait_event_common = gen_fn(function* wait_event_common(q: wait_queue_head_
 export const wait_event = (q: wait_queue_head_t, condition: () => boolean): Effect.Effect<void> =>
   Effect.asVoid(wait_event_common(q, condition, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT));
 
+/**
+ * wait_event_interruptible(wq, condition): sleeps in TASK_INTERRUPTIBLE until condition() holds,
+ * checking it first and after each wake-up; returns 0. Context: process; may sleep. An Effect to
+ * `yield*`. No signal ends the wait here: it never returns -ERESTARTSYS.
+ */
 export const wait_event_interruptible = (q: wait_queue_head_t, condition: () => boolean): Effect.Effect<number> =>
   wait_event_common(q, condition, TASK_INTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT);
 
@@ -102,6 +148,10 @@ export const wait_event_timeout = (q: wait_queue_head_t, condition: () => boolea
 
 // ---------------------------------------------------------------- completions (kernel/sched.c)
 
+/**
+ * struct completion: a count of completions (`done`) and a wait queue of tasks waiting for one.
+ * complete() adds one and wakes a waiter; wait_for_completion() takes one or sleeps.
+ */
 export class completion {
   done = 0;
   readonly wait: wait_queue_head_t;
@@ -110,7 +160,12 @@ export class completion {
   }
 }
 
+/**
+ * init_completion(name): a new completion, not done (Linux initializes one in place). Context: any;
+ * a plain call.
+ */
 export const init_completion = (name = "completion"): completion => new completion(name);
+/** DECLARE_COMPLETION(name): the same as init_completion(name). */
 export const DECLARE_COMPLETION = init_completion;
 
 /** wait_for_completion(): Context: process, may sleep (uninterruptibly). */
@@ -148,6 +203,12 @@ export function complete(x: completion): void {
   __wake_up(x.wait, TASK_NORMAL, 1);
 }
 
+/**
+ * complete_all(x): marks the completion done for good and wakes every waiter; every later
+ * wait_for_completion() returns at once. 2.6.34 adds UINT_MAX/2 to done, 6.1 sets UINT_MAX; mmsim
+ * sets Number.MAX_SAFE_INTEGER, which waits do not count down. Context: any; never sleeps. A plain
+ * call.
+ */
 export function complete_all(x: completion): void {
   x.done = Number.MAX_SAFE_INTEGER;
   __wake_up(x.wait, TASK_NORMAL, 0);

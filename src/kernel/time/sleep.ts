@@ -9,6 +9,11 @@ import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from "../sched/task.ts";
 import { jiffies, msecs_to_jiffies } from "./tick.ts";
 import { gen_fn } from "../gen_fn.ts";
 
+/**
+ * MAX_SCHEDULE_TIMEOUT: "no timeout" for schedule_timeout() and the waits built on it (Linux:
+ * LONG_MAX; here Number.MAX_SAFE_INTEGER, 2^53 - 1): the sleep lasts until a wake-up, and
+ * schedule_timeout() returns it unchanged.
+ */
 export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
 
 /** schedule_timeout(): sleeps (in the state set before) until woken or `timeout` jiffies pass;
@@ -31,12 +36,22 @@ export const schedule_timeout = gen_fn(function* schedule_timeout(timeout: numbe
   return Math.max(0, expire - jiffies());
 });
 
+/**
+ * schedule_timeout_uninterruptible(timeout): sets TASK_UNINTERRUPTIBLE, then schedule_timeout():
+ * sleeps until woken or `timeout` jiffies pass; returns the jiffies left (0 at the timeout).
+ * Context: process; may sleep. An Effect to `yield*`.
+ */
 export const schedule_timeout_uninterruptible = (timeout: number): Effect.Effect<number> =>
   Effect.suspend(() => {
     set_current_state(TASK_UNINTERRUPTIBLE);
     return schedule_timeout(timeout);
   });
 
+/**
+ * schedule_timeout_interruptible(timeout): sets TASK_INTERRUPTIBLE, then schedule_timeout(): sleeps
+ * until woken (wake_up_interruptible() too) or `timeout` jiffies pass; returns the jiffies left (0
+ * at the timeout). Context: process; may sleep. An Effect to `yield*`.
+ */
 export const schedule_timeout_interruptible = (timeout: number): Effect.Effect<number> =>
   Effect.suspend(() => {
     set_current_state(TASK_INTERRUPTIBLE);
@@ -93,6 +108,16 @@ class Ndelay extends OpClass {
   }
 }
 
+/**
+ * udelay(us): busy-waits `us` microseconds of virtual time (ndelay(us * 1000)), without sleeping or
+ * giving up the CPU; an interrupt that comes meanwhile is taken then (if interrupts are on).
+ * Context: any; never sleeps. An Effect to `yield*`: an interleaving point at every timed event
+ * inside the wait and at its end.
+ */
 export const udelay = (us: number): Effect.Effect<void> => ndelay(us * 1000);
+/**
+ * mdelay(ms): busy-waits `ms` milliseconds of virtual time (ndelay(ms * 1000000)), as udelay().
+ * Context: any; never sleeps. An Effect to `yield*`.
+ */
 export const mdelay = (ms: number): Effect.Effect<void> => ndelay(ms * 1_000_000);
 

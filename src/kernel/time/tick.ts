@@ -14,25 +14,45 @@ import { trace_local_timer_entry, trace_local_timer_exit } from "../trace.ts";
 import { softlockup_tick } from "../watchdog.ts";
 import { gen_fn } from "../gen_fn.ts";
 
+/**
+ * jiffies: the tick count, HZ per second of virtual time (machine.hz): now / TICK_NSEC, starting at
+ * 0 (Linux starts at INITIAL_JIFFIES, 5 minutes before a wrap). A function here: jiffies().
+ * Context: any; a plain call.
+ */
 export const jiffies = (): number => {
   const k = kernel();
   return Math.floor(k.now() / k.tick_ns);
 };
 
+/** msecs_to_jiffies(m): `m` milliseconds in jiffies, rounded up. Context: any; a plain call. */
 export const msecs_to_jiffies = (ms: number): number => {
   const k = kernel();
   return Math.ceil((ms * k.config.hz) / 1000);
 };
 
+/** jiffies_to_msecs(j): `j` jiffies in milliseconds, rounded down. Context: any; a plain call. */
 export const jiffies_to_msecs = (j: number): number => Math.floor((j * 1000) / kernel().config.hz);
 
 /** usecs_to_jiffies(): rounded up, as msecs_to_jiffies. */
 export const usecs_to_jiffies = (us: number): number => Math.ceil((us * kernel().config.hz) / 1_000_000);
 
 // include/linux/jiffies.h's comparisons (jiffies never wrap here: they start at 0 and are exact integers).
+/**
+ * time_after(a, b): true if jiffy `a` is after `b` (wrap-safe in Linux; jiffies do not wrap here).
+ * Context: any; a plain call.
+ */
 export const time_after = (a: number, b: number): boolean => b - a < 0;
+/**
+ * time_before(a, b): true if jiffy `a` is before `b` (time_after(b, a)). Context: any; a plain
+ * call.
+ */
 export const time_before = (a: number, b: number): boolean => time_after(b, a);
+/** time_after_eq(a, b): true if jiffy `a` is `b` or after it. Context: any; a plain call. */
 export const time_after_eq = (a: number, b: number): boolean => a - b >= 0;
+/**
+ * time_before_eq(a, b): true if jiffy `a` is `b` or before it (time_after_eq(b, a)). Context: any;
+ * a plain call.
+ */
 export const time_before_eq = (a: number, b: number): boolean => time_after_eq(b, a);
 
 function next_tick(k: Kernel, t: number): number {

@@ -45,8 +45,23 @@ import { effect_fn, gen_fn, type EffectFn } from "../gen_fn.ts";
 export const TIMER_CPUMASK = 0x0003ffff;
 export const TIMER_MIGRATING = 0x00040000;
 export const TIMER_BASEMASK = TIMER_CPUMASK | TIMER_MIGRATING;
+/**
+ * TIMER_DEFERRABLE (6.1: 0x00080000; 2.6.34 has init_timer_deferrable() instead): the timer does
+ * not wake an idle CPU: it runs at the first tick the CPU takes anyway. mmsim arms no idle CPU's
+ * tick for it (NO_HZ).
+ */
 export const TIMER_DEFERRABLE = 0x00080000;
+/**
+ * TIMER_PINNED (6.1: 0x00100000; 2.6.34 has mod_timer_pinned() instead): the timer stays on the CPU
+ * that arms it rather than move to a busy one. mmsim never moves a timer, so it changes nothing
+ * here.
+ */
 export const TIMER_PINNED = 0x00100000;
+/**
+ * TIMER_IRQSAFE (6.1: 0x00200000; not in 2.6.34, mmsim honours it in both eras): the callback runs
+ * with interrupts off, so del_timer_sync() may wait for it from hardirq context (6.1 warns there
+ * for a timer without it).
+ */
 export const TIMER_IRQSAFE = 0x00200000;
 export const TIMER_INIT_FLAGS = TIMER_DEFERRABLE | TIMER_PINNED | TIMER_IRQSAFE;
 
