@@ -9,6 +9,7 @@ import taskletSmp from "./teach/tasklet-smp.ts";
 import { rcuSleepInReader, rcuSleepInReaderFixed } from "./teach/rcu-sleep.ts";
 import { taskletSleep, taskletSleepFixed } from "./teach/tasklet-sleep.ts";
 import { delTimerSyncLock, delTimerSyncLockFixed } from "./teach/timer-lock.ts";
+import { semaphoreTasklet, semaphoreTaskletTrylock } from "./teach/semaphore-tasklet.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -80,6 +81,8 @@ export const scenarios: readonly Scenario<any>[] = [
   taskletSleepFixed,
   delTimerSyncLock,
   delTimerSyncLockFixed,
+  semaphoreTasklet,
+  semaphoreTaskletTrylock,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

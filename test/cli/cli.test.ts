@@ -316,6 +316,8 @@ test("list names every shipped scenario with its description", () => {
     "tasklet-sleep-fixed",
     "del-timer-sync-lock",
     "del-timer-sync-lock-fixed",
+    "semaphore-tasklet",
+    "semaphore-tasklet-trylock",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });
