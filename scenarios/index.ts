@@ -10,6 +10,7 @@ import { rcuSleepInReader, rcuSleepInReaderFixed } from "./teach/rcu-sleep.ts";
 import { taskletSleep, taskletSleepFixed } from "./teach/tasklet-sleep.ts";
 import { delTimerSyncLock, delTimerSyncLockFixed } from "./teach/timer-lock.ts";
 import { semaphoreTasklet, semaphoreTaskletTrylock } from "./teach/semaphore-tasklet.ts";
+import { rwlockIrqDeadlock, rwlockIrqIrqsave } from "./teach/rwlock-irq.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -83,6 +84,8 @@ export const scenarios: readonly Scenario<any>[] = [
   delTimerSyncLockFixed,
   semaphoreTasklet,
   semaphoreTaskletTrylock,
+  rwlockIrqDeadlock,
+  rwlockIrqIrqsave,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

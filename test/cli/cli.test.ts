@@ -318,6 +318,8 @@ test("list names every shipped scenario with its description", () => {
     "del-timer-sync-lock-fixed",
     "semaphore-tasklet",
     "semaphore-tasklet-trylock",
+    "rwlock-irq-deadlock",
+    "rwlock-irq-irqsave",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });
