@@ -11,6 +11,7 @@ import { taskletSleep, taskletSleepFixed } from "./teach/tasklet-sleep.ts";
 import { delTimerSyncLock, delTimerSyncLockFixed } from "./teach/timer-lock.ts";
 import { semaphoreTasklet, semaphoreTaskletTrylock } from "./teach/semaphore-tasklet.ts";
 import { rwlockIrqDeadlock, rwlockIrqIrqsave } from "./teach/rwlock-irq.ts";
+import { completionTwoWaiters, completionTwoWaitersFixed } from "./teach/completion-waiters.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -86,6 +87,8 @@ export const scenarios: readonly Scenario<any>[] = [
   semaphoreTaskletTrylock,
   rwlockIrqDeadlock,
   rwlockIrqIrqsave,
+  completionTwoWaiters,
+  completionTwoWaitersFixed,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

@@ -320,6 +320,8 @@ test("list names every shipped scenario with its description", () => {
     "semaphore-tasklet-trylock",
     "rwlock-irq-deadlock",
     "rwlock-irq-irqsave",
+    "completion-two-waiters",
+    "completion-two-waiters-fixed",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });

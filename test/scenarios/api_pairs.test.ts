@@ -102,4 +102,26 @@ test("rwlock-irq-deadlock: the hard lockup on 26 of 1..30 (seed 1 among them), l
   assert.ok(locked.includes(1));
 });
 
+test("completion-two-waiters: one complete() lets eth1's open through and leaves eth0's hung on every seed; with complete_all() both open", () => {
+  for (const seed of SEEDS) {
+    const bad = runScenario(scn("completion-two-waiters"), { seed });
+    assert.is(bad.failed, false, bad.expectations.join("; "));
+    assert.equal(bad.reports.map((x) => x.text.split("\n")), [
+      [
+        "INFO: task open/eth0:4 blocked for more than 120 seconds.",
+        '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
+        "open/eth0       D     4",
+        " schedule",
+        " wait_for_completion",
+        " port_open",
+        " kthread",
+      ],
+    ]);
+    const ok = runScenario(scn("completion-two-waiters-fixed"), { seed });
+    assert.is(ok.failed, false, ok.expectations.join("; "));
+    assert.equal(ok.reports, []);
+    assert.match(logline(ok, /completion-two-waiters-fixed: firmware loaded, opened: (.*)/)![1]!, /^(eth0 eth1|eth1 eth0)$/);
+  }
+});
+
 test.run();
