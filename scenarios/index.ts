@@ -12,6 +12,7 @@ import { delTimerSyncLock, delTimerSyncLockFixed } from "./teach/timer-lock.ts";
 import { semaphoreTasklet, semaphoreTaskletTrylock } from "./teach/semaphore-tasklet.ts";
 import { rwlockIrqDeadlock, rwlockIrqIrqsave } from "./teach/rwlock-irq.ts";
 import { completionTwoWaiters, completionTwoWaitersFixed } from "./teach/completion-waiters.ts";
+import { atomicCheckThenAct, atomicDecAndTest } from "./teach/atomic-put.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -89,6 +90,8 @@ export const scenarios: readonly Scenario<any>[] = [
   rwlockIrqIrqsave,
   completionTwoWaiters,
   completionTwoWaitersFixed,
+  atomicCheckThenAct,
+  atomicDecAndTest,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

@@ -322,6 +322,8 @@ test("list names every shipped scenario with its description", () => {
     "rwlock-irq-irqsave",
     "completion-two-waiters",
     "completion-two-waiters-fixed",
+    "atomic-check-then-act",
+    "atomic-dec-and-test",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });
