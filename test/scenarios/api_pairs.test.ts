@@ -65,7 +65,7 @@ test("semaphore-tasklet: kernel 6's might_sleep at semaphore.c:58 on every seed,
   );
 });
 
-test("rwlock-irq-deadlock: the hard lockup on 26 of 1..30 (seed 1 among them), lockdep's {HARDIRQ-ON-R} -> {IN-HARDIRQ-W} on every seed; read_lock_irqsave is clean", () => {
+test("rwlock-irq-deadlock: the hard lockup on 21 of 1..30 (seed 1 among them), lockdep's {HARDIRQ-ON-R} -> {IN-HARDIRQ-W} on every seed; read_lock_irqsave is clean", () => {
   const locked: number[] = [];
   for (const seed of SEEDS) {
     const bad = runScenario(scn("rwlock-irq-deadlock"), { seed });
@@ -74,22 +74,22 @@ test("rwlock-irq-deadlock: the hard lockup on 26 of 1..30 (seed 1 among them), l
       locked.push(seed);
       assert.equal(bad.reports.map((x) => x.title), ["NMI watchdog: Watchdog detected hard LOCKUP on cpu 0"]);
       assert.equal(bad.reports[0]!.text.split("\n").slice(1, 7), [
-        "deadlock: irq/11 waits for &br->hash_lock, br_forward/0 cannot run",
+        "deadlock: irq/11 waits for &br->hash_lock, br_forward cannot run",
         "CPU#0 (hardirq context, preempt_count 00010002, irqs off):",
-        "  #0 interrupt irq/11 (interrupting br_forward/0/3): holding no spinlock, spinning in write_lock on &br->hash_lock",
+        "  #0 interrupt irq/11 (interrupting br_forward/3): holding no spinlock, spinning in write_lock on &br->hash_lock",
         "     at _raw_write_lock <- eth0_interrupt <- handle_IRQ_event <- handle_edge_irq <- do_IRQ <- common_interrupt",
-        "  #1 task br_forward/0/3: holding &br->hash_lock (read_lock)",
+        "  #1 task br_forward/3: holding &br->hash_lock (read_lock)",
         "     at br_forward <- kthread",
       ]);
     } else {
-      assert.ok(logline(bad, /rwlock-irq-deadlock: \d+ packets learned, 120 lookups/), `seed ${seed}`);
+      assert.ok(logline(bad, /rwlock-irq-deadlock: \d+ packets learned, 40 lookups/), `seed ${seed}`);
     }
     const withLockdep = runScenario(scn("rwlock-irq-deadlock"), { seed, machine: { lockdep: true } });
     assert.is(withLockdep.failed, false);
     assert.is(withLockdep.reports[0]!.title, "[ INFO: inconsistent lock state ]");
     assert.equal(withLockdep.reports[0]!.text.split("\n").slice(4, 7), [
       "inconsistent {HARDIRQ-ON-R} -> {IN-HARDIRQ-W} usage.",
-      "br_forward/0/3 [HC1[1]:SC0[0]:HE0:SE1] takes:",
+      "br_forward/3 [HC1[1]:SC0[0]:HE0:SE1] takes:",
       " (&br->hash_lock){-+.+..}, at: eth0_interrupt",
     ]);
     for (const machine of [undefined, { lockdep: true }]) {
@@ -98,7 +98,7 @@ test("rwlock-irq-deadlock: the hard lockup on 26 of 1..30 (seed 1 among them), l
       assert.equal(ok.reports, []);
     }
   }
-  assert.equal(locked.length, 26);
+  assert.equal(locked.length, 21);
   assert.ok(locked.includes(1));
 });
 
