@@ -9,6 +9,10 @@ import taskletSmp from "./teach/tasklet-smp.ts";
 import { rcuSleepInReader, rcuSleepInReaderFixed } from "./teach/rcu-sleep.ts";
 import { taskletSleep, taskletSleepFixed } from "./teach/tasklet-sleep.ts";
 import { delTimerSyncLock, delTimerSyncLockFixed } from "./teach/timer-lock.ts";
+import { semaphoreTasklet, semaphoreTaskletTrylock } from "./teach/semaphore-tasklet.ts";
+import { rwlockIrqDeadlock, rwlockIrqIrqsave } from "./teach/rwlock-irq.ts";
+import { completionTwoWaiters, completionTwoWaitersFixed } from "./teach/completion-waiters.ts";
+import { atomicCheckThenAct, atomicDecAndTest } from "./teach/atomic-put.ts";
 import atomicStorm from "./mm/atomic-storm.ts";
 import fragmentation from "./mm/fragmentation.ts";
 import { zoneLock, zoneLockNopcp } from "./mm/zone-lock.ts";
@@ -80,6 +84,14 @@ export const scenarios: readonly Scenario<any>[] = [
   taskletSleepFixed,
   delTimerSyncLock,
   delTimerSyncLockFixed,
+  semaphoreTasklet,
+  semaphoreTaskletTrylock,
+  rwlockIrqDeadlock,
+  rwlockIrqIrqsave,
+  completionTwoWaiters,
+  completionTwoWaitersFixed,
+  atomicCheckThenAct,
+  atomicDecAndTest,
   ...BUGS.flatMap((b) => [b.bug, b.fixed]),
 ];
 

@@ -316,6 +316,14 @@ test("list names every shipped scenario with its description", () => {
     "tasklet-sleep-fixed",
     "del-timer-sync-lock",
     "del-timer-sync-lock-fixed",
+    "semaphore-tasklet",
+    "semaphore-tasklet-trylock",
+    "rwlock-irq-deadlock",
+    "rwlock-irq-irqsave",
+    "completion-two-waiters",
+    "completion-two-waiters-fixed",
+    "atomic-check-then-act",
+    "atomic-dec-and-test",
     ...BUGS.flatMap((b) => [b.name, `${b.name}-fixed`]),
   ]);
 });
