@@ -53,7 +53,7 @@ function runnable(k: Kernel, pc: PerCpu): boolean {
   return top.ready();
 }
 
-/** Brings a CPU that was not running anything (idle, or spinning) forward to time `t`. */
+/** Brings a CPU that was not running anything (idle, or spinning; at the end of a run, any CPU) forward to time `t`. */
 export function catch_up(pc: PerCpu, t: number): void {
   const top = pc.top();
   // Leaving idle touches the soft-lockup watchdog (tick_nohz_idle_exit).
@@ -62,6 +62,9 @@ export function catch_up(pc: PerCpu, t: number): void {
   const waited = t - pc.hw.clock;
   if (top === undefined) pc.times.idle += waited;
   else if (top.spinning !== null) pc.times.spin += waited;
+  // A CPU still running a context when the run ends (a lockup or panic halted the machine): its
+  // context went on until then.
+  else pc.account(waited);
   pc.hw.clock = t;
   pc.hw.changed();
 }
