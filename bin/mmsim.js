@@ -13,6 +13,16 @@ if (!built()) {
   process.stderr.write("mmsim: the compiled simulator (dist/) is missing: run npm install (or npm run build) first\n");
   process.exit(2);
 }
+// mmsim runs on effect 4.1 (its peer dependency): another major is one line, not a stack trace.
+// (`mmsim list` of the shipped scenarios reads the manifest and loads no effect at all.)
+if (!(argv[0] === "list" && argv.length === 1)) {
+  try {
+    await import("../dist/src/sim/effect_check.js");
+  } catch (e) {
+    process.stderr.write(`mmsim: ${(e instanceof Error ? e.message : String(e)).replace(/^mmsim /, "")}\n`);
+    process.exit(2);
+  }
+}
 // A sweep whose workers fill the cores runs in a node with V8 flags (bin/sweep-flags.mjs).
 if (wantsSweepFlags(argv)) relaunch(fileURLToPath(import.meta.url), argv);
 else await runCommand();

@@ -15,7 +15,7 @@ export type Seeds = `${number}..${number}` | readonly number[] | number;
 export interface SweepOptions extends Omit<RunOptions, "seed" | "replay" | "script"> {
   /** Seeds to run (default "1..100"). */
   readonly seeds?: Seeds;
-  /** The file the scenario is in, for the replay command in a failure's message. */
+  /** The file the scenario is in, for the replay command in a failure's message (without it, the command names the scenario as a shipped one). */
   readonly file?: string;
 }
 
@@ -57,7 +57,8 @@ function check(n: number): number {
 
 /** `mmsim run` with the options a failing run needs to be replayed. */
 function replayCommand(scn: Scenario<unknown>, o: SweepOptions, seed: number): string {
-  const parts = ["mmsim run", o.file ?? scn.name, `--seed ${seed}`];
+  // FILE#NAME picks the scenario in a file of several (and in a file of one); a name alone is a shipped scenario's.
+  const parts = ["mmsim run", o.file !== undefined ? `${o.file}#${scn.name}` : scn.name, `--seed ${seed}`];
   if (o.cpus !== undefined) parts.push(`--cpus ${o.cpus}`);
   const st = o.strategy;
   if (st !== undefined && "make" in st) return `${parts.join(" ")} (under strategy ${st.name}, which runs from code: runScenario(scenario, { seed: ${seed}, strategy }))`;

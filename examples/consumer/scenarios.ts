@@ -12,9 +12,9 @@ const rx = (name: string, gfp: gfp_t) =>
       const st = { received: 0 };
       const t = tasklet_init(function* rx_action() {
         const buf = yield* kmalloc(1500, gfp);
-        if (buf !== null) {
+        if (buf !== 0) {
           st.received++;
-          kfree(buf);
+          yield* kfree(buf);
         }
       }, null);
       kthread_run(function* poller() {

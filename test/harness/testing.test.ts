@@ -55,7 +55,7 @@ test("seedList: A..B inclusive, a list, one seed; anything else is refused by na
 test("expectClean passes over clean seeds and throws on the first failing one, with the expectation and the replay command", () => {
   expectClean(clean, { seeds: "1..5" });
   const e = thrown(() => expectClean(miscount, { seeds: "4..9", file: "my.ts" }));
-  assert.is(e.message, "inline failed at seed 4 (expectation; done)\n  expectation: count: expected 1, got 2\nreplay: mmsim run my.ts --seed 4");
+  assert.is(e.message, "inline failed at seed 4 (expectation; done)\n  expectation: count: expected 1, got 2\nreplay: mmsim run my.ts#inline --seed 4");
   assert.is(e.code, "ERR_ASSERTION");
   assert.is(e.run?.seed, 4);
 });

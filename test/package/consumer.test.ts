@@ -85,10 +85,14 @@ test("a project whose effect is effect 3 is told which effect mmsim needs", () =
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "effect3", private: true, type: "module" }));
   const r = sh(process.execPath, ["-e", 'import("mmsim").then(() => console.log("loaded"), (e) => { console.error(e.message); process.exit(3); })'], project);
   assert.is(r.status, 3, r.stdout);
-  assert.is(
-    r.stderr.trim(),
-    'mmsim needs effect ~4.1.0 (its peer dependency), but the "effect" this project resolves is another major version (effect 3, which has Effect.async where effect 4 has Effect.callback). Install a supported one: npm i effect@~4.1.0',
-  );
+  const why = 'needs effect ~4.1.0 (its peer dependency), but the "effect" this project resolves is another major version (effect 3, which has Effect.async where effect 4 has Effect.callback). Install a supported one: npm i effect@~4.1.0';
+  assert.is(r.stderr.trim(), `mmsim ${why}`);
+  // The command says so in one line, exit 2, whatever it was asked.
+  for (const args of [["run", "demo"], ["sweep", "demo", "--seeds", "1..2"], ["--help"]]) {
+    const c = sh(process.execPath, [join(project, "node_modules", "mmsim", "bin", "mmsim.js"), ...args], project);
+    assert.is(c.status, 2, `${args.join(" ")}: ${c.stdout}${c.stderr}`);
+    assert.is(c.stderr, `mmsim: ${why}\n`);
+  }
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

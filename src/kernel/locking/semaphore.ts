@@ -20,7 +20,7 @@
 import * as Effect from "effect/Effect";
 import { CALL, OpClass, PARK, op, type Activation } from "../../sim/op.ts";
 import { ScenarioError } from "../../sim/errors.ts";
-import { kernel } from "../kernel.ts";
+import { kernel, kernel_if_running } from "../kernel.ts";
 import { __might_sleep, current, set_current_state, wake_up_process } from "../sched/core.ts";
 import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, type Task, type TaskState } from "../sched/task.ts";
 import { MAX_SCHEDULE_TIMEOUT, schedule_timeout } from "../time/sleep.ts";
@@ -50,16 +50,31 @@ export class semaphore {
   readonly wait_list: semaphore_waiter[] = [];
   /** down()'s, down_interruptible()'s, down_trylock()'s and up()'s ops, made on first use. */
   ops: Effect.Effect<unknown>[] | null = null;
+  /** The kernel of the run that last used it, and the count sema_init gave it (a semaphore made outside a run starts each run afresh). */
+  owner: unknown = null;
+  initial = 0;
   constructor(
     readonly name: string,
     public count = 0,
   ) {}
 }
 
+/** The semaphore as the running kernel's: its count and waiters reset when another run used it last. */
+function own(k: unknown, sem: semaphore): semaphore {
+  if (sem.owner !== k) {
+    sem.owner = k;
+    sem.count = sem.initial;
+    while (sem.wait_list.length > 0) sem.wait_list.pop();
+  }
+  return sem;
+}
+
 /** sema_init(sem, val): the semaphore with `val` to hand out and nobody waiting. */
 export function sema_init(sem: semaphore, val: number): void {
   if (!Number.isInteger(val) || val < 0) throw new ScenarioError(`sema_init(${sem.name}, ${val}): the count must be a whole number from 0`);
   sem.count = val;
+  sem.initial = val;
+  sem.owner = kernel_if_running();
   while (sem.wait_list.length > 0) sem.wait_list.pop();
 }
 
@@ -136,6 +151,7 @@ class DownOp extends OpClass {
         return PARK;
       case 1:
         k.charge(k.costs.atomic);
+        own(k, this.sem);
         if (this.sem.count > 0) {
           this.sem.count--;
           k.this_ctx().frames.pop();
@@ -164,7 +180,7 @@ class DownTrylockOp extends OpClass {
       return PARK;
     }
     k.charge(k.costs.atomic);
-    if (this.sem.count <= 0) return 1;
+    if (own(k, this.sem).count <= 0) return 1;
     this.sem.count--;
     return 0;
   }
@@ -179,7 +195,7 @@ class UpOp extends OpClass {
     if (act.phase !== 0) return undefined;
     const k = kernel();
     k.charge(k.costs.atomic);
-    const waiter = this.sem.wait_list.shift();
+    const waiter = own(k, this.sem).wait_list.shift();
     if (waiter === undefined) this.sem.count++;
     else {
       waiter.up = true;

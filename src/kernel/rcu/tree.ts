@@ -69,6 +69,8 @@ export interface RcuCallback {
 export class rcu_head {
   /** The callback, while queued. */
   func: RcuCallback | null = null;
+  /** The RCU state of the run that last queued it (one made outside a run may still be queued from another run). */
+  owner: unknown = null;
   /** The GP number that must have completed before the callback runs. */
   gp = 0;
 }

@@ -148,6 +148,11 @@ class CallRcu<H extends rcu_head> extends OpClass {
     if (act.phase !== 0) return undefined;
     const k = kernel();
     const s = rcu_state(k);
+    // Left queued by another run (a head made outside a run): not queued in this one.
+    if (this.head.owner !== s) {
+      this.head.owner = s;
+      this.head.func = null;
+    }
     if (this.head.func !== null) throw new ScenarioError("call_rcu(): this rcu_head is already queued (a second call_rcu before its callback ran)");
     const flags = local_irq_save();
     __call_rcu(k, s, k.this_cpu().id, this.head, rcu_callback(s, this.func));

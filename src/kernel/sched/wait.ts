@@ -33,7 +33,19 @@ export interface wait_queue_t {
  */
 export class wait_queue_head_t {
   readonly task_list: wait_queue_t[] = [];
+  /** The kernel of the run that last used it (one made outside a run starts each run empty). */
+  owner: unknown = null;
   constructor(readonly name: string) {}
+}
+
+/** The wait queue as the running kernel's: emptied of another run's waiters. */
+function own_wq(q: wait_queue_head_t): wait_queue_head_t {
+  const k = kernel();
+  if (q.owner !== k) {
+    q.owner = k;
+    while (q.task_list.length > 0) q.task_list.pop();
+  }
+  return q;
 }
 
 /**
@@ -53,6 +65,7 @@ export const DEFINE_WAIT = (): wait_queue_t => ({ task: current(), flags: 0, que
  * condition and calls schedule(). Context: process; never sleeps. A plain call.
  */
 export function prepare_to_wait(q: wait_queue_head_t, wait: wait_queue_t, state: TaskState): void {
+  own_wq(q);
   wait.flags &= ~WQ_FLAG_EXCLUSIVE;
   if (!wait.queued) {
     q.task_list.unshift(wait);
@@ -66,6 +79,7 @@ export function prepare_to_wait(q: wait_queue_head_t, wait: wait_queue_t, state:
  * the tail of `q` (a wake_up() wakes one of these). Context: process; never sleeps. A plain call.
  */
 export function prepare_to_wait_exclusive(q: wait_queue_head_t, wait: wait_queue_t, state: TaskState): void {
+  own_wq(q);
   wait.flags |= WQ_FLAG_EXCLUSIVE;
   if (!wait.queued) {
     q.task_list.push(wait);
@@ -89,6 +103,7 @@ export function finish_wait(q: wait_queue_head_t, wait: wait_queue_t): void {
 
 /** __wake_up(): wakes non-exclusive waiters and up to `nr_exclusive` exclusive ones (0 = all). */
 export function __wake_up(q: wait_queue_head_t, mode: number, nr_exclusive: number): void {
+  own_wq(q);
   for (const w of [...q.task_list]) {
     const woke = try_to_wake_up(w.task, mode);
     if (woke && (w.flags & WQ_FLAG_EXCLUSIVE) !== 0 && --nr_exclusive === 0) break;
@@ -169,6 +184,15 @@ export const init_completion = (name = "completion"): completion => new completi
 export const DECLARE_COMPLETION = init_completion;
 
 /** wait_for_completion(): Context: process, may sleep (uninterruptibly). */
+/** The completion as the running kernel's: not done, nobody waiting, when another run used it last (one made outside a run). */
+function own_completion(x: completion): completion {
+  if (x.wait.owner !== kernel()) {
+    x.done = 0;
+    own_wq(x.wait);
+  }
+  return x;
+}
+
 export const wait_for_completion = (x: completion): Effect.Effect<void> =>
   Effect.asVoid(wait_for_completion_timeout(x, MAX_SCHEDULE_TIMEOUT));
 
@@ -177,6 +201,7 @@ export const wait_for_completion_timeout = gen_fn(function* wait_for_completion_
   const ctx = kernel().this_ctx();
   ctx.frames.push("wait_for_completion");
   let left = timeout;
+  own_completion(x);
   if (x.done === 0) {
     const wait = DEFINE_WAIT();
     wait.flags |= WQ_FLAG_EXCLUSIVE;
@@ -199,7 +224,7 @@ export const wait_for_completion_timeout = gen_fn(function* wait_for_completion_
 
 /** complete(): Context: any. */
 export function complete(x: completion): void {
-  x.done++;
+  own_completion(x).done++;
   __wake_up(x.wait, TASK_NORMAL, 1);
 }
 
@@ -210,6 +235,6 @@ export function complete(x: completion): void {
  * call.
  */
 export function complete_all(x: completion): void {
-  x.done = Number.MAX_SAFE_INTEGER;
+  own_completion(x).done = Number.MAX_SAFE_INTEGER;
   __wake_up(x.wait, TASK_NORMAL, 0);
 }
