@@ -435,7 +435,8 @@ function* wait_for_work(k: Kernel, work: work_struct, target: number, fn: string
   frames.push(fn, "wait_for_completion");
   for (;;) {
     prepare_to_wait(q, wait, TASK_UNINTERRUPTIBLE);
-    if (work.finished >= target) break;
+    // Done, or the instance waited for was cancelled meanwhile (Linux's barrier behind it still runs).
+    if (work.finished >= target || (!work.pending && work.running === 0)) break;
     yield* schedule();
   }
   finish_wait(q, wait);
@@ -443,8 +444,14 @@ function* wait_for_work(k: Kernel, work: work_struct, target: number, fn: string
   frames.pop();
 }
 
-/** The runs flush_work() waits for: the one queued (if pending) or those running. 0: none. */
-const flush_target = (work: work_struct): number => (work.pending || work.running > 0 ? work.finished + work.running + (work.pending ? 1 : 0) : 0);
+/** Queued on a pool's list (6.1's get_work_pwq(): not a delayed work whose timer is still pending). */
+const on_list = (work: work_struct): boolean => work.pending && work.pool !== null && work.pool.worklist.indexOf(work) >= 0;
+
+/** The runs flush_work() waits for: the one on a pool's list (if there is one) or those running. 0: none. */
+function flush_target(work: work_struct): number {
+  const queued = on_list(work);
+  return queued || work.running > 0 ? work.finished + work.running + (queued ? 1 : 0) : 0;
+}
 
 /**
  * __flush_work(): lockdep's maps, might_sleep, then the wait; true if it waited. The function
@@ -501,6 +508,8 @@ function try_to_grab_pending(work: work_struct, dwork: delayed_work | null): boo
   const i = list?.indexOf(work) ?? -1;
   if (i >= 0) list!.splice(i, 1);
   work.pending = false;
+  // A flush_work() waiting for the instance taken off goes on (its barrier would have run).
+  if (work.done !== null && work.done.task_list.length > 0) wake_up_all(work.done);
   return true;
 }
 
