@@ -141,7 +141,8 @@ function render() {
     "",
   ];
   for (const [entry, file, what] of ENTRIES) {
-    const names = [...exportsOf(join(DIST, file)).values()];
+    // By the name it is exported under (a re-export may rename: READ_ONCE as smp_load_acquire).
+    const names = [...exportsOf(join(DIST, file))].map(([name, e]) => (name === e.name ? e : { ...e, name, doc: e.doc !== "" ? e.doc : `${e.name} under another name.` }));
     lines.push(`## ${entry}`, "", what, "");
     const byModule = new Map();
     for (const e of names) {

@@ -153,13 +153,19 @@ export function loadScenario(ref: string): Loaded {
   const list = scenariosOf(moduleOf(path, path));
   if (list.length === 0) throw new UsageError(`${path} exports no scenario (export default defineScenario({ ... }), or several as named exports)`);
   const names = list.map((s) => s.name).join(", ");
+  const twice = list.find((s, i) => list.findIndex((o) => o.name === s.name) !== i);
+  if (twice !== undefined) throw new UsageError(`${path} has two scenarios named "${twice.name}" (a scenario's name picks it: give each its own)`);
   if (name !== undefined) {
     const found = list.find((s) => s.name === name);
     if (found === undefined) throw new UsageError(`${path} has no scenario named "${name}" (it has: ${names})`);
     return { scenario: found, source: list.length > 1 ? `${resolve(path)}#${name}` : resolve(path) };
   }
-  if (list.length > 1) throw new UsageError(`${path} holds ${list.length} scenarios (${names}): name one, as ${path}#NAME or with --scenario NAME`);
-  return { scenario: list[0]!, source: resolve(path) };
+  // The file's default export is its scenario unless another is named.
+  const mod = moduleOf(path, path);
+  const fallback = isScenario(mod.default) ? (mod.default as Scenario<any>) : undefined;
+  if (list.length > 1 && fallback === undefined) throw new UsageError(`${path} holds ${list.length} scenarios (${names}): name one, as ${path}#NAME or with --scenario NAME`);
+  const chosen = fallback ?? list[0]!;
+  return { scenario: chosen, source: list.length > 1 ? `${resolve(path)}#${chosen.name}` : resolve(path) };
 }
 
 /** The scenarios of a scenario file, a line each (`mmsim list FILE`). */

@@ -118,6 +118,9 @@ export function defineDetector(d: Detector): Detector {
 
 const NAME = /^[A-Za-z][\w-]*$/;
 
+/** The built-in detectors' report kinds (report.ts), which a scenario's detector may not take. */
+const BUILTIN = new Set<string>(["might_sleep", "scheduling_while_atomic", "spinlock", "soft_lockup", "hard_lockup", "hung_task", "stall", "expectation", "alloc_failure", "bad_page", "oom", "stale_tlb", "slab_error", "lockdep", "kmemleak", "refcount", "kasan", "panic", "bug", "list_corruption", "debug_preempt", "limit"]);
+
 /** The kernel's side: the installed detectors' hooks, by event kind, and the reused event objects. */
 export class Detectors {
   private readonly lockHooks: ((e: LockEvent) => void)[] = [];
@@ -131,6 +134,8 @@ export class Detectors {
   private readonly freeEv: FreeEvent = { ts: 0, cpu: 0, task: "", what: "pages", pfn: 0, order: 0, ptr: 0, call_site: "" };
   private readonly accessEv: AccessEvent = { ts: 0, cpu: 0, task: "", addr: 0, size: 0, write: false };
   private readonly contextEv: ContextEvent = { ts: 0, cpu: 0, task: "", op: "enter", kind: "hardirq", name: "" };
+  /** The interrupt handler each CPU entered last (its exit is named after it). */
+  private readonly handler: string[] = [];
   /** A hook is running (the events it causes, a report's own, are not passed on). */
   private inside = false;
 
@@ -139,6 +144,7 @@ export class Detectors {
     for (const d of list) {
       if (typeof d?.name !== "string" || !NAME.test(d.name)) throw new ScenarioError(`a detector's name must be letters, digits, '-' or '_' starting with a letter, got ${JSON.stringify(d?.name)}`);
       if (seen.has(d.name)) throw new ScenarioError(`two detectors are named "${d.name}"`);
+      if (BUILTIN.has(d.name)) throw new ScenarioError(`a detector may not be named "${d.name}": that is a built-in report kind (${[...BUILTIN].join(", ")})`);
       seen.add(d.name);
       const h = d.create(this.context(d.name));
       if (h.lock) this.lockHooks.push(h.lock.bind(h));
@@ -201,9 +207,11 @@ export class Detectors {
       case TP_KMEM_CACHE_FREE:
         return this.free(ts, cpu, who, "kmem_cache", 0, 0, a0, "");
       case TP_IRQ_HANDLER_ENTRY:
+        // The exit tracepoint has no name: the handler's is kept for it, by CPU.
+        if (cpu >= 0) this.handler[cpu] = str(a1);
         return this.ctx(ts, cpu, who, "enter", "hardirq", str(a1));
       case TP_IRQ_HANDLER_EXIT:
-        return this.ctx(ts, cpu, who, "exit", "hardirq", `irq ${a0}`);
+        return this.ctx(ts, cpu, who, "exit", "hardirq", (cpu >= 0 ? this.handler[cpu] : undefined) ?? `irq ${a0}`);
       case TP_LOCAL_TIMER_ENTRY:
         return this.ctx(ts, cpu, who, "enter", "timer", "local_timer");
       case TP_LOCAL_TIMER_EXIT:

@@ -62,6 +62,10 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["replay", "bad.json"], "bad.json was written by mmsim schedule format version 1; this mmsim reads version 2: record it again with mmsim run <scenario> --seed N --schedule bad.json");
   writeFileSync(join(dir, "noscn.ts"), "export const x = 1;\n");
   badInput(["run", "./noscn.ts"], "./noscn.ts exports no scenario (export default defineScenario({ ... }), or several as named exports)");
+  // Two scenarios under one name: the name cannot pick one.
+  const scn = (name: string) => `{ name: "${name}", description: "d", setup() { kthread_run(function* () {}, null, "t"); } }`;
+  writeFileSync(join(dir, "twice.ts"), `import { kthread_run } from "mmsim";\nexport const a = ${scn("same")};\nexport const b = ${scn("same")};\n`);
+  badInput(["run", "./twice.ts#same"], './twice.ts has two scenarios named "same" (a scenario\'s name picks it: give each its own)', mmsim);
   badInput(["run", "tasklet-smp", "--cpus", "1"], "scenario tasklet-smp: irq_set_affinity(11): irq 11 routed to CPU 1, but the machine has 1 CPU");
   writeFileSync(
     join(dir, "throws.ts"),
@@ -97,7 +101,7 @@ test("bad input: exit 2, one line naming what was wrong and what is accepted, no
   badInput(["run", "demo", "--proc", "buddyinfo"], "scenario demo: /proc/buddyinfo needs a machine with memory (machine.memory or --machine FILE)");
   badInput(["run", "demo", "--no-detect", "lockdep,kasn"], '--no-detect: unknown detector "kasn" (accepted: lockdep, kmemleak, kasan, might_sleep, spinlock, list, preempt, watchdog, hung_task)');
   badInput(["sweep", "demo", "--seeds", "1..2", "--lockdep", "--no-detect", "lockdep"], 'detector "lockdep" is both turned on and off');
-  assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "zones.json"]);
+  assert.equal(readdirSync(dir).sort(), ["arm.json", "bad.json", "noscn.ts", "throws.ts", "twice.ts", "zones.json"]);
 });
 
 test("proc buddyinfo: a fresh 128 MiB i386 machine, and the machine file of issue 3", () => {

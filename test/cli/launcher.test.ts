@@ -173,6 +173,11 @@ test("a scenario file anywhere imports \"mmsim\" and \"effect\" by name (the com
     assert.is(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`--- summary: ${name}, seed 1, `));
   }
+  // A default export is the file's scenario unless another is named.
+  writeFileSync(join(dir, "withdefault.mts"), byNameScenarios() + "\nexport default napper;\n");
+  const dflt = mmsim(["run", join(dir, "withdefault.mts")]);
+  assert.is(dflt.code, 0, dflt.err);
+  assert.match(dflt.out, /--- summary: napper, seed 1, /);
   const file = join(dir, "byname.ts");
   const both = mmsim(["run", file]);
   assert.is(both.code, 2);
