@@ -51,6 +51,8 @@ export class seqcount_t implements SpinTarget {
   readonly waiters: ExecContext[] = [];
   /** read_seqcount_begin's and read_seqbegin's ops, made on first use. */
   begin_ops: Effect.Effect<number>[] | null = null;
+  /** The kernel of the run that last used it (one made outside a run starts each run at 0). */
+  owner: unknown = null;
   /** The latest read_*retry() op, for `retry_start` (made again only when the start changes). */
   retry_op: Effect.Effect<number> | null = null;
   retry_start = -1;
@@ -67,12 +69,26 @@ export const seqcount_init = (name: string): seqcount_t => new seqcount_t(name);
 
 const lockdep_seqcount = (k: Kernel): boolean => k.config.era === "6";
 
+/** The counter as the running kernel's: back at 0 with no writer or spinner when another run used it last. */
+function own(k: Kernel, s: seqcount_t): seqcount_t {
+  if (s.owner !== k) {
+    s.owner = k;
+    s.sequence = 0;
+    s.writer = null;
+    s.begin_at = 0;
+    s.end_at = 0;
+    while (s.waiters.length > 0) s.waiters.pop();
+  }
+  return s;
+}
+
 /**
  * write_seqcount_begin(): the count goes odd; the current context is inside the write section.
  * Context: the caller serializes writers (a lock, or preemption and interrupts off as needed).
  */
 export function write_seqcount_begin(s: seqcount_t): void {
   const k = kernel();
+  own(k, s);
   if (lockdep_seqcount(k)) lock_acquire(k, s, s.name, "seqcount", "");
   s.sequence++;
   s.writer = k.this_ctx();
@@ -124,7 +140,7 @@ class ReadSeqBeginOp extends OpClass {
       act.phase = 1;
       return PARK;
     }
-    if (act.phase === 1) reader_access(k, this.s);
+    if (act.phase === 1) reader_access(k, own(k, this.s));
     const s = this.s;
     const now = k.now();
     if ((s.sequence & 1) !== 0) {
