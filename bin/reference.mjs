@@ -14,6 +14,7 @@ const DIST = join(ROOT, "dist", "src");
 const OUT = join(ROOT, "docs", "reference.md");
 
 const ENTRIES = [
+  ["mmsim", "index.d.ts", "The root entry point: everything in mmsim/kernel and mmsim/harness, and what only it exports (listed here)."],
   ["mmsim/kernel", "kernel/api.d.ts", "The kernel API scenario code calls, under Linux's names."],
   ["mmsim/harness", "harness/index.d.ts", "Scenarios and runs: defining, running, shrinking, exporting a timeline; the extension points."],
   ["mmsim/testing", "testing.d.ts", "Scenarios as assertions in a test suite."],
@@ -120,6 +121,14 @@ function exportsOf(file, seen = new Map()) {
       const [, kind, name] = m;
       const decl = kind === "interface" || kind === "class" ? t.slice(0, t.indexOf("{")).trim() : t.replace(/;$/, "");
       local.set(name, { kind, name, decl: `export ${decl}`, doc: docText(s.doc), module: relative(DIST, file).replace(/\.d\.ts$/, "") });
+    } else if ((m = /^import (?:type )?\{([^}]*)\} from "(\.[^"]+)";$/.exec(t))) {
+      // Imported here, perhaps exported below with `export { name }`.
+      const from = exportsOf(target(m[2]), seen);
+      for (const part of m[1].split(",").map((p) => p.trim()).filter(Boolean)) {
+        const [orig, alias] = part.replace(/^type\s+/, "").split(/\s+as\s+/);
+        const v = from.get(orig);
+        if (v !== undefined && !local.has(alias ?? orig)) local.set(alias ?? orig, v);
+      }
     } else if ((m = /^export (?:type )?\{([^}]*)\};$/.exec(t))) {
       for (const part of m[1].split(",").map((p) => p.trim()).filter(Boolean)) {
         const [orig, alias] = part.replace(/^type\s+/, "").split(/\s+as\s+/);
@@ -140,9 +149,10 @@ function render() {
     "mmsim/kernel and mmsim/harness; mmsim/testing is its own entry point.",
     "",
   ];
+  const sub = new Set(ENTRIES.slice(1).flatMap(([, file]) => [...exportsOf(join(DIST, file)).keys()]));
   for (const [entry, file, what] of ENTRIES) {
     // By the name it is exported under (a re-export may rename: READ_ONCE as smp_load_acquire).
-    const names = [...exportsOf(join(DIST, file))].map(([name, e]) => (name === e.name ? e : { ...e, name, doc: e.doc !== "" ? e.doc : `${e.name} under another name.` }));
+    const names = [...exportsOf(join(DIST, file))].filter(([name]) => entry !== "mmsim" || !sub.has(name)).map(([name, e]) => (name === e.name ? e : { ...e, name, doc: e.doc !== "" ? e.doc : `${e.name} under another name.` }));
     lines.push(`## ${entry}`, "", what, "");
     const byModule = new Map();
     for (const e of names) {

@@ -183,7 +183,6 @@ export const init_completion = (name = "completion"): completion => new completi
 /** DECLARE_COMPLETION(name): the same as init_completion(name). */
 export const DECLARE_COMPLETION = init_completion;
 
-/** wait_for_completion(): Context: process, may sleep (uninterruptibly). */
 /** The completion as the running kernel's: not done, nobody waiting, when another run used it last (one made outside a run). */
 function own_completion(x: completion): completion {
   if (x.wait.owner !== kernel()) {
@@ -193,6 +192,7 @@ function own_completion(x: completion): completion {
   return x;
 }
 
+/** wait_for_completion(): Context: process, may sleep (uninterruptibly). */
 export const wait_for_completion = (x: completion): Effect.Effect<void> =>
   Effect.asVoid(wait_for_completion_timeout(x, MAX_SCHEDULE_TIMEOUT));
 
